@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Debug builds (and so `swift test`) run the internal invariant checks;
+// release builds compile them out, as swift-collections does.
+let internalChecks: SwiftSetting = .define("BUCKETLAB_INTERNAL_CHECKS", .when(configuration: .debug))
+
+let package = Package(
+    name: "BucketLab",
+    products: [
+        .library(name: "BucketLab", targets: ["BucketLab"]),
+        .executable(name: "bucketlab", targets: ["bucketlab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CJemalloc",
+            pkgConfig: "jemalloc",
+            providers: [.apt(["libjemalloc-dev"])]
+        ),
+        .target(
+            name: "BucketLab",
+            dependencies: ["CJemalloc"],
+            swiftSettings: [internalChecks]
+        ),
+        .executableTarget(
+            name: "bucketlab",
+            dependencies: [
+                "BucketLab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "BucketLabTests",
+            dependencies: ["BucketLab"],
+            swiftSettings: [internalChecks]
+        ),
+    ]
+)

@@ -1,0 +1,149 @@
+import CJemalloc
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Errors from jemalloc's control interface.
+public enum JemallocError: Error, CustomStringConvertible {
+    case mallctl(name: String, code: Int32)
+    case outOfMemory(bytes: Int)
+
+    public var description: String {
+        switch self {
+        case let .mallctl(name, code): return "jemalloc mallctl(\"\(name)\") failed with error \(code)"
+        case let .outOfMemory(bytes): return "jemalloc could not provide \(bytes) bytes"
+        }
+    }
+}
+
+/// What jemalloc says about one arena (after an `epoch` refresh).
+public struct ArenaStats: Sendable, Equatable {
+    /// `stats.arenas.<i>.pactive` × page: bytes in active extents.
+    public var activeBytes: Int
+    /// `pdirty` × page: unused, not yet returned to the OS.
+    public var dirtyBytes: Int
+    /// `pmuzzy` × page: returned lazily (MADV_FREE), may still be resident.
+    public var muzzyBytes: Int
+    /// `resident`: upper bound of physically resident bytes (active + dirty + metadata).
+    public var residentBytes: Int
+}
+
+/// One jemalloc arena created for one lab heap (`arenas.create`), so that its
+/// statistics are the heap's alone. All requests bypass the thread cache.
+/// Facts from the jemalloc 5.3 manual (MALLCTL NAMESPACE).
+struct JemallocArena: @unchecked Sendable {
+    let index: UInt32
+    let spanFlags: Int32
+
+    init(dirtyDecayMs: Int?, muzzyDecayMs: Int?) throws {
+        var arena: UInt32 = 0
+        var size = MemoryLayout<UInt32>.size
+        let rc = mallctl("arenas.create", &arena, &size, nil, 0)
+        guard rc == 0 else { throw JemallocError.mallctl(name: "arenas.create", code: rc) }
+        index = arena
+        spanFlags = bl_span_flags(arena)
+        if let ms = dirtyDecayMs { try setDecay("dirty_decay_ms", ms) }
+        if let ms = muzzyDecayMs { try setDecay("muzzy_decay_ms", ms) }
+    }
+
+    private func setDecay(_ key: String, _ ms: Int) throws {
+        var value = ssize_t(ms)
+        let name = "arena.\(index).\(key)"
+        let rc = mallctl(name, nil, nil, &value, MemoryLayout<ssize_t>.size)
+        guard rc == 0 else { throw JemallocError.mallctl(name: name, code: rc) }
+    }
+
+    /// `bytes` (a multiple of the page size) aligned to 8 KiB, zero-filled.
+    @inline(__always)
+    func allocate(bytes: Int) -> UnsafeMutableRawPointer? {
+        mallocx(bytes, spanFlags | bl_mallocx_zero())
+    }
+
+    @inline(__always)
+    func deallocate(_ p: UnsafeMutableRawPointer, bytes: Int) {
+        sdallocx(p, bytes, spanFlags)
+    }
+
+    /// Returns the arena's unused dirty and muzzy pages to the OS now.
+    func purge() {
+        _ = mallctl("arena.\(index).purge", nil, nil, nil, 0)
+    }
+
+    /// Discards every allocation of the arena and the arena itself.
+    func destroy() {
+        _ = mallctl("arena.\(index).destroy", nil, nil, nil, 0)
+    }
+
+    func stats() -> ArenaStats {
+        Jemalloc.refreshEpoch()
+        let page = Jemalloc.pageBytes
+        return ArenaStats(
+            activeBytes: Self.readSize("stats.arenas.\(index).pactive") * page,
+            dirtyBytes: Self.readSize("stats.arenas.\(index).pdirty") * page,
+            muzzyBytes: Self.readSize("stats.arenas.\(index).pmuzzy") * page,
+            residentBytes: Self.readSize("stats.arenas.\(index).resident")
+        )
+    }
+
+    func decayMs() -> (dirty: Int, muzzy: Int) {
+        var d = ssize_t(0), m = ssize_t(0)
+        var size = MemoryLayout<ssize_t>.size
+        _ = mallctl("arena.\(index).dirty_decay_ms", &d, &size, nil, 0)
+        size = MemoryLayout<ssize_t>.size
+        _ = mallctl("arena.\(index).muzzy_decay_ms", &m, &size, nil, 0)
+        return (Int(d), Int(m))
+    }
+
+    static func readSize(_ name: String) -> Int {
+        var value = 0
+        var size = MemoryLayout<Int>.size
+        return mallctl(name, &value, &size, nil, 0) == 0 ? value : 0
+    }
+}
+
+/// Process-wide jemalloc facts.
+public enum Jemalloc {
+    /// jemalloc's own page (4 KiB here), the unit of `pactive` and friends.
+    public static let pageBytes: Int = JemallocArena.readSize("arenas.page")
+
+    /// Number of arena slots jemalloc has handed out (`arenas.narenas`).
+    public static var arenaCount: Int {
+        var n: UInt32 = 0
+        var size = MemoryLayout<UInt32>.size
+        _ = mallctl("arenas.narenas", &n, &size, nil, 0)
+        return Int(n)
+    }
+
+    /// jemalloc caches its statistics; writing `epoch` refreshes them.
+    static func refreshEpoch() {
+        var newEpoch: UInt64 = 1
+        var oldEpoch: UInt64 = 0
+        var size = MemoryLayout<UInt64>.size
+        _ = mallctl("epoch", &oldEpoch, &size, &newEpoch, MemoryLayout<UInt64>.size)
+    }
+
+    /// jemalloc's `mallocx` with the thread cache on: the baseline the lab's
+    /// fast path is measured against.
+    @inline(__always)
+    public static func mallocx(_ bytes: Int) -> UnsafeMutableRawPointer? {
+        CJemalloc.mallocx(bytes, 0)
+    }
+
+    @inline(__always)
+    public static func sdallocx(_ p: UnsafeMutableRawPointer, _ bytes: Int) {
+        CJemalloc.sdallocx(p, bytes, 0)
+    }
+}
+
+/// Resident set size of this process, from `/proc/self/statm`.
+public func processResidentBytes() -> Int {
+    guard let f = fopen("/proc/self/statm", "r") else { return 0 }
+    defer { fclose(f) }
+    var size = 0, resident = 0
+    guard withUnsafeMutablePointer(to: &size, { s in
+        withUnsafeMutablePointer(to: &resident) { r in
+            withVaList([s, r]) { vfscanf(f, "%ld %ld", $0) }
+        }
+    }) == 2 else { return 0 }
+    return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
+}

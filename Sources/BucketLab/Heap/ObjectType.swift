@@ -1,0 +1,68 @@
+// Object types: what the heap records per object so a collector can mark
+// precisely (Go keeps a type per span or heap bitmap; the lab keeps a type id
+// per slot). See MHeap.swift.
+
+/// Index into the heap's type table, stored with every object.
+public struct TypeID: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public var description: String { "type#\(rawValue)" }
+}
+
+/// The heap's record of a type: its size and which 8-byte words hold pointers
+/// into the heap. An object allocated with `count` > 1 is an array of it.
+public struct TypeDescriptor: Sendable, Hashable {
+    public let id: TypeID
+    public let name: String
+    /// Bytes of one element.
+    public let size: Int
+    /// Word offsets (in 8-byte words from the element start) that hold
+    /// pointers, ascending. Empty means noscan.
+    public let pointerWords: [Int]
+
+    public var noscan: Bool { pointerWords.isEmpty }
+}
+
+/// What the allocation fast path needs of a type, resolved once at
+/// registration so allocating costs no table look-up.
+public struct ObjectType: Sendable, Hashable {
+    public let id: TypeID
+    /// Bytes of one element (not rounded to its class).
+    public let size: Int
+    /// Span class of a single element.
+    public let spanClass: SpanClass
+    public let noscan: Bool
+
+    init(id: TypeID, size: Int, noscan: Bool) {
+        self.id = id
+        self.size = size
+        self.noscan = noscan
+        spanClass = SpanClass(sizeClass: SizeClasses.classIndex(forSize: max(size, 1)), noscan: noscan)
+    }
+}
+
+/// The registered types of one heap. Registration is rare and locked; lookups
+/// by the collector happen with the world stopped.
+final class TypeTable: @unchecked Sendable {
+    private let lock = Lock()
+    private var descriptors: [TypeDescriptor] = []
+
+    func register(name: String, size: Int, pointerWords: [Int]) -> ObjectType {
+        precondition(size > 0, "a type needs a positive size")
+        precondition(pointerWords.allSatisfy { $0 >= 0 && ($0 + 1) * 8 <= size },
+                     "pointer words must lie inside the type")
+        return lock.withLock {
+            precondition(descriptors.count < Int(UInt16.max), "too many types")
+            let id = TypeID(rawValue: UInt16(descriptors.count))
+            let words = Array(Set(pointerWords)).sorted()
+            descriptors.append(TypeDescriptor(id: id, name: name, size: size, pointerWords: words))
+            return ObjectType(id: id, size: size, noscan: words.isEmpty)
+        }
+    }
+
+    subscript(id: TypeID) -> TypeDescriptor {
+        lock.withLock { descriptors[Int(id.rawValue)] }
+    }
+
+    var all: [TypeDescriptor] { lock.withLock { descriptors } }
+}

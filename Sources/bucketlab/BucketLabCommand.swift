@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct BucketLabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bucketlab",
+        abstract: "How much memory does a hash map keep after deletes, growth or drop, and what does a collector pay to find out?",
+        subcommands: [Ops.self, SizeClassesCommand.self],
+        defaultSubcommand: Ops.self
+    )
+}
