@@ -9,7 +9,7 @@ struct Ops: ParsableCommand {
     @Option(help: "Objects (and, later, keys) per repetition.")
     var keys = 1_000_000
 
-    @Option(help: "Repetitions; the median is reported.")
+    @Option(name: .customLong("repeat"), help: "Repetitions; the median is reported.")
     var repeat_ = 5
 
     @Option(help: "Directory for ops.csv.")

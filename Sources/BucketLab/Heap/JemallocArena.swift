@@ -125,8 +125,8 @@ public enum Jemalloc {
     /// jemalloc's `mallocx` with the thread cache on: the baseline the lab's
     /// fast path is measured against.
     @inline(__always)
-    public static func mallocx(_ bytes: Int) -> UnsafeMutableRawPointer? {
-        CJemalloc.mallocx(bytes, 0)
+    public static func mallocx(_ bytes: Int, zero: Bool = false) -> UnsafeMutableRawPointer? {
+        CJemalloc.mallocx(bytes, zero ? bl_mallocx_zero() : 0)
     }
 
     @inline(__always)

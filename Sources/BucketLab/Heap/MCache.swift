@@ -77,7 +77,7 @@ public final class Mutator {
     public let heap: MHeap
     let cache: MCache
     /// `cache.state.pointee.alloc`, kept here so the fast path loads it once.
-    private let alloc: UnsafeMutablePointer<UnsafeMutablePointer<SpanHeader>>
+    @usableFromInline let alloc: UnsafeMutablePointer<UnsafeMutablePointer<SpanHeader>>
 
     init(heap: MHeap) {
         self.heap = heap
@@ -93,13 +93,13 @@ public final class Mutator {
 
     /// A zeroed object of `type`, recorded with its type id. There is no free:
     /// the object is reclaimed by a sweep once it is no longer marked.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func allocate(_ type: ObjectType) -> UnsafeMutableRawPointer {
         allocate(spanClass: type.spanClass, typeID: type.id, bytes: type.size)
     }
 
     /// A zeroed array of `count` elements of `type` (one object).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func allocate(_ type: ObjectType, count: Int) -> UnsafeMutableRawPointer {
         let (bytes, overflow) = type.size.multipliedReportingOverflow(by: count)
         precondition(count > 0 && !overflow, "impossible allocation: \(count) × \(type.size) bytes")
@@ -108,7 +108,7 @@ public final class Mutator {
         return allocate(spanClass: SpanClass(sizeClass: sizeClass, noscan: type.noscan), typeID: type.id, bytes: bytes)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func allocate(spanClass: SpanClass, typeID: TypeID, bytes: Int) -> UnsafeMutableRawPointer {
         // Go's nextFreeFast: the next free slot from the 64-slot cache, unless
         // that would step onto a new bitmap word.
@@ -125,15 +125,15 @@ public final class Mutator {
                 s.pointee.allocCount &+= 1
                 s.pointee.typeIDs[result] = typeID.rawValue
                 let p = s.pointee.base + result &* s.pointee.elemsize
-                if s.pointee.needzero { memset(p, 0, s.pointee.elemsize) }
+                if s.pointee.needzero { p.initializeMemory(as: UInt8.self, repeating: 0, count: s.pointee.elemsize) }
                 return p
             }
         }
         return allocateSlow(spanClass: spanClass, typeID: typeID, bytes: bytes)
     }
 
-    @inline(never)
-    private func allocateSlow(spanClass: SpanClass, typeID: TypeID, bytes: Int) -> UnsafeMutableRawPointer {
+    @usableFromInline @inline(never)
+    func allocateSlow(spanClass: SpanClass, typeID: TypeID, bytes: Int) -> UnsafeMutableRawPointer {
         if spanClass.isLarge {
             return heap.allocateLarge(bytes: bytes, typeID: typeID, noscan: spanClass.noscan)
         }

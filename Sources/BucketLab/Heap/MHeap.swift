@@ -122,7 +122,7 @@ public final class MHeap: @unchecked Sendable {
             base: UnsafeMutableRawPointer(bitPattern: pageSize)!, npages: 0, spanClass: SpanClass(rawValue: 0),
             elemsize: 0, nelems: 0, divMul: 0, freeindex: 0, allocCache: 0, allocCount: 0,
             allocCountAtCache: 0, allocBits: .allocate(capacity: 1), gcmarkBits: .allocate(capacity: 1),
-            typeIDs: .allocate(capacity: 1), needzero: false, state: .cached, next: nil, prev: nil))
+            typeIDs: .allocate(capacity: 1), needzero: false, sideNelems: 0, state: .cached, next: nil, prev: nil))
         centrals = (0..<SizeClasses.spanClassCount).map {
             MCentral(spanClass: SpanClass(rawValue: UInt8($0)), heap: self)
         }
@@ -136,7 +136,7 @@ public final class MHeap: @unchecked Sendable {
         largeSpans.forEach { headers.append($0) }
         for list in freePool.values { list.forEach { headers.append($0) } }
         for h in headers {
-            if h.pointee.state != .free { _ = h.pointee.releaseSide() }
+            _ = h.pointee.releaseSide()
             h.deallocate()
         }
         sentinel.pointee.allocBits.deallocate()
@@ -186,7 +186,9 @@ public final class MHeap: @unchecked Sendable {
             s = pooled
             pooledBytes -= bytes
             spanMetadataBytes += s.pointee.format(base: s.pointee.base, npages: npages, spanClass: spanClass)
-            s.pointee.needzero = true
+            // One memset of the whole span is far cheaper than one per slot.
+            memset(s.pointee.base, 0, bytes)
+            s.pointee.needzero = false
         } else {
             guard let base = arena.allocate(bytes: bytes) else {
                 fatalError("BucketLab heap: jemalloc could not provide \(bytes) bytes")
@@ -196,7 +198,7 @@ public final class MHeap: @unchecked Sendable {
                 base: base, npages: 0, spanClass: spanClass, elemsize: 0, nelems: 0, divMul: 0, freeindex: 0,
                 allocCache: 0, allocCount: 0, allocCountAtCache: 0, allocBits: sentinel.pointee.allocBits,
                 gcmarkBits: sentinel.pointee.gcmarkBits, typeIDs: sentinel.pointee.typeIDs,
-                needzero: false, state: .cached, next: nil, prev: nil))
+                needzero: false, sideNelems: 0, state: .cached, next: nil, prev: nil))
             spanMetadataBytes += MemoryLayout<SpanHeader>.stride
             spanMetadataBytes += s.pointee.format(base: base, npages: npages, spanClass: spanClass)
         }
@@ -215,7 +217,6 @@ public final class MHeap: @unchecked Sendable {
         let bytes = s.pointee.bytes
         pageMap.set(base: s.pointee.base, npages: s.pointee.npages, to: nil)
         inuseSpanBytes -= bytes
-        spanMetadataBytes -= s.pointee.releaseSide()
         let limit = configuration.retainLimitBytes ?? Int.max
         if configuration.scavenge == .retain && pooledBytes + bytes <= limit {
             s.pointee.state = .free
@@ -229,7 +230,7 @@ public final class MHeap: @unchecked Sendable {
     private func releaseToArena(_ s: UnsafeMutablePointer<SpanHeader>) {
         arena.deallocate(s.pointee.base, bytes: s.pointee.bytes)
         releasedBytesTotal += s.pointee.bytes
-        spanMetadataBytes -= MemoryLayout<SpanHeader>.stride
+        spanMetadataBytes -= MemoryLayout<SpanHeader>.stride + s.pointee.releaseSide()
         s.deallocate()
     }
 
@@ -262,8 +263,6 @@ public final class MHeap: @unchecked Sendable {
         let npages = (bytes + pageSize - 1) >> pageShift
         return lock.withLock {
             let s = allocSpanLocked(npages: npages, spanClass: SpanClass(sizeClass: 0, noscan: noscan))
-            if s.pointee.needzero { memset(s.pointee.base, 0, s.pointee.bytes) }
-            s.pointee.needzero = false
             s.pointee.allocBits[0] = 1
             s.pointee.freeindex = 1
             s.pointee.allocCount = 1

@@ -137,17 +137,17 @@ public enum SizeClasses {
 public struct SpanClass: Sendable, Hashable, CustomStringConvertible {
     public let rawValue: UInt8
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public init(sizeClass: Int, noscan: Bool) {
         rawValue = UInt8(truncatingIfNeeded: sizeClass << 1) | (noscan ? 1 : 0)
     }
 
     public var sizeClass: Int { Int(rawValue >> 1) }
     public var noscan: Bool { rawValue & 1 != 0 }
-    public var isLarge: Bool { sizeClass == 0 }
+    @inlinable public var isLarge: Bool { rawValue >> 1 == 0 }
 
     public var description: String { "\(sizeClass)\(noscan ? "n" : "s")" }
 }

@@ -14,33 +14,37 @@ enum SpanState: UInt8 {
 /// The mspan fields, in memory of their own (the heap's metadata).
 @usableFromInline
 struct SpanHeader {
-    var base: UnsafeMutableRawPointer
-    var npages: Int
-    var spanClass: SpanClass
-    var elemsize: Int
-    var nelems: Int
+    @usableFromInline var base: UnsafeMutableRawPointer
+    @usableFromInline var npages: Int
+    @usableFromInline var spanClass: SpanClass
+    @usableFromInline var elemsize: Int
+    @usableFromInline var nelems: Int
     /// `offset * divMul >> 32 == offset / elemsize` for every offset in the
     /// span (Go's `divMul`, checked by the tests for every class).
-    var divMul: UInt32
+    @usableFromInline var divMul: UInt32
     /// Every slot below `freeindex` is allocated; at or above it, a slot is
     /// free when its `allocBits` bit is clear (Go's invariant).
-    var freeindex: Int
+    @usableFromInline var freeindex: Int
     /// Inverted `allocBits` from the word that holds `freeindex`, shifted so
     /// bit 0 is slot `freeindex`: a set bit is a free slot.
-    var allocCache: UInt64
-    var allocCount: Int
+    @usableFromInline var allocCache: UInt64
+    @usableFromInline var allocCount: Int
     /// `allocCount` when the span entered an MCache; the difference on release
     /// is what was allocated through the cache (cumulative statistics).
-    var allocCountAtCache: Int
-    var allocBits: UnsafeMutablePointer<UInt64>
-    var gcmarkBits: UnsafeMutablePointer<UInt64>
+    @usableFromInline var allocCountAtCache: Int
+    @usableFromInline var allocBits: UnsafeMutablePointer<UInt64>
+    @usableFromInline var gcmarkBits: UnsafeMutablePointer<UInt64>
     /// One type id per slot, written on allocation, read by precise marking.
-    var typeIDs: UnsafeMutablePointer<UInt16>
+    @usableFromInline var typeIDs: UnsafeMutablePointer<UInt16>
     /// Slots may hold old bytes: zero them when they are handed out.
-    var needzero: Bool
-    var state: SpanState
-    var next: UnsafeMutablePointer<SpanHeader>?
-    var prev: UnsafeMutablePointer<SpanHeader>?
+    @usableFromInline var needzero: Bool
+    /// Slots the side metadata (bitmaps, type ids) was sized for; 0 = none.
+    /// Kept while the span sits in the free pool, so reusing it for a class of
+    /// the same slot count allocates nothing.
+    @usableFromInline var sideNelems: Int
+    @usableFromInline var state: SpanState
+    @usableFromInline var next: UnsafeMutablePointer<SpanHeader>?
+    @usableFromInline var prev: UnsafeMutablePointer<SpanHeader>?
 
     var bitmapWords: Int { (nelems + 63) >> 6 }
     var bytes: Int { npages << pageShift }
@@ -124,8 +128,9 @@ extension SpanHeader {
         return words * 8 * 2 + nelems * MemoryLayout<UInt16>.stride
     }
 
-    /// Lays out a span over `base` for `spanClass`, with fresh side metadata.
-    /// Returns the metadata bytes it took.
+    /// Lays out a span over `base` for `spanClass`, reusing its side
+    /// metadata when the slot count allows. Returns the change in metadata
+    /// bytes.
     mutating func format(base: UnsafeMutableRawPointer, npages: Int, spanClass: SpanClass) -> Int {
         self.base = base
         self.npages = npages
@@ -141,24 +146,32 @@ extension SpanHeader {
             divMul = UInt32.max / UInt32(size) &+ 1
         }
         let words = (nelems + 63) >> 6
-        let side = UnsafeMutableRawPointer.allocate(byteCount: Self.sideBytes(nelems: nelems), alignment: 8)
-        allocBits = side.bindMemory(to: UInt64.self, capacity: words * 2)
-        gcmarkBits = allocBits + words
+        var delta = 0
+        if sideNelems != nelems {
+            delta -= releaseSide()
+            let side = UnsafeMutableRawPointer.allocate(byteCount: Self.sideBytes(nelems: nelems), alignment: 8)
+            allocBits = side.bindMemory(to: UInt64.self, capacity: words * 2)
+            gcmarkBits = allocBits + words
+            typeIDs = (side + words * 16).bindMemory(to: UInt16.self, capacity: nelems)
+            sideNelems = nelems
+            delta += Self.sideBytes(nelems: nelems)
+        }
         allocBits.initialize(repeating: 0, count: words * 2)
-        typeIDs = (side + words * 16).bindMemory(to: UInt16.self, capacity: nelems)
         freeindex = 0
         allocCache = ~0
         allocCount = 0
         allocCountAtCache = 0
         next = nil
         prev = nil
-        return Self.sideBytes(nelems: nelems)
+        return delta
     }
 
-    /// Frees the side metadata; returns its size.
+    /// Frees the side metadata, if any; returns its size.
     mutating func releaseSide() -> Int {
-        let bytes = Self.sideBytes(nelems: nelems)
+        guard sideNelems > 0 else { return 0 }
+        let bytes = Self.sideBytes(nelems: sideNelems)
         UnsafeMutableRawPointer(allocBits).deallocate()
+        sideNelems = 0
         return bytes
     }
 

@@ -13,43 +13,60 @@ public struct OpsRow: Sendable, Equatable {
 }
 
 public enum OpsBenchmark {
-    /// Allocation of `objects` 48-byte objects, kept alive, through the lab's
-    /// MCache fast path (`alloc48`) and through jemalloc's `mallocx` with its
-    /// thread cache (`mallocx48`), interleaved repetition by repetition.
-    /// The lab heap is swept empty between repetitions, so later repetitions
-    /// reuse its retained spans the way jemalloc reuses its dirty pages.
+    /// Allocation of `objects` 48-byte objects, each kept alive and its first
+    /// word written (as any program initialises what it allocates), side by
+    /// side in steady state:
+    ///
+    /// - `alloc48`: the lab's MCache fast path on a warm heap: the heap is
+    ///   swept empty between repetitions, so spans come from its pool and are
+    ///   zeroed on reuse (Go's needzero), as in a long-running program;
+    /// - `mallocx48`: jemalloc's `mallocx` with its thread cache, memory not
+    ///   zeroed; `mallocx48_zero`: the same with MALLOCX_ZERO, the like-for-like
+    ///   comparison since the lab always returns zeroed memory.
+    ///
+    /// One untimed warm-up round first; repetitions interleave the three so
+    /// they see the same machine.
     public static func allocation(objects: Int, repetitions: Int) throws -> [OpsRow] {
         precondition(objects > 0 && repetitions > 0)
-        let heap = try MHeap()
-        let type = heap.registerType(name: "blob48", size: 48)
         let slots = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: objects)
         defer { slots.deallocate() }
-        var lab: [Double] = []
-        var je: [Double] = []
+        let heap = try MHeap()
+        let type = heap.registerType(name: "blob48", size: 48)
+        var samples: [String: [Double]] = [:]
         var sink = 0
-        for _ in 0..<repetitions {
-            do {
-                let mutator = heap.makeMutator()
+        for round in 0...repetitions {
+            func timed(_ op: String, _ body: () -> Void) {
                 let t0 = monotonicNanos()
-                for i in 0..<objects { slots[i] = mutator.allocate(type) }
+                body()
                 let t1 = monotonicNanos()
-                lab.append(Double(t1 - t0) / Double(objects))
+                if round > 0 { samples[op, default: []].append(Double(t1 - t0) / Double(objects)) }
                 sink &+= Int(bitPattern: slots[objects / 2])
             }
-            heap.sweep()  // nothing marked: everything is freed
-
-            let t0 = monotonicNanos()
-            for i in 0..<objects { slots[i] = Jemalloc.mallocx(48) }
-            let t1 = monotonicNanos()
-            je.append(Double(t1 - t0) / Double(objects))
-            sink &+= Int(bitPattern: slots[objects / 2])
-            for i in 0..<objects { Jemalloc.sdallocx(slots[i]!, 48) }
+            do {
+                let mutator = heap.makeMutator()
+                timed("alloc48") {
+                    for i in 0..<objects {
+                        let p = mutator.allocate(type)
+                        p.storeBytes(of: i, as: Int.self)
+                        slots[i] = p
+                    }
+                }
+            }
+            heap.sweep()  // nothing marked: every object is freed, spans pooled
+            for (op, zero) in [("mallocx48", false), ("mallocx48_zero", true)] {
+                timed(op) {
+                    for i in 0..<objects {
+                        let p = Jemalloc.mallocx(48, zero: zero)!
+                        p.storeBytes(of: i, as: Int.self)
+                        slots[i] = p
+                    }
+                }
+                for i in 0..<objects { Jemalloc.sdallocx(slots[i]!, 48) }
+            }
         }
         blackHole(sink)
-        return [
-            OpsRow(impl: "lab", op: "alloc48", keys: objects, nsPerOp: median(lab)),
-            OpsRow(impl: "jemalloc", op: "mallocx48", keys: objects, nsPerOp: median(je)),
-        ]
+        return [("lab", "alloc48"), ("jemalloc", "mallocx48"), ("jemalloc", "mallocx48_zero")]
+            .map { OpsRow(impl: $0.0, op: $0.1, keys: objects, nsPerOp: median(samples[$0.1]!)) }
     }
 }
 
