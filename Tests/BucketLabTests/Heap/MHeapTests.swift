@@ -1,0 +1,331 @@
+import Testing
+@testable import BucketLab
+
+@Suite struct MHeapTests {
+    /// Allocates `count` objects of every small class and checks each one.
+    @Test func allocationsOfEveryClassAreDistinctAlignedZeroedAndFound() throws {
+        let heap = try MHeap()
+        let mutator = heap.makeMutator()
+        for c in SizeClasses.all.dropFirst() {
+            for noscan in [true, false] {
+                let type = heap.registerType(name: "c\(c.index)", size: c.size, pointerWords: noscan ? [] : [0])
+                #expect(type.spanClass == SpanClass(sizeClass: c.index, noscan: noscan))
+                // Enough to need at least two refills.
+                let count = c.objectsPerSpan * 2 + 3
+                var seen = Set<UnsafeMutableRawPointer>()
+                var spans = Set<Span>()
+                for n in 0..<count {
+                    let p = mutator.allocate(type)
+                    #expect(seen.insert(p).inserted, "class \(c.index): address handed out twice")
+                    #expect(Int(bitPattern: p) % 8 == 0)
+                    let bytes = UnsafeMutableRawBufferPointer(start: p, count: c.size)
+                    if bytes.contains(where: { $0 != 0 }) { Issue.record("class \(c.index): object \(n) not zeroed") }
+                    // Scribble over the whole object so overlaps would show.
+                    bytes.initializeMemory(as: UInt8.self, repeating: 0xA5)
+                    guard let obj = heap.findObject(p) else {
+                        Issue.record("class \(c.index): page map does not find \(p)")
+                        continue
+                    }
+                    #expect(obj.address == p && obj.isAllocated && obj.typeID == type.id)
+                    #expect(obj.span.spanClass == type.spanClass)
+                    #expect(p >= obj.span.base && p + c.size <= obj.span.base + obj.span.bytes)
+                    #expect((p - obj.span.base) % c.size == 0)
+                    // Interior addresses find the same object.
+                    #expect(heap.findObject(p + c.size - 1)?.address == p)
+                    #expect(heap.findObject(p + c.size / 2)?.address == p)
+                    spans.insert(obj.span)
+                }
+                let perSpan = c.objectsPerSpan
+                #expect(spans.count == (count + perSpan - 1) / perSpan, "class \(c.index): MCache refills when its span is full")
+            }
+        }
+        heap._checkInvariants()
+        #expect(heap.invariantViolations().isEmpty)
+        let st = heap.stats()
+        #expect(st.liveObjects == SizeClasses.all.dropFirst().reduce(0) { $0 + 2 * ($1.objectsPerSpan * 2 + 3) })
+        #expect(st.allocatedObjectsTotal == st.liveObjects)
+        #expect(st.objectBytes == st.allocatedBytesTotal)
+    }
+
+    @Test func arraysAndLargeObjectsGetTheRightSpans() throws {
+        let heap = try MHeap()
+        let mutator = heap.makeMutator()
+        let bucket = heap.registerType(name: "bucket", size: 144, pointerWords: [17])
+        let array = mutator.allocate(bucket, count: 4)  // 576 B → class 576
+        let found = try #require(heap.findObject(array + 500))
+        #expect(found.address == array && found.size == 576 && found.typeID == bucket.id)
+        #expect(found.span.spanClass == SpanClass(sizeClass: SizeClasses.classIndex(forSize: 576), noscan: false))
+
+        let big = mutator.allocate(bucket, count: 1000)  // 144000 B → large, 18 pages
+        let obj = try #require(heap.findObject(big + 143_999))
+        #expect(obj.address == big && obj.index == 0 && obj.span.spanClass.isLarge)
+        #expect(obj.span.npages == 18 && obj.span.bytes == 18 * pageSize)
+        #expect(heap.findObject(big + 18 * pageSize - 1)?.address == big, "tail of the last page is the object's")
+        let raw = UnsafeRawBufferPointer(start: big, count: 144_000)
+        #expect(!raw.contains { $0 != 0 }, "large object is zeroed")
+        #expect(heap.invariantViolations().isEmpty)
+    }
+
+    @Test func addressesOutsideTheHeapAnswerNil() throws {
+        let heap = try MHeap()
+        let mutator = heap.makeMutator()
+        let type = heap.registerType(name: "x", size: 40000)
+        _ = mutator.allocate(type)
+        var local = 0
+        withUnsafeMutablePointer(to: &local) { #expect(heap.findObject($0) == nil) }
+        let outside = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
+        #expect(heap.findObject(outside) == nil)
+        outside.deallocate()
+        #expect(heap.findObject(UnsafeRawPointer(bitPattern: 8)!) == nil)
+        #expect(heap.findObject(UnsafeRawPointer(bitPattern: UInt(1) << 60)!) == nil)
+        #expect(heap.mark(UnsafeRawPointer(bitPattern: 4096)!) == false)
+    }
+
+    @Test func tailWasteIsNotAnObject() throws {
+        let heap = try MHeap()
+        let mutator = heap.makeMutator()
+        let type = heap.registerType(name: "c11", size: 144)  // 56 objects, 128 B tail
+        let p = mutator.allocate(type)
+        let span = try #require(heap.findObject(p)).span
+        #expect(heap.findObject(span.base + 56 * 144) == nil)
+        #expect(heap.findObject(span.base + 8191) == nil)
+        #expect(heap.findObject(span.base + 55 * 144 + 143)?.index == 55)
+    }
+
+    /// Marks a random subset by hand; sweep must free exactly the rest.
+    @Test(arguments: [ScavengePolicy.retain, .eager])
+    func sweepFreesExactlyTheUnmarked(policy: ScavengePolicy) throws {
+        let heap = try MHeap(.init(scavenge: policy))
+        let mutator = heap.makeMutator()
+        var rng = SplitMix64(seed: 42)
+        let types = [8, 48, 144, 1024, 9000, 32768, 70000].map { heap.registerType(name: "t\($0)", size: $0) }
+        var objects: [(UnsafeMutableRawPointer, ObjectType, UInt64)] = []
+        for i in 0..<20_000 {
+            let t = types[i % 7 == 6 ? (i % 70 == 6 ? 6 : Int(rng.next() % 6)) : Int(rng.next() % 6)]
+            let p = mutator.allocate(t)
+            let tag = rng.next()
+            p.storeBytes(of: tag, as: UInt64.self)
+            objects.append((p, t, tag))
+        }
+        let before = heap.stats()
+        #expect(before.liveObjects == objects.count)
+        var kept: [(UnsafeMutableRawPointer, ObjectType, UInt64)] = []
+        var freedExpected = 0
+        for o in objects {
+            if rng.next() % 3 == 0 {
+                #expect(heap.mark(o.0 + 7))  // interior pointer marks the whole object
+                #expect(!heap.mark(o.0))     // already marked
+                kept.append(o)
+            } else {
+                freedExpected += 1
+            }
+        }
+        let sweep = heap.sweep()
+        #expect(sweep.objectsFreed == freedExpected)
+        let after = heap.stats()
+        #expect(after.liveObjects == kept.count)
+        #expect(after.inuseBytes < before.inuseBytes)
+        if policy == .retain {
+            #expect(after.freeSpanBytes > 0 && after.heldBytes == before.heldBytes)
+        } else {
+            #expect(after.freeSpanBytes == 0 && after.releasedBytesTotal > 0)
+        }
+        for o in kept {
+            let obj = try #require(heap.findObject(o.0))
+            #expect(obj.isAllocated && obj.address == o.0)
+            #expect(o.0.load(as: UInt64.self) == o.2, "a marked object was overwritten")
+            #expect(!obj.span.isMarked(obj.index), "sweep clears the mark bits")
+        }
+        // Freed slots are handed out again, zeroed; kept ones never.
+        let keptSet = Set(kept.map { $0.0 })
+        for i in 0..<20_000 {
+            let t = types[i % 6]
+            let p = mutator.allocate(t)
+            #expect(!keptSet.contains(p), "a live object's slot was reused")
+            if UnsafeRawBufferPointer(start: p, count: t.size).contains(where: { $0 != 0 }) {
+                Issue.record("reused slot not zeroed (\(t.size) B)")
+                break
+            }
+        }
+        #expect(heap.invariantViolations().isEmpty)
+    }
+
+    @Test func emptySpansReturnToMHeapAndScavengeLowersJemallocsFigures() throws {
+        let heap = try MHeap()
+        do {
+            let mutator = heap.makeMutator()
+            let type = heap.registerType(name: "blob", size: 512)
+            for _ in 0..<40_000 { _ = mutator.allocate(type) }  // ~20 MB
+            let large = heap.registerType(name: "big", size: 1 << 20)
+            for _ in 0..<8 { _ = mutator.allocate(large) }
+        }
+        let full = heap.stats()
+        #expect(full.arena.activeBytes >= full.inuseBytes)
+        #expect(full.arena.residentBytes >= 20_000_000)
+        heap.sweep()  // nothing marked
+        let swept = heap.stats()
+        #expect(swept.liveObjects == 0 && swept.inuseBytes == 0 && swept.objectBytes == 0)
+        #expect(swept.heldBytes == full.heldBytes, "retain keeps the free spans")
+        #expect(swept.freeSpanBytes == full.inuseBytes)
+        #expect(swept.arena.activeBytes >= swept.freeSpanBytes, "jemalloc still has the pooled spans")
+        let released = heap.scavenge()
+        #expect(released == full.inuseBytes)
+        let scavenged = heap.stats()
+        #expect(scavenged.heldBytes == 0)
+        // Read back from jemalloc itself, not from the lab's counters.
+        #expect(scavenged.arena.activeBytes < full.arena.activeBytes / 10)
+        #expect(scavenged.arena.residentBytes < full.arena.residentBytes / 2)
+        #expect(scavenged.arena.dirtyBytes == 0, "purge leaves no dirty pages")
+        #expect(heap.invariantViolations().isEmpty)
+    }
+
+    @Test func eagerPolicyReturnsSpansAtOnce() throws {
+        let heap = try MHeap(.init(scavenge: .eager, dirtyDecayMs: 0, muzzyDecayMs: 0))
+        #expect(heap.arena.decayMs() == (0, 0))
+        do {
+            let mutator = heap.makeMutator()
+            let type = heap.registerType(name: "blob", size: 256)
+            for _ in 0..<50_000 { _ = mutator.allocate(type) }
+        }
+        let full = heap.stats()
+        heap.sweep()
+        let swept = heap.stats()
+        #expect(swept.heldBytes == 0 && swept.releasedBytesTotal == full.inuseBytes)
+        #expect(swept.arena.activeBytes < full.arena.activeBytes / 10)
+    }
+
+    @Test func retainLimitBoundsThePool() throws {
+        let heap = try MHeap(.init(scavenge: .retain, retainLimitBytes: 1 << 20))
+        do {
+            let mutator = heap.makeMutator()
+            let type = heap.registerType(name: "blob", size: 1024)
+            for _ in 0..<10_000 { _ = mutator.allocate(type) }
+        }
+        heap.sweep()
+        let st = heap.stats()
+        #expect(st.freeSpanBytes <= 1 << 20 && st.freeSpanBytes > (1 << 20) - 8 * pageSize)
+        #expect(st.releasedBytesTotal > 0)
+    }
+
+    @Test func pooledSpansAreReusedForOtherClassesOfTheSameSize() throws {
+        let heap = try MHeap()
+        let mutator = heap.makeMutator()
+        let a = heap.registerType(name: "a", size: 64)
+        for _ in 0..<1280 { mutator.allocate(a).storeBytes(of: UInt64.max, as: UInt64.self) }  // 10 spans
+        heap.sweep()
+        let pooled = heap.stats().freeSpanBytes
+        #expect(pooled == 10 * pageSize)
+        let b = heap.registerType(name: "b", size: 96)  // also one-page spans
+        for _ in 0..<85 {
+            let p = mutator.allocate(b)
+            #expect(!UnsafeRawBufferPointer(start: p, count: 96).contains { $0 != 0 })
+        }
+        #expect(heap.stats().freeSpanBytes == 9 * pageSize)
+        #expect(heap.invariantViolations().isEmpty)
+    }
+
+    @Test func largeObjectsSweepWithTheirMarks() throws {
+        let heap = try MHeap()
+        let mutator = heap.makeMutator()
+        let big = heap.registerType(name: "big", size: 100_000)
+        let keep = mutator.allocate(big)
+        let drop = mutator.allocate(big)
+        #expect(heap.mark(keep + 99_999))
+        let sweep = heap.sweep()
+        #expect(sweep.objectsFreed == 1 && sweep.bytesFreed == 13 * pageSize)
+        #expect(heap.findObject(keep)?.isAllocated == true)
+        #expect(heap.findObject(drop) == nil)
+        #expect(heap.stats().liveObjects == 1)
+        heap.sweep()  // unmarked now
+        #expect(heap.stats().liveObjects == 0)
+    }
+
+    @Test func statsAddUp() throws {
+        let heap = try MHeap()
+        let mutator = heap.makeMutator()
+        let t = heap.registerType(name: "t", size: 20)  // class 24
+        for _ in 0..<1000 { _ = mutator.allocate(t) }
+        var st = heap.stats()
+        #expect(st.liveObjects == 1000 && st.objectBytes == 24_000)
+        #expect(st.allocatedObjectsTotal == 1000 && st.allocatedBytesTotal == 24_000)
+        #expect(st.inuseBytes == 3 * pageSize, "341 objects per span → 3 spans")
+        #expect(st.metadataBytes > 0 && st.rssBytes > 0)
+        heap.sweep()
+        for _ in 0..<10 { _ = mutator.allocate(t) }
+        st = heap.stats()
+        #expect(st.liveObjects == 10 && st.allocatedObjectsTotal == 1010 && st.allocatedBytesTotal == 1010 * 24)
+    }
+
+    @Test func mutatorsThatEndKeepTheirTotals() throws {
+        let heap = try MHeap()
+        let t = heap.registerType(name: "t", size: 32)
+        for _ in 0..<3 {
+            let m = heap.makeMutator()
+            for _ in 0..<300 { _ = m.allocate(t) }
+        }
+        let st = heap.stats()
+        #expect(st.allocatedObjectsTotal == 900 && st.liveObjects == 900)
+        #expect(heap.invariantViolations().isEmpty)
+    }
+
+    @Test func twoMutatorsAllocateConcurrently() throws {
+        let heap = try MHeap()
+        let types = [16, 48, 144, 2048, 40_000].map { heap.registerType(name: "t\($0)", size: $0) }
+        let perThread = 60_000
+        let addresses = Locked<[[UInt]]>([])
+        runConcurrently(2) { thread in
+            let mutator = heap.makeMutator()
+            var mine: [UInt] = []
+            var rng = SplitMix64(seed: UInt64(thread))
+            for i in 0..<perThread {
+                let t = types[i % 100 == 0 ? 4 : Int(rng.next() % 4)]
+                let p = mutator.allocate(t)
+                p.storeBytes(of: UInt64(thread), as: UInt64.self)
+                mine.append(UInt(bitPattern: p))
+            }
+            addresses.withLock { $0.append(mine) }
+        }
+        let all = addresses.withLock { $0 }
+        #expect(all.count == 2)
+        #expect(Set(all.joined()).count == 2 * perThread, "no address was handed to both threads")
+        for (thread, list) in all.enumerated() {
+            let owner = UnsafeRawPointer(bitPattern: list[0])!.load(as: UInt64.self)
+            for a in list where UnsafeRawPointer(bitPattern: a)!.load(as: UInt64.self) != owner {
+                Issue.record("thread \(thread): object overwritten by the other thread")
+                break
+            }
+        }
+        let st = heap.stats()
+        #expect(st.liveObjects == 2 * perThread && st.allocatedObjectsTotal == 2 * perThread)
+        #expect(heap.invariantViolations().isEmpty)
+        heap.sweep()
+        #expect(heap.stats().liveObjects == 0)
+    }
+
+    @Test func teardownDestroysTheArena() throws {
+        // Each heap's arena is destroyed with it, so jemalloc reuses the slot
+        // instead of growing its arena count by one per heap.
+        let start = Jemalloc.arenaCount
+        for _ in 0..<200 {
+            let heap = try MHeap()
+            let m = heap.makeMutator()
+            _ = m.allocate(heap.registerType(name: "t", size: 64))
+        }
+        #expect(Jemalloc.arenaCount - start < 50)
+    }
+
+    @Test func invariantCheckerCatchesCorruption() throws {
+        let heap = try MHeap()
+        let mutator = heap.makeMutator()
+        let p = mutator.allocate(heap.registerType(name: "t", size: 64))
+        #expect(heap.invariantViolations().isEmpty)
+        let span = try #require(heap.findObject(p)).span
+        span.header.pointee.allocCount += 1
+        #expect(heap.invariantViolations().contains { $0.contains("allocCount") })
+        span.header.pointee.allocCount -= 1
+        heap.inuseSpanBytes += pageSize
+        #expect(heap.invariantViolations().contains { $0.contains("in-use bytes") })
+        heap.inuseSpanBytes -= pageSize
+        #expect(heap.invariantViolations().isEmpty)
+    }
+}
