@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -34,7 +35,10 @@ let package = Package(
         ),
         .testTarget(
             name: "BucketLabTests",
-            dependencies: ["BucketLab"],
+            dependencies: [
+                "BucketLab",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: [internalChecks]
         ),
     ]

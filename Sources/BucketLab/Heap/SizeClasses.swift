@@ -81,6 +81,13 @@ public enum SizeClasses {
         return 0
     }
 
+    /// Bytes the heap really gives a request of `size` bytes (Go's
+    /// `roundupsize`): its class size, or whole pages for a large object.
+    public static func roundUpSize(_ size: Int) -> Int {
+        let c = classIndex(forSize: max(size, 1))
+        return c != 0 ? sizes[c] : (size + pageSize - 1) & ~(pageSize - 1)
+    }
+
     /// Worst-case share of a span lost to rounding and tail, as Go's table
     /// prints it: an object one byte larger than the previous class, in every
     /// slot, plus the tail.

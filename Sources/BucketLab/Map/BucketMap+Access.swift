@@ -1,0 +1,78 @@
+// Public entry points: raw (key bytes in, value pointer out) and typed for
+// one-word keys and values. See BucketMap.swift.
+
+extension BucketMap {
+    /// The value stored for the key at `key` (`type.keySize` bytes), or nil.
+    public func valuePointer(forKey key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
+        guard let (b, i) = findAny(key) else { return nil }
+        return value(b, i)
+    }
+
+    /// The value for `key`, inserting the key with a zeroed value if absent
+    /// (Go's mapassign: the caller writes the value).
+    public func insertionPointer(forKey key: UnsafeRawPointer) -> UnsafeMutableRawPointer {
+        type.isWordKey ? assign(key, WordKey.self) : assign(key, BytesKey.self)
+    }
+
+    /// Deletes `key`; false when it was absent.
+    @discardableResult
+    public func removeValue(forKey key: UnsafeRawPointer) -> Bool {
+        type.isWordKey ? delete(key, WordKey.self) : delete(key, BytesKey.self)
+    }
+}
+
+/// A map from `UInt64` to a one-word value (`UInt64`, or a pointer to a
+/// payload on the lab heap): the shapes the workloads use, on the fast path
+/// for 8-byte keys (Go's `mapaccess1_fast64` family).
+public struct WordMap<Value: BitwiseCopyable> {
+    public let raw: BucketMap
+
+    public init(type: MapType, mutator: Mutator, policy: ClearingPolicy = .go, seed: UInt64? = nil) {
+        precondition(type.isWordKey && type.valueSize == MemoryLayout<Value>.size && !type.indirectValue,
+                     "WordMap needs 8-byte keys and \(MemoryLayout<Value>.size)-byte values")
+        raw = BucketMap(type: type, mutator: mutator, policy: policy, seed: seed)
+    }
+
+    public var count: Int { raw.count }
+
+    @inline(__always)
+    public subscript(key: UInt64) -> Value? {
+        get {
+            withUnsafePointer(to: key) { k in
+                raw.find(k, WordKey.self).map { raw.value($0.bucket, $0.slot).load(as: Value.self) }
+            }
+        }
+        nonmutating set {
+            if let newValue {
+                withUnsafePointer(to: key) { k in
+                    raw.assign(k, WordKey.self).storeBytes(of: newValue, as: Value.self)
+                }
+            } else {
+                removeValue(forKey: key)
+            }
+        }
+    }
+
+    @inline(__always)
+    public func contains(_ key: UInt64) -> Bool {
+        withUnsafePointer(to: key) { raw.find($0, WordKey.self) != nil }
+    }
+
+    /// Deletes `key`; false when absent.
+    @inline(__always) @discardableResult
+    public func removeValue(forKey key: UInt64) -> Bool {
+        withUnsafePointer(to: key) { raw.delete($0, WordKey.self) }
+    }
+
+    /// Go 1.21 `clear(m)`.
+    public func removeAll() { raw.removeAll() }
+
+    public func forEach(_ body: (UInt64, Value) throws -> Void) rethrows {
+        try raw.forEachEntry { k, v in try body(k.load(as: UInt64.self), v.load(as: Value.self)) }
+    }
+
+    public func makeIterator() -> MapIterator { raw.makeIterator() }
+}
+
+public typealias UInt64Map = WordMap<UInt64>
+public typealias PayloadMap = WordMap<UnsafeMutableRawPointer?>
