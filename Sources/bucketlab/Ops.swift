@@ -6,7 +6,7 @@ struct Ops: ParsableCommand {
         abstract: "Time operations side by side in one process; print a table and write ops.csv."
     )
 
-    @Option(help: "Objects (and, later, keys) per repetition.")
+    @Option(help: "Keys (and allocations) per repetition.")
     var keys = 1_000_000
 
     @Option(name: .customLong("repeat"), help: "Repetitions; the median is reported.")
@@ -22,7 +22,8 @@ struct Ops: ParsableCommand {
 
     func run() throws {
         try prepareOutputDirectory(out)
-        let rows = try OpsBenchmark.allocation(objects: keys, repetitions: repeat_)
+        let rows = try OpsBenchmark.maps(keys: keys, repetitions: repeat_)
+            + OpsBenchmark.allocation(objects: keys, repetitions: repeat_)
         var table = CSVTable(header: OpsRow.header)
         for r in rows { table.append(r.fields) }
         try writeFileAtomically(table.text, to: out + "/ops.csv")

@@ -80,9 +80,15 @@ public final class MHeap: @unchecked Sendable {
         /// as soon as unused, -1 = never); nil keeps jemalloc's default.
         public var dirtyDecayMs: Int?
         public var muzzyDecayMs: Int?
+        /// Ask the kernel for transparent huge pages (MADV_HUGEPAGE) on spans
+        /// of 2 MiB and more, as Go 1.19's runtime did for its heap (sysUsed →
+        /// sysHugePage). Big bucket arrays are probed at random, and 4 KiB
+        /// pages would make nearly every probe a TLB miss.
+        public var hugePages: Bool
 
         public init(scavenge: ScavengePolicy = .retain, retainLimitBytes: Int? = nil,
-                    dirtyDecayMs: Int? = nil, muzzyDecayMs: Int? = nil) {
+                    dirtyDecayMs: Int? = nil, muzzyDecayMs: Int? = nil, hugePages: Bool = true) {
+            self.hugePages = hugePages
             self.scavenge = scavenge
             self.retainLimitBytes = retainLimitBytes
             self.dirtyDecayMs = dirtyDecayMs
@@ -201,6 +207,7 @@ public final class MHeap: @unchecked Sendable {
                 needzero: false, sideNelems: 0, state: .cached, next: nil, prev: nil))
             spanMetadataBytes += MemoryLayout<SpanHeader>.stride
             spanMetadataBytes += s.pointee.format(base: base, npages: npages, spanClass: spanClass)
+            if configuration.hugePages { adviseHugePages(base, bytes: bytes) }
         }
         pageMap.set(base: s.pointee.base, npages: npages, to: s)
         inuseSpanBytes += bytes
@@ -254,6 +261,16 @@ public final class MHeap: @unchecked Sendable {
         arena.purge()
         _checkInvariants()
         return released
+    }
+
+    /// MADV_HUGEPAGE on the 2 MiB-aligned part of a fresh span.
+    private func adviseHugePages(_ base: UnsafeMutableRawPointer, bytes: Int) {
+        let huge = 2 << 20
+        guard bytes >= huge else { return }
+        let start = (UInt(bitPattern: base) + UInt(huge - 1)) & ~UInt(huge - 1)
+        let end = (UInt(bitPattern: base) + UInt(bytes)) & ~UInt(huge - 1)
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), MADV_HUGEPAGE)
     }
 
     // MARK: Large objects

@@ -70,6 +70,74 @@ public enum OpsBenchmark {
     }
 }
 
+extension OpsBenchmark {
+    /// The same `keys` random `UInt64` keys through the lab map (Go's
+    /// behaviour) and through `Dictionary<UInt64, UInt64>`, in one process,
+    /// interleaved repetition by repetition: insert all (from empty, no size
+    /// hint), look each up (hits, in a different random order), look up as
+    /// many absent keys, iterate everything, delete all. Median per op.
+    public static func maps(keys: Int, repetitions: Int, seed: UInt64 = 1) throws -> [OpsRow] {
+        precondition(keys > 0 && repetitions > 0)
+        var rng = seed
+        var present: [UInt64] = []
+        var seen = Set<UInt64>()
+        present.reserveCapacity(keys)
+        while present.count < keys {
+            let k = splitMix(&rng)
+            if seen.insert(k).inserted { present.append(k) }
+        }
+        var absent: [UInt64] = []
+        absent.reserveCapacity(keys)
+        while absent.count < keys {
+            let k = splitMix(&rng)
+            if !seen.contains(k) { absent.append(k) }
+        }
+        seen = []
+        var probeOrder = present
+        for i in stride(from: probeOrder.count - 1, to: 0, by: -1) {
+            probeOrder.swapAt(i, Int(splitMix(&rng) % UInt64(i + 1)))
+        }
+
+        var samples: [String: [Double]] = [:]
+        var sink: UInt64 = 0
+        func timed(_ name: String, _ body: () -> Void) {
+            let t0 = monotonicNanos()
+            body()
+            samples[name, default: []].append(Double(monotonicNanos() - t0) / Double(keys))
+        }
+        for _ in 0..<repetitions {
+            do {
+                let heap = try MHeap()
+                let mutator = heap.makeMutator()
+                let map = UInt64Map(type: .uint64ToUInt64(heap: heap), mutator: mutator, seed: seed)
+                timed("lab:go/insert") { for k in present { map[k] = k } }
+                timed("lab:go/lookup_hit") { for k in probeOrder { sink &+= map[k] ?? 0 } }
+                timed("lab:go/lookup_miss") { for k in absent { sink &+= map[k] ?? 1 } }
+                timed("lab:go/iterate") { map.forEach { k, v in sink &+= k ^ v } }
+                timed("lab:go/delete") { for k in probeOrder { map.removeValue(forKey: k) } }
+                precondition(map.count == 0, "lab map did not delete everything")
+            }
+            do {
+                var dict: [UInt64: UInt64] = [:]
+                timed("dictionary/insert") { for k in present { dict[k] = k } }
+                timed("dictionary/lookup_hit") { for k in probeOrder { sink &+= dict[k] ?? 0 } }
+                timed("dictionary/lookup_miss") { for k in absent { sink &+= dict[k] ?? 1 } }
+                timed("dictionary/iterate") { for (k, v) in dict { sink &+= k ^ v } }
+                timed("dictionary/delete") { for k in probeOrder { dict.removeValue(forKey: k) } }
+                precondition(dict.isEmpty)
+            }
+        }
+        blackHole(sink)
+        var rows: [OpsRow] = []
+        for op in ["insert", "lookup_hit", "lookup_miss", "delete", "iterate"] {
+            for impl in ["lab:go", "dictionary"] {
+                rows.append(OpsRow(impl: impl, op: op, keys: keys, nsPerOp: median(samples["\(impl)/\(op)"]!)))
+            }
+        }
+        return rows
+    }
+}
+
 /// Keeps a value alive past the optimiser.
 @inline(never)
 public func blackHole<T>(_ value: T) {

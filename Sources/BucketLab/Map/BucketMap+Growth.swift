@@ -100,8 +100,9 @@ extension BucketMap {
         let oldBucket = bucket(oldArray, oldIndex)
         if !evacuated(oldBucket) {
             let sameSize = h.pointee.sameSizeGrow
-            var dst = [(bucket: bucket(newArray, oldIndex), slot: 0),
-                       (bucket: sameSize ? bucket(newArray, oldIndex) : bucket(newArray, oldIndex + newbit), slot: 0)]
+            // Destinations X and Y: bucket and next free slot.
+            var xb = bucket(newArray, oldIndex), xi = 0
+            var yb = sameSize ? xb : bucket(newArray, oldIndex + newbit), yi = 0
             var current: UnsafeMutableRawPointer? = oldBucket
             while let b = current {
                 for i in 0..<bucketCount {
@@ -110,21 +111,24 @@ extension BucketMap {
                         setTop(b, i, evacuatedEmpty)
                         continue
                     }
-                    precondition(t >= minTopHash, "bad map state: tophash \(t) in an old bucket")
-                    var useY = 0
+                    precondition(t >= minTopHash, "bad map state: an old bucket holds an evacuation mark")
+                    var useY = false
                     if !sameSize {
                         let hash = K.hash(key(b, i), size: type.keySize, seed: h.pointee.hash0)
-                        useY = hash & UInt64(newbit) != 0 ? 1 : 0
+                        useY = hash & UInt64(newbit) != 0
                     }
-                    setTop(b, i, evacuatedX + UInt8(useY))
-                    if dst[useY].slot == bucketCount {
-                        dst[useY] = (newOverflow(after: dst[useY].bucket), 0)
+                    setTop(b, i, useY ? evacuatedY : evacuatedX)
+                    let db: UnsafeMutableRawPointer, di: Int
+                    if useY {
+                        if yi == bucketCount { yb = newOverflow(after: yb); yi = 0 }
+                        db = yb; di = yi; yi += 1
+                    } else {
+                        if xi == bucketCount { xb = newOverflow(after: xb); xi = 0 }
+                        db = xb; di = xi; xi += 1
                     }
-                    let (db, di) = dst[useY]
                     setTop(db, di, t)
                     keySlot(db, di).copyMemory(from: keySlot(b, i), byteCount: keySlotBytes)
                     valueSlot(db, di).copyMemory(from: valueSlot(b, i), byteCount: valueSlotBytes)
-                    dst[useY].slot += 1
                 }
                 current = overflow(b)
             }
