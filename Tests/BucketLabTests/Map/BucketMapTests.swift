@@ -367,7 +367,7 @@ struct MapFixture {
         for k in window..<(window * 60) {
             map.removeValue(forKey: k - window)
             map[k] = k
-            let growing = map.raw.shape.isGrowing
+            let growing = map.raw.isGrowing
             if growing && !wasGrowing && map.raw.h.pointee.sameSizeGrow { sameSizeGrows += 1 }
             wasGrowing = growing
         }
