@@ -57,6 +57,17 @@ extension MHeap {
         return st
     }
 
+    /// Object bytes and in-use bytes only, without asking jemalloc or the
+    /// kernel (cheap enough for every collection).
+    public func objectCensus() -> (objectBytes: Int, objects: Int, inuseBytes: Int) {
+        var bytes = 0, objects = 0
+        forEachInUseSpan { span in
+            objects += span.allocCount
+            bytes += span.allocCount * span.elemsize
+        }
+        return (bytes, objects, lock.withLock { inuseSpanBytes })
+    }
+
     /// jemalloc's view of this heap's arena alone (refreshed).
     public func arenaStats() -> ArenaStats { arena.stats() }
 }

@@ -1,14 +1,16 @@
 // MCentral: the spans of one span class that no MCache holds. See MHeap.swift
 // for the overview.
 
-/// One per span class (Go's `mcentral`): a partial list (spans with free slots)
-/// and a full list, behind a lock of its own so mutators refilling different
-/// classes do not contend.
+/// One per span class (Go's `mcentral`): a partial list (spans with free slots),
+/// a full list, and — between a lazy collection and the next — an unswept list,
+/// behind a lock of its own so mutators refilling different classes do not
+/// contend.
 final class MCentral: @unchecked Sendable {
     let spanClass: SpanClass
     let lock = Lock()
     var partial = SpanList()
     var full = SpanList()
+    var unswept = SpanList()
     unowned(unsafe) let heap: MHeap
 
     init(spanClass: SpanClass, heap: MHeap) {
@@ -17,12 +19,28 @@ final class MCentral: @unchecked Sendable {
     }
 
     /// A span with at least one free slot, now owned by the calling MCache
-    /// (Go's `mcentral.cacheSpan`).
+    /// (Go's `mcentral.cacheSpan`): a swept partial span, else an unswept span
+    /// swept now (lazy sweeping), else a new span from MHeap.
     func cacheSpan() -> UnsafeMutablePointer<SpanHeader> {
-        let reused: UnsafeMutablePointer<SpanHeader>? = lock.withLock { partial.popFirst() }
+        let reused: UnsafeMutablePointer<SpanHeader>? = lock.withLock {
+            if let s = partial.popFirst() { return s }
+            while let s = unswept.popFirst() {
+                _ = sweepSpan(s)
+                if s.pointee.allocCount == 0 {
+                    heap.freeSpan(s)
+                } else if s.pointee.allocCount == s.pointee.nelems {
+                    s.pointee.state = .full
+                    full.push(s)
+                } else {
+                    return s
+                }
+            }
+            return nil
+        }
         let s = reused ?? heap.allocSpan(npages: SizeClasses.pages[spanClass.sizeClass], spanClass: spanClass)
         s.pointee.state = .cached
         s.pointee.allocCountAtCache = s.pointee.allocCount
+        heap.noteAllocation(bytes: (s.pointee.nelems - s.pointee.allocCount) * s.pointee.elemsize)
         return s
     }
 
@@ -45,28 +63,47 @@ final class MCentral: @unchecked Sendable {
     /// Sweeps every span of the class (world stopped, caches flushed): empty
     /// spans go back to MHeap, the rest onto the list their new count says.
     func sweepAll(into stats: inout SweepStats) {
-        lock.withLock {
-            var spans = partial.takeAll()
-            spans += full.takeAll()
-            for s in spans {
-                let freed = sweepSpan(s)
-                stats.spansSwept += 1
-                stats.objectsFreed += freed
-                stats.bytesFreed += freed * s.pointee.elemsize
-                if s.pointee.allocCount == 0 {
-                    stats.spansFreed += 1
-                    heap.freeSpan(s)
-                } else {
-                    insertLocked(s)
-                }
+        lock.withLock { sweepLocked(partial.takeAll() + full.takeAll() + unswept.takeAll(), into: &stats) }
+    }
+
+    /// Sweeps only the spans a lazy collection left unswept.
+    func finishSweep(into stats: inout SweepStats) {
+        lock.withLock { sweepLocked(unswept.takeAll(), into: &stats) }
+    }
+
+    private func sweepLocked(_ spans: [UnsafeMutablePointer<SpanHeader>], into stats: inout SweepStats) {
+        for s in spans {
+            let freed = sweepSpan(s)
+            stats.spansSwept += 1
+            stats.objectsFreed += freed
+            stats.bytesFreed += freed * s.pointee.elemsize
+            if s.pointee.allocCount == 0 {
+                stats.spansFreed += 1
+                heap.freeSpan(s)
+            } else {
+                insertLocked(s)
             }
         }
     }
+
+    /// After a lazy collection's mark: every span waits to be swept when it
+    /// is next needed.
+    func deferSweep() {
+        lock.withLock {
+            for s in partial.takeAll() + full.takeAll() {
+                s.pointee.state = .unswept
+                unswept.push(s)
+            }
+        }
+    }
+
+    var hasUnswept: Bool { lock.withLock { !unswept.isEmpty } }
 
     func forEachSpan(_ body: (UnsafeMutablePointer<SpanHeader>) -> Void) {
         lock.withLock {
             partial.forEach(body)
             full.forEach(body)
+            unswept.forEach(body)
         }
     }
 }

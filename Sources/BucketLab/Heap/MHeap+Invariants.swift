@@ -58,6 +58,11 @@ extension MHeap {
                     checkSpan(h, "partial")
                     inuse += h.pointee.bytes
                 }
+                c.unswept.forEach { h in
+                    check(h.pointee.state == .unswept && h.pointee.spanClass == c.spanClass, "unswept list holds a span in state \(h.pointee.state)")
+                    checkSpan(h, "unswept")
+                    inuse += h.pointee.bytes
+                }
                 c.full.forEach { h in
                     check(h.pointee.state == .full && h.pointee.spanClass == c.spanClass, "full list holds a span in state \(h.pointee.state)")
                     check(h.pointee.allocCount == h.pointee.nelems, "full list holds a span with free slots")

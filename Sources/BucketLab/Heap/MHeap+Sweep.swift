@@ -17,6 +17,36 @@ extension MHeap {
         releaseAllCaches()
         var stats = SweepStats()
         for central in centrals { central.sweepAll(into: &stats) }
+        sweepLargeObjects(into: &stats)
+        _checkInvariants()
+        return stats
+    }
+
+    /// The lazy variant (world stopped, after a mark): large objects are swept
+    /// now, small-object spans when an MCache next asks their MCentral for a
+    /// span; `finishSweep()` sweeps what is left (before the next mark).
+    @discardableResult
+    public func sweepLazily() -> SweepStats {
+        releaseAllCaches()
+        var stats = SweepStats()
+        for central in centrals { central.deferSweep() }
+        sweepLargeObjects(into: &stats)
+        return stats
+    }
+
+    /// Sweeps every span still waiting from a lazy sweep.
+    @discardableResult
+    public func finishSweep() -> SweepStats {
+        var stats = SweepStats()
+        for central in centrals { central.finishSweep(into: &stats) }
+        _checkInvariants()
+        return stats
+    }
+
+    /// Whether spans are waiting to be swept.
+    public var hasUnsweptSpans: Bool { centrals.contains { $0.hasUnswept } }
+
+    private func sweepLargeObjects(into stats: inout SweepStats) {
         lock.withLock {
             var survivors = SpanList()
             while let s = largeSpans.popFirst() {
@@ -34,8 +64,6 @@ extension MHeap {
             }
             largeSpans = survivors
         }
-        _checkInvariants()
-        return stats
     }
 }
 

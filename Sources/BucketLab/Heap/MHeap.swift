@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 // The lab heap: a Go-style size-class allocator over a jemalloc arena.
 //
@@ -98,6 +99,15 @@ public final class MHeap: @unchecked Sendable {
 
     public let configuration: Configuration
     let arena: JemallocArena
+    /// Go's heapLive: bytes marked by the last collection plus bytes handed
+    /// to MCaches (whole spans, at cache time) and large objects since.
+    let liveEstimate = Atomic<Int>(0)
+    /// When `liveEstimate` reaches this, a collection is due (the pacer sets
+    /// it; Int.max = never).
+    let gcTrigger = Atomic<Int>(Int.max)
+    /// Set once the trigger is crossed; a collector runs the cycle at its
+    /// next safe point.
+    let gcPending = Atomic<Bool>(false)
     let lock = Lock()
     private(set) var centrals: [MCentral] = []
     let types = TypeTable()
@@ -117,6 +127,33 @@ public final class MHeap: @unchecked Sendable {
     var largeAllocated = (objects: 0, bytes: 0)
     var releasedBytesTotal = 0
 
+    /// Counts `bytes` into the live-heap estimate and flags a collection when
+    /// it crosses the trigger (Go checks the same on span refill and large
+    /// allocation, never on the fast path).
+    @inline(__always)
+    func noteAllocation(bytes: Int) {
+        let live = liveEstimate.add(bytes, ordering: .relaxed).newValue
+        if live >= gcTrigger.load(ordering: .relaxed) { gcPending.store(true, ordering: .relaxed) }
+    }
+
+    /// The live-heap estimate the pacer compares with its goal.
+    public var heapLiveEstimate: Int { liveEstimate.load(ordering: .relaxed) }
+
+    /// Whether allocation has crossed the pacer's trigger since the last cycle.
+    public var collectionPending: Bool { gcPending.load(ordering: .relaxed) }
+
+    /// Sets the pacer's trigger and the live estimate it is measured against,
+    /// and clears the pending flag (done by a collector after each cycle).
+    public func resetPacing(liveBytes: Int, triggerBytes: Int) {
+        liveEstimate.store(liveBytes, ordering: .relaxed)
+        gcTrigger.store(triggerBytes, ordering: .relaxed)
+        gcPending.store(liveBytes >= triggerBytes, ordering: .relaxed)
+    }
+
+    /// The collector attached to this heap, if any: maps register with it as
+    /// roots.
+    public internal(set) weak var collector: Collector?
+
     /// jemalloc's arena index, for reading its statistics elsewhere.
     public var arenaIndex: UInt32 { arena.index }
 
@@ -128,7 +165,7 @@ public final class MHeap: @unchecked Sendable {
             base: UnsafeMutableRawPointer(bitPattern: pageSize)!, npages: 0, spanClass: SpanClass(rawValue: 0),
             elemsize: 0, nelems: 0, divMul: 0, freeindex: 0, allocCache: 0, allocCount: 0,
             allocCountAtCache: 0, allocBits: .allocate(capacity: 1), gcmarkBits: .allocate(capacity: 1),
-            typeIDs: .allocate(capacity: 1), needzero: false, sideNelems: 0, state: .cached, next: nil, prev: nil))
+            typeIDs: .allocate(capacity: 1), needzero: false, sideNelems: 0, state: .cached, usedBytes: 0, next: nil, prev: nil))
         centrals = (0..<SizeClasses.spanClassCount).map {
             MCentral(spanClass: SpanClass(rawValue: UInt8($0)), heap: self)
         }
@@ -159,8 +196,17 @@ public final class MHeap: @unchecked Sendable {
     /// Registers a type; the result is what `allocate` takes.
     /// - Parameter pointerWords: 8-byte word offsets that hold heap pointers.
     public func registerType(name: String, size: Int, pointerWords: [Int] = []) -> ObjectType {
-        types.register(name: name, size: size, pointerWords: pointerWords)
+        types.register(name: name, size: size, pointerWords: pointerWords, bucketLayout: nil)
     }
+
+    /// Registers a map bucket type: the collector scans its slots by their
+    /// tophash, so the leak audit can tell live slots from deleted ones.
+    public func registerBucketType(name: String, size: Int, pointerWords: [Int], layout: BucketLayout) -> ObjectType {
+        types.register(name: name, size: size, pointerWords: pointerWords, bucketLayout: layout)
+    }
+
+    /// Every registered type, by id.
+    public var typeDescriptors: [TypeDescriptor] { types.all }
 
     public func typeDescriptor(_ id: TypeID) -> TypeDescriptor { types[id] }
 
@@ -204,7 +250,7 @@ public final class MHeap: @unchecked Sendable {
                 base: base, npages: 0, spanClass: spanClass, elemsize: 0, nelems: 0, divMul: 0, freeindex: 0,
                 allocCache: 0, allocCount: 0, allocCountAtCache: 0, allocBits: sentinel.pointee.allocBits,
                 gcmarkBits: sentinel.pointee.gcmarkBits, typeIDs: sentinel.pointee.typeIDs,
-                needzero: false, sideNelems: 0, state: .cached, next: nil, prev: nil))
+                needzero: false, sideNelems: 0, state: .cached, usedBytes: 0, next: nil, prev: nil))
             spanMetadataBytes += MemoryLayout<SpanHeader>.stride
             spanMetadataBytes += s.pointee.format(base: base, npages: npages, spanClass: spanClass)
             if configuration.hugePages { adviseHugePages(base, bytes: bytes) }
@@ -285,10 +331,12 @@ public final class MHeap: @unchecked Sendable {
             s.pointee.allocCount = 1
             s.pointee.allocCache = 0
             s.pointee.typeIDs[0] = typeID.rawValue
+            s.pointee.usedBytes = bytes
             s.pointee.state = .large
             largeSpans.push(s)
             largeAllocated.objects += 1
             largeAllocated.bytes += s.pointee.bytes
+            noteAllocation(bytes: s.pointee.bytes)
             return s.pointee.base
         }
     }

@@ -19,8 +19,34 @@ public struct TypeDescriptor: Sendable, Hashable {
     /// Word offsets (in 8-byte words from the element start) that hold
     /// pointers, ascending. Empty means noscan.
     public let pointerWords: [Int]
+    /// Set for a map's bucket type: where its slots are.
+    public let bucketLayout: BucketLayout?
 
     public var noscan: Bool { pointerWords.isEmpty }
+}
+
+/// Where a bucket keeps its slots (see Map/BucketMap.swift): the collector
+/// reads the tophash of each slot to tell live entries from deleted ones.
+public struct BucketLayout: Sendable, Hashable {
+    public let keysOffset: Int
+    public let keySlotBytes: Int
+    /// Pointer words within one key slot / value slot.
+    public let keyPointerWords: [Int]
+    public let valuesOffset: Int
+    public let valueSlotBytes: Int
+    public let valuePointerWords: [Int]
+    public let overflowOffset: Int
+
+    public init(keysOffset: Int, keySlotBytes: Int, keyPointerWords: [Int], valuesOffset: Int,
+                valueSlotBytes: Int, valuePointerWords: [Int], overflowOffset: Int) {
+        self.keysOffset = keysOffset
+        self.keySlotBytes = keySlotBytes
+        self.keyPointerWords = keyPointerWords
+        self.valuesOffset = valuesOffset
+        self.valueSlotBytes = valueSlotBytes
+        self.valuePointerWords = valuePointerWords
+        self.overflowOffset = overflowOffset
+    }
 }
 
 /// What the allocation fast path needs of a type, resolved once at
@@ -47,7 +73,7 @@ final class TypeTable: @unchecked Sendable {
     private let lock = Lock()
     private var descriptors: [TypeDescriptor] = []
 
-    func register(name: String, size: Int, pointerWords: [Int]) -> ObjectType {
+    func register(name: String, size: Int, pointerWords: [Int], bucketLayout: BucketLayout?) -> ObjectType {
         precondition(size > 0, "a type needs a positive size")
         precondition(pointerWords.allSatisfy { $0 >= 0 && ($0 + 1) * 8 <= size },
                      "pointer words must lie inside the type")
@@ -55,7 +81,8 @@ final class TypeTable: @unchecked Sendable {
             precondition(descriptors.count < Int(UInt16.max), "too many types")
             let id = TypeID(rawValue: UInt16(descriptors.count))
             let words = Array(Set(pointerWords)).sorted()
-            descriptors.append(TypeDescriptor(id: id, name: name, size: size, pointerWords: words))
+            descriptors.append(TypeDescriptor(id: id, name: name, size: size, pointerWords: words,
+                                              bucketLayout: bucketLayout))
             return ObjectType(id: id, size: size, noscan: words.isEmpty)
         }
     }

@@ -7,6 +7,7 @@ enum SpanState: UInt8 {
     case free      // in MHeap's pool of free spans (no objects)
     case partial   // on an MCentral's partial list (has free slots)
     case full      // on an MCentral's full list
+    case unswept   // on an MCentral's unswept list (lazy sweeping)
     case cached    // an MCache's current span for its class
     case large     // a large object's own span, on MHeap's large list
 }
@@ -43,6 +44,9 @@ struct SpanHeader {
     /// the same slot count allocates nothing.
     @usableFromInline var sideNelems: Int
     @usableFromInline var state: SpanState
+    /// For a large object: the bytes asked for (the span is rounded up to
+    /// pages); the collector scans no further.
+    @usableFromInline var usedBytes: Int
     @usableFromInline var next: UnsafeMutablePointer<SpanHeader>?
     @usableFromInline var prev: UnsafeMutablePointer<SpanHeader>?
 
@@ -66,6 +70,11 @@ public struct Span: Hashable, @unchecked Sendable {
     public var allocCount: Int { header.pointee.allocCount }
     public var freeindex: Int { header.pointee.freeindex }
     var state: SpanState { header.pointee.state }
+    /// Bytes of slot `index` that hold the object: the slot size, or for a
+    /// large object the size it was allocated with.
+    public var objectBytes: Int {
+        header.pointee.spanClass.isLarge ? header.pointee.usedBytes : header.pointee.elemsize
+    }
 
     /// Address of slot `index`.
     @inline(__always)

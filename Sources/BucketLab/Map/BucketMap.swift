@@ -164,6 +164,7 @@ public final class BucketMap {
         h.initialize(to: HMap(buckets: nil, oldbuckets: nil, nextOverflow: nil, count: 0, nevacuate: 0,
                               hash0: hash0, rngState: rng, B: 0, sameSizeGrow: false, noverflow: 0,
                               openIterators: 0))
+        mutator.heap.collector?.register(self)
     }
 
     /// Address of the header object (a collector root).

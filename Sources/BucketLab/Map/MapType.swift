@@ -78,7 +78,11 @@ public struct MapType: Sendable {
             if indirectValue { words.append(v / 8) } else { words += valuePointerWords.map { v / 8 + $0 } }
         }
         words.append(overflowOffset / 8)
-        bucket = heap.registerType(name: "\(name).bucket", size: bucketSize, pointerWords: words)
+        let layout = BucketLayout(
+            keysOffset: keysOffset, keySlotBytes: keySlotSize, keyPointerWords: indirectKey ? [0] : self.keyPointerWords,
+            valuesOffset: valuesOffset, valueSlotBytes: valueSlotSize,
+            valuePointerWords: indirectValue ? [0] : self.valuePointerWords, overflowOffset: overflowOffset)
+        bucket = heap.registerBucketType(name: "\(name).bucket", size: bucketSize, pointerWords: words, layout: layout)
         headerType = heap.registerType(name: "\(name).hmap", size: MemoryLayout<HMap>.stride,
                                        pointerWords: HMap.pointerWords)
     }
