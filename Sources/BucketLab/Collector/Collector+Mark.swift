@@ -7,6 +7,9 @@ struct MarkResult {
     var bytesScanned = 0
     var leakedObjects = 0
     var leakedBytes = 0
+    /// Objects reached only from one live slot of a relocating map: object
+    /// base → the slot word that points at it and the map's threshold.
+    var movable: [UInt: (slot: UnsafeMutableRawPointer, threshold: Double)] = [:]
 }
 
 /// Per-type scanning facts, flattened by type id for the mark loop.
@@ -32,6 +35,13 @@ struct Marker {
     /// In the audit phase deleted slots are scanned like live ones.
     var auditing = false
     var result = MarkResult()
+    /// Bucket objects of maps that relocate payloads: their live value words
+    /// are set aside in `slotRefs` instead of followed.
+    var relocatingBuckets: [UInt: Double] = [:]
+    var slotRefs: [(slot: UnsafeMutableRawPointer, threshold: Double)] = []
+    /// Once set, reaching an already-marked movable object again makes it
+    /// shared (not movable).
+    var trackingShared = false
 
     /// Marks the object containing `address`, if it is an allocated object of
     /// this heap, and queues it for scanning unless it is noscan.
@@ -40,7 +50,13 @@ struct Marker {
         guard address != 0, let raw = UnsafeRawPointer(bitPattern: address),
               let h = pageMap.lookup(raw) else { return }
         let span = Span(h)
-        guard let index = span.objectIndex(of: raw), span.isAllocated(index), span.setMarked(index) else { return }
+        guard let index = span.objectIndex(of: raw), span.isAllocated(index) else { return }
+        guard span.setMarked(index) else {
+            if trackingShared && !result.movable.isEmpty {
+                result.movable.removeValue(forKey: UInt(bitPattern: span.objectAddress(index)))
+            }
+            return
+        }
         result.objects += 1
         result.bytes += span.elemsize
         if !span.spanClass.noscan { stack.append((span, index)) }
@@ -55,7 +71,8 @@ struct Marker {
             let count = max(1, span.objectBytes / size)
             result.bytesScanned += count * size
             if let layout = table.bucket[type] {
-                for e in 0..<count { scanBucket(base + e * size, layout) }
+                let threshold = relocatingBuckets.isEmpty ? nil : relocatingBuckets[UInt(bitPattern: base)]
+                for e in 0..<count { scanBucket(base + e * size, layout, relocation: threshold) }
             } else {
                 let words = table.pointerWords[type]
                 for e in 0..<count {
@@ -70,14 +87,21 @@ struct Marker {
     /// evacuated slots' are set aside (or followed, when auditing), the
     /// overflow pointer always.
     @inline(__always)
-    mutating func scanBucket(_ b: UnsafeMutableRawPointer, _ layout: BucketLayout) {
+    mutating func scanBucket(_ b: UnsafeMutableRawPointer, _ layout: BucketLayout, relocation: Double?) {
         if !layout.keyPointerWords.isEmpty || !layout.valuePointerWords.isEmpty {
             for i in 0..<bucketCount {
-                let live = b.load(fromByteOffset: i, as: UInt8.self) >= minTopHash || auditing
+                let occupied = b.load(fromByteOffset: i, as: UInt8.self) >= minTopHash
+                let live = occupied || auditing
                 let k = b + (layout.keysOffset + i * layout.keySlotBytes)
                 for w in layout.keyPointerWords { visit(k.load(fromByteOffset: w &* 8, as: UInt.self), live: live) }
                 let v = b + (layout.valuesOffset + i * layout.valueSlotBytes)
-                for w in layout.valuePointerWords { visit(v.load(fromByteOffset: w &* 8, as: UInt.self), live: live) }
+                for w in layout.valuePointerWords {
+                    if let threshold = relocation, occupied {
+                        if v.load(fromByteOffset: w &* 8, as: UInt.self) != 0 { slotRefs.append((v + w &* 8, threshold)) }
+                    } else {
+                        visit(v.load(fromByteOffset: w &* 8, as: UInt.self), live: live)
+                    }
+                }
             }
         }
         grey(b.load(fromByteOffset: layout.overflowOffset, as: UInt.self))
@@ -94,11 +118,32 @@ extension Collector {
     /// then audits what deleted slots alone keep.
     func mark() -> MarkResult {
         var marker = Marker(pageMap: heap.pageMap, table: ScanTable(heap.typeDescriptors))
-        for map in rootMaps {
+        let maps = rootMaps
+        for map in maps {
+            guard let t = map.relocationThreshold else { continue }
+            for bucket in map.bucketObjects { marker.relocatingBuckets[UInt(bitPattern: bucket)] = t }
+        }
+        for map in maps {
             marker.grey(UInt(bitPattern: map.headerAddress))
             for array in map.iteratorBucketArrays { marker.grey(UInt(bitPattern: array)) }
         }
         for address in pins.keys { marker.grey(address) }
+        marker.drain()
+
+        // Live slots of relocating maps: what they alone reach may move.
+        marker.trackingShared = true
+        for (slot, threshold) in marker.slotRefs {
+            let target = slot.load(as: UInt.self)
+            guard let object = heap.findObject(UnsafeRawPointer(bitPattern: target)!), object.isAllocated else { continue }
+            let base = UInt(bitPattern: object.address)
+            if object.span.isMarked(object.index) {
+                marker.result.movable.removeValue(forKey: base)  // reached otherwise, or twice
+            } else {
+                marker.grey(target)
+                if !object.span.spanClass.isLarge { marker.result.movable[base] = (slot, threshold) }
+            }
+        }
+        marker.slotRefs = []
         marker.drain()
 
         // The audit: what only deleted or evacuated slots reach.

@@ -55,6 +55,8 @@ public final class Collector {
     var maps: [ObjectIdentifier: WeakMap] = [:]
     var pins: [UInt: Int] = [:]
     private(set) var lastMarkedBytes = 0
+    /// Allocates the copies relocation makes.
+    lazy var relocationMutator = heap.makeMutator()
 
     /// Go's heapMinimum: 4 MiB at GOGC = 100, scaled by GOGC/100.
     public static let heapMinimumBytes = 4 << 20
@@ -142,6 +144,12 @@ public final class Collector {
         stats.leakedBytes = marked.leakedBytes
         stats.leakedObjects = marked.leakedObjects
         stats.heapAfterBytes = marked.bytes
+
+        if !marked.movable.isEmpty {
+            t0 = monotonicNanos()
+            relocate(marked.movable, into: &stats)
+            stats.relocateNs = monotonicNanos() - t0
+        }
 
         t0 = monotonicNanos()
         var swept = sweepMode == .eager || reason == .explicit ? heap.sweep() : heap.sweepLazily()

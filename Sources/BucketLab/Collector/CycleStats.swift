@@ -33,6 +33,10 @@ public struct CycleStats: Sendable, Equatable {
     /// Bytes (and objects) reachable only through deleted map slots.
     public var leakedBytes = 0
     public var leakedObjects = 0
+    /// Payloads moved out of sparse spans (relocation), and the time it took.
+    public var objectsRelocated = 0
+    public var bytesRelocated = 0
+    public var relocateNs: UInt64 = 0
     /// The pacer's goal for the next cycle (Int.max when GOGC is off).
     public var nextGoalBytes = 0
 

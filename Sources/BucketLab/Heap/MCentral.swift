@@ -86,6 +86,20 @@ final class MCentral: @unchecked Sendable {
         }
     }
 
+    /// Takes a span off whichever list holds it; the caller owns it until it
+    /// hands it back with `uncacheSpan`.
+    func detach(_ s: UnsafeMutablePointer<SpanHeader>) {
+        lock.withLock {
+            switch s.pointee.state {
+            case .partial: partial.remove(s)
+            case .full: full.remove(s)
+            case .unswept: unswept.remove(s)
+            default: preconditionFailure("detaching a span in state \(s.pointee.state)")
+            }
+            s.pointee.state = .cached
+        }
+    }
+
     /// After a lazy collection's mark: every span waits to be swept when it
     /// is next needed.
     func deferSweep() {

@@ -43,6 +43,15 @@ extension MHeap {
         return stats
     }
 
+    /// Takes `spans` off their MCentral lists while `body` runs (so no
+    /// allocation lands in them), then puts them back (world stopped, caches
+    /// released).
+    func withSpansDetached(_ spans: [Span], _ body: () -> Void) {
+        for s in spans { centrals[Int(s.spanClass.rawValue)].detach(s.header) }
+        body()
+        for s in spans { centrals[Int(s.spanClass.rawValue)].uncacheSpan(s.header) }
+    }
+
     /// Whether spans are waiting to be swept.
     public var hasUnsweptSpans: Bool { centrals.contains { $0.hasUnswept } }
 

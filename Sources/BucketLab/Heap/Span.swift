@@ -115,6 +115,12 @@ public struct Span: Hashable, @unchecked Sendable {
         return true
     }
 
+    /// Clears the mark bit (relocation moves an object out of a marked slot).
+    @inline(__always)
+    public func clearMarked(_ index: Int) {
+        header.pointee.gcmarkBits[index >> 6] &= ~(1 << UInt64(index & 63))
+    }
+
     /// Type id recorded when slot `index` was allocated.
     @inline(__always)
     public func typeID(_ index: Int) -> TypeID {

@@ -78,6 +78,57 @@ extension BucketMap {
         h.pointee.nevacuate = 0
         h.pointee.noverflow = 0
         h.pointee.nextOverflow = nextOverflow
+        rehashCount += 1
+        if policy.evacuation == .eager { finishGrowth() }
+    }
+
+    /// Evacuates every remaining old bucket now.
+    func finishGrowth() {
+        while isGrowing {
+            if type.isWordKey { evacuate(h.pointee.nevacuate, WordKey.self) } else { evacuate(h.pointee.nevacuate, BytesKey.self) }
+        }
+    }
+
+    /// `shrink=below(f)`: halves B while count < f × 6.5 × 2^B and rehashes
+    /// into the smaller array — never while growing or iterated.
+    func shrinkIfSparse(below f: Double) {
+        guard !isGrowing, h.pointee.openIterators == 0, h.pointee.B > 0 else { return }
+        let threshold = { (B: Int) in f * Double(loadFactorNum) / Double(loadFactorDen) * Double(1 << B) }
+        var target = Int(h.pointee.B)
+        while target > 0 && Double(h.pointee.count) < threshold(target) { target -= 1 }
+        guard target < Int(h.pointee.B) else { return }
+        if type.isWordKey { rehash(into: UInt8(target), WordKey.self) } else { rehash(into: UInt8(target), BytesKey.self) }
+    }
+
+    /// Moves every entry into a new array of 2^B buckets at once.
+    func rehash<K: MapKeyOps>(into B: UInt8, _: K.Type) {
+        let oldArray = h.pointee.buckets!
+        let oldCount = 1 << Int(h.pointee.B)
+        let (array, nextOverflow) = makeBucketArray(B: B)
+        h.pointee.buckets = array
+        h.pointee.B = B
+        h.pointee.nextOverflow = nextOverflow
+        h.pointee.noverflow = 0
+        let mask = (1 << Int(B)) - 1
+        for i in 0..<oldCount {
+            var current: UnsafeMutableRawPointer? = bucket(oldArray, i)
+            while let b = current {
+                for s in 0..<bucketCount where top(b, s) >= minTopHash {
+                    let hash = K.hash(key(b, s), size: type.keySize, seed: h.pointee.hash0)
+                    var dst = bucket(array, Int(truncatingIfNeeded: hash) & mask)
+                    var slot = -1
+                    while slot < 0 {
+                        slot = (0..<bucketCount).first { isEmptySlot(top(dst, $0)) } ?? -1
+                        if slot < 0 { dst = overflow(dst) ?? newOverflow(after: dst) }
+                    }
+                    setTop(dst, slot, top(b, s))
+                    keySlot(dst, slot).copyMemory(from: keySlot(b, s), byteCount: keySlotBytes)
+                    valueSlot(dst, slot).copyMemory(from: valueSlot(b, s), byteCount: valueSlotBytes)
+                }
+                current = overflow(b)
+            }
+        }
+        rehashCount += 1
     }
 
     /// Evacuates the old bucket behind `bucketIndex` and one more (Go's
@@ -151,6 +202,7 @@ extension BucketMap {
         if h.pointee.nevacuate == newbit {
             h.pointee.oldbuckets = nil
             h.pointee.sameSizeGrow = false
+            for hook in activeHooks.growFinished { hook(self) }
         }
     }
 }

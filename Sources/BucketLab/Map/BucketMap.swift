@@ -129,7 +129,13 @@ enum BytesKey: MapKeyOps {
 public final class BucketMap {
     public let type: MapType
     public let mutator: Mutator
-    public var policy: ClearingPolicy
+    public var policy: ClearingPolicy { didSet { rebuildHooks() } }
+    /// The user's handlers; the policy's own run first (see MapHooks).
+    public var hooks = MapHooks() { didSet { rebuildHooks() } }
+    /// Policy handlers followed by the user's, as the probe loops call them.
+    private(set) var activeHooks = MapHooks()
+    /// Grows, same-size grows and shrinks so far: each rehashes the map.
+    public internal(set) var rehashCount = 0
     /// The header, a heap object.
     let h: UnsafeMutablePointer<HMap>
     // Layout constants, copied from `type` for the probe loops.
@@ -165,6 +171,16 @@ public final class BucketMap {
                               hash0: hash0, rngState: rng, B: 0, sameSizeGrow: false, noverflow: 0,
                               openIterators: 0))
         mutator.heap.collector?.register(self)
+        rebuildHooks()
+    }
+
+    private func rebuildHooks() {
+        var active = MapHooks()
+        if policy.overflow == .reclaim { active.bucketEmptied.append(MapHooks.reclaimEmptyOverflowBuckets) }
+        active.slotDeleted += hooks.slotDeleted
+        active.bucketEmptied += hooks.bucketEmptied
+        active.growFinished += hooks.growFinished
+        activeHooks = active
     }
 
     /// Address of the header object (a collector root).
@@ -342,10 +358,22 @@ public final class BucketMap {
                 }
                 if !K.equal(key, self.key(b, i), size: type.keySize) { continue }
                 clearSlot(b, i)
+                if !activeHooks.slotDeleted.isEmpty {
+                    let event = DeletedSlot(bucket: b, index: i, keySlot: keySlot(b, i), valueSlot: valueSlot(b, i))
+                    for hook in activeHooks.slotDeleted { hook(self, event) }
+                }
                 setTop(b, i, emptyOne)
                 markTrailingEmpty(first: first, bucket: b, slot: i)
+                if b != first && !activeHooks.bucketEmptied.isEmpty && (0..<bucketCount).allSatisfy({ isEmptySlot(top(b, $0)) }) {
+                    let event = EmptiedBucket(chainHead: first, bucket: b)
+                    for hook in activeHooks.bucketEmptied { hook(self, event) }
+                }
                 h.pointee.count -= 1
-                if h.pointee.count == 0 { h.pointee.hash0 = random() }
+                if h.pointee.count == 0 {
+                    h.pointee.hash0 = random()
+                    if policy.emptyMap == .release { releaseBuckets() }
+                }
+                if case let .below(f) = policy.shrink, h.pointee.buckets != nil { shrinkIfSparse(below: f) }
                 return true
             }
             current = overflow(b)
@@ -411,13 +439,44 @@ public final class BucketMap {
         // Mark everything emptyRest first, so open iterators stop (golang/go#59411).
         markAllEmpty(buckets, count: 1 << Int(h.pointee.B))
         if let old = h.pointee.oldbuckets { markAllEmpty(old, count: oldBucketCount) }
+        h.pointee.count = 0
+        h.pointee.hash0 = random()
+        if policy.clearAll == .release {
+            releaseBuckets()
+            return
+        }
         h.pointee.sameSizeGrow = false
         h.pointee.oldbuckets = nil
         h.pointee.nevacuate = 0
         h.pointee.noverflow = 0
-        h.pointee.count = 0
-        h.pointee.hash0 = random()
         h.pointee.nextOverflow = formatBucketArray(buckets, B: h.pointee.B, zero: true)
+    }
+
+    /// Lets go of every bucket (the next insert starts again from one
+    /// bucket); the collector frees them unless an iterator holds them.
+    func releaseBuckets() {
+        h.pointee.buckets = nil
+        h.pointee.oldbuckets = nil
+        h.pointee.nextOverflow = nil
+        h.pointee.B = 0
+        h.pointee.noverflow = 0
+        h.pointee.nevacuate = 0
+        h.pointee.sameSizeGrow = false
+    }
+
+    /// Unlinks an overflow bucket from its chain, so the next collection
+    /// frees it (a spare inside the bucket array is only unlinked). Refused
+    /// (false) while an iterator is open, since it may stand on the bucket.
+    @discardableResult
+    public func unlinkOverflowBucket(_ bucket: UnsafeMutableRawPointer, chainHead: UnsafeMutableRawPointer) -> Bool {
+        guard h.pointee.openIterators == 0, bucket != chainHead else { return false }
+        var prev = chainHead
+        while let next = overflow(prev), next != bucket { prev = next }
+        guard overflow(prev) == bucket else { return false }
+        setOverflow(prev, overflow(bucket))
+        setOverflow(bucket, nil)
+        if h.pointee.B < 16 && h.pointee.noverflow > 0 { h.pointee.noverflow -= 1 }
+        return true
     }
 
     private func markAllEmpty(_ array: UnsafeMutableRawPointer, count: Int) {
