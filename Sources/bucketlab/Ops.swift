@@ -23,6 +23,7 @@ struct Ops: ParsableCommand {
     func run() throws {
         try prepareOutputDirectory(out)
         let rows = try OpsBenchmark.maps(keys: keys, repetitions: repeat_)
+            + OpsBenchmark.wideValueDeletes(keys: min(keys, 250_000), repetitions: repeat_)
             + OpsBenchmark.allocation(objects: keys, repetitions: repeat_)
         var table = CSVTable(header: OpsRow.header)
         for r in rows { table.append(r.fields) }

@@ -76,8 +76,76 @@ extension OpsBenchmark {
     /// interleaved repetition by repetition: insert all (from empty, no size
     /// hint), look each up (hits, in a different random order), look up as
     /// many absent keys, iterate everything, delete all. Median per op.
-    public static func maps(keys: Int, repetitions: Int, seed: UInt64 = 1) throws -> [OpsRow] {
+    public static func maps(keys: Int, repetitions: Int, presets: [StrategyPreset] = ClearingPolicy.presets,
+                            seed: UInt64 = 1) throws -> [OpsRow] {
         precondition(keys > 0 && repetitions > 0)
+        let (present, absent, probeOrder) = keySets(keys: keys, seed: seed)
+        var samples: [String: [Double]] = [:]
+        var sink: UInt64 = 0
+        func timed(_ name: String, _ body: () -> Void) {
+            let t0 = monotonicNanos()
+            body()
+            samples[name, default: []].append(Double(monotonicNanos() - t0) / Double(keys))
+        }
+        for _ in 0..<repetitions {
+            for preset in presets {
+                let heap = try MHeap()
+                let mutator = heap.makeMutator()
+                let map = UInt64Map(type: .uint64ToUInt64(heap: heap), mutator: mutator, policy: preset.policy, seed: seed)
+                let impl = "lab:" + preset.name
+                timed("\(impl)/insert") { for k in present { map[k] = k } }
+                timed("\(impl)/lookup_hit") { for k in probeOrder { sink &+= map[k] ?? 0 } }
+                timed("\(impl)/lookup_miss") { for k in absent { sink &+= map[k] ?? 1 } }
+                timed("\(impl)/iterate") { map.forEach { k, v in sink &+= k ^ v } }
+                timed("\(impl)/delete") { for k in probeOrder { map.removeValue(forKey: k) } }
+                precondition(map.count == 0, "lab map did not delete everything")
+            }
+            var dict: [UInt64: UInt64] = [:]
+            timed("dictionary/insert") { for k in present { dict[k] = k } }
+            timed("dictionary/lookup_hit") { for k in probeOrder { sink &+= dict[k] ?? 0 } }
+            timed("dictionary/lookup_miss") { for k in absent { sink &+= dict[k] ?? 1 } }
+            timed("dictionary/iterate") { for (k, v) in dict { sink &+= k ^ v } }
+            timed("dictionary/delete") { for k in probeOrder { dict.removeValue(forKey: k) } }
+            precondition(dict.isEmpty)
+        }
+        blackHole(sink)
+        var rows: [OpsRow] = []
+        for op in ["insert", "lookup_hit", "lookup_miss", "delete", "iterate"] {
+            for impl in presets.map({ "lab:" + $0.name }) + ["dictionary"] {
+                rows.append(OpsRow(impl: impl, op: op, keys: keys, nsPerOp: median(samples["\(impl)/\(op)"]!)))
+            }
+        }
+        return rows
+    }
+
+    /// Delete cost of `clear=full` against `clear=pointers` for 128-byte
+    /// values holding one pointer word (the rest plain data): Go zeroes all
+    /// 128 bytes, `pointers` one word. Rows `delete_v128`, same run.
+    public static func wideValueDeletes(keys: Int, repetitions: Int, seed: UInt64 = 1) throws -> [OpsRow] {
+        let (_, _, probeOrder) = keySets(keys: keys, seed: seed, wantAbsent: false)
+        var samples: [SlotClearing: [Double]] = [:]
+        let clearings: [SlotClearing] = [.full, .pointers]
+        for _ in 0..<repetitions {
+            for clearing in clearings {
+                let heap = try MHeap()
+                let mutator = heap.makeMutator()
+                let type = MapType(heap: heap, keySize: 8, valueSize: 128, valuePointerWords: [0], name: "map[uint64]v128")
+                let map = BucketMap(type: type, mutator: mutator, policy: ClearingPolicy(slotClearing: clearing), seed: seed)
+                for k in probeOrder {
+                    withUnsafePointer(to: k) { map.insertionPointer(forKey: $0).storeBytes(of: k, toByteOffset: 8, as: UInt64.self) }
+                }
+                let t0 = monotonicNanos()
+                for k in probeOrder { withUnsafePointer(to: k) { _ = map.removeValue(forKey: $0) } }
+                samples[clearing, default: []].append(Double(monotonicNanos() - t0) / Double(keys))
+                precondition(map.count == 0)
+            }
+        }
+        return clearings.map { OpsRow(impl: "lab:clear=\($0.rawValue)", op: "delete_v128", keys: keys, nsPerOp: median(samples[$0]!)) }
+    }
+
+    /// `keys` distinct random keys, as many absent ones, and the present keys
+    /// in another random order (so lookups do not follow insertion order).
+    static func keySets(keys: Int, seed: UInt64, wantAbsent: Bool = true) -> (present: [UInt64], absent: [UInt64], probeOrder: [UInt64]) {
         var rng = seed
         var present: [UInt64] = []
         var seen = Set<UInt64>()
@@ -87,54 +155,15 @@ extension OpsBenchmark {
             if seen.insert(k).inserted { present.append(k) }
         }
         var absent: [UInt64] = []
-        absent.reserveCapacity(keys)
-        while absent.count < keys {
+        while wantAbsent && absent.count < keys {
             let k = splitMix(&rng)
             if !seen.contains(k) { absent.append(k) }
         }
-        seen = []
         var probeOrder = present
         for i in stride(from: probeOrder.count - 1, to: 0, by: -1) {
             probeOrder.swapAt(i, Int(splitMix(&rng) % UInt64(i + 1)))
         }
-
-        var samples: [String: [Double]] = [:]
-        var sink: UInt64 = 0
-        func timed(_ name: String, _ body: () -> Void) {
-            let t0 = monotonicNanos()
-            body()
-            samples[name, default: []].append(Double(monotonicNanos() - t0) / Double(keys))
-        }
-        for _ in 0..<repetitions {
-            do {
-                let heap = try MHeap()
-                let mutator = heap.makeMutator()
-                let map = UInt64Map(type: .uint64ToUInt64(heap: heap), mutator: mutator, seed: seed)
-                timed("lab:go/insert") { for k in present { map[k] = k } }
-                timed("lab:go/lookup_hit") { for k in probeOrder { sink &+= map[k] ?? 0 } }
-                timed("lab:go/lookup_miss") { for k in absent { sink &+= map[k] ?? 1 } }
-                timed("lab:go/iterate") { map.forEach { k, v in sink &+= k ^ v } }
-                timed("lab:go/delete") { for k in probeOrder { map.removeValue(forKey: k) } }
-                precondition(map.count == 0, "lab map did not delete everything")
-            }
-            do {
-                var dict: [UInt64: UInt64] = [:]
-                timed("dictionary/insert") { for k in present { dict[k] = k } }
-                timed("dictionary/lookup_hit") { for k in probeOrder { sink &+= dict[k] ?? 0 } }
-                timed("dictionary/lookup_miss") { for k in absent { sink &+= dict[k] ?? 1 } }
-                timed("dictionary/iterate") { for (k, v) in dict { sink &+= k ^ v } }
-                timed("dictionary/delete") { for k in probeOrder { dict.removeValue(forKey: k) } }
-                precondition(dict.isEmpty)
-            }
-        }
-        blackHole(sink)
-        var rows: [OpsRow] = []
-        for op in ["insert", "lookup_hit", "lookup_miss", "delete", "iterate"] {
-            for impl in ["lab:go", "dictionary"] {
-                rows.append(OpsRow(impl: impl, op: op, keys: keys, nsPerOp: median(samples["\(impl)/\(op)"]!)))
-            }
-        }
-        return rows
+        return (present, absent, probeOrder)
     }
 }
 
