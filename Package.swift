@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         .systemLibrary(
@@ -23,7 +24,10 @@ let package = Package(
         ),
         .target(
             name: "BucketLab",
-            dependencies: ["CJemalloc"],
+            dependencies: [
+                "CJemalloc",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             swiftSettings: [internalChecks]
         ),
         .executableTarget(

@@ -33,6 +33,7 @@ extension BucketLabCommand {
             let text: String
             switch error {
             case let e as DataError: status = ExitStatus.dataError; text = e.description
+            case let e as CSVError: status = ExitStatus.dataError; text = e.description
             case let e as OutputError: status = ExitStatus.usage; text = e.description
             case let e as JemallocError: status = 70; text = e.description
             default: status = ExitStatus.usage; text = message(for: error)

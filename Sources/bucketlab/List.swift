@@ -3,10 +3,15 @@ import BucketLab
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the strategy presets with their policies and what each shows."
+        abstract: "List the workloads and the strategy presets, with what each shows."
     )
 
     func run() {
+        print("Workloads (--workload NAME[,NAME...] or all):\n")
+        for w in Workload.allCases {
+            print("  \(w.rawValue)  [\(w.phases(bursts: 4).joined(separator: ", "))]")
+            print("    \(w.summary)\n")
+        }
         print("Strategies (a preset name, or a spec such as clear=pointers,overflow=reclaim,shrink=below:0.125):\n")
         for preset in ClearingPolicy.presets {
             print("  \(preset.name)")

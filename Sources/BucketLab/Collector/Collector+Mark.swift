@@ -7,9 +7,8 @@ struct MarkResult {
     var bytesScanned = 0
     var leakedObjects = 0
     var leakedBytes = 0
-    /// Objects reached only from one live slot of a relocating map: object
-    /// base → the slot word that points at it and the map's threshold.
-    var movable: [UInt: (slot: UnsafeMutableRawPointer, threshold: Double)] = [:]
+    /// Slot words whose target only they reach (relocation candidates).
+    var movable: [(slot: UnsafeMutableRawPointer, threshold: Double)] = []
 }
 
 /// Per-type scanning facts, flattened by type id for the mark loop.
@@ -39,9 +38,20 @@ struct Marker {
     /// are set aside in `slotRefs` instead of followed.
     var relocatingBuckets: [UInt: Double] = [:]
     var slotRefs: [(slot: UnsafeMutableRawPointer, threshold: Double)] = []
-    /// Once set, reaching an already-marked movable object again makes it
-    /// shared (not movable).
+    /// Once set, reaching an already-marked object again records it as shared.
     var trackingShared = false
+    /// Slot words of relocating maps whose target they were first to mark;
+    /// the target may move unless it is in `shared` too.
+    var firstRefs: [(slot: UnsafeMutableRawPointer, threshold: Double)] = []
+    /// Objects reached again after a first slot reference (from another
+    /// slot, a payload, a stale slot): per span, a bitmap of slots. Rare, so
+    /// kept sparse.
+    var shared: [UnsafeMutablePointer<SpanHeader>: [UInt64]] = [:]
+
+    func isShared(_ object: HeapObject) -> Bool {
+        guard let bits = shared[object.span.header] else { return false }
+        return bits[object.index >> 6] & (1 << UInt64(object.index & 63)) != 0
+    }
 
     /// Marks the object containing `address`, if it is an allocated object of
     /// this heap, and queues it for scanning unless it is noscan.
@@ -52,14 +62,17 @@ struct Marker {
         let span = Span(h)
         guard let index = span.objectIndex(of: raw), span.isAllocated(index) else { return }
         guard span.setMarked(index) else {
-            if trackingShared && !result.movable.isEmpty {
-                result.movable.removeValue(forKey: UInt(bitPattern: span.objectAddress(index)))
-            }
+            if trackingShared { markShared(span, index) }
             return
         }
         result.objects += 1
         result.bytes += span.elemsize
         if !span.spanClass.noscan { stack.append((span, index)) }
+    }
+
+    mutating func markShared(_ span: Span, _ index: Int) {
+        let words = (span.nelems + 63) >> 6
+        shared[span.header, default: [UInt64](repeating: 0, count: words)][index >> 6] |= 1 << UInt64(index & 63)
     }
 
     /// Scans queued objects until none is left.
@@ -132,18 +145,18 @@ extension Collector {
 
         // Live slots of relocating maps: what they alone reach may move.
         marker.trackingShared = true
-        for (slot, threshold) in marker.slotRefs {
+        let slotRefs = marker.slotRefs
+        marker.slotRefs = []
+        for (slot, threshold) in slotRefs {
             let target = slot.load(as: UInt.self)
             guard let object = heap.findObject(UnsafeRawPointer(bitPattern: target)!), object.isAllocated else { continue }
-            let base = UInt(bitPattern: object.address)
             if object.span.isMarked(object.index) {
-                marker.result.movable.removeValue(forKey: base)  // reached otherwise, or twice
+                marker.markShared(object.span, object.index)  // reached otherwise, or twice
             } else {
                 marker.grey(target)
-                if !object.span.spanClass.isLarge { marker.result.movable[base] = (slot, threshold) }
+                if !object.span.spanClass.isLarge { marker.firstRefs.append((slot, threshold)) }
             }
         }
-        marker.slotRefs = []
         marker.drain()
 
         // The audit: what only deleted or evacuated slots reach.
@@ -155,6 +168,11 @@ extension Collector {
         marker.drain()
         marker.result.leakedObjects = marker.result.objects - live.objects
         marker.result.leakedBytes = marker.result.bytes - live.bytes
+        marker.result.movable = marker.firstRefs.compactMap { ref in
+            let target = UnsafeRawPointer(bitPattern: ref.slot.load(as: UInt.self))!
+            guard let object = heap.findObject(target), !marker.isShared(object) else { return nil }
+            return (ref.slot, ref.threshold)
+        }
         return marker.result
     }
 }

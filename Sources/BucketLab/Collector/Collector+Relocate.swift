@@ -31,44 +31,34 @@ extension Collector {
     /// its map's occupancy threshold into another span, updates the one slot
     /// that points at it, and unmarks the original so the sweep frees it (and
     /// its span, once all its survivors have moved). Pinned or shared objects
-    /// never reach here (`Marker.movable`).
-    func relocate(_ movable: [UInt: (slot: UnsafeMutableRawPointer, threshold: Double)], into stats: inout CycleStats) {
-        guard !movable.isEmpty else { return }
-        // Group by span, keeping objects whose span is below their map's
-        // threshold.
-        var bySpan: [Span: [(base: UInt, slot: UnsafeMutableRawPointer)]] = [:]
-        var marked: [Span: Int] = [:]
-        for (base, ref) in movable {
-            guard let object = heap.findObject(UnsafeRawPointer(bitPattern: base)!) else { continue }
+    /// never reach here (see `Marker.firstRefs`).
+    func relocate(_ movable: [(slot: UnsafeMutableRawPointer, threshold: Double)], into stats: inout CycleStats) {
+        // Keep the candidates whose span is sparse (a popcount of its marks).
+        var moves: [(object: HeapObject, slot: UnsafeMutableRawPointer)] = []
+        var sparse = Set<Span>()
+        for (slot, threshold) in movable {
+            guard let object = heap.findObject(UnsafeRawPointer(bitPattern: slot.load(as: UInt.self))!) else { continue }
             let span = object.span
-            let count = marked[span] ?? span.markedCount
-            marked[span] = count
-            guard Double(count) < ref.threshold * Double(span.nelems) else { continue }
-            bySpan[span, default: []].append((base, ref.slot))
+            guard sparse.contains(span) || Double(span.markedCount) < threshold * Double(span.nelems) else { continue }
+            sparse.insert(span)
+            moves.append((object, slot))
         }
-        let sparse = bySpan
-        guard !sparse.isEmpty else { return }
+        guard !moves.isEmpty else { return }
         // Keep the sparse spans out of allocation while their objects move.
         heap.releaseAllCaches()
-        heap.withSpansDetached(Array(sparse.keys)) {
+        heap.withSpansDetached(Array(sparse)) {
             let mutator = relocationMutator
-            for (span, objects) in sparse {
-                for (base, slot) in objects {
-                    let old = UnsafeMutableRawPointer(bitPattern: base)!
-                    let index = span.objectIndex(of: old)!
-                    let descriptor = heap.typeDescriptor(span.typeID(index))
-                    let type = ObjectType(id: descriptor.id, size: descriptor.size, noscan: descriptor.noscan)
-                    let bytes = span.elemsize
-                    let copy = mutator.allocate(spanClass: SpanClass(sizeClass: span.spanClass.sizeClass, noscan: type.noscan),
-                                                typeID: type.id, bytes: bytes)
-                    copy.copyMemory(from: old, byteCount: bytes)
-                    let target = slot.load(as: UInt.self)
-                    slot.storeBytes(of: UInt(bitPattern: copy) + (target - base), as: UInt.self)
-                    heap.mark(copy)
-                    span.clearMarked(index)
-                    stats.objectsRelocated += 1
-                    stats.bytesRelocated += bytes
-                }
+            for (object, slot) in moves {
+                let span = object.span, old = object.address
+                let bytes = span.elemsize
+                let copy = mutator.allocate(spanClass: span.spanClass, typeID: object.typeID, bytes: bytes)
+                copy.copyMemory(from: old, byteCount: bytes)
+                let target = slot.load(as: UInt.self)
+                slot.storeBytes(of: UInt(bitPattern: copy) + (target - UInt(bitPattern: old)), as: UInt.self)
+                heap.mark(copy)
+                span.clearMarked(object.index)
+                stats.objectsRelocated += 1
+                stats.bytesRelocated += bytes
             }
             mutator.releaseCachedSpans()
         }

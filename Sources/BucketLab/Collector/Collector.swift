@@ -127,6 +127,7 @@ public final class Collector {
 
         // Sweep what the last lazy cycle left, so the bitmaps are current.
         var t0 = monotonicNanos()
+        stats.startNs = t0
         heap.releaseAllCaches()
         let leftover = heap.finishSweep()
         var sweepNs = monotonicNanos() - t0

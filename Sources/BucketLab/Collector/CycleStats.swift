@@ -13,6 +13,8 @@ public struct CycleStats: Sendable, Equatable {
     /// 1-based cycle number within its collector.
     public var cycle = 0
     public var reason = CycleReason.explicit
+    /// CLOCK_MONOTONIC nanoseconds when the cycle started (for traces).
+    public var startNs: UInt64 = 0
     /// Object bytes in the heap when the cycle started / marked live.
     public var heapBeforeBytes = 0
     public var heapAfterBytes = 0

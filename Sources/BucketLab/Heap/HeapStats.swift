@@ -68,6 +68,19 @@ extension MHeap {
         return (bytes, objects, lock.withLock { inuseSpanBytes })
     }
 
+    /// Per size class (0 = large): spans, objects and in-use bytes, for the
+    /// heap snapshot a run writes at each phase (world stopped).
+    public func sizeClassCensus() -> [(sizeClass: Int, spans: Int, objects: Int, inuseBytes: Int)] {
+        var rows = Array(repeating: (spans: 0, objects: 0, bytes: 0), count: SizeClasses.count)
+        forEachInUseSpan { span in
+            let c = span.spanClass.sizeClass
+            rows[c].spans += 1
+            rows[c].objects += span.allocCount
+            rows[c].bytes += span.bytes
+        }
+        return rows.enumerated().filter { $0.element.spans > 0 }.map { ($0.offset, $0.element.spans, $0.element.objects, $0.element.bytes) }
+    }
+
     /// jemalloc's view of this heap's arena alone (refreshed).
     public func arenaStats() -> ArenaStats { arena.stats() }
 }

@@ -106,6 +106,14 @@ public enum Jemalloc {
     /// jemalloc's own page (4 KiB here), the unit of `pactive` and friends.
     public static let pageBytes: Int = JemallocArena.readSize("arenas.page")
 
+    /// jemalloc's version string (`version`).
+    public static var version: String {
+        var p: UnsafePointer<CChar>? = nil
+        var size = MemoryLayout<UnsafePointer<CChar>?>.size
+        guard mallctl("version", &p, &size, nil, 0) == 0, let p else { return "unknown" }
+        return String(cString: p)
+    }
+
     /// Number of arena slots jemalloc has handed out (`arenas.narenas`).
     public static var arenaCount: Int {
         var n: UInt32 = 0

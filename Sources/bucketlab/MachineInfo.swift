@@ -1,0 +1,72 @@
+import BucketLab
+import Foundation
+
+/// What produced a run (run.json) and what the machine has free.
+enum MachineInfo {
+    static var today: String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd"
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: Date())
+    }
+
+    static func command(_ args: [String]) -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init)
+    }
+
+    static var gitCommit: String? { command(["git", "rev-parse", "--short", "HEAD"]) }
+
+    static func meminfo(_ key: String) -> Int? {
+        guard let text = readTextFile("/proc/meminfo") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(key + ":") {
+            let kb = line.split(separator: " ").compactMap { Int($0) }.first
+            return kb.map { $0 * 1024 }
+        }
+        return nil
+    }
+
+    static var availableMemoryBytes: Int? { meminfo("MemAvailable") }
+
+    static var cpuModel: String {
+        guard let text = readTextFile("/proc/cpuinfo") else { return "unknown" }
+        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+            return line.split(separator: ":", maxSplits: 1).last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        }
+        return "unknown"
+    }
+
+    static func runJSON(config: SuiteConfig) -> String {
+        let fields: [(String, String)] = [
+            ("command", jsonString(CommandLine.arguments.joined(separator: " "))),
+            ("commit", jsonString(gitCommit ?? "unknown")),
+            ("swift", jsonString(command(["swift", "--version"]) ?? "unknown")),
+            ("jemalloc", jsonString(Jemalloc.version)),
+            ("cpu", jsonString(cpuModel)),
+            ("cores", String(ProcessInfo.processInfo.activeProcessorCount)),
+            ("memory_bytes", String(meminfo("MemTotal") ?? 0)),
+            ("date", jsonString(ISO8601DateFormatter().string(from: Date()))),
+            ("workloads", "[" + config.workloads.map { jsonString($0.rawValue) }.joined(separator: ",") + "]"),
+            ("strategies", "[" + config.strategies.map { jsonString($0.name) }.joined(separator: ",") + "]"),
+            ("keys", String(config.keys)), ("payload_bytes", String(config.payloadBytes)), ("window", String(config.window)),
+            ("gogc", config.gogc.map(String.init) ?? jsonString("off")), ("seed", String(config.seed)),
+            ("repeat", String(config.repeats)), ("samples", String(config.samples)), ("bursts", String(config.bursts)),
+        ]
+        return "{\n" + fields.map { "  \(jsonString($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}\n"
+    }
+
+    static func reportHeader(config: SuiteConfig) -> String {
+        "`" + CommandLine.arguments.joined(separator: " ") + "` at commit \(gitCommit ?? "unknown"), "
+            + "\(config.keys) keys, \(config.payloadBytes)-byte payloads, window \(config.window), GOGC \(config.gogc.map(String.init) ?? "off"), "
+            + "seed \(config.seed), \(config.repeats) repeat(s); \(cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores."
+    }
+}

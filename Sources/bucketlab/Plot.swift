@@ -1,0 +1,19 @@
+import ArgumentParser
+import BucketLab
+
+struct Plot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Redraw the charts and REPORT.md of a result directory from its CSV files."
+    )
+
+    @Argument(help: "A directory written by 'bucketlab run'.")
+    var directory: String
+
+    func run() throws {
+        let results: ResultSet
+        do { results = try ResultSet(directory: directory) } catch let e as CSVError { throw DataError(description: e.description) }
+        guard !results.summaries.isEmpty else { throw DataError(description: "\(directory)/summary.csv has no rows") }
+        try Report.write(results, to: directory, header: "Redrawn by `bucketlab plot` from the CSV files in this directory.")
+        print(Report.text(results.summaries), terminator: "")
+    }
+}
