@@ -41,6 +41,8 @@ let package = Package(
             name: "BucketLabTests",
             dependencies: [
                 "BucketLab",
+                // Built alongside so the CLI tests can run it.
+                "bucketlab",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: [internalChecks]

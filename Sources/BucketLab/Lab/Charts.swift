@@ -70,9 +70,11 @@ enum SVG {
         body += "<line x1=\"\(num(left))\" y1=\"\(num(top))\" x2=\"\(num(left))\" y2=\"\(num(bottom))\" stroke=\"black\"/>\n"
         body += "<text x=\"\(num((left + right) / 2))\" y=\"\(num(bottom + 36))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
         body += "<text x=\"16\" y=\"\(num((top + bottom) / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(num((top + bottom) / 2)))\">\(escape(yLabel))</text>\n"
+        // Earlier series are drawn wider, so identical lines stay visible.
         for (i, s) in series.enumerated() where !s.points.isEmpty {
             let pts = s.points.map { "\(num(px($0.x))),\(num(py($0.y)))" }.joined(separator: " ")
-            body += "<polyline fill=\"none\" stroke=\"\(palette[i % palette.count])\" stroke-width=\"2\" points=\"\(pts)\"/>\n"
+            let width = 1.5 + 1.5 * Double(series.count - 1 - i)
+            body += "<polyline fill=\"none\" stroke=\"\(palette[i % palette.count])\" stroke-width=\"\(num(width))\" stroke-opacity=\"0.85\" points=\"\(pts)\"/>\n"
         }
         body += legend(series.map(\.name), x: Int(right) + 20, y: Int(top) + 10)
         return frame(width: width, height: height, title: title, body: body)

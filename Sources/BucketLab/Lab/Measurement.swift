@@ -2,7 +2,7 @@
 // Suite.swift for the overview of a run.
 
 /// The figures taken at a phase end (after a full collection) or at a sample.
-public struct Measurement: Sendable {
+public struct RunMeasurement: Sendable {
     public var ops = 0
     public var liveKeys = 0
     /// The lower bound: live keys × (key + value slot bytes) + live payload bytes.
@@ -42,11 +42,11 @@ public struct RunKey: Sendable, Hashable {
 public struct PhaseRow: Sendable {
     public var key: RunKey
     public var phase: String
-    public var measurement: Measurement
+    public var measurement: RunMeasurement
     public var phaseNs: UInt64
     public var startNs: UInt64
 
-    public static let header = ["run_id", "workload", "strategy", "repeat", "phase"] + Measurement.columns + ["phase_ns"]
+    public static let header = ["run_id", "workload", "strategy", "repeat", "phase"] + RunMeasurement.columns + ["phase_ns"]
 }
 
 /// A row of samples.csv: a measurement within a phase, no collection.
@@ -55,9 +55,9 @@ public struct SampleRow: Sendable {
     public var phase: String
     public var sample: Int
     public var elapsedNs: UInt64
-    public var measurement: Measurement
+    public var measurement: RunMeasurement
 
-    public static let header = ["run_id", "workload", "strategy", "repeat", "phase", "sample", "elapsed_ns"] + Measurement.columns
+    public static let header = ["run_id", "workload", "strategy", "repeat", "phase", "sample", "elapsed_ns"] + RunMeasurement.columns
 }
 
 /// A row of heap.csv: one size class at one phase end.

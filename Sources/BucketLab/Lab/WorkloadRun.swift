@@ -132,9 +132,9 @@ public final class WorkloadRun {
         }
     }
 
-    func measure() -> Measurement {
+    func measure() -> RunMeasurement {
         let st = heap.stats()
-        var m = Measurement()
+        var m = RunMeasurement()
         m.ops = ops
         m.liveKeys = liveKeys
         m.liveBytes = liveKeys * slotBytes + livePayloads * config.payloadBytes

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+@testable import BucketLab
+
+/// The built `bucketlab`, next to the test bundle.
+let bucketlabPath: String = {
+    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let candidates = [dir.appendingPathComponent("bucketlab").path,
+                      dir.deletingLastPathComponent().appendingPathComponent("bucketlab").path]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+}()
+
+struct Outcome {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+func bucketlab(_ args: [String], cwd: String? = nil) throws -> Outcome {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: bucketlabPath)
+    p.arguments = args
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+@Suite(.serialized) struct CommandLineTests {
+    /// Every kind of bad input: the right status, one line on stderr naming
+    /// the problem, no stack trace, nothing left in the output directory.
+    @Test(arguments: [
+        (["run", "--workload", "nope"], 64, "unknown workload 'nope'"),
+        (["run", "--strategy", "nope"], 64, "unknown strategy 'nope'"),
+        (["run", "--strategy", "clear=sometimes"], 64, "bad value 'sometimes'"),
+        (["run", "--strategy", "shrink=below:2"], 64, "bad value"),
+        (["run", "--keys", "0"], 64, "--keys"),
+        (["run", "--keys", "-5"], 64, "keys"),
+        (["run", "--keys", "99999999999"], 64, "--keys"),
+        (["run", "--keys", "40000000", "--payload-bytes", "1000000"], 64, "free"),
+        (["run", "--payload-bytes", "0"], 64, "--payload-bytes"),
+        (["run", "--gogc", "fast"], 64, "--gogc"),
+        (["run", "--samples", "0"], 64, "--samples"),
+        (["run", "--bogus"], 64, "bogus"),
+        (["ops", "--keys", "0"], 64, "--keys"),
+        (["gcbench", "--payload-bytes", "0"], 64, "--payload-bytes"),
+    ] as [([String], Int32, String)])
+    func badCommandLinesAreRefused(args: [String], status: Int32, message: String) throws {
+        let dir = temporaryDirectory()
+        let r = try bucketlab(args + ["--out", dir + "/out"])
+        #expect(r.status == status)
+        let lines = r.stderr.split(whereSeparator: \.isNewline)
+        #expect(lines.count == 1, "one line: \(r.stderr)")
+        #expect(r.stderr.hasPrefix("bucketlab: ") && r.stderr.contains(message), "\(r.stderr)")
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out"), "no output before validation passed")
+    }
+
+    @Test func unwritableOutputIsReportedBeforeAnyWork() throws {
+        for out in ["/proc/forbidden/x", "/dev/null/x"] {
+            let r = try bucketlab(["run", "--keys", "1000", "--out", out])
+            #expect(r.status == 64 && r.stderr.split(whereSeparator: \.isNewline).count == 1, "\(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+
+    @Test func plotAndCompareRefuseMissingOrBrokenResults() throws {
+        let empty = temporaryDirectory()
+        for args in [["plot", empty], ["plot", empty + "/missing"], ["compare", empty, empty]] {
+            let r = try bucketlab(args)
+            #expect(r.status == 65 && r.stderr.split(whereSeparator: \.isNewline).count == 1, "\(args): \(r.stderr)")
+        }
+        let dir = temporaryDirectory()
+        let ok = try bucketlab(["run", "--keys", "500", "--workload", "fill-drain,churn", "--strategy", "go,stale", "--out", dir])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("fill-drain") && ok.stdout.contains("stale"))
+        let summary = try #require(readTextFile(dir + "/summary.csv"))
+        // Truncated mid-field, then garbled.
+        for broken in [String(summary.prefix(summary.count * 2 / 3)) + "\"unterminated", "garbage\u{1}\nx"] {
+            try broken.write(toFile: dir + "/summary.csv", atomically: true, encoding: .utf8)
+            let before = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+            for args in [["plot", dir], ["compare", dir, dir]] {
+                let r = try bucketlab(args)
+                #expect(r.status == 65 && r.stderr.hasPrefix("bucketlab: ") && r.stderr.split(whereSeparator: \.isNewline).count == 1,
+                        "\(args): \(r.stderr)")
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == before, "no partial file")
+        }
+    }
+
+    @Test func runWritesEveryFileAndPlotRedrawsThem() throws {
+        let dir = temporaryDirectory()
+        let r = try bucketlab(["run", "--keys", "800", "--workload", "all", "--strategy", "go", "--strategy",
+                               "clear=pointers,overflow=reclaim", "--out", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
+        for f in ["phases.csv", "samples.csv", "gc.csv", "heap.csv", "summary.csv", "trace.json", "run.json", "REPORT.md",
+                  "retained.svg", "gc-time.svg", "heap-fill-drain.svg"] {
+            #expect(files.contains(f), "\(f) missing")
+        }
+        try FileManager.default.removeItem(atPath: dir + "/REPORT.md")
+        try FileManager.default.removeItem(atPath: dir + "/retained.svg")
+        let p = try bucketlab(["plot", dir])
+        #expect(p.status == 0 && FileManager.default.fileExists(atPath: dir + "/REPORT.md")
+                && FileManager.default.fileExists(atPath: dir + "/retained.svg"))
+        let c = try bucketlab(["compare", dir, dir])
+        #expect(c.status == 0 && c.stdout.contains("clear=pointers"))
+        let list = try bucketlab(["list"])
+        #expect(list.status == 0 && list.stdout.contains("compact") && list.stdout.contains("cache-zipf"))
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+@testable import BucketLab
+
+/// A small suite shared by the harness tests (run once).
+let smallSuite: SuiteResult = {
+    let strategies = ["go", "stale", "shrink", "compact"].map { name in
+        (name: name, policy: ClearingPolicy.presets.first { $0.name == name }!.policy)
+    }
+    let config = SuiteConfig(strategies: strategies, keys: 6000, payloadBytes: 48, seed: 3, samples: 4)
+    return try! Suite.run(config, runID: "test-run")
+}()
+
+func phase(_ r: SuiteResult, _ workload: String, _ strategy: String, _ name: String) -> RunMeasurement {
+    r.phases.first { $0.key.workload == workload && $0.key.strategy == strategy && $0.phase == name }!.measurement
+}
+
+func temporaryDirectory() -> String {
+    let dir = NSTemporaryDirectory() + "bucketlab-test-\(UUID().uuidString)"
+    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+@Suite struct HarnessTests {
+    @Test func everyWorkloadRunsItsPhases() {
+        for w in Workload.allCases {
+            for s in ["go", "stale", "shrink", "compact"] {
+                let names = smallSuite.phases.filter { $0.key.workload == w.rawValue && $0.key.strategy == s }.map(\.phase)
+                #expect(names == w.phases(bursts: 4), "\(w.rawValue) \(s)")
+            }
+        }
+        #expect(smallSuite.summaries.count == 8 * 4)
+        #expect(smallSuite.samples.count > 100)
+    }
+
+    @Test func goKeepsDrainedBucketsWhereShrinkDoesNot() {
+        let peak = phase(smallSuite, "fill-drain", "go", "peak"), drained = phase(smallSuite, "fill-drain", "go", "drained")
+        #expect(drained.liveKeys == 0 && drained.liveBytes == 0)
+        #expect(drained.bucketBytes == peak.bucketBytes, "Go never shrinks")
+        #expect(drained.heapInuseBytes >= peak.bucketBytes)
+        let shrunk = phase(smallSuite, "fill-drain", "shrink", "drained")
+        #expect(shrunk.bucketBytes < peak.bucketBytes / 20)
+        #expect(peak.liveBytes == 6000 * 16)
+    }
+
+    @Test func staleLeaksPayloadsAndGoDoesNot() {
+        #expect(phase(smallSuite, "fill-drain-ptr", "stale", "drained").leakedBytes == 6000 * 48)
+        #expect(phase(smallSuite, "fill-drain-ptr", "go", "drained").leakedBytes == 0)
+        let go = phase(smallSuite, "fill-drain-ptr", "go", "drained")
+        let stale = phase(smallSuite, "fill-drain-ptr", "stale", "drained")
+        #expect(stale.heapInuseBytes > go.heapInuseBytes)
+    }
+
+    @Test func pinsAndIteratorsRetainUntilReleased() {
+        let pinned = phase(smallSuite, "leaked-interior-ref", "go", "dropped-pinned")
+        let peak = phase(smallSuite, "leaked-interior-ref", "go", "peak")
+        #expect(pinned.liveBytes == 0 && pinned.heapInuseBytes >= peak.bucketBytes)
+        #expect(phase(smallSuite, "leaked-interior-ref", "go", "unpinned").heapInuseBytes == 0)
+        let held = phase(smallSuite, "pinned-iterator", "go", "grown-pinned")
+        let released = phase(smallSuite, "pinned-iterator", "go", "released")
+        #expect(held.heapInuseBytes > released.heapInuseBytes)
+    }
+
+    @Test func resultFilesAreCompleteAndReadBack() throws {
+        let dir = temporaryDirectory()
+        try smallSuite.write(to: dir)
+        for (file, header) in [("phases.csv", PhaseRow.header), ("samples.csv", SampleRow.header), ("gc.csv", GCRow.header),
+                               ("heap.csv", HeapClassRow.header), ("summary.csv", SuiteResult.summaryHeader)] {
+            let doc = try CSVDocument(path: dir + "/" + file)
+            #expect(doc.header == header, "\(file)")
+            #expect(!doc.rows.isEmpty, "\(file)")
+        }
+        let phases = try CSVDocument(path: dir + "/phases.csv")
+        #expect(phases.rows.count == smallSuite.phases.count)
+        let gc = try CSVDocument(path: dir + "/gc.csv")
+        #expect(gc.rows.count == smallSuite.gc.count && gc.rows.count > 8 * 4 * 2)
+        let trace = try #require(readTextFile(dir + "/trace.json"))
+        let json = try JSONSerialization.jsonObject(with: Data(trace.utf8)) as? [String: Any]
+        let events = try #require(json?["traceEvents"] as? [[String: Any]])
+        #expect(events.filter { $0["cat"] as? String == "gc" }.count == smallSuite.gc.count)
+        #expect(events.filter { $0["cat"] as? String == "phase" }.count == smallSuite.phases.count)
+
+        let results = try ResultSet(directory: dir)
+        #expect(results.summaries.count == 32)
+        let fillDrainGo = try #require(results.summaries.first { $0.key.workload == "fill-drain" && $0.key.strategy == "go" })
+        #expect(fillDrainGo.finalLiveBytes == 600 * 16)
+        #expect(results.heapSeries["churn"]?.count == 4)
+        try Report.write(results, to: dir, header: "test")
+        let report = try #require(readTextFile(dir + "/REPORT.md"))
+        #expect(report.contains("| fill-drain | go |") && report.contains("![") && report.contains("retained.svg"))
+        for svg in ["retained.svg", "gc-time.svg", "heap-churn.svg"] {
+            let text = try #require(readTextFile(dir + "/" + svg))
+            #expect(text.hasPrefix("<svg") && text.contains("</svg>") && text.contains("polyline") == svg.hasPrefix("heap"))
+        }
+        let delta = Report.compare(results.summaries, results.summaries)
+        #expect(delta.rows.count == 32 && delta.rows.allSatisfy { $0[4] == "0.00" && $0[8] == "1.00" })
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty, "no temporary file is left behind")
+    }
+
+    @Test func csvRoundTripsAwkwardFields() throws {
+        var t = CSVTable(header: ["a", "b", "c"])
+        t.append(["plain", "with,comma", "with \"quotes\""])
+        t.append(["multi\nline", "", "x"])
+        let doc = try CSVDocument(text: t.text, name: "t")
+        #expect(doc.header == ["a", "b", "c"])
+        #expect(doc.rows == [["plain", "with,comma", "with \"quotes\""], ["multi\nline", "", "x"]])
+    }
+
+    @Test(arguments: [
+        ("", "empty"),
+        ("a,b\r\n1,2\r\n3\r\n", "fields"),
+        ("a,b\r\n\"1,2\r\n", "unterminated"),
+        ("a,b\r\n1\"x\",2\r\n", "quote"),
+        ("a,b\r\n1,2,3\r\n", "fields"),
+    ])
+    func malformedCSVIsRefused(text: String, fault: String) {
+        #expect(throws: CSVError.self) { try CSVDocument(text: text, name: "bad.csv") }
+        do { _ = try CSVDocument(text: text, name: "bad.csv") } catch {
+            #expect("\(error)".contains(fault) && "\(error)".hasPrefix("bad.csv"))
+        }
+    }
+
+    @Test func summariesWithBadNumbersAreRefused() throws {
+        let dir = temporaryDirectory()
+        try smallSuite.write(to: dir)
+        var text = try #require(readTextFile(dir + "/summary.csv"))
+        text = text.replacingOccurrences(of: "fill-drain,go,6000,", with: "fill-drain,go,many,")
+        try text.write(toFile: dir + "/summary.csv", atomically: true, encoding: .utf8)
+        #expect(throws: CSVError.self) { try ResultSet(directory: dir) }
+    }
+}
