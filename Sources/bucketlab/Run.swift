@@ -29,7 +29,7 @@ struct Run: ParsableCommand {
     var seed: UInt64 = 1
 
     @Option(name: .customLong("repeat"), help: "Repeats per workload × strategy; summaries take the median.")
-    var repeat_ = 1
+    var repeat_ = 3
 
     @Option(help: "Samples per phase (samples.csv).")
     var samples = 10
