@@ -176,4 +176,5 @@ public final class Collector {
     /// Total mark and sweep time so far.
     public var totalMarkNs: UInt64 { trace.reduce(0) { $0 + $1.markNs } }
     public var totalSweepNs: UInt64 { trace.reduce(0) { $0 + $1.sweepNs } }
+    public var totalRelocateNs: UInt64 { trace.reduce(0) { $0 + $1.relocateNs } }
 }

@@ -78,7 +78,7 @@ public struct GCRow: Sendable {
     public var cycle: CycleStats
     public static let header = ["run_id", "workload", "strategy", "repeat", "cycle", "reason", "heap_before_bytes",
                                 "heap_after_bytes", "mark_ns", "sweep_ns", "objects_marked", "bytes_scanned",
-                                "spans_swept", "spans_freed", "bytes_freed", "leaked_bytes"]
+                                "spans_swept", "spans_freed", "bytes_freed", "leaked_bytes", "objects_relocated", "relocate_ns"]
 }
 
 /// The per-run figures summary.csv aggregates (medians over repeats).

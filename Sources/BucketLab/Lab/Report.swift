@@ -103,7 +103,7 @@ public enum Report {
             values: workloads.map { w in strategies.map { s in value(w, s) { $0.retainedToLive } } }, logScale: true)))
         let gcTitle = "GC time per run"
         out.append(("gc-time.svg", gcTitle, SVG.barChart(
-            title: gcTitle, yLabel: "GC ms (mark + sweep)", groups: workloads, seriesNames: strategies,
+            title: gcTitle, yLabel: "GC ms (mark + sweep + relocation)", groups: workloads, seriesNames: strategies,
             values: workloads.map { w in strategies.map { s in value(w, s) { Double($0.gcTotalNs) / 1e6 } } })))
         return out
     }

@@ -29,7 +29,8 @@ extension SuiteResult {
             t.append(keyFields(r.key) + [String(c.cycle), c.reason.rawValue, String(c.heapBeforeBytes),
                                          String(c.heapAfterBytes), String(c.markNs), String(c.sweepNs),
                                          String(c.objectsMarked), String(c.bytesScanned), String(c.spansSwept),
-                                         String(c.spansFreed), String(c.bytesFreed), String(c.leakedBytes)])
+                                         String(c.spansFreed), String(c.bytesFreed), String(c.leakedBytes),
+                                         String(c.objectsRelocated), String(c.relocateNs)])
         }
         return t.text
     }

@@ -166,7 +166,7 @@ public final class WorkloadRun {
             s.finalHeapInuseBytes = last.heapInuseBytes
             s.finalLiveBytes = last.liveBytes
             s.gcCycles = last.gcCycles
-            s.gcTotalNs = last.gcMarkNs + last.gcSweepNs
+            s.gcTotalNs = last.gcMarkNs + last.gcSweepNs + collector.totalRelocateNs
             s.leakedBytesFinal = last.leakedBytes
         }
         let totalNs = phases.reduce(0) { $0 + $1.phaseNs }
