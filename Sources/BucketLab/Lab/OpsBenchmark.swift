@@ -169,6 +169,6 @@ extension OpsBenchmark {
 
 /// Keeps a value alive past the optimiser.
 @inline(never)
-public func blackHole<T>(_ value: T) {
+func blackHole<T>(_ value: T) {
     withExtendedLifetime(value) {}
 }

@@ -38,7 +38,13 @@ public struct ResultSet {
     }
 
     static func readSummaries(_ path: String) throws -> [RunSummary] {
-        let doc = try CSVDocument(path: path)
+        guard let text = readTextFile(path) else { throw CSVError(description: "cannot read \(path)") }
+        return try parseSummaries(text, name: path)
+    }
+
+    /// Parses summary.csv text, refusing anything bucketlab did not write.
+    public static func parseSummaries(_ text: String, name path: String) throws -> [RunSummary] {
+        let doc = try CSVDocument(text: text, name: path)
         try doc.expectHeader(SuiteResult.summaryHeader, file: path)
         return try doc.rows.enumerated().map { i, f in
             func int(_ c: Int) throws -> Int {

@@ -21,6 +21,28 @@ extension BucketMap {
     }
 }
 
+extension BucketMap {
+    // The 8-byte-key fast path as non-generic entry points, so callers in
+    // other modules reach code specialised for `WordKey` with one call (see
+    // WordMap, whose thin accessors are inlined into the caller).
+
+    /// The value slot for an 8-byte key, or nil. Needs `type.isWordKey`.
+    public func valuePointer(forWord key: UInt64) -> UnsafeMutableRawPointer? {
+        withUnsafePointer(to: key) { k in find(k, WordKey.self).map { value($0.bucket, $0.slot) } }
+    }
+
+    /// The value slot for an 8-byte key, inserting it if absent.
+    public func insertionPointer(forWord key: UInt64) -> UnsafeMutableRawPointer {
+        withUnsafePointer(to: key) { assign($0, WordKey.self) }
+    }
+
+    /// Deletes an 8-byte key; false when absent.
+    @discardableResult
+    public func removeValue(forWord key: UInt64) -> Bool {
+        withUnsafePointer(to: key) { delete($0, WordKey.self) }
+    }
+}
+
 /// A map from `UInt64` to a one-word value (`UInt64`, or a pointer to a
 /// payload on the lab heap): the shapes the workloads use, on the fast path
 /// for 8-byte keys (Go's `mapaccess1_fast64` family).
@@ -33,36 +55,26 @@ public struct WordMap<Value: BitwiseCopyable> {
         raw = BucketMap(type: type, mutator: mutator, policy: policy, seed: seed)
     }
 
-    public var count: Int { raw.count }
+    @inlinable public var count: Int { raw.count }
 
-    @inline(__always)
+    @inlinable
     public subscript(key: UInt64) -> Value? {
-        get {
-            withUnsafePointer(to: key) { k in
-                raw.find(k, WordKey.self).map { raw.value($0.bucket, $0.slot).load(as: Value.self) }
-            }
-        }
+        get { raw.valuePointer(forWord: key)?.load(as: Value.self) }
         nonmutating set {
             if let newValue {
-                withUnsafePointer(to: key) { k in
-                    raw.assign(k, WordKey.self).storeBytes(of: newValue, as: Value.self)
-                }
+                raw.insertionPointer(forWord: key).storeBytes(of: newValue, as: Value.self)
             } else {
-                removeValue(forKey: key)
+                raw.removeValue(forWord: key)
             }
         }
     }
 
-    @inline(__always)
-    public func contains(_ key: UInt64) -> Bool {
-        withUnsafePointer(to: key) { raw.find($0, WordKey.self) != nil }
-    }
+    @inlinable
+    public func contains(_ key: UInt64) -> Bool { raw.valuePointer(forWord: key) != nil }
 
     /// Deletes `key`; false when absent.
-    @inline(__always) @discardableResult
-    public func removeValue(forKey key: UInt64) -> Bool {
-        withUnsafePointer(to: key) { raw.delete($0, WordKey.self) }
-    }
+    @inlinable @discardableResult
+    public func removeValue(forKey key: UInt64) -> Bool { raw.removeValue(forWord: key) }
 
     /// Go 1.21 `clear(m)`.
     public func removeAll() { raw.removeAll() }

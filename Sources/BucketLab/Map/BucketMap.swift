@@ -134,6 +134,10 @@ public final class BucketMap {
     public var hooks = MapHooks() { didSet { rebuildHooks() } }
     /// Policy handlers followed by the user's, as the probe loops call them.
     private(set) var activeHooks = MapHooks()
+    /// What the delete path needs of the policy and hooks, in plain memory:
+    /// reading class properties there would cost a dynamic exclusivity check
+    /// per access on the hottest path.
+    let fast: UnsafeMutablePointer<FastPolicy>
     /// Grows, same-size grows and shrinks so far: each rehashes the map.
     public internal(set) var rehashCount = 0
     /// The header, a heap object.
@@ -164,6 +168,8 @@ public final class BucketMap {
         valueSlotBytes = type.valueSlotSize
         indirectKey = type.indirectKey
         indirectValue = type.indirectValue
+        fast = .allocate(capacity: 1)
+        fast.initialize(to: FastPolicy())
         var rng = seed ?? UInt64.random(in: .min ... .max)
         let hash0 = splitMix(&rng)
         h = mutator.allocate(type.headerType).bindMemory(to: HMap.self, capacity: 1)
@@ -181,7 +187,14 @@ public final class BucketMap {
         active.bucketEmptied += hooks.bucketEmptied
         active.growFinished += hooks.growFinished
         activeHooks = active
+        var shrinkBelow = 0.0
+        if case let .below(f) = policy.shrink { shrinkBelow = f }
+        fast.pointee = FastPolicy(slotClearing: policy.slotClearing, slotDeletedHooks: !active.slotDeleted.isEmpty,
+                                  bucketEmptiedHooks: !active.bucketEmptied.isEmpty,
+                                  releaseWhenEmpty: policy.emptyMap == .release, shrinkBelow: shrinkBelow)
     }
+
+    deinit { fast.deallocate() }
 
     /// Address of the header object (a collector root).
     public var headerAddress: UnsafeMutableRawPointer { UnsafeMutableRawPointer(h) }
@@ -358,22 +371,23 @@ public final class BucketMap {
                 }
                 if !K.equal(key, self.key(b, i), size: type.keySize) { continue }
                 clearSlot(b, i)
-                if !activeHooks.slotDeleted.isEmpty {
+                let flags = fast.pointee
+                if flags.slotDeletedHooks {
                     let event = DeletedSlot(bucket: b, index: i, keySlot: keySlot(b, i), valueSlot: valueSlot(b, i))
                     for hook in activeHooks.slotDeleted { hook(self, event) }
                 }
                 setTop(b, i, emptyOne)
                 markTrailingEmpty(first: first, bucket: b, slot: i)
-                if b != first && !activeHooks.bucketEmptied.isEmpty && (0..<bucketCount).allSatisfy({ isEmptySlot(top(b, $0)) }) {
+                if b != first && flags.bucketEmptiedHooks && (0..<bucketCount).allSatisfy({ isEmptySlot(top(b, $0)) }) {
                     let event = EmptiedBucket(chainHead: first, bucket: b)
                     for hook in activeHooks.bucketEmptied { hook(self, event) }
                 }
                 h.pointee.count -= 1
                 if h.pointee.count == 0 {
                     h.pointee.hash0 = random()
-                    if policy.emptyMap == .release { releaseBuckets() }
+                    if flags.releaseWhenEmpty { releaseBuckets() }
                 }
-                if case let .below(f) = policy.shrink, h.pointee.buckets != nil { shrinkIfSparse(below: f) }
+                if flags.shrinkBelow > 0, h.pointee.buckets != nil { shrinkIfSparse(below: flags.shrinkBelow) }
                 return true
             }
             current = overflow(b)
@@ -385,7 +399,7 @@ public final class BucketMap {
     @inline(__always)
     func clearSlot(_ b: UnsafeMutableRawPointer, _ i: Int) {
         let k = keySlot(b, i), v = valueSlot(b, i)
-        switch policy.slotClearing {
+        switch fast.pointee.slotClearing {
         case .none:
             break
         case .go:
@@ -488,6 +502,16 @@ public final class BucketMap {
             }
         }
     }
+}
+
+/// The policy as the delete path reads it (see `BucketMap.fast`).
+struct FastPolicy {
+    var slotClearing = SlotClearing.go
+    var slotDeletedHooks = false
+    var bucketEmptiedHooks = false
+    var releaseWhenEmpty = false
+    /// 0 = never shrink.
+    var shrinkBelow = 0.0
 }
 
 /// SplitMix64 step: the map's random source.

@@ -3,85 +3,16 @@ import Testing
 
 @Suite struct CollectorTests {
     /// Thousands of cycles under random inserts, updates, deletes, clears,
-    /// grows, pins and iterators on several maps: after every cycle every
-    /// payload still in a map or pinned is intact and allocated.
+    /// grows, pins and iterators on one map per preset: after every cycle
+    /// every payload still in a map or pinned is intact and allocated, and the
+    /// heap's books add up (the short form of `bucketlab stress`).
     @Test(arguments: [SweepMode.eager, .lazy])
     func neverFreesAReachableObject(mode: SweepMode) throws {
-        let heap = try MHeap()
-        let collector = Collector(heap: heap, gogc: 5, sweepMode: mode)
-        let mutator = heap.makeMutator()
-        var payloads = Payloads(heap: heap, mutator: mutator)
-        let type = MapType.uint64ToPointer(heap: heap)
-        var maps = (0..<3).map { PayloadMap(type: type, mutator: mutator, seed: UInt64($0 + 1)) }
-        var reference: [[UInt64: UnsafeMutableRawPointer]] = Array(repeating: [:], count: 3)
-        var pinned: [(UnsafeMutableRawPointer, UInt64)] = []
-        var iterators: [MapIterator] = []
-        var rng = SplitMix64(seed: mode == .eager ? 1 : 2)
-        var cycles = 0, verified = 0
-
-        func verifyAll() {
-            for (m, ref) in reference.enumerated() {
-                for (k, p) in ref {
-                    guard heap.findObject(p)?.isAllocated == true, payloads.isIntact(p, key: k) else {
-                        Issue.record("cycle \(cycles): payload of key \(k) in map \(m) lost")
-                        return
-                    }
-                    verified += 1
-                }
-            }
-            for (p, k) in pinned where !payloads.isIntact(p, key: k) {
-                Issue.record("cycle \(cycles): pinned payload \(k) lost")
-            }
-        }
-
-        while cycles < 2500 {
-            let m = Int(rng.next() % 3)
-            let key = rng.next() % 400
-            switch rng.next() % 100 {
-            case 0..<45:
-                let p = payloads.make(key: key)
-                maps[m][key] = p
-                reference[m][key] = p
-            case 45..<75:
-                maps[m].removeValue(forKey: key)
-                reference[m][key] = nil
-            case 75..<80:
-                if let (_, p) = reference[m].randomElement(using: &rng), pinned.count < 20 {
-                    collector.pin(p + 5)
-                    pinned.append((p, p.load(as: UInt64.self)))
-                }
-            case 80..<84:
-                if !pinned.isEmpty {
-                    let (p, _) = pinned.remove(at: Int(rng.next() % UInt64(pinned.count)))
-                    collector.unpin(p + 5)
-                }
-            case 84..<86:
-                iterators.append(maps[m].makeIterator())
-            case 86..<88:
-                if !iterators.isEmpty { iterators.removeFirst().close() }
-            case 88:
-                maps[m].removeAll()
-                reference[m] = [:]
-            case 89:
-                // Drop a map entirely and start a fresh one.
-                maps[m] = PayloadMap(type: type, mutator: mutator, seed: rng.next())
-                reference[m] = [:]
-            case 90..<93:
-                if let (k, p) = reference[m].randomElement(using: &rng) { #expect(maps[m][k] == p) }
-            default:
-                if collector.safePoint() != nil { cycles += 1; verifyAll() }
-            }
-            if rng.next() % 400 == 0 {
-                collector.collect()
-                cycles += 1
-                verifyAll()
-                #expect(heap.invariantViolations().isEmpty)
-            }
-        }
-        for m in maps { #expect(m.raw.invariantViolations() == []) }
-        #expect(verified > 100_000)
-        #expect(collector.trace.contains { $0.reason == .pacer })
-        withExtendedLifetime(iterators) {}
+        let report = try StressTest.run(cycles: 1500, seed: mode == .eager ? 1 : 2, sweepMode: mode)
+        #expect(report.violations == [])
+        #expect(report.cycles == 1500 && report.pacerCycles > 100)
+        #expect(report.payloadsVerified > 100_000)
+        #expect(report.relocated > 0, "compact moved payloads under stress")
     }
 
     /// Without iterators (so old buckets are cleared as they are evacuated),
@@ -91,7 +22,7 @@ import Testing
         let heap = try MHeap()
         let collector = Collector(heap: heap, gogc: nil)
         let mutator = heap.makeMutator()
-        var payloads = Payloads(heap: heap, mutator: mutator)
+        var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
         let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, seed: 3)
         var rng = SplitMix64(seed: 3)
         var live: [UInt64: UnsafeMutableRawPointer] = [:]
@@ -181,7 +112,7 @@ import Testing
         let heap = try MHeap()
         let collector = Collector(heap: heap, gogc: 100)
         let mutator = heap.makeMutator()
-        var payloads = Payloads(heap: heap, mutator: mutator)
+        var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
         let type = MapType.uint64ToPointer(heap: heap)
         let baseline = heap.stats()
         do {
@@ -208,7 +139,7 @@ import Testing
         let heap = try MHeap()
         let collector = Collector(heap: heap, gogc: 100)
         let mutator = heap.makeMutator()
-        var payloads = Payloads(heap: heap, mutator: mutator)
+        var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
         let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, seed: 1)
         for k in 0..<1_000_000 as Range<UInt64> {
             map[k] = payloads.make(key: k)
@@ -232,7 +163,7 @@ import Testing
             let heap = try MHeap()
             let collector = Collector(heap: heap, gogc: nil)
             let mutator = heap.makeMutator()
-            var payloads = Payloads(heap: heap, mutator: mutator)
+            var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
             let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator,
                                  policy: ClearingPolicy(slotClearing: clearing), seed: 5)
             for k in 0..<10_000 as Range<UInt64> { map[k] = payloads.make(key: k) }

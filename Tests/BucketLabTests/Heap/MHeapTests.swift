@@ -302,6 +302,45 @@ import Testing
         #expect(heap.stats().liveObjects == 0)
     }
 
+    /// Rounds of two threads allocating into one heap, each round's objects
+    /// half kept (pinned) and half dropped, with a collection between rounds.
+    /// Run under ThreadSanitizer by scripts/sanitize.
+    @Test func twoMutatorsWithCollectionsBetweenRounds() throws {
+        let heap = try MHeap()
+        let collector = Collector(heap: heap, gogc: nil)
+        let types = [24, 48, 512, 40_000].map { heap.registerType(name: "t\($0)", size: $0) }
+        var kept: [(UInt, UInt64)] = []
+        for round in 0..<6 {
+            let made = Locked<[(UInt, UInt64)]>([])
+            runConcurrently(2) { thread in
+                let mutator = heap.makeMutator()
+                var mine: [(UInt, UInt64)] = []
+                var rng = SplitMix64(seed: UInt64(round * 2 + thread))
+                for i in 0..<20_000 {
+                    let p = mutator.allocate(types[i % 97 == 0 ? 3 : Int(rng.next() % 3)])
+                    let tag = rng.next()
+                    p.storeBytes(of: tag, as: UInt64.self)
+                    mine.append((UInt(bitPattern: p), tag))
+                }
+                made.withLock { $0 += mine }
+            }
+            let all = made.withLock { $0 }
+            #expect(Set(all.map(\.0)).count == all.count)
+            for (i, o) in all.enumerated() where i % 2 == 0 {
+                collector.pin(UnsafeRawPointer(bitPattern: o.0)!)
+                kept.append(o)
+            }
+            let cycle = collector.collect()
+            #expect(cycle.objectsFreed >= all.count / 2 - 1)
+            for (a, tag) in kept where UnsafeRawPointer(bitPattern: a)!.load(as: UInt64.self) != tag {
+                Issue.record("round \(round): a kept object was overwritten")
+                break
+            }
+            #expect(heap.objectCensus().objects == kept.count)
+            #expect(heap.invariantViolations().isEmpty)
+        }
+    }
+
     @Test func teardownDestroysTheArena() throws {
         // Each heap's arena is destroyed with it, so jemalloc reuses the slot
         // instead of growing its arena count by one per heap.

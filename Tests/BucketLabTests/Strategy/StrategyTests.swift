@@ -51,7 +51,7 @@ import Testing
             let heap = try MHeap()
             let collector = Collector(heap: heap, gogc: nil)
             let mutator = heap.makeMutator()
-            var payloads = Payloads(heap: heap, mutator: mutator)
+            var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
             let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator,
                                  policy: try ClearingPolicy(spec: preset), seed: 1)
             for k in 0..<5000 as Range<UInt64> { map[k] = payloads.make(key: k) }
@@ -206,7 +206,7 @@ import Testing
             let heap = try MHeap()
             let collector = Collector(heap: heap, gogc: nil)
             let mutator = heap.makeMutator()
-            var payloads = Payloads(heap: heap, mutator: mutator)
+            var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
             let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator,
                                  policy: try ClearingPolicy(spec: spec), seed: 1)
             for k in 0..<1_000_000 as Range<UInt64> { map[k] = payloads.make(key: k) }
@@ -245,7 +245,7 @@ import Testing
         let heap = try MHeap()
         let collector = Collector(heap: heap, gogc: nil)
         let mutator = heap.makeMutator()
-        var payloads = Payloads(heap: heap, mutator: mutator)
+        var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
         let compact = try ClearingPolicy(spec: "compact")
         let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, policy: compact, seed: 9)
         let other = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, seed: 10)

@@ -1,0 +1,25 @@
+// swift-tools-version: 6.1
+// The lab's micro-benchmarks (package-benchmark), a package of its own so that
+// `swift build` / `swift test` of BucketLab never build package-benchmark.
+// Run from this directory: `swift package benchmark` (see ../README.md).
+import PackageDescription
+
+let package = Package(
+    name: "BucketLabBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "BucketLab", path: "../"),
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: ["Allocator", "MapOps", "Collector"].map { suite in
+        .executableTarget(
+            name: suite,
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "BucketLab", package: "BucketLab"),
+            ],
+            path: "Benchmarks/\(suite)",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    }
+)

@@ -1,0 +1,36 @@
+import ArgumentParser
+import BucketLab
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Stress: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Collector stress: random operations on one map per preset with pins and iterators; every live payload checked after every cycle."
+    )
+
+    @Option(help: "Collections to run.")
+    var cycles = 10_000
+
+    @Option(help: "Seed of the operation sequence.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("sweep"), help: "Sweep mode: eager or lazy.")
+    var sweep = "eager"
+
+    func validate() throws {
+        guard (1...10_000_000).contains(cycles) else { throw ValidationError("--cycles must be between 1 and 10000000") }
+        guard SweepMode(rawValue: sweep) != nil else { throw ValidationError("--sweep must be eager or lazy") }
+    }
+
+    func run() throws {
+        let report = try StressTest.run(cycles: cycles, seed: seed, sweepMode: SweepMode(rawValue: sweep)!) { n in
+            if n % 500 == 0, isatty(2) != 0 { writeStandardError("\r\u{1B}[Kcycle \(n)/\(cycles)") }
+        }
+        if isatty(2) != 0 { writeStandardError("\r\u{1B}[K") }
+        print("cycles \(report.cycles) (\(report.pacerCycles) from the pacer), operations \(report.operations), "
+              + "payloads verified \(report.payloadsVerified), relocated \(report.relocated), violations \(report.violations.count)")
+        for v in report.violations { print("  " + v) }
+        if !report.violations.isEmpty { throw ExitCode(1) }
+    }
+}
