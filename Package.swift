@@ -5,6 +5,12 @@ import PackageDescription
 // release builds compile them out, as swift-collections does.
 let internalChecks: SwiftSetting = .define("BUCKETLAB_INTERNAL_CHECKS", .when(configuration: .debug))
 
+// Sanitizer builds set BUCKETLAB_SYSTEM_PAGES=1 (scripts/sanitize): jemalloc's
+// malloc and a sanitizer's cannot share a process, so jemalloc is not linked
+// and the lab heap takes its spans from aligned_alloc instead.
+let systemPages = Context.environment["BUCKETLAB_SYSTEM_PAGES"] != nil
+let pageSource: [Target.Dependency] = systemPages ? [] : ["CJemalloc"]
+
 let package = Package(
     name: "BucketLab",
     products: [
@@ -24,8 +30,7 @@ let package = Package(
         ),
         .target(
             name: "BucketLab",
-            dependencies: [
-                "CJemalloc",
+            dependencies: pageSource + [
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: [internalChecks]

@@ -1,4 +1,6 @@
+#if canImport(CJemalloc)
 import CJemalloc
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,12 +30,15 @@ public struct ArenaStats: Sendable, Equatable {
     public var residentBytes: Int
 }
 
+#if canImport(CJemalloc)
 /// One jemalloc arena created for one lab heap (`arenas.create`), so that its
 /// statistics are the heap's alone. All requests bypass the thread cache.
 /// Facts from the jemalloc 5.3 manual (MALLCTL NAMESPACE).
 struct JemallocArena: @unchecked Sendable {
     let index: UInt32
     let spanFlags: Int32
+    /// Destroying the arena discards every span in it at once.
+    static let destroyFreesEverything = true
 
     init(dirtyDecayMs: Int?, muzzyDecayMs: Int?) throws {
         var arena: UInt32 = 0
@@ -103,6 +108,9 @@ struct JemallocArena: @unchecked Sendable {
 
 /// Process-wide jemalloc facts.
 public enum Jemalloc {
+    /// Whether jemalloc backs the lab heap (false in sanitizer builds).
+    public static let isLinked = true
+
     /// jemalloc's own page (4 KiB here), the unit of `pactive` and friends.
     public static let pageBytes: Int = JemallocArena.readSize("arenas.page")
 
@@ -142,6 +150,54 @@ public enum Jemalloc {
         CJemalloc.sdallocx(p, bytes, 0)
     }
 }
+
+#else
+/// Sanitizer builds (`BUCKETLAB_SYSTEM_PAGES=1`, see Package.swift) do not
+/// link jemalloc, whose malloc cannot share a process with a sanitizer's: spans
+/// then come from `aligned_alloc` and the "arena" figures are the heap's own
+/// count of the bytes it holds from the system.
+struct JemallocArena: @unchecked Sendable {
+    let index: UInt32 = 0
+    /// Without an arena to destroy, the heap frees its spans one by one.
+    static let destroyFreesEverything = false
+    private let held = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+
+    init(dirtyDecayMs: Int?, muzzyDecayMs: Int?) throws { held.initialize(to: 0) }
+
+    func allocate(bytes: Int) -> UnsafeMutableRawPointer? {
+        guard let p = aligned_alloc(pageSize, bytes) else { return nil }
+        memset(p, 0, bytes)
+        held.pointee += bytes
+        return p
+    }
+
+    func deallocate(_ p: UnsafeMutableRawPointer, bytes: Int) {
+        free(p)
+        held.pointee -= bytes
+    }
+
+    func purge() {}
+    func destroy() { held.deallocate() }
+
+    func stats() -> ArenaStats {
+        ArenaStats(activeBytes: held.pointee, dirtyBytes: 0, muzzyBytes: 0, residentBytes: held.pointee)
+    }
+
+    func decayMs() -> (dirty: Int, muzzy: Int) { (-1, -1) }
+}
+
+/// Process-wide allocator facts (system allocator build).
+public enum Jemalloc {
+    public static let isLinked = false
+    public static let pageBytes = Int(sysconf(Int32(_SC_PAGESIZE)))
+    public static var version: String { "not linked (system pages)" }
+    public static var arenaCount: Int { 0 }
+    public static func mallocx(_ bytes: Int, zero: Bool = false) -> UnsafeMutableRawPointer? {
+        zero ? calloc(1, bytes) : malloc(bytes)
+    }
+    public static func sdallocx(_ p: UnsafeMutableRawPointer, _ bytes: Int) { free(p) }
+}
+#endif
 
 /// Resident set size of this process, from `/proc/self/statm`.
 public func processResidentBytes() -> Int {

@@ -179,6 +179,7 @@ public final class MHeap: @unchecked Sendable {
         largeSpans.forEach { headers.append($0) }
         for list in freePool.values { list.forEach { headers.append($0) } }
         for h in headers {
+            if !JemallocArena.destroyFreesEverything { arena.deallocate(h.pointee.base, bytes: h.pointee.bytes) }
             _ = h.pointee.releaseSide()
             h.deallocate()
         }
@@ -253,7 +254,7 @@ public final class MHeap: @unchecked Sendable {
                 needzero: false, sideNelems: 0, state: .cached, usedBytes: 0, next: nil, prev: nil))
             spanMetadataBytes += MemoryLayout<SpanHeader>.stride
             spanMetadataBytes += s.pointee.format(base: base, npages: npages, spanClass: spanClass)
-            if configuration.hugePages { adviseHugePages(base, bytes: bytes) }
+            if configuration.hugePages && Jemalloc.isLinked { adviseHugePages(base, bytes: bytes) }
         }
         pageMap.set(base: s.pointee.base, npages: npages, to: s)
         inuseSpanBytes += bytes

@@ -181,7 +181,7 @@ import Testing
 
     @Test func eagerPolicyReturnsSpansAtOnce() throws {
         let heap = try MHeap(.init(scavenge: .eager, dirtyDecayMs: 0, muzzyDecayMs: 0))
-        #expect(heap.arena.decayMs() == (0, 0))
+        if Jemalloc.isLinked { #expect(heap.arena.decayMs() == (0, 0)) }
         do {
             let mutator = heap.makeMutator()
             let type = heap.registerType(name: "blob", size: 256)

@@ -92,6 +92,34 @@ func bucketlab(_ args: [String], cwd: String? = nil) throws -> Outcome {
         }
     }
 
+    /// SIGKILL at several moments of a run: every CSV present is whole (it
+    /// parses, its header is right), and a finished earlier run beside it is
+    /// untouched.
+    @Test func aKilledRunLeavesNoHalfWrittenFile() throws {
+        let root = temporaryDirectory()
+        let done = try bucketlab(["run", "--keys", "300", "--workload", "fill-drain", "--strategy", "go", "--out", root + "/earlier"])
+        #expect(done.status == 0)
+        let earlier = try #require(readTextFile(root + "/earlier/summary.csv"))
+        for (i, delay) in [0.05, 0.2, 0.5, 1.0].enumerated() {
+            let dir = root + "/killed\(i)"
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: bucketlabPath)
+            p.arguments = ["run", "--keys", "20000", "--workload", "fill-drain,churn", "--strategy", "go,stale", "--out", dir]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            Thread.sleep(forTimeInterval: delay)
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            for f in files where f.hasSuffix(".csv") {
+                let doc = try CSVDocument(path: dir + "/" + f)
+                #expect(!doc.header.isEmpty, "\(f) after a kill at \(delay)s")
+            }
+        }
+        #expect(readTextFile(root + "/earlier/summary.csv") == earlier)
+    }
+
     @Test func runWritesEveryFileAndPlotRedrawsThem() throws {
         let dir = temporaryDirectory()
         let r = try bucketlab(["run", "--keys", "800", "--workload", "all", "--strategy", "go", "--strategy",
