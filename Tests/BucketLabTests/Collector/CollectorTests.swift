@@ -10,7 +10,7 @@ import Testing
     func neverFreesAReachableObject(mode: SweepMode) throws {
         let report = try StressTest.run(cycles: 1500, seed: mode == .eager ? 1 : 2, sweepMode: mode)
         #expect(report.violations == [])
-        #expect(report.cycles == 1500 && report.pacerCycles > 100)
+        #expect(report.cycles >= 1500 && report.pacerCycles > 100)
         #expect(report.payloadsVerified > 100_000)
         #expect(report.relocated > 0, "compact moved payloads under stress")
     }
