@@ -12,26 +12,38 @@ public struct CSVDocument {
     public let rows: [[String]]
 
     /// Parses `text`; every row must have as many fields as the header.
+    /// Strict RFC 4180: a quote opens a field or not at all, a closing quote is
+    /// followed by a comma or a line end, a carriage return only ends a line
+    /// (before a line feed), and control characters other than tab are refused.
     public init(text: String, name: String) throws {
         var records: [[String]] = []
-        var field = ""
         var record: [String] = []
+        var field = ""
         var inQuotes = false
+        var afterQuote = false   // just closed a quoted field
         var atFieldStart = true
         var line = 1
-        var chars = Array(text.unicodeScalars).makeIterator()
-        var pending: Unicode.Scalar? = nil
-        func nextChar() -> Unicode.Scalar? {
-            if let p = pending { pending = nil; return p }
-            return chars.next()
+        let scalars = Array(text.unicodeScalars)
+        var i = 0
+        func fail(_ why: String) -> CSVError { CSVError(description: "\(name): line \(line): \(why)") }
+        func endField() {
+            record.append(field)
+            field = ""
+            atFieldStart = true
+            afterQuote = false
         }
-        while let c = nextChar() {
+        while i < scalars.count {
+            let c = scalars[i]
+            i += 1
+            if c.value < 0x20 && c != "\t" && c != "\n" && c != "\r" { throw fail("control character") }
             if inQuotes {
                 if c == "\"" {
-                    if let n = nextChar() {
-                        if n == "\"" { field.unicodeScalars.append("\"") } else { inQuotes = false; pending = n }
+                    if i < scalars.count && scalars[i] == "\"" {
+                        field.unicodeScalars.append("\"")
+                        i += 1
                     } else {
                         inQuotes = false
+                        afterQuote = true
                     }
                 } else {
                     if c == "\n" { line += 1 }
@@ -41,38 +53,34 @@ public struct CSVDocument {
             }
             switch c {
             case "\"":
-                guard atFieldStart else { throw CSVError(description: "\(name): line \(line): quote inside an unquoted field") }
+                guard atFieldStart else { throw fail("quote inside an unquoted field") }
                 inQuotes = true
                 atFieldStart = false
             case ",":
-                record.append(field)
-                field = ""
-                atFieldStart = true
+                endField()
             case "\r":
-                continue
+                guard i < scalars.count && scalars[i] == "\n" else { throw fail("carriage return without a line feed") }
             case "\n":
-                record.append(field)
+                endField()
                 records.append(record)
                 record = []
-                field = ""
-                atFieldStart = true
                 line += 1
             default:
-                if c.value < 0x20 && c != "\t" { throw CSVError(description: "\(name): line \(line): control character") }
+                guard !afterQuote else { throw fail("text after a closing quote") }
                 field.unicodeScalars.append(c)
                 atFieldStart = false
             }
         }
         guard !inQuotes else { throw CSVError(description: "\(name): unterminated quoted field (file truncated?)") }
         if !atFieldStart || !record.isEmpty {
-            record.append(field)
+            endField()
             records.append(record)
         }
         guard let header = records.first, !(header.count == 1 && header[0].isEmpty) else {
             throw CSVError(description: "\(name): empty file")
         }
-        for (i, r) in records.enumerated().dropFirst() where r.count != header.count {
-            throw CSVError(description: "\(name): row \(i + 1) has \(r.count) fields, the header has \(header.count) (file truncated or garbled?)")
+        for (n, r) in records.enumerated().dropFirst() where r.count != header.count {
+            throw CSVError(description: "\(name): row \(n + 1) has \(r.count) fields, the header has \(header.count) (file truncated or garbled?)")
         }
         self.header = header
         rows = Array(records.dropFirst())

@@ -16,20 +16,23 @@ public struct CSVTable: Sendable {
     }
 
     public static func escape(_ field: String) -> String {
-        if field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) {
-            return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        // Scalars, not Characters: "\r\n" is one Character, equal to neither
+        // "\r" nor "\n" (a bug the CSV fuzzer found).
+        guard field.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else {
+            return field
         }
-        return field
+        var out = String.UnicodeScalarView()
+        out.append("\"")
+        for u in field.unicodeScalars {
+            out.append(u)
+            if u == "\"" { out.append("\"") }
+        }
+        out.append("\"")
+        return String(out)
     }
 
     public var text: String {
         ([header] + rows).map { $0.map(Self.escape).joined(separator: ",") + "\r\n" }.joined()
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }
 
