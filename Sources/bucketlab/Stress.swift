@@ -18,13 +18,18 @@ struct Stress: ParsableCommand {
     @Option(name: .customLong("sweep"), help: "Sweep mode: eager or lazy.")
     var sweep = "eager"
 
+    @Option(help: "Key space per map (live payloads grow with it).")
+    var keys = 300
+
     func validate() throws {
         guard (1...10_000_000).contains(cycles) else { throw ValidationError("--cycles must be between 1 and 10000000") }
         guard SweepMode(rawValue: sweep) != nil else { throw ValidationError("--sweep must be eager or lazy") }
+        guard (1...10_000_000).contains(keys) else { throw ValidationError("--keys must be between 1 and 10000000") }
     }
 
     func run() throws {
-        let report = try StressTest.run(cycles: cycles, seed: seed, sweepMode: SweepMode(rawValue: sweep)!) { n in
+        let report = try StressTest.run(cycles: cycles, seed: seed, sweepMode: SweepMode(rawValue: sweep)!,
+                                         keySpace: UInt64(keys)) { n in
             if n % 500 == 0, isatty(2) != 0 { writeStandardError("\r\u{1B}[Kcycle \(n)/\(cycles)") }
         }
         if isatty(2) != 0 { writeStandardError("\r\u{1B}[K") }

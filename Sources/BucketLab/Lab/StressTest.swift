@@ -98,38 +98,40 @@ public enum StressTest {
             let m = Int(next() % UInt64(maps.count))
             let key = next() % keySpace
             report.operations += 1
-            switch next() % 100 {
-            case 0..<45:
+            // Per mille: mostly inserts and deletes, so maps grow and shrink
+            // through several grows; clears and drops are rare.
+            switch next() % 1000 {
+            case 0..<450:
                 let p = payloads.make(key: key)
                 maps[m][key] = p
                 reference[m][key] = p
-            case 45..<75:
+            case 450..<750:
                 maps[m].removeValue(forKey: key)
                 reference[m][key] = nil
-            case 75..<79:
+            case 750..<790:
                 var g = SplitMixGenerator(state: next())
                 if pinned.count < 16, let k = reference[m].keys.randomElement(using: &g) {
                     let p = maps[m][k]!!
                     collector.pin(p + 3)  // an interior pointer
                     pinned.append((p, k))
                 }
-            case 79..<83:
+            case 790..<830:
                 if !pinned.isEmpty {
                     let (p, _) = pinned.remove(at: Int(next() % UInt64(pinned.count)))
                     collector.unpin(p + 3)
                 }
-            case 83..<85:
+            case 830..<850:
                 iterators.append(maps[m].makeIterator())
                 _ = iterators.last!.next()
-            case 85..<88:
+            case 850..<880:
                 if !iterators.isEmpty { iterators.removeFirst().close() }
-            case 88:
+            case 880..<882:
                 maps[m].removeAll()
                 reference[m] = [:]
-            case 89:
+            case 882:
                 maps[m] = PayloadMap(type: type, mutator: mutator, policy: maps[m].raw.policy, seed: next())
                 reference[m] = [:]
-            case 90..<93:
+            case 883..<920:
                 if let (k, p) = reference[m].first, maps[m][k] != p { violation("lookup of \(k) disagrees") }
             default:
                 if let cycle = collector.safePoint() { verify(cycle) }
