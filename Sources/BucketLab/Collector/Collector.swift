@@ -47,7 +47,7 @@ public final class Collector {
     /// GOGC: percent of growth over the marked heap before the next cycle;
     /// nil = off.
     public var gogc: Int? {
-        didSet { heap.resetPacing(liveBytes: lastMarkedBytes, triggerBytes: goal(forMarked: lastMarkedBytes)) }
+        didSet { heap.setTrigger(goal(forMarked: lastMarkedBytes)) }
     }
     public var sweepMode: SweepMode
     /// Every cycle so far, in order (the trace).

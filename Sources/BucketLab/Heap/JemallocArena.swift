@@ -8,12 +8,10 @@ import Glibc
 /// Errors from jemalloc's control interface.
 public enum JemallocError: Error, CustomStringConvertible {
     case mallctl(name: String, code: Int32)
-    case outOfMemory(bytes: Int)
 
     public var description: String {
         switch self {
         case let .mallctl(name, code): return "jemalloc mallctl(\"\(name)\") failed with error \(code)"
-        case let .outOfMemory(bytes): return "jemalloc could not provide \(bytes) bytes"
         }
     }
 }

@@ -154,6 +154,12 @@ public final class MHeap: @unchecked Sendable {
     /// roots.
     public internal(set) weak var collector: Collector?
 
+    /// Moves the trigger (GOGC changed), keeping what was allocated since.
+    public func setTrigger(_ triggerBytes: Int) {
+        gcTrigger.store(triggerBytes, ordering: .relaxed)
+        gcPending.store(liveEstimate.load(ordering: .relaxed) >= triggerBytes, ordering: .relaxed)
+    }
+
     /// jemalloc's arena index, for reading its statistics elsewhere.
     public var arenaIndex: UInt32 { arena.index }
 

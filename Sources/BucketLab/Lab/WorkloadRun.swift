@@ -19,8 +19,8 @@ public final class WorkloadRun {
     public var maps: [BucketMap] = []
     public var liveKeys = 0
     public var livePayloads = 0
-    /// Bytes of key + value slot per live key (set by the workload).
-    public var slotBytes = 16
+    /// Bytes of key + value slot per live key (both map types: 8 + 8).
+    public var slotBytes: Int { wordMapType.keySlotSize + wordMapType.valueSlotSize }
 
     private(set) var ops = 0
     private var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .two)
@@ -57,14 +57,12 @@ public final class WorkloadRun {
     public func makeWordMap() -> UInt64Map {
         let m = UInt64Map(type: wordMapType, mutator: mutator, policy: policy, seed: config.seed)
         maps.append(m.raw)
-        slotBytes = 16
         return m
     }
 
     public func makePayloadMap() -> PayloadMap {
         let m = PayloadMap(type: payloadMapType, mutator: mutator, policy: policy, seed: config.seed)
         maps.append(m.raw)
-        slotBytes = 16
         return m
     }
 
