@@ -11,6 +11,16 @@ let internalChecks: SwiftSetting = .define("BUCKETLAB_INTERNAL_CHECKS", .when(co
 let systemPages = Context.environment["BUCKETLAB_SYSTEM_PAGES"] != nil
 let pageSource: [Target.Dependency] = systemPages ? [] : ["CJemalloc"]
 
+// One target per tier, each importing only those below it (the compiler
+// enforces the layering; `package` access is what crosses a boundary):
+//
+//   LabHeap       size classes, spans, MCache/MCentral/MHeap, page map, jemalloc
+//                 arena, object types, the root registry, the seeded generator
+//   LabMaps       the map-model seam, the classic Go 1.19 bucket map, strategies
+//   LabCollector  mark, sweep, relocation, pacer, cycle statistics
+//   BucketLab     the lab: workloads, suite, measurements, result files, report,
+//                 charts; re-exports the tiers below (the public product)
+//   bucketlab     the command line
 let package = Package(
     name: "BucketLab",
     products: [
@@ -28,9 +38,13 @@ let package = Package(
             pkgConfig: "jemalloc",
             providers: [.apt(["libjemalloc-dev"])]
         ),
+        .target(name: "LabHeap", dependencies: pageSource, swiftSettings: [internalChecks]),
+        .target(name: "LabMaps", dependencies: ["LabHeap"], swiftSettings: [internalChecks]),
+        .target(name: "LabCollector", dependencies: ["LabHeap", "LabMaps"], swiftSettings: [internalChecks]),
         .target(
             name: "BucketLab",
-            dependencies: pageSource + [
+            dependencies: [
+                "LabHeap", "LabMaps", "LabCollector",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: [internalChecks]
@@ -50,6 +64,8 @@ let package = Package(
                 "bucketlab",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            // Read through #filePath, not bundled.
+            exclude: ["Fixtures"],
             swiftSettings: [internalChecks]
         ),
     ]

@@ -12,10 +12,10 @@ struct List: ParsableCommand {
             print("  \(w.rawValue)  [\(w.phases(bursts: 4).joined(separator: ", "))]")
             print("    \(w.summary)\n")
         }
-        print("Strategies (a preset name, or a spec such as clear=pointers,overflow=reclaim,shrink=below:0.125):\n")
-        for preset in ClearingPolicy.presets {
+        print("Strategies (--strategy: presets and/or settings joined by '+', e.g. go+evac=eager or clear=pointers+shrink=below:0.125; several separated by commas):\n")
+        for preset in Strategy.presets {
             print("  \(preset.name)")
-            print("    \(preset.summary)")
+            print("    \(preset.summary ?? "")")
             print("    \(preset.policy.spec)\n")
         }
     }

@@ -35,8 +35,6 @@ enum MachineInfo {
         return nil
     }
 
-    static var availableMemoryBytes: Int? { meminfo("MemAvailable") }
-
     static var cpuModel: String {
         guard let text = readTextFile("/proc/cpuinfo") else { return "unknown" }
         for line in text.split(separator: "\n") where line.hasPrefix("model name") {
@@ -45,23 +43,11 @@ enum MachineInfo {
         return "unknown"
     }
 
-    static func runJSON(config: SuiteConfig) -> String {
-        let fields: [(String, String)] = [
-            ("command", jsonString(CommandLine.arguments.joined(separator: " "))),
-            ("commit", jsonString(gitCommit ?? "unknown")),
-            ("swift", jsonString(command(["swift", "--version"]) ?? "unknown")),
-            ("jemalloc", jsonString(Jemalloc.version)),
-            ("cpu", jsonString(cpuModel)),
-            ("cores", String(ProcessInfo.processInfo.activeProcessorCount)),
-            ("memory_bytes", String(meminfo("MemTotal") ?? 0)),
-            ("date", jsonString(ISO8601DateFormatter().string(from: Date()))),
-            ("workloads", "[" + config.workloads.map { jsonString($0.rawValue) }.joined(separator: ",") + "]"),
-            ("strategies", "[" + config.strategies.map { jsonString($0.name) }.joined(separator: ",") + "]"),
-            ("keys", String(config.keys)), ("payload_bytes", String(config.payloadBytes)), ("window", String(config.window)),
-            ("gogc", config.gogc.map(String.init) ?? jsonString("off")), ("seed", String(config.seed)),
-            ("repeat", String(config.repeats)), ("samples", String(config.samples)), ("bursts", String(config.bursts)),
-        ]
-        return "{\n" + fields.map { "  \(jsonString($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}\n"
+    static var facts: MachineFacts {
+        MachineFacts(command: CommandLine.arguments.joined(separator: " "), commit: gitCommit ?? "unknown",
+                     swift: command(["swift", "--version"]) ?? "unknown", cpu: cpuModel,
+                     cores: ProcessInfo.processInfo.activeProcessorCount, memoryBytes: meminfo("MemTotal") ?? 0,
+                     date: ISO8601DateFormatter().string(from: Date()))
     }
 
     static func reportHeader(config: SuiteConfig) -> String {

@@ -7,27 +7,26 @@ struct Ops: ParsableCommand {
     )
 
     @Option(help: "Keys (and allocations) per repetition.")
-    var keys = 1_000_000
+    var keys = SuiteConfig.defaultKeys
 
-    @Option(name: .customLong("repeat"), help: "Repetitions; the median is reported.")
-    var repeat_ = 5
+    @OptionGroup var repeats: RepeatOption
 
-    @Option(help: "Directory for ops.csv.")
-    var out = "Results/ops"
+    @OptionGroup var out: OutputOption
 
     func validate() throws {
-        guard (1...100_000_000).contains(keys) else { throw ValidationError("--keys must be between 1 and 100000000") }
-        guard (1...1000).contains(repeat_) else { throw ValidationError("--repeat must be between 1 and 1000") }
+        try validated { try Bounds.keys.check(keys) }
     }
 
     func run() throws {
-        try prepareOutputDirectory(out)
-        let rows = try OpsBenchmark.maps(keys: keys, repetitions: repeat_)
-            + OpsBenchmark.wideValueDeletes(keys: min(keys, 250_000), repetitions: repeat_)
-            + OpsBenchmark.allocation(objects: keys, repetitions: repeat_)
+        let dir = out.directory ?? "Results/ops"
+        try prepareOutputDirectory(dir)
+        let n = repeats.count(default: 5)
+        let rows = try OpsBenchmark.maps(keys: keys, repetitions: n)
+            + OpsBenchmark.wideValueDeletes(keys: min(keys, 250_000), repetitions: n)
+            + OpsBenchmark.allocation(objects: keys, repetitions: n)
         var table = CSVTable(header: OpsRow.header)
         for r in rows { table.append(r.fields) }
-        try writeFileAtomically(table.text, to: out + "/ops.csv")
+        try writeFileAtomically(table.text, to: dir + "/ops.csv")
         print(renderTable(header: OpsRow.header, rows: rows.map(\.fields), rightAlign: [2, 3]), terminator: "")
     }
 }

@@ -16,20 +16,20 @@ struct Stress: ParsableCommand {
     var seed: UInt64 = 1
 
     @Option(name: .customLong("sweep"), help: "Sweep mode: eager or lazy.")
-    var sweep = "eager"
+    var sweep = SweepMode.eager
 
     @Option(help: "Key space per map (live payloads grow with it).")
     var keys = 300
 
     func validate() throws {
-        guard (1...10_000_000).contains(cycles) else { throw ValidationError("--cycles must be between 1 and 10000000") }
-        guard SweepMode(rawValue: sweep) != nil else { throw ValidationError("--sweep must be eager or lazy") }
-        guard (1...10_000_000).contains(keys) else { throw ValidationError("--keys must be between 1 and 10000000") }
+        try validated {
+            try Bounds.cycles.check(cycles)
+            try Bounds.stressKeys.check(keys)
+        }
     }
 
     func run() throws {
-        let report = try StressTest.run(cycles: cycles, seed: seed, sweepMode: SweepMode(rawValue: sweep)!,
-                                         keySpace: UInt64(keys)) { n in
+        let report = try StressTest.run(cycles: cycles, seed: seed, sweepMode: sweep, keySpace: keys) { n in
             if n % 500 == 0, isatty(2) != 0 { writeStandardError("\r\u{1B}[Kcycle \(n)/\(cycles)") }
         }
         if isatty(2) != 0 { writeStandardError("\r\u{1B}[K") }

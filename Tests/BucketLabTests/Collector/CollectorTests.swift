@@ -1,5 +1,8 @@
 import Testing
 @testable import BucketLab
+@testable import LabHeap
+@testable import LabMaps
+@testable import LabCollector
 
 @Suite struct CollectorTests {
     /// Thousands of cycles under random inserts, updates, deletes, clears,
@@ -72,7 +75,7 @@ import Testing
             arrayBytes = map.raw.shape.bucketArrayBytes
             // The seed's leaked interior pointer: one value inside bucket 3.
             pinAddress = array + 3 * 144 + map.raw.valuesOffset + 16
-            collector.pin(pinAddress)
+            heap.roots.pin(pinAddress)
         }
         #expect(collector.rootMaps.isEmpty, "the map is gone")
         let pinned = collector.collect()
@@ -80,7 +83,7 @@ import Testing
         #expect(object.isAllocated && object.size == arrayBytes, "the whole array stays")
         #expect(pinned.heapAfterBytes == arrayBytes, "and nothing else")
         #expect(heap.objectCensus().objects == 1)
-        collector.unpin(pinAddress)
+        heap.roots.unpin(pinAddress)
         let freed = collector.collect()
         #expect(freed.bytesFreed >= arrayBytes)
         #expect(heap.findObject(array)?.isAllocated != true)
@@ -196,7 +199,7 @@ import Testing
         }
         let blob = heap.registerType(name: "garbage", size: 32)
         for _ in 0..<500 { _ = mutator.allocate(blob) }
-        collector.pin(head!)
+        heap.roots.pin(head!)
         let stats = collector.collect()
         #expect(stats.objectsMarked == 1000 && stats.objectsFreed == 500)
         var n = head, count = 0

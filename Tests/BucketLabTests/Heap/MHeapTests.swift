@@ -1,5 +1,8 @@
 import Testing
 @testable import BucketLab
+@testable import LabHeap
+@testable import LabMaps
+@testable import LabCollector
 
 @Suite struct MHeapTests {
     /// Allocates `count` objects of every small class and checks each one.
@@ -327,7 +330,7 @@ import Testing
             let all = made.withLock { $0 }
             #expect(Set(all.map(\.0)).count == all.count)
             for (i, o) in all.enumerated() where i % 2 == 0 {
-                collector.pin(UnsafeRawPointer(bitPattern: o.0)!)
+                heap.roots.pin(UnsafeRawPointer(bitPattern: o.0)!)
                 kept.append(o)
             }
             let cycle = collector.collect()

@@ -1,5 +1,8 @@
 import Testing
 @testable import BucketLab
+@testable import LabHeap
+@testable import LabMaps
+@testable import LabCollector
 
 @Suite struct SizeClassesTests {
     @Test func tableMatchesGo119() throws {

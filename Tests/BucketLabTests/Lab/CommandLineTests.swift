@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import BucketLab
+@testable import LabHeap
+@testable import LabMaps
+@testable import LabCollector
 
 /// The built `bucketlab`, next to the test bundle.
 let bucketlabPath: String = {
@@ -123,13 +126,16 @@ func bucketlab(_ args: [String], cwd: String? = nil) throws -> Outcome {
     @Test func runWritesEveryFileAndPlotRedrawsThem() throws {
         let dir = temporaryDirectory()
         let r = try bucketlab(["run", "--keys", "800", "--workload", "all", "--strategy", "go", "--strategy",
-                               "clear=pointers,overflow=reclaim", "--out", dir])
+                               "clear=pointers+overflow=reclaim", "--out", dir])
         #expect(r.status == 0, "\(r.stderr)")
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
         for f in ["phases.csv", "samples.csv", "gc.csv", "heap.csv", "summary.csv", "trace.json", "run.json", "REPORT.md",
                   "retained.svg", "gc-time.svg", "heap-fill-drain.svg"] {
             #expect(files.contains(f), "\(f) missing")
         }
+        let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json"))) as? [String: Any]
+        #expect(info?["keys"] as? Int == 800 && info?["gogc"] as? Int == 100)
+        #expect(info?["strategies"] as? [String] == ["go", "clear=pointers+overflow=reclaim+shrink=never+evac=incremental+empty=keep+clearall=zero-in-place+relocate=off"])
         try FileManager.default.removeItem(atPath: dir + "/REPORT.md")
         try FileManager.default.removeItem(atPath: dir + "/retained.svg")
         let p = try bucketlab(["plot", dir])

@@ -1,13 +1,14 @@
 import Foundation
 import Testing
 @testable import BucketLab
+@testable import LabHeap
+@testable import LabMaps
+@testable import LabCollector
 
 /// A small suite shared by the harness tests (run once).
 let smallSuite: SuiteResult = {
-    let strategies = ["go", "stale", "shrink", "compact"].map { name in
-        (name: name, policy: ClearingPolicy.presets.first { $0.name == name }!.policy)
-    }
-    let config = SuiteConfig(strategies: strategies, keys: 6000, payloadBytes: 48, seed: 3, samples: 4)
+    let strategies = try! Strategy.parseList("go,stale,shrink,compact")
+    let config = try! SuiteConfig(strategies: strategies, keys: 6000, payloadBytes: 48, seed: 3, samples: 4)
     return try! Suite.run(config, runID: "test-run")
 }()
 
@@ -65,7 +66,7 @@ func temporaryDirectory() -> String {
         let dir = temporaryDirectory()
         try smallSuite.write(to: dir)
         for (file, header) in [("phases.csv", PhaseRow.header), ("samples.csv", SampleRow.header), ("gc.csv", GCRow.header),
-                               ("heap.csv", HeapClassRow.header), ("summary.csv", SuiteResult.summaryHeader)] {
+                               ("heap.csv", HeapClassRow.header), ("summary.csv", RunSummary.header)] {
             let doc = try CSVDocument(path: dir + "/" + file)
             #expect(doc.header == header, "\(file)")
             #expect(!doc.rows.isEmpty, "\(file)")

@@ -1,6 +1,9 @@
 import Testing
 import PropertyBased
 @testable import BucketLab
+@testable import LabHeap
+@testable import LabMaps
+@testable import LabCollector
 
 /// A heap, a mutator and map types for one test.
 struct MapFixture {
@@ -89,7 +92,7 @@ struct MapFixture {
         }
         #expect(map.invariantViolations() == [])
         var seen = 0
-        map.forEachEntry { k, v in
+        map.forEachEntryPointer { k, v in
             let key = Array(UnsafeBufferPointer(start: k.assumingMemoryBound(to: UInt64.self), count: 3))
             #expect(reference[key] == v.load(fromByteOffset: 192, as: UInt64.self))
             seen += 1

@@ -1,4 +1,7 @@
 @testable import BucketLab
+@testable import LabHeap
+@testable import LabMaps
+@testable import LabCollector
 
 /// One step of a differential run.
 enum MapOp: Equatable {

@@ -1,16 +1,19 @@
 import Testing
 @testable import BucketLab
+@testable import LabHeap
+@testable import LabMaps
+@testable import LabCollector
 
 @Suite struct StrategyTests {
-    static let specs = ClearingPolicy.presetNames + [
-        "clear=pointers,overflow=reclaim,shrink=below:0.125,evac=eager,empty=release",
-        "stale,overflow=reclaim,clearall=release",
-        "clear=full,shrink=below:0.25,evac=eager",
+    static let specs = Strategy.presetNames + [
+        "clear=pointers+overflow=reclaim+shrink=below:0.125+evac=eager+empty=release",
+        "stale+overflow=reclaim+clearall=release",
+        "clear=full+shrink=below:0.25+evac=eager",
     ]
 
     @Test(arguments: specs)
     func everyStrategyAgreesWithDictionary(spec: String) throws {
-        let policy = try ClearingPolicy(spec: spec)
+        let policy = try Strategy(spec: spec).policy
         let f = try MapFixture()
         let map = f.wordMap(seed: 17, policy: policy)
         let ops = randomOps(count: 100_000, keySpace: 20_000, seed: 17)
@@ -18,25 +21,35 @@ import Testing
     }
 
     @Test func specsParseAndRoundTrip() throws {
-        let p = try ClearingPolicy(spec: "clear=pointers,overflow=reclaim,shrink=below:0.125,evac=eager,empty=release")
+        let p = try Strategy(spec: "clear=pointers+overflow=reclaim+shrink=below:0.125+evac=eager+empty=release").policy
         #expect(p == ClearingPolicy(slotClearing: .pointers, overflow: .reclaim, shrink: .below(0.125),
                                     evacuation: .eager, emptyMap: .release))
-        #expect(try ClearingPolicy(spec: p.spec) == p)
-        #expect(try ClearingPolicy(spec: "go") == .go)
-        #expect(try ClearingPolicy(spec: "stale").slotClearing == SlotClearing.none)
-        #expect(try ClearingPolicy(spec: "go,evac=eager").evacuation == .eager)
-        for preset in ClearingPolicy.presets {
-            #expect(try ClearingPolicy(spec: preset.policy.spec) == preset.policy)
-            #expect(preset.policy.name == preset.name)
+        #expect(try Strategy(spec: p.spec).policy == p)
+        #expect(try Strategy(spec: "go") == .go)
+        #expect(try Strategy(spec: "stale").policy.slotClearing == SlotClearing.none)
+        #expect(try Strategy(spec: "go+evac=eager").policy.evacuation == .eager)
+        #expect(try Strategy(spec: "compact+evac=incremental").policy.relocation == .sparse(0.25))
+        for preset in Strategy.presets {
+            #expect(try Strategy(spec: preset.policy.spec) == preset, "a spelled-out preset is named after it")
+            #expect(Strategy(preset.policy).name == preset.name)
         }
-        #expect(try ClearingPolicy(spec: "clear=full").name == "clear=full,overflow=keep,shrink=never,evac=incremental,empty=keep,clearall=zero-in-place,relocate=off")
+        #expect(try Strategy(spec: "clear=full").name == "clear=full+overflow=keep+shrink=never+evac=incremental+empty=keep+clearall=zero-in-place+relocate=off")
+    }
+
+    @Test func listsAreParsedOnce() throws {
+        let list = try Strategy.parseList("go,stale,clear=pointers+shrink=below:0.25")
+        #expect(list.map(\.name) == ["go", "stale", ClearingPolicy(slotClearing: .pointers, shrink: .below(0.25)).spec])
+        #expect(try Strategy.parseList("all") == Strategy.presets)
+        #expect(try Strategy.parseLists([]) == Strategy.presets)
+        #expect(try Strategy.parseLists(["go,stale", "stale,shrink"]).map(\.name) == ["go", "stale", "shrink"])
+        #expect(throws: StrategySpecError.self) { try Strategy.parseList("go,,stale") }
     }
 
     @Test(arguments: ["bogus", "", "clear=sometimes", "shrink=below:0.9", "shrink=below:x", "relocate=sparse:0",
-                      "evac=eager,go", "colour=blue", "clear=full,,evac=eager"])
+                      "evac=eager+go", "colour=blue", "clear=full++evac=eager", "go,stale"])
     func badSpecsAreRefusedWithTheValidOnes(spec: String) {
         do {
-            _ = try ClearingPolicy(spec: spec)
+            _ = try Strategy(spec: spec)
             Issue.record("'\(spec)' was accepted")
         } catch let error as StrategySpecError {
             #expect(error.description.contains("go, stale, go-ptrclear, reclaim, shrink, compact"))
@@ -53,7 +66,7 @@ import Testing
             let mutator = heap.makeMutator()
             var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
             let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator,
-                                 policy: try ClearingPolicy(spec: preset), seed: 1)
+                                 policy: try Strategy(spec: preset).policy, seed: 1)
             for k in 0..<5000 as Range<UInt64> { map[k] = payloads.make(key: k) }
             for k in 0..<5000 as Range<UInt64> where k % 2 == 0 { map.removeValue(forKey: k) }
             return collector.collect().leakedBytes
@@ -77,7 +90,7 @@ import Testing
         let f = try MapFixture()
         let collector = Collector(heap: f.heap, gogc: nil)
         let (goMap, goKeys) = overflowingMap(.go, f)
-        let (reclaimMap, keys) = overflowingMap(try ClearingPolicy(spec: "reclaim"), f)
+        let (reclaimMap, keys) = overflowingMap(try Strategy(spec: "reclaim").policy, f)
         #expect(goMap.raw.shape.separateOverflowBuckets > 10)
         let before = reclaimMap.raw.shape
         #expect(before.overflowBuckets == goMap.raw.shape.overflowBuckets)
@@ -98,7 +111,7 @@ import Testing
 
     @Test func shrinkBringsADrainedMapNearAFreshOne() throws {
         let f = try MapFixture()
-        let map = f.wordMap(seed: 2, policy: try ClearingPolicy(spec: "shrink"))
+        let map = f.wordMap(seed: 2, policy: try Strategy(spec: "shrink").policy)
         var rng = SplitMix64(seed: 2)
         var keys: [UInt64] = []
         for _ in 0..<1_000_000 {
@@ -120,7 +133,7 @@ import Testing
 
     @Test func shrinkDoesNotThrashAroundItsThreshold() throws {
         let f = try MapFixture()
-        let map = f.wordMap(seed: 4, policy: try ClearingPolicy(spec: "shrink"))
+        let map = f.wordMap(seed: 4, policy: try Strategy(spec: "shrink").policy)
         for k in 0..<100_000 as Range<UInt64> { map[k] = k }
         var next: UInt64 = 100_000
         var oldest: UInt64 = 0
@@ -141,7 +154,7 @@ import Testing
 
     @Test func eagerEvacuationLeavesNoOldArray() throws {
         let f = try MapFixture()
-        let map = f.wordMap(policy: try ClearingPolicy(spec: "go,evac=eager"))
+        let map = f.wordMap(policy: try Strategy(spec: "go+evac=eager").policy)
         var grows = 0
         var B = 0
         for k in 0..<100_000 as Range<UInt64> {
@@ -156,7 +169,7 @@ import Testing
     @Test func releaseLetsTheArrayGoAtZero() throws {
         let f = try MapFixture()
         let collector = Collector(heap: f.heap, gogc: nil)
-        let map = f.wordMap(policy: try ClearingPolicy(spec: "go,empty=release"))
+        let map = f.wordMap(policy: try Strategy(spec: "go+empty=release").policy)
         for k in 0..<10_000 as Range<UInt64> { map[k] = k }
         collector.collect()
         let array = try #require(map.raw.h.pointee.buckets)
@@ -167,7 +180,7 @@ import Testing
         map[5] = 5
         #expect(map[5] == 5 && map.raw.shape.B == 0)
 
-        let cleared = f.wordMap(policy: try ClearingPolicy(spec: "go,clearall=release"))
+        let cleared = f.wordMap(policy: try Strategy(spec: "go+clearall=release").policy)
         for k in 0..<10_000 as Range<UInt64> { cleared[k] = k }
         cleared.removeAll()
         #expect(cleared.raw.h.pointee.buckets == nil && cleared.count == 0 && cleared[1] == nil)
@@ -208,7 +221,7 @@ import Testing
             let mutator = heap.makeMutator()
             var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
             let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator,
-                                 policy: try ClearingPolicy(spec: spec), seed: 1)
+                                 policy: try Strategy(spec: spec).policy, seed: 1)
             for k in 0..<1_000_000 as Range<UInt64> { map[k] = payloads.make(key: k) }
             collector.collect()
             for k in 0..<1_000_000 as Range<UInt64> where k % 100 != 0 { map.removeValue(forKey: k) }
@@ -216,7 +229,7 @@ import Testing
             var pinned: [(UInt64, UnsafeMutableRawPointer)] = []
             for k in stride(from: 0, to: 1_000_000, by: 20_000) {
                 let p = map[UInt64(k)]!!
-                collector.pin(p)
+                heap.roots.pin(p)
                 pinned.append((UInt64(k), p))
             }
             let cycle = collector.collect()
@@ -246,7 +259,7 @@ import Testing
         let collector = Collector(heap: heap, gogc: nil)
         let mutator = heap.makeMutator()
         var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
-        let compact = try ClearingPolicy(spec: "compact")
+        let compact = try Strategy(spec: "compact").policy
         let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, policy: compact, seed: 9)
         let other = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, seed: 10)
         var rng = SplitMix64(seed: 9)

@@ -1,0 +1,73 @@
+// The one set of bounds on sizes and counts, shared by the library's config
+// initialisers and the command line (which shows the same messages). Each
+// bound is named after the option that sets it.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A configuration the lab refuses; one line naming the option and its range.
+public struct ConfigError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// An inclusive range an option must lie in.
+public struct Bound: Sendable {
+    public let option: String
+    public let range: ClosedRange<Int>
+
+    public init(_ option: String, _ range: ClosedRange<Int>) {
+        self.option = option
+        self.range = range
+    }
+
+    /// Throws unless `value` lies in the range.
+    public func check(_ value: Int) throws {
+        guard range.contains(value) else {
+            throw ConfigError("\(option) must be between \(range.lowerBound) and \(range.upperBound)")
+        }
+    }
+}
+
+public enum Bounds {
+    /// Keys per workload, map or benchmark.
+    public static let keys = Bound("--keys", 1...50_000_000)
+    /// A payload's first word holds its key, so at least one word.
+    public static let payloadBytes = Bound("--payload-bytes", 8...(1 << 20))
+    /// Repetitions of a measurement (runs per cell, timed rounds).
+    public static let repeats = Bound("--repeat", 1...1000)
+    public static let samples = Bound("--samples", 1...1000)
+    public static let bursts = Bound("--bursts", 1...100)
+    public static let gogc = Bound("--gogc", 1...100_000)
+    public static let cycles = Bound("--cycles", 1...10_000_000)
+    /// The stress test's keys per map (its key space).
+    public static let stressKeys = Bound("--keys", 1...10_000_000)
+
+    /// The churn window and cache capacity: 1 … keys.
+    public static func window(keys: Int) -> Bound { Bound("--window", 1...max(1, keys)) }
+
+    /// GOGC from its text: "off", or a percent within `gogc`.
+    public static func parseGOGC(_ text: String) throws -> Int? {
+        if text == "off" { return nil }
+        guard let g = Int(text), gogc.range.contains(g) else {
+            throw ConfigError("--gogc must be 'off' or between \(gogc.range.lowerBound) and \(gogc.range.upperBound)")
+        }
+        return g
+    }
+
+    /// Throws when about `bytes` cannot fit in the memory the machine has free
+    /// (`MemAvailable`); says nothing when that cannot be read.
+    public static func checkFreeMemory(needs bytes: Int, for what: String) throws {
+        guard let available = availableMemoryBytes(), bytes > available else { return }
+        throw ConfigError("\(what) needs about \(bytes >> 20) MiB; only \(available >> 20) MiB is free")
+    }
+
+    static func availableMemoryBytes() -> Int? {
+        guard let text = readTextFile("/proc/meminfo") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            return line.split(separator: " ").compactMap { Int($0) }.first.map { $0 * 1024 }
+        }
+        return nil
+    }
+}

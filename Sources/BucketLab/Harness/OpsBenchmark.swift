@@ -1,0 +1,180 @@
+// `bucketlab ops`: operation costs measured side by side in one process, so
+// ratios are comparable on a noisy shared machine.
+
+/// One row of `ops.csv`: the median over repetitions of ns per operation.
+public struct OpsRow: Sendable, Equatable {
+    public var impl: String
+    public var op: String
+    public var keys: Int
+    public var nsPerOp: Double
+
+    public static let header = ["impl", "op", "keys", "ns_per_op"]
+    public var fields: [String] { [impl, op, String(keys), formatFixed(nsPerOp, digits: 2)] }
+}
+
+public enum OpsBenchmark {
+    /// Allocation of `objects` 48-byte objects, each kept alive and its first
+    /// word written (as any program initialises what it allocates), side by
+    /// side in steady state:
+    ///
+    /// - `alloc48`: the lab's MCache fast path on a warm heap: the heap is
+    ///   swept empty between repetitions, so spans come from its pool and are
+    ///   zeroed on reuse (Go's needzero), as in a long-running program;
+    /// - `mallocx48`: jemalloc's `mallocx` with its thread cache, memory not
+    ///   zeroed; `mallocx48_zero`: the same with MALLOCX_ZERO, the like-for-like
+    ///   comparison since the lab always returns zeroed memory.
+    ///
+    /// One untimed warm-up round first; repetitions interleave the three so
+    /// they see the same machine.
+    public static func allocation(objects: Int, repetitions: Int) throws -> [OpsRow] {
+        try Bounds.keys.check(objects)
+        try Bounds.repeats.check(repetitions)
+        let slots = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: objects)
+        defer { slots.deallocate() }
+        let heap = try MHeap()
+        let type = heap.registerType(name: "blob48", size: 48)
+        var samples: [String: [Double]] = [:]
+        var sink = 0
+        for round in 0...repetitions {
+            func timed(_ op: String, _ body: () -> Void) {
+                let t0 = monotonicNanos()
+                body()
+                let t1 = monotonicNanos()
+                if round > 0 { samples[op, default: []].append(Double(t1 - t0) / Double(objects)) }
+                sink &+= Int(bitPattern: slots[objects / 2])
+            }
+            do {
+                let mutator = heap.makeMutator()
+                timed("alloc48") {
+                    for i in 0..<objects {
+                        let p = mutator.allocate(type)
+                        p.storeBytes(of: i, as: Int.self)
+                        slots[i] = p
+                    }
+                }
+            }
+            heap.sweep()  // nothing marked: every object is freed, spans pooled
+            for (op, zero) in [("mallocx48", false), ("mallocx48_zero", true)] {
+                timed(op) {
+                    for i in 0..<objects {
+                        let p = Jemalloc.mallocx(48, zero: zero)!
+                        p.storeBytes(of: i, as: Int.self)
+                        slots[i] = p
+                    }
+                }
+                for i in 0..<objects { Jemalloc.sdallocx(slots[i]!, 48) }
+            }
+        }
+        blackHole(sink)
+        return [("lab", "alloc48"), ("jemalloc", "mallocx48"), ("jemalloc", "mallocx48_zero")]
+            .map { OpsRow(impl: $0.0, op: $0.1, keys: objects, nsPerOp: median(samples[$0.1]!)) }
+    }
+}
+
+extension OpsBenchmark {
+    /// The same `keys` random `UInt64` keys through the lab map (Go's
+    /// behaviour) and through `Dictionary<UInt64, UInt64>`, in one process,
+    /// interleaved repetition by repetition: insert all (from empty, no size
+    /// hint), look each up (hits, in a different random order), look up as
+    /// many absent keys, iterate everything, delete all. Median per op.
+    public static func maps(keys: Int, repetitions: Int, strategies: [Strategy] = Strategy.presets,
+                            seed: UInt64 = 1) throws -> [OpsRow] {
+        try Bounds.keys.check(keys)
+        try Bounds.repeats.check(repetitions)
+        let (present, absent, probeOrder) = keySets(keys: keys, seed: seed)
+        var samples: [String: [Double]] = [:]
+        var sink: UInt64 = 0
+        func timed(_ name: String, _ body: () -> Void) {
+            let t0 = monotonicNanos()
+            body()
+            samples[name, default: []].append(Double(monotonicNanos() - t0) / Double(keys))
+        }
+        /// The five operations on one map of a model, through the seam
+        /// (specialised for the concrete model: no dynamic dispatch).
+        func run<M: MapModel>(_ map: M, impl: String) {
+            timed("\(impl)/insert") { for k in present { map.updateValue(k, forKey: k) } }
+            timed("\(impl)/lookup_hit") { for k in probeOrder { sink &+= map.value(forKey: k) ?? 0 } }
+            timed("\(impl)/lookup_miss") { for k in absent { sink &+= map.value(forKey: k) ?? 1 } }
+            timed("\(impl)/iterate") { map.forEachEntry { k, v in sink &+= k ^ v } }
+            timed("\(impl)/delete") { for k in probeOrder { map.removeValue(forKey: k) } }
+            precondition(map.count == 0, "\(impl) did not delete everything")
+        }
+        for _ in 0..<repetitions {
+            for strategy in strategies {
+                let heap = try MHeap()
+                let mutator = heap.makeMutator()
+                run(BucketMap(type: .uint64ToUInt64(heap: heap), mutator: mutator, policy: strategy.policy, seed: seed),
+                    impl: "lab:" + strategy.name)
+            }
+            var dict: [UInt64: UInt64] = [:]
+            timed("dictionary/insert") { for k in present { dict[k] = k } }
+            timed("dictionary/lookup_hit") { for k in probeOrder { sink &+= dict[k] ?? 0 } }
+            timed("dictionary/lookup_miss") { for k in absent { sink &+= dict[k] ?? 1 } }
+            timed("dictionary/iterate") { for (k, v) in dict { sink &+= k ^ v } }
+            timed("dictionary/delete") { for k in probeOrder { dict.removeValue(forKey: k) } }
+            precondition(dict.isEmpty)
+        }
+        blackHole(sink)
+        var rows: [OpsRow] = []
+        for op in ["insert", "lookup_hit", "lookup_miss", "delete", "iterate"] {
+            for impl in strategies.map({ "lab:" + $0.name }) + ["dictionary"] {
+                rows.append(OpsRow(impl: impl, op: op, keys: keys, nsPerOp: median(samples["\(impl)/\(op)"]!)))
+            }
+        }
+        return rows
+    }
+
+    /// Delete cost of `clear=full` against `clear=pointers` for 128-byte
+    /// values holding one pointer word (the rest plain data): Go zeroes all
+    /// 128 bytes, `pointers` one word. Rows `delete_v128`, same run.
+    public static func wideValueDeletes(keys: Int, repetitions: Int, seed: UInt64 = 1) throws -> [OpsRow] {
+        let (_, _, probeOrder) = keySets(keys: keys, seed: seed, wantAbsent: false)
+        var samples: [SlotClearing: [Double]] = [:]
+        let clearings: [SlotClearing] = [.full, .pointers]
+        for _ in 0..<repetitions {
+            for clearing in clearings {
+                let heap = try MHeap()
+                let mutator = heap.makeMutator()
+                let type = MapType(heap: heap, keySize: 8, valueSize: 128, valuePointerWords: [0], name: "map[uint64]v128")
+                let map = BucketMap(type: type, mutator: mutator, policy: ClearingPolicy(slotClearing: clearing), seed: seed)
+                for k in probeOrder {
+                    withUnsafePointer(to: k) { map.insertionPointer(forKey: $0).storeBytes(of: k, toByteOffset: 8, as: UInt64.self) }
+                }
+                let t0 = monotonicNanos()
+                for k in probeOrder { withUnsafePointer(to: k) { _ = map.removeValue(forKey: $0) } }
+                samples[clearing, default: []].append(Double(monotonicNanos() - t0) / Double(keys))
+                precondition(map.count == 0)
+            }
+        }
+        return clearings.map { OpsRow(impl: "lab:clear=\($0.rawValue)", op: "delete_v128", keys: keys, nsPerOp: median(samples[$0]!)) }
+    }
+
+    /// `keys` distinct random keys, as many absent ones, and the present keys
+    /// in another random order (so lookups do not follow insertion order).
+    static func keySets(keys: Int, seed: UInt64, wantAbsent: Bool = true) -> (present: [UInt64], absent: [UInt64], probeOrder: [UInt64]) {
+        var rng = SplitMix64(seed: seed)
+        var present: [UInt64] = []
+        var seen = Set<UInt64>()
+        present.reserveCapacity(keys)
+        while present.count < keys {
+            let k = rng.next()
+            if seen.insert(k).inserted { present.append(k) }
+        }
+        var absent: [UInt64] = []
+        while wantAbsent && absent.count < keys {
+            let k = rng.next()
+            if !seen.contains(k) { absent.append(k) }
+        }
+        var probeOrder = present
+        for i in stride(from: probeOrder.count - 1, to: 0, by: -1) {
+            probeOrder.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+        }
+        return (present, absent, probeOrder)
+    }
+}
+
+/// Keeps a value alive past the optimiser.
+@inline(never)
+func blackHole<T>(_ value: T) {
+    withExtendedLifetime(value) {}
+}

@@ -1,0 +1,220 @@
+// The workloads: each a sequence of phases that reproduces one way a map
+// keeps memory. See Suite.swift.
+
+public enum Workload: String, Sendable, CaseIterable {
+    case fillDrain = "fill-drain"
+    case fillDrainPtr = "fill-drain-ptr"
+    case sparseSurvivors = "sparse-survivors"
+    case churn
+    case pinnedIterator = "pinned-iterator"
+    case leakedInteriorRef = "leaked-interior-ref"
+    case cacheZipf = "cache-zipf"
+    case bursty
+
+    /// What the workload shows, for `bucketlab list`.
+    public var summary: String {
+        switch self {
+        case .fillDrain: return "UInt64→UInt64: fill N, delete all, refill 10% — buckets outlive their keys."
+        case .fillDrainPtr: return "UInt64→payload: fill N, delete all — payloads are freed, buckets kept."
+        case .sparseSurvivors: return "Keep every 100th key — payload spans fragment and the map does not shrink."
+        case .churn: return "Sliding window W over N inserts — steady state, overflow growth, same-size grows."
+        case .pinnedIterator: return "An iterator held across a grow keeps the old bucket array alive."
+        case .leakedInteriorRef: return "A pin into one bucket keeps the whole array after the map is dropped."
+        case .cacheZipf: return "A bounded cache with Zipf-popular keys and FIFO evictions (a service cache)."
+        case .bursty: return "Repeated fill/drain cycles with fresh keys — is memory reused or does it creep?"
+        }
+    }
+
+    public func phases(bursts: Int) -> [String] {
+        switch self {
+        case .fillDrain: return ["peak", "drained", "refill10"]
+        case .fillDrainPtr: return ["peak", "drained"]
+        case .sparseSurvivors: return ["peak", "kept1pct"]
+        case .churn: return ["warm", "half", "end"]
+        case .pinnedIterator: return ["before-grow", "grown-pinned", "released"]
+        case .leakedInteriorRef: return ["peak", "dropped-pinned", "unpinned"]
+        case .cacheZipf: return ["warm", "end"]
+        case .bursty: return (1...bursts).map { "cycle\($0)" }
+        }
+    }
+
+    /// Names for error messages: every workload, and `all`.
+    public static var validNames: String { allCases.map(\.rawValue).joined(separator: ", ") + ", all" }
+
+    /// A comma-separated list of workload names, or `all`.
+    public static func parseList(_ text: String) throws -> [Workload] {
+        if text == "all" { return allCases }
+        return try text.split(separator: ",", omittingEmptySubsequences: false).map { name in
+            guard let w = Workload(rawValue: String(name)) else {
+                throw ConfigError("unknown workload '\(name)'; valid: \(validNames)")
+            }
+            return w
+        }
+    }
+
+    /// Runs every phase on `run`, driving its maps through the seam only.
+    func run(_ r: WorkloadRun) {
+        let n = r.config.keys
+        switch self {
+        case .fillDrain:
+            let map = r.makeMap(.words)
+            r.beginPhase("peak", expectedOps: n)
+            for i in 0..<n { r.op { map.updateValue(UInt64(i), forKey: r.key(i)) }; r.liveKeys += 1 }
+            r.endPhase()
+            r.beginPhase("drained", expectedOps: n)
+            for i in 0..<n { r.op { map.removeValue(forKey: r.key(i)) }; r.liveKeys -= 1 }
+            r.endPhase()
+            r.beginPhase("refill10", expectedOps: n / 10)
+            for i in n..<(n + n / 10) { r.op { map.updateValue(UInt64(i), forKey: r.key(i)) }; r.liveKeys += 1 }
+            r.endPhase()
+
+        case .fillDrainPtr, .sparseSurvivors:
+            let map = r.makeMap(.payloads)
+            r.beginPhase("peak", expectedOps: n)
+            for i in 0..<n { fillPayload(r, map, i) }
+            r.endPhase()
+            let sparse = self == .sparseSurvivors
+            r.beginPhase(sparse ? "kept1pct" : "drained", expectedOps: n)
+            for i in 0..<n where !sparse || i % 100 != 0 { dropPayload(r, map, i) }
+            r.endPhase()
+
+        case .churn:
+            let map = r.makeMap(.payloads)
+            let w = r.config.window
+            let bounds = [("warm", w), ("half", max(w, n / 2)), ("end", n)]
+            var i = 0
+            for (name, end) in bounds {
+                r.beginPhase(name, expectedOps: 2 * max(0, end - i))
+                while i < end {
+                    fillPayload(r, map, i)
+                    if i >= w { dropPayload(r, map, i - w) }
+                    i += 1
+                }
+                r.endPhase()
+            }
+
+        case .pinnedIterator:
+            let map = r.makeMap(.words)
+            // Fill to exactly the growth threshold nearest n/2 (no grow yet).
+            let threshold = map.growthThreshold(atLeast: n / 2)
+            r.beginPhase("before-grow", expectedOps: threshold)
+            for i in 0..<threshold { r.op { map.updateValue(UInt64(i), forKey: r.key(i)) }; r.liveKeys += 1 }
+            r.endPhase()
+            let it = map.makeIteration()
+            _ = it.nextEntry()
+            r.beginPhase("grown-pinned", expectedOps: threshold)
+            var i = threshold
+            // Insert until the grow has started and finished.
+            let rehashes = map.rehashCount
+            while map.isGrowing || map.rehashCount == rehashes || i < threshold + 1 {
+                r.op { map.updateValue(UInt64(i), forKey: r.key(i)) }
+                r.liveKeys += 1
+                i += 1
+            }
+            r.endPhase()
+            r.beginPhase("released", expectedOps: 1)
+            r.op { it.close() }
+            r.endPhase()
+
+        case .leakedInteriorRef:
+            var map: (any MapModel)? = r.makeMap(.words)
+            r.beginPhase("peak", expectedOps: n)
+            for i in 0..<n { r.op { map!.updateValue(UInt64(i), forKey: r.key(i)) }; r.liveKeys += 1 }
+            r.endPhase()
+            // The seed's leak: an outside pointer into one bucket's value.
+            let interior = map!.interiorAddress!
+            r.beginPhase("dropped-pinned", expectedOps: 1)
+            r.op {
+                r.heap.roots.pin(interior)
+                r.maps.removeAll()
+                map = nil
+                r.liveKeys = 0
+            }
+            r.endPhase()
+            r.beginPhase("unpinned", expectedOps: 1)
+            r.op { r.heap.roots.unpin(interior) }
+            r.endPhase()
+
+        case .cacheZipf:
+            let map = r.makeMap(.payloads)
+            let capacity = r.config.window
+            var zipf = ZipfSampler(count: n, exponent: 1.0, seed: r.config.seed)
+            var fifo = [Int](repeating: 0, count: capacity)
+            var head = 0, size = 0
+            for (phase, ops) in [("warm", n / 2), ("end", n - n / 2)] {
+                r.beginPhase(phase, expectedOps: ops)
+                for _ in 0..<ops {
+                    let rank = zipf.next()
+                    let k = r.key(rank)
+                    var hit = false
+                    r.op { hit = map.value(forKey: k) != nil }
+                    if hit { continue }
+                    if size == capacity {
+                        dropPayload(r, map, fifo[head])
+                        head = (head + 1) % capacity
+                        size -= 1
+                    }
+                    fillPayload(r, map, rank)
+                    fifo[(head + size) % capacity] = rank
+                    size += 1
+                }
+                r.endPhase()
+            }
+
+        case .bursty:
+            let map = r.makeMap(.payloads)
+            let perCycle = max(1, n / r.config.bursts)
+            for c in 0..<r.config.bursts {
+                r.beginPhase("cycle\(c + 1)", expectedOps: 2 * perCycle)
+                let base = c * perCycle
+                for i in base..<(base + perCycle) { fillPayload(r, map, i) }
+                for i in base..<(base + perCycle) { dropPayload(r, map, i) }
+                r.endPhase()
+            }
+        }
+    }
+
+    private func fillPayload(_ r: WorkloadRun, _ map: any MapModel, _ i: Int) {
+        let k = r.key(i)
+        r.op { map.updateValue(r.makePayload(k), forKey: k) }
+        r.liveKeys += 1
+        r.livePayloads += 1
+    }
+
+    private func dropPayload(_ r: WorkloadRun, _ map: any MapModel, _ i: Int) {
+        r.op { map.removeValue(forKey: r.key(i)) }
+        r.liveKeys -= 1
+        r.livePayloads -= 1
+    }
+}
+
+/// Zipf-distributed ranks 0..<count (rank 0 most popular), by inverse CDF.
+struct ZipfSampler {
+    private var cdf: [Double]
+    private var rng: SplitMix64
+
+    init(count: Int, exponent: Double, seed: UInt64) {
+        var acc = 0.0
+        cdf = (1...count).map { k in
+            acc += 1 / pow(Double(k), exponent)
+            return acc
+        }
+        let total = acc
+        for i in cdf.indices { cdf[i] /= total }
+        rng = SplitMix64(seed: seed ^ 0x5A1F)
+    }
+
+    mutating func next() -> Int {
+        let u = Double(rng.next() >> 11) / Double(1 << 53)
+        var lo = 0, hi = cdf.count - 1
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if cdf[mid] < u { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,183 @@
+import Histogram
+
+// One workload × strategy × repeat: its heap, collector and maps, the op
+// loop with sampling and latency, and the phase ends. See Suite.swift.
+
+/// What a workload's map holds as values.
+public enum MapValues: Sendable {
+    /// `UInt64 → UInt64` (Go's `map[uint64]uint64`): no pointers.
+    case words
+    /// `UInt64 → *payload` (Go's `map[uint64]*T`): each value points at a
+    /// payload object of `--payload-bytes` on the lab heap.
+    case payloads
+}
+
+/// Everything a workload needs while it runs, and what it records.
+public final class WorkloadRun {
+    public let config: SuiteConfig
+    public let key: RunKey
+    public let strategy: Strategy
+    public let heap: MHeap
+    public let collector: Collector
+    public let mutator: Mutator
+    public let model: any MapModel.Type
+    public let wordMapType: MapType
+    public let payloadMapType: MapType
+    public let payloadType: ObjectType
+    /// The maps to measure (bucket bytes, overflow buckets); a workload
+    /// removes a map it drops.
+    public var maps: [any MapModel] = []
+    public var liveKeys = 0
+    public var livePayloads = 0
+    /// Bytes of key + value slot per live key (both map types: 8 + 8).
+    public var slotBytes: Int { wordMapType.keySlotSize + wordMapType.valueSlotSize }
+
+    private(set) var ops = 0
+    private var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .two)
+    private var phaseName = ""
+    private var phaseStart: UInt64 = 0
+    private var phaseOps = 0
+    private var sampleEvery = Int.max
+    private var nextSample = Int.max
+    private var sampleIndex = 0
+    private let progress: ((String) -> Void)?
+
+    var phases: [PhaseRow] = []
+    var samples: [SampleRow] = []
+    var heapRows: [HeapClassRow] = []
+
+    init(config: SuiteConfig, key: RunKey, strategy: Strategy, progress: ((String) -> Void)?) throws {
+        self.config = config
+        self.key = key
+        self.strategy = strategy
+        self.progress = progress
+        model = MapModels.named(config.mapModel)!
+        heap = try MHeap()
+        collector = Collector(heap: heap, gogc: config.gogc)
+        mutator = heap.makeMutator()
+        wordMapType = .uint64ToUInt64(heap: heap)
+        payloadMapType = .uint64ToPointer(heap: heap)
+        payloadType = heap.registerType(name: "payload", size: config.payloadBytes)
+    }
+
+    /// The i-th key of the run: a bijection of i (the lab's mix of i with the
+    /// seed), so keys are distinct and spread like random ones, reproducible.
+    @inline(__always)
+    public func key(_ i: Int) -> UInt64 { SplitMix64.mix(UInt64(i) ^ config.seed) }
+
+    /// A new map of the run's model and strategy, measured from now on.
+    public func makeMap(_ values: MapValues, hint: Int = 0) -> any MapModel {
+        let m = model.init(type: values == .words ? wordMapType : payloadMapType, mutator: mutator,
+                           policy: strategy.policy, seed: config.seed, hint: hint)
+        maps.append(m)
+        return m
+    }
+
+    /// A payload whose first word is its key, as a map value word.
+    @inline(__always)
+    public func makePayload(_ key: UInt64) -> UInt64 {
+        let p = mutator.allocate(payloadType)
+        p.storeBytes(of: key, as: UInt64.self)
+        return UInt64(UInt(bitPattern: p))
+    }
+
+    // MARK: Phases and operations
+
+    /// Starts a phase of about `expectedOps` operations.
+    public func beginPhase(_ name: String, expectedOps: Int) {
+        phaseName = name
+        phaseStart = monotonicNanos()
+        phaseOps = 0
+        sampleIndex = 0
+        sampleEvery = max(1, expectedOps / max(1, config.samples))
+        nextSample = sampleEvery
+        progress?("\(key.workload) \(key.strategy) \(name) 0%")
+    }
+
+    /// Runs one operation: one in eight is timed for the latency histogram
+    /// (clock reads cost about as much as a lookup); a pending collection runs
+    /// at the safe point after it.
+    @inline(__always)
+    public func op(_ body: () -> Void) {
+        if ops & 7 == 0 {
+            let t0 = monotonicNanos()
+            body()
+            collector.safePoint()
+            histogram.record(max(1, monotonicNanos() - t0))
+        } else {
+            body()
+            collector.safePoint()
+        }
+        ops += 1
+        phaseOps += 1
+        if phaseOps >= nextSample { takeSample() }
+    }
+
+    private func takeSample() {
+        sampleIndex += 1
+        nextSample += sampleEvery
+        samples.append(SampleRow(key: key, phase: phaseName, sample: sampleIndex,
+                                 elapsedNs: monotonicNanos() - phaseStart, measurement: measure()))
+        if let progress, sampleEvery != Int.max {
+            let pct = min(100, sampleIndex * 100 / max(1, config.samples))
+            progress("\(key.workload) \(key.strategy) \(phaseName) \(pct)%")
+        }
+    }
+
+    /// Ends the phase as Go's `runtime.GC(); runtime.ReadMemStats` would:
+    /// a full collection, then a measurement.
+    public func endPhase() {
+        collector.collect()
+        let now = monotonicNanos()
+        phases.append(PhaseRow(key: key, phase: phaseName, measurement: measure(), phaseNs: now - phaseStart,
+                               startNs: phaseStart))
+        for c in heap.sizeClassCensus() {
+            heapRows.append(HeapClassRow(key: key, phase: phaseName, sizeClass: c.sizeClass, spans: c.spans,
+                                         objects: c.objects, inuseBytes: c.inuseBytes))
+        }
+    }
+
+    func measure() -> RunMeasurement {
+        let st = heap.stats()
+        var m = RunMeasurement()
+        m.ops = ops
+        m.liveKeys = liveKeys
+        m.liveBytes = liveKeys * slotBytes + livePayloads * config.payloadBytes
+        m.heapInuseBytes = st.inuseBytes
+        m.heapHeldBytes = st.heldBytes
+        m.arenaActiveBytes = st.arena.activeBytes
+        m.arenaResidentBytes = st.arena.residentBytes
+        m.rssBytes = st.rssBytes
+        m.allocBytesTotal = st.allocatedBytesTotal
+        m.leakedBytes = collector.trace.last?.leakedBytes ?? 0
+        for map in maps {
+            let memory = map.memory
+            m.bucketBytes += memory.storageBytes
+            m.overflowBuckets += memory.overflowBucketCount
+        }
+        m.gcCycles = collector.trace.count
+        m.gcMarkNs = collector.totalMarkNs
+        m.gcSweepNs = collector.totalSweepNs
+        return m
+    }
+
+    /// This run's summary figures.
+    func summary() -> RunSummary {
+        var s = RunSummary(key: key, keys: config.keys)
+        let all = phases.map(\.measurement) + samples.map(\.measurement)
+        s.peakHeapInuseBytes = all.map(\.heapInuseBytes).max() ?? 0
+        s.peakRSSBytes = all.map(\.rssBytes).max() ?? 0
+        if let last = phases.last?.measurement {
+            s.finalHeapInuseBytes = last.heapInuseBytes
+            s.finalLiveBytes = last.liveBytes
+            s.gcCycles = last.gcCycles
+            s.gcTotalNs = last.gcMarkNs + last.gcSweepNs + collector.totalRelocateNs
+            s.leakedBytesFinal = last.leakedBytes
+        }
+        let totalNs = phases.reduce(0) { $0 + $1.phaseNs }
+        s.opsPerSecond = totalNs == 0 ? 0 : Double(ops) / (Double(totalNs) / 1e9)
+        s.p50OpNs = Int(histogram.valueAtPercentile(50))
+        s.p99OpNs = Int(histogram.valueAtPercentile(99))
+        return s
+    }
+}

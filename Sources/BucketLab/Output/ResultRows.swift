@@ -1,0 +1,169 @@
+// The rows of the result files and their column tables (Schema.swift): one
+// place that says what every file holds. Results/README.md documents each
+// column for readers.
+
+import LabCollector
+
+/// Which run a row belongs to: the suite (`run_id`, the result folder's
+/// name), the workload × strategy cell, and the repeat (1-based; 0 in
+/// summaries, which take the median over repeats).
+public struct RunKey: Sendable, Hashable {
+    public var runID: String
+    public var workload: String
+    public var strategy: String
+    public var repeatIndex: Int
+
+    public init(runID: String, workload: String, strategy: String, repeatIndex: Int) {
+        self.runID = runID
+        self.workload = workload
+        self.strategy = strategy
+        self.repeatIndex = repeatIndex
+    }
+
+    /// The cell, whichever repeat.
+    public var cell: RunKey { RunKey(runID: runID, workload: workload, strategy: strategy, repeatIndex: 0) }
+
+    static let blank = RunKey(runID: "", workload: "", strategy: "", repeatIndex: 0)
+
+    static var columns: [Column<RunKey>] {
+        [.name("run_id", \.runID), .name("workload", \.workload), .name("strategy", \.strategy), .int("repeat", \.repeatIndex)]
+    }
+}
+
+/// The figures taken at a phase end (after a full collection) or at a sample.
+public struct RunMeasurement: Sendable {
+    public var ops = 0
+    public var liveKeys = 0
+    /// The lower bound: live keys × (key + value slot bytes) + live payload bytes.
+    public var liveBytes = 0
+    public var heapInuseBytes = 0
+    public var heapHeldBytes = 0
+    public var arenaActiveBytes = 0
+    public var arenaResidentBytes = 0
+    public var rssBytes = 0
+    public var allocBytesTotal = 0
+    public var leakedBytes = 0
+    public var bucketBytes = 0
+    public var overflowBuckets = 0
+    public var gcCycles = 0
+    public var gcMarkNs: UInt64 = 0
+    public var gcSweepNs: UInt64 = 0
+
+    public init() {}
+
+    static var columns: [Column<RunMeasurement>] {
+        [.int("ops", \.ops), .int("live_keys", \.liveKeys), .int("live_bytes", \.liveBytes),
+         .int("heap_inuse_bytes", \.heapInuseBytes), .int("heap_held_bytes", \.heapHeldBytes),
+         .int("arena_active_bytes", \.arenaActiveBytes), .int("arena_resident_bytes", \.arenaResidentBytes),
+         .int("rss_bytes", \.rssBytes), .int("alloc_bytes_total", \.allocBytesTotal), .int("leaked_bytes", \.leakedBytes),
+         .int("bucket_bytes", \.bucketBytes), .int("overflow_buckets", \.overflowBuckets), .int("gc_cycles", \.gcCycles),
+         .uint64("gc_mark_ns", \.gcMarkNs), .uint64("gc_sweep_ns", \.gcSweepNs)]
+    }
+}
+
+/// A phase-end row of phases.csv.
+public struct PhaseRow: Sendable, ResultRow {
+    public var key: RunKey
+    public var phase: String
+    public var measurement: RunMeasurement
+    public var phaseNs: UInt64
+    public var startNs: UInt64
+
+    public static var blank: PhaseRow { PhaseRow(key: .blank, phase: "", measurement: RunMeasurement(), phaseNs: 0, startNs: 0) }
+
+    public static var columns: [Column<PhaseRow>] {
+        RunKey.columns.map { $0.nested(in: \.key) } + [.name("phase", \.phase)]
+            + RunMeasurement.columns.map { $0.nested(in: \.measurement) } + [.uint64("phase_ns", \.phaseNs)]
+    }
+}
+
+/// A row of samples.csv: a measurement within a phase, no collection.
+public struct SampleRow: Sendable, ResultRow {
+    public var key: RunKey
+    public var phase: String
+    public var sample: Int
+    public var elapsedNs: UInt64
+    public var measurement: RunMeasurement
+
+    public static var blank: SampleRow { SampleRow(key: .blank, phase: "", sample: 0, elapsedNs: 0, measurement: RunMeasurement()) }
+
+    public static var columns: [Column<SampleRow>] {
+        RunKey.columns.map { $0.nested(in: \.key) } + [.name("phase", \.phase), .int("sample", \.sample),
+                                                      .uint64("elapsed_ns", \.elapsedNs)]
+            + RunMeasurement.columns.map { $0.nested(in: \.measurement) }
+    }
+}
+
+/// A row of heap.csv: one size class at one phase end.
+public struct HeapClassRow: Sendable, ResultRow {
+    public var key: RunKey
+    public var phase: String
+    public var sizeClass: Int
+    public var spans: Int
+    public var objects: Int
+    public var inuseBytes: Int
+
+    public static var blank: HeapClassRow { HeapClassRow(key: .blank, phase: "", sizeClass: 0, spans: 0, objects: 0, inuseBytes: 0) }
+
+    public static var columns: [Column<HeapClassRow>] {
+        RunKey.columns.map { $0.nested(in: \.key) } + [
+            .name("phase", \.phase), .int("size_class", \.sizeClass), .int("spans", \.spans), .int("objects", \.objects),
+            .int("inuse_bytes", \.inuseBytes)]
+    }
+}
+
+/// One GC cycle of one run (gc.csv and the trace).
+public struct GCRow: Sendable, ResultRow {
+    public var key: RunKey
+    public var cycle: CycleStats
+
+    public static var blank: GCRow { GCRow(key: .blank, cycle: CycleStats()) }
+
+    public static var columns: [Column<GCRow>] {
+        let cycle: [Column<CycleStats>] = [
+            .int("cycle", \.cycle), .choice("reason", \.reason), .int("heap_before_bytes", \.heapBeforeBytes),
+            .int("heap_after_bytes", \.heapAfterBytes), .uint64("mark_ns", \.markNs), .uint64("sweep_ns", \.sweepNs),
+            .int("objects_marked", \.objectsMarked), .int("bytes_scanned", \.bytesScanned),
+            .int("spans_swept", \.spansSwept), .int("spans_freed", \.spansFreed), .int("bytes_freed", \.bytesFreed),
+            .int("leaked_bytes", \.leakedBytes), .int("objects_relocated", \.objectsRelocated),
+            .uint64("relocate_ns", \.relocateNs)]
+        return RunKey.columns.map { $0.nested(in: \.key) } + cycle.map { $0.nested(in: \.cycle) }
+    }
+}
+
+/// One workload × strategy of summary.csv (medians over the repeats).
+public struct RunSummary: Sendable, ResultRow {
+    public var key: RunKey
+    public var keys: Int
+    public var peakHeapInuseBytes = 0
+    public var finalHeapInuseBytes = 0
+    public var finalLiveBytes = 0
+    public var peakRSSBytes = 0
+    public var gcCycles = 0
+    public var gcTotalNs: UInt64 = 0
+    public var opsPerSecond = 0.0
+    public var p50OpNs = 0
+    public var p99OpNs = 0
+    public var leakedBytesFinal = 0
+
+    public init(key: RunKey, keys: Int) {
+        self.key = key
+        self.keys = keys
+    }
+
+    /// Final heap in-use over final live bytes; nil when nothing is live.
+    public var retainedToLive: Double? {
+        finalLiveBytes == 0 ? nil : Double(finalHeapInuseBytes) / Double(finalLiveBytes)
+    }
+
+    public static var blank: RunSummary { RunSummary(key: .blank, keys: 0) }
+
+    public static var columns: [Column<RunSummary>] {
+        [.name("workload", \.key.workload), .name("strategy", \.key.strategy), .int("keys", \.keys),
+         .int("peak_heap_inuse_bytes", \.peakHeapInuseBytes), .int("final_heap_inuse_bytes", \.finalHeapInuseBytes),
+         .int("final_live_bytes", \.finalLiveBytes), .derivedRatio("retained_to_live", digits: 3) { $0.retainedToLive },
+         .int("peak_rss_bytes", \.peakRSSBytes), .int("gc_cycles", \.gcCycles), .uint64("gc_total_ns", \.gcTotalNs),
+         .double("ops_per_sec", \.opsPerSecond, digits: 0), .int("p50_op_ns", \.p50OpNs), .int("p99_op_ns", \.p99OpNs),
+         .int("leaked_bytes_final", \.leakedBytesFinal)]
+    }
+}

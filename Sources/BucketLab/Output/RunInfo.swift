@@ -1,0 +1,90 @@
+// run.json: what produced a result folder — the command, the code, the
+// machine and every option of the suite. See ResultFiles.swift.
+
+import FoundationEssentials
+
+/// The facts of the machine and build a suite ran on (the command line fills
+/// them in; the library does not shell out).
+public struct MachineFacts: Sendable {
+    public var command: String
+    public var commit: String
+    public var swift: String
+    public var cpu: String
+    public var cores: Int
+    public var memoryBytes: Int
+    public var date: String
+
+    public init(command: String, commit: String, swift: String, cpu: String, cores: Int, memoryBytes: Int, date: String) {
+        self.command = command
+        self.commit = commit
+        self.swift = swift
+        self.cpu = cpu
+        self.cores = cores
+        self.memoryBytes = memoryBytes
+        self.date = date
+    }
+}
+
+/// The document written as run.json.
+public struct RunInfo: Encodable, Sendable {
+    /// GOGC as Go's environment variable spells it: a number or "off".
+    enum GOGC: Encodable {
+        case percent(Int)
+        case off
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case let .percent(p): try c.encode(p)
+            case .off: try c.encode("off")
+            }
+        }
+    }
+
+    var command: String
+    var commit: String
+    var swift: String
+    var jemalloc: String
+    var cpu: String
+    var cores: Int
+    var memoryBytes: Int
+    var date: String
+    var workloads: [String]
+    var strategies: [String]
+    var keys: Int
+    var payloadBytes: Int
+    var window: Int
+    var gogc: GOGC
+    var seed: UInt64
+    var `repeat`: Int
+    var samples: Int
+    var bursts: Int
+
+    enum CodingKeys: String, CodingKey {
+        case command, commit, swift, jemalloc, cpu, cores, date, workloads, strategies, keys, window, gogc, seed, samples, bursts
+        case memoryBytes = "memory_bytes", payloadBytes = "payload_bytes", `repeat`
+    }
+
+    public init(config: SuiteConfig, machine: MachineFacts) {
+        command = machine.command
+        commit = machine.commit
+        swift = machine.swift
+        jemalloc = Jemalloc.version
+        cpu = machine.cpu
+        cores = machine.cores
+        memoryBytes = machine.memoryBytes
+        date = machine.date
+        workloads = config.workloads.map(\.rawValue)
+        strategies = config.strategies.map(\.name)
+        keys = config.keys
+        payloadBytes = config.payloadBytes
+        window = config.window
+        gogc = config.gogc.map { .percent($0) } ?? .off
+        seed = config.seed
+        self.repeat = config.repeats
+        samples = config.samples
+        bursts = config.bursts
+    }
+
+    public var json: String { try! jsonText(self) }
+}

@@ -1,0 +1,157 @@
+// The collector: stop-the-world, precise mark and sweep over one lab heap,
+// with GOGC pacing, per-cycle statistics and a leak audit.
+//
+// Overview (after Go's mgc.go, mgcmark.go, mgcsweep.go and mgcpacer.go, made
+// stop-the-world so that its cost can be measured exactly).
+//
+// Roots are explicit, since Swift stacks are not scanned, and they live in the
+// heap's root registry (LabHeap/RootRegistry.swift), which the collector only
+// reads: every live map of the heap (its header object; a map registers
+// itself when it is made, collector or not), the storage held by open
+// iterators, and pins (`heap.roots.pin(address)`: an outside pointer into the
+// heap, such as the seed article's leaked interior pointer). A pointer the
+// program holds in a Swift variable across a safe point must be pinned, or it
+// may be freed.
+//
+// Mark (Collector+Mark.swift) is precise and iterative: each object's type id
+// names a descriptor with its pointer words; an address anywhere inside an
+// object marks the whole object (page map → span → slot); noscan objects are
+// marked but never scanned. Bucket objects are scanned slot by slot: the words
+// of slots whose tophash says deleted or evacuated are set aside, and marked
+// only after everything else — what that second phase adds is reachable only
+// through deleted slots, the audit's `leakedBytes`. It is still kept alive, as
+// Go would keep it: the audit measures the leak, it does not fix it.
+//
+// Sweep is the heap's (MHeap+Sweep.swift): eager by default (the whole heap
+// right after mark), or lazy (spans swept as MCaches refill, the rest before
+// the next mark). `collect()` is Go's runtime.GC(): it always finishes
+// sweeping.
+//
+// Pacing: after a cycle that marked M bytes the goal is M × (1 + GOGC/100),
+// at least 4 MiB × GOGC/100 (Go's heapMinimum). Allocation counts bytes as
+// spans are cached and large objects made; crossing the goal flags a cycle,
+// which runs at the mutator's next `safePoint()` — an operation boundary
+// where every heap pointer it needs is rooted. GOGC off (nil) disables
+// automatic cycles; `collect()` still works.
+
+import LabHeap
+import LabMaps
+
+public enum SweepMode: String, Sendable, CaseIterable {
+    case eager
+    case lazy
+}
+
+public final class Collector {
+    public let heap: MHeap
+    /// GOGC: percent of growth over the marked heap before the next cycle;
+    /// nil = off.
+    public var gogc: Int? {
+        didSet { heap.setTrigger(goal(forMarked: lastMarkedBytes)) }
+    }
+    public var sweepMode: SweepMode
+    /// Every cycle so far, in order (the trace).
+    public private(set) var trace: [CycleStats] = []
+    private(set) var lastMarkedBytes = 0
+    /// Allocates the copies relocation makes.
+    lazy var relocationMutator = heap.makeMutator()
+
+    /// Go's heapMinimum: 4 MiB at GOGC = 100, scaled by GOGC/100.
+    public static let heapMinimumBytes = 4 << 20
+
+    public init(heap: MHeap, gogc: Int? = 100, sweepMode: SweepMode = .eager) {
+        precondition(gogc.map { $0 >= 0 } ?? true, "GOGC must be non-negative")
+        precondition(heap.collectorAttached.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged,
+                     "a heap has one collector")
+        self.heap = heap
+        self.gogc = gogc
+        self.sweepMode = sweepMode
+        heap.resetPacing(liveBytes: heap.heapLiveEstimate, triggerBytes: goal(forMarked: 0))
+    }
+
+    deinit {
+        heap.collectorAttached.store(false, ordering: .relaxed)
+        heap.resetPacing(liveBytes: 0, triggerBytes: .max)
+    }
+
+    /// The pacer's heap goal after a cycle that marked `marked` bytes.
+    public func goal(forMarked marked: Int) -> Int {
+        guard let gogc else { return .max }
+        let floor = Self.heapMinimumBytes * gogc / 100
+        return max(marked + marked * gogc / 100, floor)
+    }
+
+    // MARK: Roots
+
+    /// The live maps of the heap's root registry.
+    public var rootMaps: [any MapModel] { heap.roots.liveHolders.compactMap { $0 as? any MapModel } }
+
+    // MARK: Cycles
+
+    /// Runs the pending automatic cycle, if the pacer asked for one. Call it
+    /// where every heap pointer the program holds is reachable from a root.
+    @discardableResult
+    public func safePoint() -> CycleStats? {
+        guard gogc != nil, heap.collectionPending else { return nil }
+        return collect(reason: .pacer)
+    }
+
+    /// A full cycle: mark from the roots, audit, sweep, re-pace.
+    @discardableResult
+    public func collect(reason: CycleReason = .explicit) -> CycleStats {
+        var stats = CycleStats()
+        stats.cycle = trace.count + 1
+        stats.reason = reason
+
+        // Sweep what the last lazy cycle left, so the bitmaps are current.
+        var t0 = monotonicNanos()
+        stats.startNs = t0
+        heap.releaseAllCaches()
+        let leftover = heap.finishSweep()
+        var sweepNs = monotonicNanos() - t0
+
+        let before = heap.objectCensus()
+        stats.heapBeforeBytes = before.objectBytes
+        stats.inuseBeforeBytes = before.inuseBytes
+
+        t0 = monotonicNanos()
+        let marked = mark()
+        stats.markNs = monotonicNanos() - t0
+        stats.objectsMarked = marked.objects
+        stats.bytesScanned = marked.bytesScanned
+        stats.leakedBytes = marked.leakedBytes
+        stats.leakedObjects = marked.leakedObjects
+        stats.heapAfterBytes = marked.bytes
+
+        if !marked.movable.isEmpty {
+            t0 = monotonicNanos()
+            relocate(marked.movable, into: &stats)
+            stats.relocateNs = monotonicNanos() - t0
+        }
+
+        t0 = monotonicNanos()
+        var swept = sweepMode == .eager || reason == .explicit ? heap.sweep() : heap.sweepLazily()
+        sweepNs += monotonicNanos() - t0
+        swept.spansSwept += leftover.spansSwept
+        swept.spansFreed += leftover.spansFreed
+        swept.objectsFreed += leftover.objectsFreed
+        swept.bytesFreed += leftover.bytesFreed
+        stats.sweepNs = sweepNs
+        stats.spansSwept = swept.spansSwept
+        stats.spansFreed = swept.spansFreed
+        stats.objectsFreed = swept.objectsFreed
+        stats.bytesFreed = swept.bytesFreed
+        stats.inuseAfterBytes = heap.objectCensus().inuseBytes
+
+        lastMarkedBytes = marked.bytes
+        stats.nextGoalBytes = goal(forMarked: marked.bytes)
+        heap.resetPacing(liveBytes: marked.bytes, triggerBytes: stats.nextGoalBytes)
+        trace.append(stats)
+        return stats
+    }
+
+    /// Total mark and sweep time so far.
+    public var totalMarkNs: UInt64 { trace.reduce(0) { $0 + $1.markNs } }
+    public var totalSweepNs: UInt64 { trace.reduce(0) { $0 + $1.sweepNs } }
+    public var totalRelocateNs: UInt64 { trace.reduce(0) { $0 + $1.relocateNs } }
+}

@@ -1,0 +1,88 @@
+import Synchronization
+
+// Heap statistics in one call. See MHeap.swift.
+
+/// A snapshot of one heap, in Go's and jemalloc's terms.
+public struct HeapStats: Sendable, Equatable {
+    /// Bytes of spans holding objects (Go's HeapInuse).
+    public var inuseBytes = 0
+    /// In-use bytes plus free spans still kept (Go's HeapSys − HeapReleased).
+    public var heldBytes = 0
+    /// Free spans kept in the pool.
+    public var freeSpanBytes = 0
+    /// Bytes of live objects, each rounded to its size class (large: its span).
+    public var objectBytes = 0
+    public var liveObjects = 0
+    /// Cumulative allocation (pprof's alloc_space / alloc_objects).
+    public var allocatedBytesTotal = 0
+    public var allocatedObjectsTotal = 0
+    /// Span bytes given back to jemalloc so far.
+    public var releasedBytesTotal = 0
+    public var inuseSpans = 0
+    public var freeSpans = 0
+    /// Span headers, bitmaps, type ids and the page map.
+    public var metadataBytes = 0
+    /// jemalloc's own view of the heap's arena.
+    public var arena = ArenaStats(activeBytes: 0, dirtyBytes: 0, muzzyBytes: 0, residentBytes: 0)
+    /// Resident set size of the whole process.
+    public var rssBytes = 0
+}
+
+extension MHeap {
+    /// Reads everything at once (world stopped for exact figures).
+    public func stats() -> HeapStats {
+        var st = HeapStats()
+        forEachInUseSpan { span in
+            st.inuseSpans += 1
+            st.liveObjects += span.allocCount
+            st.objectBytes += span.allocCount * span.elemsize
+        }
+        lock.withLock { _ in
+            st.inuseBytes = inuseSpanBytes
+            st.freeSpanBytes = pooledBytes
+            st.heldBytes = inuseSpanBytes + pooledBytes
+            st.freeSpans = freePool.values.reduce(0) { $0 + $1.count }
+            st.metadataBytes = spanMetadataBytes + pageMap.metadataBytes
+            st.releasedBytesTotal = releasedBytesTotal
+            var objects = retiredAllocated.objects + largeAllocated.objects
+            var bytes = retiredAllocated.bytes + largeAllocated.bytes
+            for c in caches {
+                let t = MCache(state: c).allocatedTotals
+                objects += t.objects
+                bytes += t.bytes
+            }
+            st.allocatedObjectsTotal = objects
+            st.allocatedBytesTotal = bytes
+        }
+        st.arena = arena.stats()
+        st.rssBytes = processResidentBytes()
+        return st
+    }
+
+    /// Object bytes and in-use bytes only, without asking jemalloc or the
+    /// kernel (cheap enough for every collection).
+    public func objectCensus() -> (objectBytes: Int, objects: Int, inuseBytes: Int) {
+        var bytes = 0, objects = 0
+        forEachInUseSpan { span in
+            objects += span.allocCount
+            bytes += span.allocCount * span.elemsize
+        }
+        return (bytes, objects, lock.withLock { _ in inuseSpanBytes })
+    }
+
+    /// Per size class (0 = large): spans, objects and in-use bytes, for the
+    /// heap snapshot a run writes at each phase (world stopped).
+    public func sizeClassCensus() -> [(sizeClass: Int, spans: Int, objects: Int, inuseBytes: Int)] {
+        var rows = Array(repeating: (spans: 0, objects: 0, bytes: 0), count: SizeClasses.count)
+        forEachInUseSpan { span in
+            let c = span.spanClass.sizeClass
+            rows[c].spans += 1
+            rows[c].objects += span.allocCount
+            rows[c].bytes += span.bytes
+        }
+        return rows.enumerated().filter { $0.element.spans > 0 }.map { ($0.offset, $0.element.spans, $0.element.objects, $0.element.bytes) }
+    }
+
+    /// jemalloc's view of this heap's arena alone (refreshed).
+    public func arenaStats() -> ArenaStats { arena.stats() }
+}

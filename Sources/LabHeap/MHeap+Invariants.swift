@@ -1,0 +1,106 @@
+import Synchronization
+
+// Invariant checks of the heap. See MHeap.swift.
+
+extension MHeap {
+    /// Checks the heap's structure under the `BUCKETLAB_INTERNAL_CHECKS` flag
+    /// (debug builds and tests) and costs nothing otherwise.
+    @inline(__always)
+    public func _checkInvariants() {
+        #if BUCKETLAB_INTERNAL_CHECKS
+        let violations = invariantViolations()
+        precondition(violations.isEmpty, "heap invariants broken:\n" + violations.joined(separator: "\n"))
+        #endif
+    }
+
+    /// Every broken invariant, described (world stopped). Empty when sound:
+    /// allocation counts match the bitmaps, the alloc cache matches the bitmap,
+    /// each span is on the list its state says, the page map points every page
+    /// of every in-use span at it and nothing at free spans, and the byte
+    /// counters add up.
+    public func invariantViolations() -> [String] {
+        var problems: [String] = []
+        func check(_ ok: Bool, _ what: @autoclosure () -> String) { if !ok { problems.append(what()) } }
+
+        func checkSpan(_ h: UnsafeMutablePointer<SpanHeader>, _ where_: String) {
+            let s = Span(h)
+            let name = "\(where_) span \(s.base) class \(s.spanClass)"
+            var allocated = 0
+            for i in 0..<s.nelems where s.isAllocated(i) { allocated += 1 }
+            check(allocated == s.allocCount, "\(name): allocCount \(s.allocCount) but \(allocated) slots allocated")
+            check(s.freeindex <= s.nelems, "\(name): freeindex \(s.freeindex) > nelems \(s.nelems)")
+            let fi = s.freeindex
+            if fi < s.nelems {
+                let inWord = 64 - (fi & 63)
+                for j in 0..<min(inWord, s.nelems - fi) {
+                    let free = h.pointee.allocCache & (1 << UInt64(j)) != 0
+                    let bitSet = h.pointee.allocBits[(fi + j) >> 6] & (1 << UInt64((fi + j) & 63)) != 0
+                    if free == bitSet {
+                        problems.append("\(name): allocCache bit \(j) disagrees with allocBits at slot \(fi + j)")
+                        break
+                    }
+                }
+            }
+            for p in 0..<s.npages {
+                let addr = s.base + p * pageSize
+                check(pageMap.lookup(addr) == h, "\(name): page \(p) not mapped to its span")
+            }
+            if !s.spanClass.isLarge {
+                check(s.elemsize == SizeClasses.sizes[s.spanClass.sizeClass], "\(name): wrong elemsize")
+                check(s.npages == SizeClasses.pages[s.spanClass.sizeClass], "\(name): wrong npages")
+            }
+        }
+
+        var inuse = 0
+        for c in centrals {
+            c.lock.withLock { _ in
+                c.partial.forEach { h in
+                    check(h.pointee.state == .partial && h.pointee.spanClass == c.spanClass, "partial list holds a span in state \(h.pointee.state)")
+                    check(h.pointee.allocCount < h.pointee.nelems, "partial list holds a full span")
+                    checkSpan(h, "partial")
+                    inuse += h.pointee.bytes
+                }
+                c.unswept.forEach { h in
+                    check(h.pointee.state == .unswept && h.pointee.spanClass == c.spanClass, "unswept list holds a span in state \(h.pointee.state)")
+                    checkSpan(h, "unswept")
+                    inuse += h.pointee.bytes
+                }
+                c.full.forEach { h in
+                    check(h.pointee.state == .full && h.pointee.spanClass == c.spanClass, "full list holds a span in state \(h.pointee.state)")
+                    check(h.pointee.allocCount == h.pointee.nelems, "full list holds a span with free slots")
+                    checkSpan(h, "full")
+                    inuse += h.pointee.bytes
+                }
+            }
+        }
+        lock.withLock { _ in
+            for c in caches {
+                for i in 0..<SizeClasses.spanClassCount {
+                    let h = c.pointee.alloc[i]
+                    guard h != sentinel else { continue }
+                    check(h.pointee.state == .cached, "cache holds a span in state \(h.pointee.state)")
+                    check(Int(h.pointee.spanClass.rawValue) == i, "cache slot \(i) holds class \(h.pointee.spanClass)")
+                    checkSpan(h, "cached")
+                    inuse += h.pointee.bytes
+                }
+            }
+            largeSpans.forEach { h in
+                check(h.pointee.state == .large && h.pointee.allocCount == 1, "large list holds a bad span")
+                checkSpan(h, "large")
+                inuse += h.pointee.bytes
+            }
+            var pooled = 0
+            for (npages, list) in freePool {
+                list.forEach { h in
+                    check(h.pointee.state == .free && h.pointee.npages == npages, "free pool holds a bad span")
+                    check(pageMap.lookup(h.pointee.base) == nil, "free span still in the page map")
+                    pooled += h.pointee.bytes
+                }
+            }
+            check(inuse == inuseSpanBytes, "in-use bytes \(inuseSpanBytes) but spans add up to \(inuse)")
+            check(pooled == pooledBytes, "pooled bytes \(pooledBytes) but pool adds up to \(pooled)")
+            check(sentinel.pointee.nelems == 0 && sentinel.pointee.allocCache == 0, "sentinel span was used")
+        }
+        return problems
+    }
+}

@@ -1,0 +1,400 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+// The lab heap: a Go-style size-class allocator over a jemalloc arena.
+//
+// Overview (after Go's src/runtime/malloc.go, itself after TCMalloc).
+//
+// Memory is managed in pages of 8 KiB. A *span* is a run of pages that holds
+// objects of one *span class* (size class × scan/noscan, 136 of them) or one
+// large object (over 32 KiB). Objects are never freed one by one: a collector
+// (or a test) sets mark bits and `sweep()` turns them into the allocation
+// bits, as Go's mspan.sweep does.
+//
+// Three tiers, fastest first:
+//
+//   Mutator/MCache (MCache.swift)  one per allocating thread, no lock. Holds one
+//                                  current span per span class and takes the
+//                                  next free slot from the span's 64-slot
+//                                  allocation cache (Go's nextFreeFast).
+//   MCentral (MCentral.swift)      one per span class, its own lock. Partial and
+//                                  full span lists; hands an MCache a span with
+//                                  free slots and takes full ones back.
+//   MHeap (this file)              the heap lock. Creates spans from jemalloc,
+//                                  keeps a pool of free spans, owns the page
+//                                  map, the large objects and the statistics.
+//
+// Underneath, every span is one `mallocx` from the heap's own jemalloc arena
+// (`arenas.create`), 8 KiB aligned, thread cache off (with it on, a request
+// for one arena can be served from another arena's cache: jemalloc issues 825
+// and 1535), zero-filled; `sdallocx` returns it. When a span empties, the
+// scavenge policy decides: `retain` keeps it in the pool (Go keeps free pages
+// until its scavenger returns them) until `scavenge()`, `eager` gives it back
+// at once. `scavenge()` also purges the arena's dirty pages, so the drop shows
+// in jemalloc's own `pactive`/`resident`. Tearing the heap down destroys the
+// arena and everything in it.
+//
+// The page map (PageMap.swift) resolves any address, interior or not, to its
+// span in O(1); the object index is `offset * divMul >> 32`. Every slot records
+// the type id it was allocated with (ObjectType.swift) for precise marking.
+//
+// Lock order: MCentral.lock before MHeap.lock. Statistics, sweeping, marking
+// and the invariant checks expect the world stopped (no mutator allocating),
+// as Go's STW phases do.
+
+/// What happens to a span once its last object is swept.
+public enum ScavengePolicy: String, Sendable, CaseIterable {
+    /// Keep free spans for reuse until `scavenge()` (Go's behaviour).
+    case retain
+    /// Return free spans to jemalloc at once.
+    case eager
+}
+
+/// Objects freed and spans touched by one sweep.
+public struct SweepStats: Sendable, Equatable {
+    public var spansSwept = 0
+    public var spansFreed = 0
+    public var objectsFreed = 0
+    public var bytesFreed = 0
+    public init() {}
+}
+
+/// An object found from an address: its span, slot and start.
+public struct HeapObject: Hashable, @unchecked Sendable {
+    public let span: Span
+    public let index: Int
+    public var address: UnsafeMutableRawPointer { span.objectAddress(index) }
+    public var size: Int { span.elemsize }
+    public var isAllocated: Bool { span.isAllocated(index) }
+    public var typeID: TypeID { span.typeID(index) }
+}
+
+public final class MHeap: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var scavenge: ScavengePolicy
+        /// With `retain`, at most this many bytes of free spans are kept; the
+        /// rest go back to jemalloc at once. nil = no bound.
+        public var retainLimitBytes: Int?
+        /// jemalloc `arena.<i>.dirty_decay_ms` / `muzzy_decay_ms` (0 = purge
+        /// as soon as unused, -1 = never); nil keeps jemalloc's default.
+        public var dirtyDecayMs: Int?
+        public var muzzyDecayMs: Int?
+        /// Ask the kernel for transparent huge pages (MADV_HUGEPAGE) on spans
+        /// of 2 MiB and more, as Go 1.19's runtime did for its heap (sysUsed →
+        /// sysHugePage). Big bucket arrays are probed at random, and 4 KiB
+        /// pages would make nearly every probe a TLB miss.
+        public var hugePages: Bool
+
+        public init(scavenge: ScavengePolicy = .retain, retainLimitBytes: Int? = nil,
+                    dirtyDecayMs: Int? = nil, muzzyDecayMs: Int? = nil, hugePages: Bool = true) {
+            self.hugePages = hugePages
+            self.scavenge = scavenge
+            self.retainLimitBytes = retainLimitBytes
+            self.dirtyDecayMs = dirtyDecayMs
+            self.muzzyDecayMs = muzzyDecayMs
+        }
+    }
+
+    public let configuration: Configuration
+    let arena: JemallocArena
+    /// Go's heapLive: bytes marked by the last collection plus bytes handed
+    /// to MCaches (whole spans, at cache time) and large objects since.
+    let liveEstimate = Atomic<Int>(0)
+    /// When `liveEstimate` reaches this, a collection is due (the pacer sets
+    /// it; Int.max = never).
+    let gcTrigger = Atomic<Int>(Int.max)
+    /// Set once the trigger is crossed; a collector runs the cycle at its
+    /// next safe point.
+    let gcPending = Atomic<Bool>(false)
+    let lock = Mutex<Void>(())
+    private(set) var centrals: [MCentral] = []
+    let types = TypeTable()
+    /// The span every empty MCache slot points at: no free slots, so the
+    /// fast path falls through to a refill without a nil check.
+    let sentinel: UnsafeMutablePointer<SpanHeader>
+
+    // Guarded by `lock`.
+    package var pageMap = PageMap()
+    var freePool: [Int: SpanList] = [:]
+    var largeSpans = SpanList()
+    var caches: [UnsafeMutablePointer<MCacheState>] = []
+    var inuseSpanBytes = 0
+    var pooledBytes = 0
+    var spanMetadataBytes = 0
+    var retiredAllocated = (objects: 0, bytes: 0)
+    var largeAllocated = (objects: 0, bytes: 0)
+    var releasedBytesTotal = 0
+
+    /// Counts `bytes` into the live-heap estimate and flags a collection when
+    /// it crosses the trigger (Go checks the same on span refill and large
+    /// allocation, never on the fast path).
+    @inline(__always)
+    func noteAllocation(bytes: Int) {
+        let live = liveEstimate.add(bytes, ordering: .relaxed).newValue
+        if live >= gcTrigger.load(ordering: .relaxed) { gcPending.store(true, ordering: .relaxed) }
+    }
+
+    /// The live-heap estimate the pacer compares with its goal.
+    public var heapLiveEstimate: Int { liveEstimate.load(ordering: .relaxed) }
+
+    /// Whether allocation has crossed the pacer's trigger since the last cycle.
+    public var collectionPending: Bool { gcPending.load(ordering: .relaxed) }
+
+    /// Sets the pacer's trigger and the live estimate it is measured against,
+    /// and clears the pending flag (done by a collector after each cycle).
+    public func resetPacing(liveBytes: Int, triggerBytes: Int) {
+        liveEstimate.store(liveBytes, ordering: .relaxed)
+        gcTrigger.store(triggerBytes, ordering: .relaxed)
+        gcPending.store(liveBytes >= triggerBytes, ordering: .relaxed)
+    }
+
+    /// Everything the heap's objects are reachable from (RootRegistry.swift).
+    public let roots = RootRegistry()
+
+    /// Set while a collector drives this heap (one at a time).
+    package let collectorAttached = Atomic<Bool>(false)
+
+    /// Moves the trigger (GOGC changed), keeping what was allocated since.
+    public func setTrigger(_ triggerBytes: Int) {
+        gcTrigger.store(triggerBytes, ordering: .relaxed)
+        gcPending.store(liveEstimate.load(ordering: .relaxed) >= triggerBytes, ordering: .relaxed)
+    }
+
+    /// jemalloc's arena index, for reading its statistics elsewhere.
+    public var arenaIndex: UInt32 { arena.index }
+
+    public init(_ configuration: Configuration = Configuration()) throws {
+        self.configuration = configuration
+        arena = try JemallocArena(dirtyDecayMs: configuration.dirtyDecayMs, muzzyDecayMs: configuration.muzzyDecayMs)
+        sentinel = .allocate(capacity: 1)
+        sentinel.initialize(to: SpanHeader(
+            base: UnsafeMutableRawPointer(bitPattern: pageSize)!, npages: 0, spanClass: SpanClass(rawValue: 0),
+            elemsize: 0, nelems: 0, divMul: 0, freeindex: 0, allocCache: 0, allocCount: 0,
+            allocCountAtCache: 0, allocBits: .allocate(capacity: 1), gcmarkBits: .allocate(capacity: 1),
+            typeIDs: .allocate(capacity: 1), needzero: false, sideNelems: 0, state: .cached, usedBytes: 0, next: nil, prev: nil))
+        centrals = (0..<SizeClasses.spanClassCount).map {
+            MCentral(spanClass: SpanClass(rawValue: UInt8($0)), heap: self)
+        }
+    }
+
+    deinit {
+        // The arena goes with every span in it; only our own metadata is left
+        // to free.
+        var headers: [UnsafeMutablePointer<SpanHeader>] = []
+        for c in centrals { c.forEachSpan { headers.append($0) } }
+        largeSpans.forEach { headers.append($0) }
+        for list in freePool.values { list.forEach { headers.append($0) } }
+        for h in headers {
+            if !JemallocArena.destroyFreesEverything { arena.deallocate(h.pointee.base, bytes: h.pointee.bytes) }
+            _ = h.pointee.releaseSide()
+            h.deallocate()
+        }
+        sentinel.pointee.allocBits.deallocate()
+        sentinel.pointee.gcmarkBits.deallocate()
+        sentinel.pointee.typeIDs.deallocate()
+        sentinel.deallocate()
+        pageMap.destroy()
+        arena.destroy()
+    }
+
+    /// A new allocating context with its own MCache.
+    public func makeMutator() -> Mutator { Mutator(heap: self) }
+
+    /// Registers a type; the result is what `allocate` takes.
+    /// - Parameter pointerWords: 8-byte word offsets that hold heap pointers.
+    public func registerType(name: String, size: Int, pointerWords: [Int] = []) -> ObjectType {
+        types.register(name: name, size: size, pointerWords: pointerWords, bucketLayout: nil)
+    }
+
+    /// Registers a map bucket type: the collector scans its slots by their
+    /// tophash, so the leak audit can tell live slots from deleted ones.
+    public func registerBucketType(name: String, size: Int, pointerWords: [Int], layout: BucketLayout) -> ObjectType {
+        types.register(name: name, size: size, pointerWords: pointerWords, bucketLayout: layout)
+    }
+
+    /// Every registered type, by id.
+    public var typeDescriptors: [TypeDescriptor] { types.all }
+
+    public func typeDescriptor(_ id: TypeID) -> TypeDescriptor { types[id] }
+
+    func register(_ cache: MCache) {
+        lock.withLock { _ in caches.append(cache.state) }
+    }
+
+    func unregister(_ cache: MCache) {
+        cache.releaseAll(heap: self)
+        lock.withLock { _ in
+            retiredAllocated.objects += cache.state.pointee.allocatedObjects
+            retiredAllocated.bytes += cache.state.pointee.allocatedBytes
+            caches.removeAll { $0 == cache.state }
+        }
+    }
+
+    // MARK: Spans
+
+    /// A formatted span of `npages` for `spanClass`, registered in the page map
+    /// and counted in use (Go's `mheap.alloc`).
+    func allocSpan(npages: Int, spanClass: SpanClass) -> UnsafeMutablePointer<SpanHeader> {
+        lock.withLock { _ in allocSpanLocked(npages: npages, spanClass: spanClass) }
+    }
+
+    private func allocSpanLocked(npages: Int, spanClass: SpanClass) -> UnsafeMutablePointer<SpanHeader> {
+        let bytes = npages << pageShift
+        let s: UnsafeMutablePointer<SpanHeader>
+        if let pooled = freePool[npages]?.popFirst() {
+            s = pooled
+            pooledBytes -= bytes
+            spanMetadataBytes += s.pointee.format(base: s.pointee.base, npages: npages, spanClass: spanClass)
+            // One memset of the whole span is far cheaper than one per slot.
+            memset(s.pointee.base, 0, bytes)
+            s.pointee.needzero = false
+        } else {
+            guard let base = arena.allocate(bytes: bytes) else {
+                fatalError("BucketLab heap: jemalloc could not provide \(bytes) bytes")
+            }
+            s = .allocate(capacity: 1)
+            s.initialize(to: SpanHeader(
+                base: base, npages: 0, spanClass: spanClass, elemsize: 0, nelems: 0, divMul: 0, freeindex: 0,
+                allocCache: 0, allocCount: 0, allocCountAtCache: 0, allocBits: sentinel.pointee.allocBits,
+                gcmarkBits: sentinel.pointee.gcmarkBits, typeIDs: sentinel.pointee.typeIDs,
+                needzero: false, sideNelems: 0, state: .cached, usedBytes: 0, next: nil, prev: nil))
+            spanMetadataBytes += MemoryLayout<SpanHeader>.stride
+            spanMetadataBytes += s.pointee.format(base: base, npages: npages, spanClass: spanClass)
+            if configuration.hugePages && Jemalloc.isLinked { adviseHugePages(base, bytes: bytes) }
+        }
+        pageMap.set(base: s.pointee.base, npages: npages, to: s)
+        inuseSpanBytes += bytes
+        return s
+    }
+
+    /// Takes back a span with no objects: into the pool or back to jemalloc,
+    /// as the scavenge policy says (Go's `mheap.freeSpan`).
+    func freeSpan(_ s: UnsafeMutablePointer<SpanHeader>) {
+        lock.withLock { _ in freeSpanLocked(s) }
+    }
+
+    func freeSpanLocked(_ s: UnsafeMutablePointer<SpanHeader>) {
+        let bytes = s.pointee.bytes
+        pageMap.set(base: s.pointee.base, npages: s.pointee.npages, to: nil)
+        inuseSpanBytes -= bytes
+        let limit = configuration.retainLimitBytes ?? Int.max
+        if configuration.scavenge == .retain && pooledBytes + bytes <= limit {
+            s.pointee.state = .free
+            freePool[s.pointee.npages, default: SpanList()].push(s)
+            pooledBytes += bytes
+        } else {
+            releaseToArena(s)
+        }
+    }
+
+    private func releaseToArena(_ s: UnsafeMutablePointer<SpanHeader>) {
+        arena.deallocate(s.pointee.base, bytes: s.pointee.bytes)
+        releasedBytesTotal += s.pointee.bytes
+        spanMetadataBytes -= MemoryLayout<SpanHeader>.stride + s.pointee.releaseSide()
+        s.deallocate()
+    }
+
+    /// Returns every pooled free span to jemalloc and purges the arena's dirty
+    /// pages, so the OS gets the memory back now. Returns the span bytes
+    /// released.
+    @discardableResult
+    public func scavenge() -> Int {
+        let released: Int = lock.withLock { _ in
+            var total = 0
+            for npages in Array(freePool.keys) {
+                while let s = freePool[npages]?.popFirst() {
+                    total += s.pointee.bytes
+                    releaseToArena(s)
+                }
+            }
+            freePool.removeAll()
+            pooledBytes = 0
+            return total
+        }
+        arena.purge()
+        _checkInvariants()
+        return released
+    }
+
+    /// MADV_HUGEPAGE on the 2 MiB-aligned part of a fresh span.
+    private func adviseHugePages(_ base: UnsafeMutableRawPointer, bytes: Int) {
+        let huge = 2 << 20
+        guard bytes >= huge else { return }
+        let start = (UInt(bitPattern: base) + UInt(huge - 1)) & ~UInt(huge - 1)
+        let end = (UInt(bitPattern: base) + UInt(bytes)) & ~UInt(huge - 1)
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), MADV_HUGEPAGE)
+    }
+
+    // MARK: Large objects
+
+    /// An object over 32 KiB in a span of its own.
+    func allocateLarge(bytes: Int, typeID: TypeID, noscan: Bool) -> UnsafeMutableRawPointer {
+        let npages = (bytes + pageSize - 1) >> pageShift
+        return lock.withLock { _ in
+            let s = allocSpanLocked(npages: npages, spanClass: SpanClass(sizeClass: 0, noscan: noscan))
+            s.pointee.allocBits[0] = 1
+            s.pointee.freeindex = 1
+            s.pointee.allocCount = 1
+            s.pointee.allocCache = 0
+            s.pointee.typeIDs[0] = typeID.rawValue
+            s.pointee.usedBytes = bytes
+            s.pointee.state = .large
+            largeSpans.push(s)
+            largeAllocated.objects += 1
+            largeAllocated.bytes += s.pointee.bytes
+            noteAllocation(bytes: s.pointee.bytes)
+            return s.pointee.base
+        }
+    }
+
+    // MARK: Finding and marking objects
+
+    /// The object whose slot contains `address` (interior addresses included),
+    /// or nil when the address is not in an in-use span of this heap or falls
+    /// in a span's tail. The slot may be free: see `HeapObject.isAllocated`.
+    @inline(__always)
+    public func findObject(_ address: UnsafeRawPointer) -> HeapObject? {
+        guard let h = pageMap.lookup(address) else { return nil }
+        let span = Span(h)
+        guard let index = span.objectIndex(of: address) else { return nil }
+        return HeapObject(span: span, index: index)
+    }
+
+    /// Sets the mark bit of the allocated object containing `address`. Returns
+    /// true when it was newly marked; false when already marked or when the
+    /// address holds no object.
+    @discardableResult
+    public func mark(_ address: UnsafeRawPointer) -> Bool {
+        guard let object = findObject(address), object.isAllocated else { return false }
+        return object.span.setMarked(object.index)
+    }
+
+    /// Every span holding objects (world stopped): central lists, cached
+    /// spans, large objects.
+    public func forEachInUseSpan(_ body: (Span) -> Void) {
+        for c in centrals { c.forEachSpan { body(Span($0)) } }
+        let (cached, large) = lock.withLock { _ -> ([UnsafeMutablePointer<SpanHeader>], [UnsafeMutablePointer<SpanHeader>]) in
+            var cached: [UnsafeMutablePointer<SpanHeader>] = []
+            for c in caches {
+                for i in 0..<SizeClasses.spanClassCount where c.pointee.alloc[i] != sentinel {
+                    cached.append(c.pointee.alloc[i])
+                }
+            }
+            var large: [UnsafeMutablePointer<SpanHeader>] = []
+            largeSpans.forEach { large.append($0) }
+            return (cached, large)
+        }
+        for s in cached { body(Span(s)) }
+        for s in large { body(Span(s)) }
+    }
+
+    /// Every allocated object (world stopped).
+    public func forEachObject(_ body: (HeapObject) -> Void) {
+        forEachInUseSpan { span in
+            for i in 0..<span.nelems where span.isAllocated(i) { body(HeapObject(span: span, index: i)) }
+        }
+    }
+}

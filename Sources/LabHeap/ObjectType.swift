@@ -1,0 +1,125 @@
+import Synchronization
+
+// Object types: what the heap records per object so a collector can mark
+// precisely (Go keeps a type per span or heap bitmap; the lab keeps a type id
+// per slot). See MHeap.swift.
+
+/// Index into the heap's type table, stored with every object.
+public struct TypeID: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public var description: String { "type#\(rawValue)" }
+}
+
+/// The heap's record of a type: its size and which 8-byte words hold pointers
+/// into the heap. An object allocated with `count` > 1 is an array of it.
+public struct TypeDescriptor: Sendable, Hashable {
+    public let id: TypeID
+    public let name: String
+    /// Bytes of one element.
+    public let size: Int
+    /// Word offsets (in 8-byte words from the element start) that hold
+    /// pointers, ascending. Empty means noscan.
+    public let pointerWords: [Int]
+    /// Set for a map's bucket type: where its slots are.
+    public let bucketLayout: BucketLayout?
+
+    public var noscan: Bool { pointerWords.isEmpty }
+}
+
+/// How a slotted object's control bytes say that a slot holds an entry.
+public enum SlotLiveness: Sendable, Hashable {
+    /// A classic map's tophash: a byte at or above the minimum is an entry;
+    /// below it the slot is empty, deleted or evacuated.
+    case tophashAtLeast(UInt8)
+}
+
+/// Where a map's bucket keeps its slots: the collector reads each slot's
+/// control byte to tell live entries from deleted ones (the leak audit), and
+/// follows only the pointer words named here. Which map writes it is the map
+/// tier's business; the heap only records it with the type.
+public struct BucketLayout: Sendable, Hashable {
+    /// Slots per bucket, and where their control bytes start (one byte each).
+    public let slotCount: Int
+    public let controlOffset: Int
+    public let liveness: SlotLiveness
+    public let keysOffset: Int
+    public let keySlotBytes: Int
+    /// Pointer words within one key slot / value slot.
+    public let keyPointerWords: [Int]
+    public let valuesOffset: Int
+    public let valueSlotBytes: Int
+    public let valuePointerWords: [Int]
+    /// The overflow pointer's offset, or nil when the bucket has none the
+    /// collector must follow.
+    public let overflowOffset: Int?
+
+    public init(slotCount: Int, controlOffset: Int, liveness: SlotLiveness, keysOffset: Int, keySlotBytes: Int,
+                keyPointerWords: [Int], valuesOffset: Int, valueSlotBytes: Int, valuePointerWords: [Int],
+                overflowOffset: Int?) {
+        self.slotCount = slotCount
+        self.controlOffset = controlOffset
+        self.liveness = liveness
+        self.keysOffset = keysOffset
+        self.keySlotBytes = keySlotBytes
+        self.keyPointerWords = keyPointerWords
+        self.valuesOffset = valuesOffset
+        self.valueSlotBytes = valueSlotBytes
+        self.valuePointerWords = valuePointerWords
+        self.overflowOffset = overflowOffset
+    }
+
+    /// Whether slot `i` of the bucket at `b` holds an entry.
+    @inline(__always)
+    public func isLive(_ b: UnsafeRawPointer, slot i: Int) -> Bool {
+        let control = b.load(fromByteOffset: controlOffset + i, as: UInt8.self)
+        switch liveness {
+        case let .tophashAtLeast(minimum): return control >= minimum
+        }
+    }
+}
+
+/// What the allocation fast path needs of a type, resolved once at
+/// registration so allocating costs no table look-up.
+public struct ObjectType: Sendable, Hashable {
+    public let id: TypeID
+    /// Bytes of one element (not rounded to its class).
+    public let size: Int
+    /// Span class of a single element.
+    public let spanClass: SpanClass
+    public let noscan: Bool
+
+    init(id: TypeID, size: Int, noscan: Bool) {
+        self.id = id
+        self.size = size
+        self.noscan = noscan
+        spanClass = SpanClass(sizeClass: SizeClasses.classIndex(forSize: max(size, 1)), noscan: noscan)
+    }
+}
+
+/// The registered types of one heap. Registration is rare and locked; lookups
+/// by the collector happen with the world stopped.
+final class TypeTable: @unchecked Sendable {
+    private let lock = Mutex<Void>(())
+    private var descriptors: [TypeDescriptor] = []
+
+    func register(name: String, size: Int, pointerWords: [Int], bucketLayout: BucketLayout?) -> ObjectType {
+        precondition(size > 0, "a type needs a positive size")
+        precondition(pointerWords.allSatisfy { $0 >= 0 && ($0 + 1) * 8 <= size },
+                     "pointer words must lie inside the type")
+        return lock.withLock { _ in
+            precondition(descriptors.count < Int(UInt16.max), "too many types")
+            let id = TypeID(rawValue: UInt16(descriptors.count))
+            let words = Array(Set(pointerWords)).sorted()
+            descriptors.append(TypeDescriptor(id: id, name: name, size: size, pointerWords: words,
+                                              bucketLayout: bucketLayout))
+            return ObjectType(id: id, size: size, noscan: words.isEmpty)
+        }
+    }
+
+    subscript(id: TypeID) -> TypeDescriptor {
+        lock.withLock { _ in descriptors[Int(id.rawValue)] }
+    }
+
+    var all: [TypeDescriptor] { lock.withLock { _ in descriptors } }
+}

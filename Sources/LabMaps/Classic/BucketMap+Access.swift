@@ -1,0 +1,92 @@
+// Public entry points: raw (key bytes in, value pointer out) and typed for
+// one-word keys and values. See BucketMap.swift.
+
+import LabHeap
+
+extension BucketMap {
+    /// The value stored for the key at `key` (`type.keySize` bytes), or nil.
+    public func valuePointer(forKey key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
+        guard let (b, i) = findAny(key) else { return nil }
+        return value(b, i)
+    }
+
+    /// The value for `key`, inserting the key with a zeroed value if absent
+    /// (Go's mapassign: the caller writes the value).
+    public func insertionPointer(forKey key: UnsafeRawPointer) -> UnsafeMutableRawPointer {
+        type.isWordKey ? assign(key, WordKey.self) : assign(key, BytesKey.self)
+    }
+
+    /// Deletes `key`; false when it was absent.
+    @discardableResult
+    public func removeValue(forKey key: UnsafeRawPointer) -> Bool {
+        type.isWordKey ? delete(key, WordKey.self) : delete(key, BytesKey.self)
+    }
+}
+
+extension BucketMap {
+    // The 8-byte-key fast path as non-generic entry points, so callers in
+    // other modules reach code specialised for `WordKey` with one call (see
+    // WordMap, whose thin accessors are inlined into the caller).
+
+    /// The value slot for an 8-byte key, or nil. Needs `type.isWordKey`.
+    public func valuePointer(forWord key: UInt64) -> UnsafeMutableRawPointer? {
+        withUnsafePointer(to: key) { k in find(k, WordKey.self).map { value($0.bucket, $0.slot) } }
+    }
+
+    /// The value slot for an 8-byte key, inserting it if absent.
+    public func insertionPointer(forWord key: UInt64) -> UnsafeMutableRawPointer {
+        withUnsafePointer(to: key) { assign($0, WordKey.self) }
+    }
+
+    /// Deletes an 8-byte key; false when absent.
+    @discardableResult
+    public func removeValue(forWord key: UInt64) -> Bool {
+        withUnsafePointer(to: key) { delete($0, WordKey.self) }
+    }
+}
+
+/// A map from `UInt64` to a one-word value (`UInt64`, or a pointer to a
+/// payload on the lab heap): the shapes the workloads use, on the fast path
+/// for 8-byte keys (Go's `mapaccess1_fast64` family).
+public struct WordMap<Value: BitwiseCopyable> {
+    public let raw: BucketMap
+
+    public init(type: MapType, mutator: Mutator, policy: ClearingPolicy = .go, seed: UInt64? = nil) {
+        precondition(type.isWordKey && type.valueSize == MemoryLayout<Value>.size && !type.indirectValue,
+                     "WordMap needs 8-byte keys and \(MemoryLayout<Value>.size)-byte values")
+        raw = BucketMap(type: type, mutator: mutator, policy: policy, seed: seed)
+    }
+
+    @inlinable public var count: Int { raw.count }
+
+    @inlinable
+    public subscript(key: UInt64) -> Value? {
+        get { raw.valuePointer(forWord: key)?.load(as: Value.self) }
+        nonmutating set {
+            if let newValue {
+                raw.insertionPointer(forWord: key).storeBytes(of: newValue, as: Value.self)
+            } else {
+                raw.removeValue(forWord: key)
+            }
+        }
+    }
+
+    @inlinable
+    public func contains(_ key: UInt64) -> Bool { raw.valuePointer(forWord: key) != nil }
+
+    /// Deletes `key`; false when absent.
+    @inlinable @discardableResult
+    public func removeValue(forKey key: UInt64) -> Bool { raw.removeValue(forWord: key) }
+
+    /// Go 1.21 `clear(m)`.
+    public func removeAll() { raw.removeAll() }
+
+    public func forEach(_ body: (UInt64, Value) throws -> Void) rethrows {
+        try raw.forEachEntryPointer { k, v in try body(k.load(as: UInt64.self), v.load(as: Value.self)) }
+    }
+
+    public func makeIterator() -> MapIterator { raw.makeIterator() }
+}
+
+public typealias UInt64Map = WordMap<UInt64>
+public typealias PayloadMap = WordMap<UnsafeMutableRawPointer?>

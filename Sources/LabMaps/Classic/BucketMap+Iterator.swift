@@ -1,0 +1,139 @@
+// Iteration, as Go's mapiterinit / mapiternext. See BucketMap.swift.
+
+import LabHeap
+
+/// An open iteration over a map: a random start bucket and slot offset, every
+/// key present for the whole iteration seen exactly once, also across grows.
+/// It holds the bucket array it started on (a collector root) until closed;
+/// while any iterator is open, evacuation leaves old buckets intact.
+public final class MapIterator {
+    public let map: BucketMap
+    /// The bucket array this iteration walks (Go's `it.buckets`).
+    public let buckets: UnsafeMutableRawPointer?
+    let B: UInt8
+    let startBucket: Int
+    let offset: Int
+    var nextBucket: Int
+    var b: UnsafeMutableRawPointer?
+    var i = 0
+    var wrapped = false
+    var checkBucket = -1
+    public private(set) var isOpen: Bool
+
+    init(map: BucketMap) {
+        self.map = map
+        let h = map.h
+        B = h.pointee.B
+        if h.pointee.count == 0 || h.pointee.buckets == nil {
+            buckets = nil
+            startBucket = 0
+            offset = 0
+            nextBucket = 0
+            isOpen = false
+            return
+        }
+        buckets = h.pointee.buckets
+        let r = map.random()
+        startBucket = Int(truncatingIfNeeded: r) & ((1 << Int(B)) - 1)
+        offset = Int(truncatingIfNeeded: r >> UInt64(B)) & (bucketCount - 1)
+        nextBucket = startBucket
+        isOpen = true
+        h.pointee.openIterators += 1
+        map.openIterators[ObjectIdentifier(self)] = buckets
+    }
+
+    deinit { close() }
+
+    /// Ends the iteration: the map may clear old buckets again and the
+    /// collector no longer treats this iterator's array as a root.
+    public func close() {
+        guard isOpen else { return }
+        isOpen = false
+        map.h.pointee.openIterators -= 1
+        map.openIterators[ObjectIdentifier(self)] = nil
+    }
+
+    /// The next entry's key and value, or nil at the end (which closes the
+    /// iterator).
+    public func next() -> (key: UnsafeMutableRawPointer, value: UnsafeMutableRawPointer)? {
+        guard isOpen, let buckets else { return nil }
+        let m = map
+        let h = m.h
+        while true {
+            if b == nil {
+                if nextBucket == startBucket && wrapped {
+                    close()
+                    return nil
+                }
+                if m.isGrowing && B == h.pointee.B {
+                    // Started during this grow: read the old bucket while it is
+                    // not evacuated, keeping only the keys bound for this bucket.
+                    let oldIndex = nextBucket & (m.oldBucketCount - 1)
+                    let old = m.bucket(h.pointee.oldbuckets!, oldIndex)
+                    if !m.evacuated(old) {
+                        b = old
+                        checkBucket = nextBucket
+                    } else {
+                        b = m.bucket(buckets, nextBucket)
+                        checkBucket = -1
+                    }
+                } else {
+                    b = m.bucket(buckets, nextBucket)
+                    checkBucket = -1
+                }
+                nextBucket += 1
+                if nextBucket == 1 << Int(B) {
+                    nextBucket = 0
+                    wrapped = true
+                }
+                i = 0
+            }
+            let cb = b!
+            while i < bucketCount {
+                let slot = (i + offset) & (bucketCount - 1)
+                i += 1
+                let t = m.top(cb, slot)
+                if isEmptySlot(t) || t == evacuatedEmpty { continue }
+                let k = m.key(cb, slot)
+                if checkBucket >= 0 && !h.pointee.sameSizeGrow {
+                    let hash = m.hashKey(k)
+                    if Int(truncatingIfNeeded: hash) & ((1 << Int(B)) - 1) != checkBucket { continue }
+                }
+                if t != evacuatedX && t != evacuatedY {
+                    return (k, m.value(cb, slot))
+                }
+                // The map grew since this iteration started: the entry's
+                // current home has the truth (it may be updated or deleted).
+                guard let found = m.findAny(k) else { continue }
+                return (m.key(found.bucket, found.slot), m.value(found.bucket, found.slot))
+            }
+            b = m.overflow(cb)
+            i = 0
+        }
+    }
+}
+
+extension BucketMap {
+    /// Opens an iteration. Close it (or let it go) when done.
+    public func makeIterator() -> MapIterator { MapIterator(map: self) }
+
+    /// Calls `body` with every entry's key and value pointers.
+    public func forEachEntryPointer(_ body: (UnsafeMutableRawPointer, UnsafeMutableRawPointer) throws -> Void) rethrows {
+        let it = makeIterator()
+        defer { it.close() }
+        while let (k, v) = it.next() { try body(k, v) }
+    }
+
+    /// The bucket arrays held by open iterators (collector roots).
+    public var iteratorBucketArrays: [UnsafeMutableRawPointer] { Array(openIterators.values) }
+
+    func hashKey(_ key: UnsafeRawPointer) -> UInt64 {
+        type.isWordKey
+            ? WordKey.hash(key, size: 8, seed: h.pointee.hash0)
+            : BytesKey.hash(key, size: type.keySize, seed: h.pointee.hash0)
+    }
+
+    func findAny(_ key: UnsafeRawPointer) -> (bucket: UnsafeMutableRawPointer, slot: Int)? {
+        type.isWordKey ? find(key, WordKey.self) : find(key, BytesKey.self)
+    }
+}

@@ -1,0 +1,81 @@
+// The classic map behind the map-model seam (MapModel.swift), and as a root
+// of its heap. See BucketMap.swift for the overview.
+
+import LabHeap
+
+extension BucketMap: MapModel {
+    public static var modelName: String { "classic" }
+
+    // The seam speaks in words: these need `type.isWordKey` and 8-byte values.
+
+    @inlinable
+    public func value(forKey key: UInt64) -> UInt64? {
+        valuePointer(forWord: key)?.load(as: UInt64.self)
+    }
+
+    @inlinable
+    public func updateValue(_ value: UInt64, forKey key: UInt64) {
+        insertionPointer(forWord: key).storeBytes(of: value, as: UInt64.self)
+    }
+
+    @inlinable @discardableResult
+    public func removeValue(forKey key: UInt64) -> Bool { removeValue(forWord: key) }
+
+    public func makeIteration() -> MapIterator { makeIterator() }
+
+    public var memory: MapMemory {
+        var m = MapMemory()
+        m.headerBytes = objectBytes(UnsafeMutableRawPointer(h))
+        m.bucketBytes = objectBytes(h.pointee.buckets)
+        m.oldBucketBytes = objectBytes(h.pointee.oldbuckets)
+        var separate = 0
+        forEachChain { length, objects in
+            m.overflowBucketCount += length - 1
+            separate += objects.count
+        }
+        m.overflowBytes = separate * SizeClasses.roundUpSize(bucketSize)
+        return m
+    }
+
+    /// One value slot inside bucket 0 of the array (the seed's leaked
+    /// pointer: `&m[k]` kept past the map's life).
+    public var interiorAddress: UnsafeMutableRawPointer? {
+        h.pointee.buckets.map { valueSlot($0, 1) }
+    }
+
+    /// Go grows when an insert makes count > 8 and count > 6.5 × 2^B: the
+    /// threshold at B is max(8, 6.5 × 2^B), for the smallest B where it
+    /// reaches `n`.
+    public func growthThreshold(atLeast n: Int) -> Int {
+        var B: UInt8 = 0
+        while overLoadFactor(n, B) { B += 1 }
+        return max(bucketCount, loadFactorNum * ((1 << Int(B)) / loadFactorDen))
+    }
+
+    public var relocationThreshold: Double? {
+        guard case let .sparse(t) = policy.relocation, !isGrowing, h.pointee.openIterators == 0 else { return nil }
+        return t
+    }
+
+    /// The bucket array and every separately allocated overflow bucket.
+    public var storageObjects: [UnsafeMutableRawPointer] {
+        guard let array = h.pointee.buckets else { return [] }
+        var objects = [array]
+        forEachChain { _, separate in objects += separate }
+        return objects
+    }
+
+    /// The header, and the bucket array of every open iterator.
+    public func forEachRoot(_ body: (UnsafeRawPointer, RootKind) -> Void) {
+        body(UnsafeRawPointer(h), .map)
+        for array in openIterators.values { body(UnsafeRawPointer(array), .iterator) }
+    }
+}
+
+extension MapIterator: MapIteration {
+    /// The entry as words (word keys, 8-byte values).
+    public func nextEntry() -> (key: UInt64, value: UInt64)? {
+        guard let (k, v) = next() else { return nil }
+        return (k.load(as: UInt64.self), v.load(as: UInt64.self))
+    }
+}

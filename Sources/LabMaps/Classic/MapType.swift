@@ -1,0 +1,128 @@
+// The runtime description of a map's key and value (Go's `maptype`). See
+// BucketMap.swift for the overview.
+
+import LabHeap
+
+/// Go keeps keys and values over 128 bytes out of line (`maxKeySize`,
+/// `maxElemSize` in map.go): the slot holds a pointer to a heap object.
+public let maxInlineKeySize = 128
+public let maxInlineValueSize = 128
+
+/// Key and value layout of a map, the bucket layout it implies, and the heap
+/// types it allocates (buckets, and out-of-line keys or values).
+public struct MapType: Sendable {
+    public let keySize: Int
+    public let valueSize: Int
+    /// 8-byte words of a key / value that hold heap pointers.
+    public let keyPointerWords: [Int]
+    public let valuePointerWords: [Int]
+    public let indirectKey: Bool
+    public let indirectValue: Bool
+    /// Bytes one key / value takes in a bucket (8 when indirect).
+    public let keySlotSize: Int
+    public let valueSlotSize: Int
+    /// tophash[8] + 8 keys + 8 values + overflow pointer.
+    public let bucketSize: Int
+    public let keysOffset: Int
+    public let valuesOffset: Int
+    public let overflowOffset: Int
+    /// The heap type of one bucket (an array of them for a bucket array).
+    public let bucket: ObjectType
+    /// Heap types for out-of-line keys / values.
+    public let keyObject: ObjectType?
+    public let valueObject: ObjectType?
+    public let headerType: ObjectType
+    /// Whether keys are one 8-byte word compared by value: the fast path.
+    public let isWordKey: Bool
+
+    /// Whether a key (as stored in the slot) holds pointers: Go clears such
+    /// keys on delete.
+    public var keySlotHasPointers: Bool { indirectKey || !keyPointerWords.isEmpty }
+    public var valueSlotHasPointers: Bool { indirectValue || !valuePointerWords.isEmpty }
+    /// Go's `t.bucket.ptrdata != 0`: decides whether evacuation clears old
+    /// buckets. (Go marks pointer-free buckets noscan and keeps overflow
+    /// buckets alive through `hmap.extra`; the lab always scans the overflow
+    /// word instead, which retains exactly the same buckets.)
+    public var bucketHasPointers: Bool { keySlotHasPointers || valueSlotHasPointers }
+
+    public init(heap: MHeap, keySize: Int, valueSize: Int,
+                keyPointerWords: [Int] = [], valuePointerWords: [Int] = [], name: String = "map") {
+        precondition(keySize > 0 && valueSize >= 0, "a map needs a key of at least one byte")
+        precondition(keyPointerWords.isEmpty || keySize % 8 == 0, "a key with pointers must be a whole number of words")
+        precondition(valuePointerWords.isEmpty || valueSize % 8 == 0, "a value with pointers must be a whole number of words")
+        self.keySize = keySize
+        self.valueSize = valueSize
+        self.keyPointerWords = keyPointerWords.sorted()
+        self.valuePointerWords = valuePointerWords.sorted()
+        indirectKey = keySize > maxInlineKeySize
+        indirectValue = valueSize > maxInlineValueSize
+        keySlotSize = indirectKey ? 8 : keySize
+        valueSlotSize = indirectValue ? 8 : valueSize
+        keysOffset = 8
+        valuesOffset = keysOffset + 8 * keySlotSize
+        let dataEnd = valuesOffset + 8 * valueSlotSize
+        overflowOffset = (dataEnd + 7) & ~7
+        bucketSize = overflowOffset + 8
+        isWordKey = keySize == 8 && !indirectKey
+
+        keyObject = indirectKey
+            ? heap.registerType(name: "\(name).key", size: keySize, pointerWords: keyPointerWords) : nil
+        valueObject = indirectValue
+            ? heap.registerType(name: "\(name).value", size: valueSize, pointerWords: valuePointerWords) : nil
+
+        // The bucket's pointer words: each slot's pointer words (or the slot
+        // itself when out of line) and the overflow pointer.
+        var words: [Int] = []
+        for i in 0..<8 {
+            let k = (keysOffset + i * keySlotSize)
+            if indirectKey { words.append(k / 8) } else { words += keyPointerWords.map { k / 8 + $0 } }
+            let v = (valuesOffset + i * valueSlotSize)
+            if indirectValue { words.append(v / 8) } else { words += valuePointerWords.map { v / 8 + $0 } }
+        }
+        words.append(overflowOffset / 8)
+        let layout = BucketLayout(
+            slotCount: bucketCount, controlOffset: 0, liveness: .tophashAtLeast(minTopHash),
+            keysOffset: keysOffset, keySlotBytes: keySlotSize, keyPointerWords: indirectKey ? [0] : self.keyPointerWords,
+            valuesOffset: valuesOffset, valueSlotBytes: valueSlotSize,
+            valuePointerWords: indirectValue ? [0] : self.valuePointerWords, overflowOffset: overflowOffset)
+        bucket = heap.registerBucketType(name: "\(name).bucket", size: bucketSize, pointerWords: words, layout: layout)
+        headerType = heap.registerType(name: "\(name).hmap", size: MemoryLayout<HMap>.stride,
+                                       pointerWords: HMap.pointerWords)
+    }
+
+    /// `UInt64 → UInt64`: 144-byte buckets, no pointers but the overflow word.
+    public static func uint64ToUInt64(heap: MHeap) -> MapType {
+        MapType(heap: heap, keySize: 8, valueSize: 8, name: "map[uint64]uint64")
+    }
+
+    /// `UInt64 → pointer to a payload on the lab heap`.
+    public static func uint64ToPointer(heap: MHeap) -> MapType {
+        MapType(heap: heap, keySize: 8, valueSize: 8, valuePointerWords: [0], name: "map[uint64]*payload")
+    }
+}
+
+// MARK: Hashing
+
+/// One word mixed with the map's seed by the lab's one finalizer
+/// (`SplitMix64.mix`): every input bit affects every output bit, which the map
+/// needs since it takes the bucket from the low bits and tophash from the top.
+@inline(__always)
+func hashWord(_ key: UInt64, seed: UInt64) -> UInt64 {
+    SplitMix64.mix(key ^ seed)
+}
+
+/// Hash of `count` bytes: words folded through `hashWord`, then the length.
+func hashBytes(_ p: UnsafeRawPointer, count: Int, seed: UInt64) -> UInt64 {
+    var h = seed
+    var i = 0
+    while i + 8 <= count {
+        h = hashWord(p.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ h, seed: seed)
+        i += 8
+    }
+    if i < count {
+        var tail: UInt64 = 0
+        for j in i..<count { tail |= UInt64(p.load(fromByteOffset: j, as: UInt8.self)) << UInt64(8 * (j - i)) }
+        h = hashWord(tail ^ h, seed: seed)
+    }
+    return hashWord(h ^ UInt64(count), seed: seed)
+}

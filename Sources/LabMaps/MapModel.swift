@@ -1,0 +1,119 @@
+// The map-model seam: everything the harness and the collector may ask of a
+// map, whichever generation of Go's map it models. The harness (BucketLab)
+// drives maps through this protocol alone — it never sees a bucket, a
+// tophash or a header field — so a second model plugs in by adding one type
+// that conforms and listing it in `MapModels.all`.
+//
+// The seam speaks in 8-byte words: keys are `UInt64`, values are `UInt64`
+// words (a plain number, or the address of a payload on the lab heap when the
+// map type's value is a pointer). That is every shape the workloads use.
+
+import LabHeap
+
+/// The heap bytes a map holds, by kind of storage (size-class rounded, as the
+/// heap counts them).
+public struct MapMemory: Sendable, Equatable {
+    /// The map's header object (Go's `hmap` / `Map`).
+    public var headerBytes = 0
+    /// The current storage: the bucket array (classic), or the tables' groups.
+    public var bucketBytes = 0
+    /// Storage a grow has replaced but not yet let go (classic: the old array
+    /// during incremental evacuation).
+    public var oldBucketBytes = 0
+    /// Overflow buckets allocated as heap objects of their own (classic).
+    public var overflowBytes = 0
+    /// Directory and table headers (Swiss).
+    public var directoryBytes = 0
+    /// Overflow buckets chained in the current storage (spares of the array
+    /// included; classic).
+    public var overflowBucketCount = 0
+
+    public init() {}
+
+    /// Storage bytes without the header: what a `bucket_bytes` column reports.
+    public var storageBytes: Int { bucketBytes + oldBucketBytes + overflowBytes + directoryBytes }
+}
+
+/// An open iteration through the seam.
+public protocol MapIteration: AnyObject {
+    /// The next entry, or nil at the end (which closes the iteration).
+    func nextEntry() -> (key: UInt64, value: UInt64)?
+    /// Ends the iteration early: the storage it held is no longer a root.
+    func close()
+    var isOpen: Bool { get }
+}
+
+/// A map on the lab heap, as the harness and the collector see it. Maps are
+/// roots of their heap for as long as they live (`RootHolder`).
+public protocol MapModel: AnyObject, RootHolder {
+    associatedtype Iteration: MapIteration
+
+    /// The model's name in result files and on the command line.
+    static var modelName: String { get }
+
+    /// A new, empty map of `type` allocating through `mutator`.
+    /// - Parameters:
+    ///   - seed: fixes the hash seed and every random choice of the map
+    ///     (reproducible runs); nil draws them from the system.
+    ///   - hint: Go's `make(map[K]V, hint)`: storage sized for `hint` entries
+    ///     up front; 0 = none.
+    init(type: MapType, mutator: Mutator, policy: ClearingPolicy, seed: UInt64?, hint: Int)
+
+    var count: Int { get }
+    /// The value stored for `key`, or nil.
+    func value(forKey key: UInt64) -> UInt64?
+    /// Inserts `key` or overwrites its value (Go's `m[k] = v`).
+    func updateValue(_ value: UInt64, forKey key: UInt64)
+    /// Deletes `key` (Go's `delete(m, k)`); false when it was absent.
+    @discardableResult func removeValue(forKey key: UInt64) -> Bool
+    /// Go 1.21's `clear(m)`, or what the policy says instead.
+    func removeAll()
+    /// Opens an iteration (Go's `for k, v := range m`). It is a root of the
+    /// storage it walks until it ends or is closed.
+    func makeIteration() -> Iteration
+
+    /// What the map holds on the heap now.
+    var memory: MapMemory { get }
+    /// An address inside the map's main storage, past its start (the seed's
+    /// leaked reference into one bucket's value); nil while it has none.
+    var interiorAddress: UnsafeMutableRawPointer? { get }
+    /// The count at which a map grown by inserts from empty grows next, for
+    /// the smallest storage whose limit is at least `n`: fill to it, and the
+    /// next insert starts a grow.
+    func growthThreshold(atLeast n: Int) -> Int
+    /// Whether a grow has started and not finished (incremental evacuation).
+    var isGrowing: Bool { get }
+    /// Grows, same-size grows and shrinks so far: each rehashes the map.
+    var rehashCount: Int { get }
+    /// Every broken structural invariant, described; empty when sound.
+    func invariantViolations() -> [String]
+
+    // For the collector.
+
+    /// The occupancy threshold below which a collection may move this map's
+    /// payloads out of their spans now (`relocate=sparse:T`), or nil: off,
+    /// growing, or iterated.
+    var relocationThreshold: Double? { get }
+    /// The heap objects that hold the map's slots (for relocation).
+    var storageObjects: [UnsafeMutableRawPointer] { get }
+}
+
+extension MapModel {
+    /// Calls `body` with every entry (a complete range loop).
+    public func forEachEntry(_ body: (UInt64, UInt64) throws -> Void) rethrows {
+        let it = makeIteration()
+        defer { it.close() }
+        while let (k, v) = it.nextEntry() { try body(k, v) }
+    }
+}
+
+/// The map models the lab knows, by name.
+public enum MapModels {
+    public static let all: [any MapModel.Type] = [BucketMap.self]
+
+    public static var names: [String] { all.map { $0.modelName } }
+
+    public static func named(_ name: String) -> (any MapModel.Type)? {
+        all.first { $0.modelName == name }
+    }
+}
