@@ -40,6 +40,11 @@ import Synchronization
 // span in O(1); the object index is `offset * divMul >> 32`. Every slot records
 // the type id it was allocated with (ObjectType.swift) for precise marking.
 //
+// The roots live here too (RootRegistry.swift): this is the lowest tier, so
+// maps (above) register themselves with their heap when they are made, pins
+// are recorded here, and a collector (above them) only reads the registry.
+// Nothing in this target knows a map or a collector.
+//
 // Lock order: MCentral.lock before MHeap.lock. Statistics, sweeping, marking
 // and the invariant checks expect the world stopped (no mutator allocating),
 // as Go's STW phases do.
@@ -121,6 +126,9 @@ public final class MHeap: @unchecked Sendable {
     var largeSpans = SpanList()
     var caches: [UnsafeMutablePointer<MCacheState>] = []
     var inuseSpanBytes = 0
+    /// The most `inuseSpanBytes` has been since the last `resetPeakInuse`:
+    /// an exact high-water mark, kept where spans are taken.
+    var peakInuseSpanBytes = 0
     var pooledBytes = 0
     var spanMetadataBytes = 0
     var retiredAllocated = (objects: 0, bytes: 0)
@@ -160,6 +168,15 @@ public final class MHeap: @unchecked Sendable {
     public func setTrigger(_ triggerBytes: Int) {
         gcTrigger.store(triggerBytes, ordering: .relaxed)
         gcPending.store(liveEstimate.load(ordering: .relaxed) >= triggerBytes, ordering: .relaxed)
+    }
+
+    /// The highest heap in-use (bytes of spans holding objects) since the heap
+    /// was made or `resetPeakInuse()` last ran — what no sample can miss.
+    public var peakInuseBytes: Int { lock.withLock { _ in peakInuseSpanBytes } }
+
+    /// Starts a new high-water mark from the heap in use now.
+    public func resetPeakInuse() {
+        lock.withLock { _ in peakInuseSpanBytes = inuseSpanBytes }
     }
 
     /// jemalloc's arena index, for reading its statistics elsewhere.
@@ -266,6 +283,7 @@ public final class MHeap: @unchecked Sendable {
         }
         pageMap.set(base: s.pointee.base, npages: npages, to: s)
         inuseSpanBytes += bytes
+        if inuseSpanBytes > peakInuseSpanBytes { peakInuseSpanBytes = inuseSpanBytes }
         return s
     }
 

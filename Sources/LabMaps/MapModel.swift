@@ -13,7 +13,8 @@ import LabHeap
 /// The heap bytes a map holds, by kind of storage (size-class rounded, as the
 /// heap counts them).
 public struct MapMemory: Sendable, Equatable {
-    /// The map's header object (Go's `hmap` / `Map`).
+    /// The map's header object (Go's `hmap` / `Map`) and what hangs off it
+    /// for bookkeeping (classic: `mapextra` and its overflow lists).
     public var headerBytes = 0
     /// The current storage: the bucket array (classic), or the tables' groups.
     public var bucketBytes = 0
@@ -51,6 +52,11 @@ public protocol MapModel: AnyObject, RootHolder {
     /// The model's name in result files and on the command line.
     static var modelName: String { get }
 
+    /// Heap bytes per entry of a `UInt64 → UInt64` map at its worst: just
+    /// after a grow, with the old storage still held (for sizing a run
+    /// before it starts).
+    static var worstCaseBytesPerWordEntry: Int { get }
+
     /// A new, empty map of `type` allocating through `mutator`.
     /// - Parameters:
     ///   - seed: fixes the hash seed and every random choice of the map
@@ -71,6 +77,9 @@ public protocol MapModel: AnyObject, RootHolder {
     /// Opens an iteration (Go's `for k, v := range m`). It is a root of the
     /// storage it walks until it ends or is closed.
     func makeIteration() -> Iteration
+    /// Calls `body` with every entry (a complete range loop); a model may
+    /// walk its storage more directly than through `makeIteration`.
+    func forEachEntry(_ body: (UInt64, UInt64) throws -> Void) rethrows
 
     /// What the map holds on the heap now.
     var memory: MapMemory { get }
@@ -99,7 +108,7 @@ public protocol MapModel: AnyObject, RootHolder {
 }
 
 extension MapModel {
-    /// Calls `body` with every entry (a complete range loop).
+    /// A complete range loop through `makeIteration`.
     public func forEachEntry(_ body: (UInt64, UInt64) throws -> Void) rethrows {
         let it = makeIteration()
         defer { it.close() }
@@ -109,11 +118,14 @@ extension MapModel {
 
 /// The map models the lab knows, by name.
 public enum MapModels {
-    public static let all: [any MapModel.Type] = [BucketMap.self]
+    public static var all: [any MapModel.Type] { [BucketMap.self] }
 
     public static var names: [String] { all.map { $0.modelName } }
 
     public static func named(_ name: String) -> (any MapModel.Type)? {
         all.first { $0.modelName == name }
     }
+
+    /// The most any model needs per `UInt64 → UInt64` entry.
+    public static var worstCaseBytesPerWordEntry: Int { all.map { $0.worstCaseBytesPerWordEntry }.max()! }
 }

@@ -7,9 +7,11 @@ struct List: ParsableCommand {
     )
 
     func run() {
-        print("Workloads (--workload NAME[,NAME...] or all):\n")
+        print("Workloads (--workload NAME[,NAME...] or all); phases in order, the headline phase starred:\n")
         for w in Workload.allCases {
-            print("  \(w.rawValue)  [\(w.phases(bursts: 4).joined(separator: ", "))]")
+            let headline = w.headlinePhase(bursts: 4)
+            let phases = w.phases(bursts: 4).map { $0 == headline ? "*\($0)" : $0 }
+            print("  \(w.rawValue)  [\(phases.joined(separator: ", "))]")
             print("    \(w.summary)\n")
         }
         print("Strategies (--strategy: presets and/or settings joined by '+', e.g. go+evac=eager or clear=pointers+shrink=below:0.125; several separated by commas):\n")

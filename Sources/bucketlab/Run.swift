@@ -32,6 +32,9 @@ struct Run: ParsableCommand {
     @Option(help: "Fill/drain cycles of the bursty workload.")
     var bursts = 4
 
+    @Option(help: "Size hint for every map, as Go's make(map[K]V, hint); 0 = none.")
+    var hint = 0
+
     @OptionGroup var out: OutputOption
 
     func validate() throws {
@@ -43,7 +46,7 @@ struct Run: ParsableCommand {
             try SuiteConfig(workloads: Workload.parseList(workload), strategies: Strategy.parseLists(strategy),
                             keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
                             gogc: Bounds.parseGOGC(gogc), seed: seed, repeats: repeats.count(default: 3),
-                            samples: samples, bursts: bursts)
+                            samples: samples, bursts: bursts, hint: hint)
         }
     }
 

@@ -21,6 +21,8 @@ struct Stress: ParsableCommand {
     @Option(help: "Key space per map (live payloads grow with it).")
     var keys = 300
 
+    @OptionGroup var out: OutputOption
+
     func validate() throws {
         try validated {
             try Bounds.cycles.check(cycles)
@@ -29,13 +31,16 @@ struct Stress: ParsableCommand {
     }
 
     func run() throws {
+        let dir = out.directory ?? "Results/stress"
+        try prepareOutputDirectory(dir)
         let report = try StressTest.run(cycles: cycles, seed: seed, sweepMode: sweep, keySpace: keys) { n in
             if n % 500 == 0, isatty(2) != 0 { writeStandardError("\r\u{1B}[Kcycle \(n)/\(cycles)") }
         }
         if isatty(2) != 0 { writeStandardError("\r\u{1B}[K") }
         print("cycles \(report.cycles) (\(report.pacerCycles) from the pacer), operations \(report.operations), "
-              + "payloads verified \(report.payloadsVerified), relocated \(report.relocated), violations \(report.violations.count)")
+              + "payloads verified \(report.payloadsVerified), relocated \(report.relocated), violations \(report.violationCount)")
         for v in report.violations { print("  " + v) }
+        try writeFileAtomically(StressReport.csv([report]), to: dir + "/stress-seed\(seed)-\(sweep.rawValue).csv")
         if !report.violations.isEmpty { throw ExitCode(1) }
     }
 }

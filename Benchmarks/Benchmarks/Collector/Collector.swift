@@ -19,11 +19,7 @@ final class MapHeap: @unchecked Sendable {
         heap = try! MHeap()
         collector = Collector(heap: heap, gogc: nil)
         let mutator = heap.makeMutator()
-        var state: UInt64 = 1
-        func key(_ i: Int) -> UInt64 {
-            state = UInt64(i) &* 0x9E37_79B9_7F4A_7C15
-            return (state ^ (state >> 29)) &* 0xBF58_476D_1CE4_E5B9
-        }
+        func key(_ i: Int) -> UInt64 { SplitMix64.mix(UInt64(i) ^ 1) }
         if let payloadBytes {
             let type = heap.registerType(name: "payload", size: payloadBytes)
             let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, seed: 1)

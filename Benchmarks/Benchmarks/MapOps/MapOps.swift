@@ -13,14 +13,8 @@ struct Keys: Sendable {
     let shuffled: [UInt64]
 
     init(seed: UInt64 = 1) {
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var rng = SplitMix64(seed: seed)
+        func next() -> UInt64 { rng.next() }
         var seen = Set<UInt64>()
         var p: [UInt64] = [], a: [UInt64] = []
         while p.count < keyCount { let k = next(); if seen.insert(k).inserted { p.append(k) } }
@@ -66,7 +60,7 @@ let benchmarks: @Sendable () -> Void = {
     )
     let keys = Keys()
 
-    for preset in ClearingPolicy.presets {
+    for preset in Strategy.presets {
         let filled = FilledMap(policy: preset.policy, keys: keys)
         let name = "lab:\(preset.name)"
         Benchmark("\(name) insert") { benchmark in

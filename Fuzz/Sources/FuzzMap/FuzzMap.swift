@@ -7,7 +7,7 @@ import BucketLab
 public func fuzzMap(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard size >= 1 else { return 0 }
     let bytes = UnsafeBufferPointer(start: data, count: size)
-    let presets = ClearingPolicy.presets
+    let presets = Strategy.presets
     let heap = try! MHeap()
     let collector = Collector(heap: heap, gogc: Int(bytes[0] >> 4) + 1)
     let mutator = heap.makeMutator()

@@ -39,6 +39,8 @@ public enum Bounds {
     public static let repeats = Bound("--repeat", 1...1000)
     public static let samples = Bound("--samples", 1...1000)
     public static let bursts = Bound("--bursts", 1...100)
+    /// A map size hint: none (0) up to the most keys a run may have.
+    public static let hint = Bound("--hint", 0...keys.range.upperBound)
     public static let gogc = Bound("--gogc", 1...100_000)
     public static let cycles = Bound("--cycles", 1...10_000_000)
     /// The stress test's keys per map (its key space).

@@ -38,13 +38,28 @@ public struct ChecksummedPayloads {
     }
 }
 
-public struct StressReport: Sendable {
+/// What a stress run did and found (a row of stress.csv).
+public struct StressReport: Sendable, ResultRow {
+    public var seed: UInt64 = 0
+    public var sweepMode = SweepMode.eager
+    public var keySpace = 0
     public var cycles = 0
     public var pacerCycles = 0
     public var operations = 0
     public var payloadsVerified = 0
     public var relocated = 0
     public var violations: [String] = []
+    public var violationCount = 0
+    public var elapsedNs: UInt64 = 0
+
+    public static var blank: StressReport { StressReport() }
+
+    public static var columns: [Column<StressReport>] {
+        [.uint64("seed", \.seed), .choice("sweep", \.sweepMode), .int("keys", \.keySpace), .int("cycles", \.cycles),
+         .int("pacer_cycles", \.pacerCycles), .int("operations", \.operations),
+         .int("payloads_verified", \.payloadsVerified), .int("relocated", \.relocated),
+         .int("violations", \.violationCount), .uint64("elapsed_ns", \.elapsedNs)]
+    }
 }
 
 public enum StressTest {
@@ -72,8 +87,13 @@ public enum StressTest {
         var pinned: [(address: UnsafeMutableRawPointer, key: UInt64)] = []
         var iterators: [any MapIteration] = []
         var report = StressReport()
+        report.seed = seed
+        report.sweepMode = sweepMode
+        report.keySpace = keySpace
+        let start = monotonicNanos()
 
         func violation(_ what: String) {
+            report.violationCount += 1
             if report.violations.count < 20 { report.violations.append("cycle \(report.cycles): \(what)") }
         }
 
@@ -152,6 +172,7 @@ public enum StressTest {
             for v in m.invariantViolations() { violation("map \(i): \(v)") }
         }
         withExtendedLifetime(iterators) {}
+        report.elapsedNs = monotonicNanos() - start
         return report
     }
 

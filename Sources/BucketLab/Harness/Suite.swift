@@ -36,6 +36,8 @@ public struct SuiteConfig: Sendable {
     public private(set) var samples: Int
     /// Fill/drain cycles of `bursty`.
     public private(set) var bursts: Int
+    /// Go's `make(map[K]V, hint)` for every map a workload makes; 0 = none.
+    public private(set) var hint: Int
 
     /// The default suite: every workload × every preset, sized to finish in
     /// about two minutes on two cores.
@@ -44,7 +46,7 @@ public struct SuiteConfig: Sendable {
     public init(workloads: [Workload] = Workload.allCases, strategies: [Strategy] = Strategy.presets,
                 mapModel: String = BucketMap.modelName, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
                 window: Int? = nil, gogc: Int? = 100, seed: UInt64 = 1, repeats: Int = 1, samples: Int = 10,
-                bursts: Int = 4) throws {
+                bursts: Int = 4, hint: Int = 0) throws {
         guard !workloads.isEmpty else { throw ConfigError("no workload given; valid: \(Workload.validNames)") }
         guard !strategies.isEmpty else { throw ConfigError("no strategy given; \(Strategy.validSpecHelp)") }
         guard MapModels.named(mapModel) != nil else {
@@ -58,6 +60,7 @@ public struct SuiteConfig: Sendable {
         try Bounds.repeats.check(repeats)
         try Bounds.samples.check(samples)
         try Bounds.bursts.check(bursts)
+        try Bounds.hint.check(hint)
         self.workloads = workloads
         self.strategies = strategies
         self.mapModel = mapModel
@@ -69,6 +72,7 @@ public struct SuiteConfig: Sendable {
         self.repeats = repeats
         self.samples = samples
         self.bursts = bursts
+        self.hint = hint
         try Bounds.checkFreeMemory(needs: estimatedPeakBytes,
                                    for: "--keys \(keys) with --payload-bytes \(payloadBytes)")
     }
@@ -77,7 +81,7 @@ public struct SuiteConfig: Sendable {
     /// arrays (with the old array of a grow), payloads, and the harness's own
     /// tables.
     public var estimatedPeakBytes: Int {
-        let perKey = 3 * 144 / 6 + SizeClasses.roundUpSize(payloadBytes) + 64
+        let perKey = MapModels.worstCaseBytesPerWordEntry + SizeClasses.roundUpSize(payloadBytes) + 64
         return keys * perKey * 2 + (64 << 20)
     }
 }
@@ -104,7 +108,8 @@ public enum Suite {
             for strategy in config.strategies {
                 for rep in 1...config.repeats {
                     let key = RunKey(runID: runID, workload: workload.rawValue, strategy: strategy.name, repeatIndex: rep)
-                    let run = try WorkloadRun(config: config, key: key, strategy: strategy, progress: progress)
+                    let run = try WorkloadRun(config: config, key: key, workload: workload, strategy: strategy,
+                                              progress: progress)
                     workload.run(run)
                     result.phases += run.phases
                     result.samples += run.samples
@@ -131,6 +136,9 @@ public enum Suite {
             func mid(_ f: (RunSummary) -> Int) -> Int { Int(median(g.map { Double(f($0)) })) }
             var s = RunSummary(key: k, keys: g[0].keys)
             s.peakHeapInuseBytes = mid(\.peakHeapInuseBytes)
+            s.headlinePhase = g[0].headlinePhase
+            s.headlineHeapInuseBytes = mid(\.headlineHeapInuseBytes)
+            s.headlineLiveBytes = mid(\.headlineLiveBytes)
             s.finalHeapInuseBytes = mid(\.finalHeapInuseBytes)
             s.finalLiveBytes = mid(\.finalLiveBytes)
             s.peakRSSBytes = mid(\.peakRSSBytes)

@@ -10,6 +10,9 @@ public enum Workload: String, Sendable, CaseIterable {
     case leakedInteriorRef = "leaked-interior-ref"
     case cacheZipf = "cache-zipf"
     case bursty
+    case fillClear = "fill-clear"
+    case stalledGrow = "stalled-grow"
+    case iterateThenGrow = "iterate-then-grow"
 
     /// What the workload shows, for `bucketlab list`.
     public var summary: String {
@@ -22,6 +25,27 @@ public enum Workload: String, Sendable, CaseIterable {
         case .leakedInteriorRef: return "A pin into one bucket keeps the whole array after the map is dropped."
         case .cacheZipf: return "A bounded cache with Zipf-popular keys and FIFO evictions (a service cache)."
         case .bursty: return "Repeated fill/drain cycles with fresh keys — is memory reused or does it creep?"
+        case .fillClear:
+            return "UInt64→payload: fill, then empty it three ways — clear(m), the range-delete idiom, m = make(...)."
+        case .stalledGrow: return "Fill just past a growth trigger and stop writing: both arrays stay until writes resume."
+        case .iterateThenGrow:
+            return "A finished range loop, then deletes during the next grow: Go's sticky flag keeps deleted payloads."
+        }
+    }
+
+    /// The phase that shows what the workload is about: the summary's
+    /// headline figures come from its end.
+    public func headlinePhase(bursts: Int) -> String {
+        switch self {
+        case .fillDrain, .fillDrainPtr: return "drained"
+        case .sparseSurvivors: return "kept1pct"
+        case .churn, .cacheZipf: return "end"
+        case .pinnedIterator: return "grown-pinned"
+        case .leakedInteriorRef: return "dropped-pinned"
+        case .bursty: return "cycle\(bursts)"
+        case .fillClear: return "cleared"
+        case .stalledGrow: return "stalled"
+        case .iterateThenGrow: return "deleted-mid-grow"
         }
     }
 
@@ -35,6 +59,9 @@ public enum Workload: String, Sendable, CaseIterable {
         case .leakedInteriorRef: return ["peak", "dropped-pinned", "unpinned"]
         case .cacheZipf: return ["warm", "end"]
         case .bursty: return (1...bursts).map { "cycle\($0)" }
+        case .fillClear: return ["filled", "cleared", "refilled", "range-deleted", "refilled-again", "rebuilt"]
+        case .stalledGrow: return ["stalled", "resumed", "finished"]
+        case .iterateThenGrow: return ["filled", "ranged", "deleted-mid-grow", "finished"]
         }
     }
 
@@ -160,6 +187,99 @@ public enum Workload: String, Sendable, CaseIterable {
                 }
                 r.endPhase()
             }
+
+        case .fillClear:
+            var map = r.makeMap(.payloads)
+            func fill(_ phase: String) {
+                r.beginPhase(phase, expectedOps: n)
+                for i in 0..<n { fillPayload(r, map, i) }
+                r.endPhase()
+            }
+            func emptied() {
+                r.liveKeys = 0
+                r.livePayloads = 0
+            }
+            fill("filled")
+            // Go 1.21's clear(m): the array is kept, zeroed.
+            r.beginPhase("cleared", expectedOps: 1)
+            r.op { map.removeAll() }
+            emptied()
+            r.endPhase()
+            fill("refilled")
+            // `for k := range m { delete(m, k) }`: Go's compiler turns the
+            // idiom into runtime.mapclear (cmd/compile/internal/walk/range.go,
+            // isMapClear), the same call as clear(m): the array is kept,
+            // overflow and old buckets go.
+            r.beginPhase("range-deleted", expectedOps: 1)
+            r.op { map.removeAll() }
+            emptied()
+            r.endPhase()
+            fill("refilled-again")
+            // m = make(map[uint64]*payload): the old map is garbage.
+            r.beginPhase("rebuilt", expectedOps: 1)
+            r.op {
+                r.maps.removeAll()
+                map = r.makeMap(.payloads)
+            }
+            emptied()
+            r.endPhase()
+
+        case .stalledGrow:
+            let map = r.makeMap(.payloads)
+            let threshold = map.growthThreshold(atLeast: n / 2)
+            // Fill to the trigger and one past it: the grow starts (two old
+            // buckets evacuated), then writes stop.
+            r.beginPhase("stalled", expectedOps: threshold + 1)
+            var i = 0
+            while i <= threshold {
+                fillPayload(r, map, i)
+                i += 1
+            }
+            r.endPhase()
+            // A tenth as many writes again: each evacuates up to two buckets.
+            r.beginPhase("resumed", expectedOps: threshold / 10)
+            for _ in 0..<(threshold / 10) {
+                fillPayload(r, map, i)
+                i += 1
+            }
+            r.endPhase()
+            r.beginPhase("finished", expectedOps: threshold)
+            while map.isGrowing {
+                fillPayload(r, map, i)
+                i += 1
+            }
+            r.endPhase()
+
+        case .iterateThenGrow:
+            let map = r.makeMap(.payloads)
+            let threshold = map.growthThreshold(atLeast: n / 2)
+            r.beginPhase("filled", expectedOps: threshold)
+            for i in 0..<threshold { fillPayload(r, map, i) }
+            r.endPhase()
+            // A complete range loop: Go sets the map's sticky iterator flag.
+            r.beginPhase("ranged", expectedOps: threshold)
+            var sum: UInt64 = 0
+            r.op { map.forEachEntry { k, _ in sum &+= k } }
+            r.endPhase()
+            // One insert starts the grow; then deletes — each evacuates the
+            // old buckets it touches. The flag keeps old buckets intact, so a
+            // deleted payload stays reachable from its old slot.
+            r.beginPhase("deleted-mid-grow", expectedOps: threshold / 16 + 1)
+            fillPayload(r, map, threshold)
+            var d = 0
+            while d < threshold / 16 && map.isGrowing {
+                dropPayload(r, map, d)
+                d += 1
+            }
+            r.endPhase()
+            r.beginPhase("finished", expectedOps: threshold)
+            var i = threshold + 1
+            while map.isGrowing {
+                fillPayload(r, map, i)
+                i += 1
+            }
+            r.endPhase()
+            blackHole(sum)
 
         case .bursty:
             let map = r.makeMap(.payloads)

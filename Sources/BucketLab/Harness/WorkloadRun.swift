@@ -16,6 +16,7 @@ public enum MapValues: Sendable {
 public final class WorkloadRun {
     public let config: SuiteConfig
     public let key: RunKey
+    public let workload: Workload
     public let strategy: Strategy
     public let heap: MHeap
     public let collector: Collector
@@ -46,9 +47,10 @@ public final class WorkloadRun {
     var samples: [SampleRow] = []
     var heapRows: [HeapClassRow] = []
 
-    init(config: SuiteConfig, key: RunKey, strategy: Strategy, progress: ((String) -> Void)?) throws {
+    init(config: SuiteConfig, key: RunKey, workload: Workload, strategy: Strategy, progress: ((String) -> Void)?) throws {
         self.config = config
         self.key = key
+        self.workload = workload
         self.strategy = strategy
         self.progress = progress
         model = MapModels.named(config.mapModel)!
@@ -65,10 +67,11 @@ public final class WorkloadRun {
     @inline(__always)
     public func key(_ i: Int) -> UInt64 { SplitMix64.mix(UInt64(i) ^ config.seed) }
 
-    /// A new map of the run's model and strategy, measured from now on.
-    public func makeMap(_ values: MapValues, hint: Int = 0) -> any MapModel {
+    /// A new map of the run's model and strategy (with the suite's size
+    /// hint, Go's `make(map[K]V, hint)`), measured from now on.
+    public func makeMap(_ values: MapValues) -> any MapModel {
         let m = model.init(type: values == .words ? wordMapType : payloadMapType, mutator: mutator,
-                           policy: strategy.policy, seed: config.seed, hint: hint)
+                           policy: strategy.policy, seed: config.seed, hint: config.hint)
         maps.append(m)
         return m
     }
@@ -86,6 +89,7 @@ public final class WorkloadRun {
     /// Starts a phase of about `expectedOps` operations.
     public func beginPhase(_ name: String, expectedOps: Int) {
         phaseName = name
+        heap.resetPeakInuse()
         phaseStart = monotonicNanos()
         phaseOps = 0
         sampleIndex = 0
@@ -158,6 +162,7 @@ public final class WorkloadRun {
         m.gcCycles = collector.trace.count
         m.gcMarkNs = collector.totalMarkNs
         m.gcSweepNs = collector.totalSweepNs
+        m.peakHeapInuseBytes = heap.peakInuseBytes
         return m
     }
 
@@ -165,8 +170,15 @@ public final class WorkloadRun {
     func summary() -> RunSummary {
         var s = RunSummary(key: key, keys: config.keys)
         let all = phases.map(\.measurement) + samples.map(\.measurement)
-        s.peakHeapInuseBytes = all.map(\.heapInuseBytes).max() ?? 0
+        // Each phase's high-water mark covers the phase, its collections
+        // included; the run's is the largest.
+        s.peakHeapInuseBytes = phases.map(\.measurement.peakHeapInuseBytes).max() ?? 0
         s.peakRSSBytes = all.map(\.rssBytes).max() ?? 0
+        s.headlinePhase = workload.headlinePhase(bursts: config.bursts)
+        if let headline = phases.first(where: { $0.phase == s.headlinePhase })?.measurement {
+            s.headlineHeapInuseBytes = headline.heapInuseBytes
+            s.headlineLiveBytes = headline.liveBytes
+        }
         if let last = phases.last?.measurement {
             s.finalHeapInuseBytes = last.heapInuseBytes
             s.finalLiveBytes = last.liveBytes

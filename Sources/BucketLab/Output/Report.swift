@@ -39,20 +39,23 @@ public struct ResultSet {
 public enum Report {
     static func mib(_ bytes: Int) -> String { formatFixed(Double(bytes) / 1_048_576, digits: 2) }
 
-    public static let tableHeader = ["workload", "strategy", "peak MiB", "retained MiB", "retained/live", "leaked MiB",
-                                     "GC ms", "ops/s", "p99 ns"]
+    public static let tableHeader = ["workload", "strategy", "peak MiB", "headline phase", "retained MiB",
+                                     "retained/live", "final MiB", "leaked MiB", "GC ms", "ops/s", "p99 ns", "status"]
+
+    static func ratioText(_ r: Double?) -> String { r.map { formatFixed($0, digits: 2) } ?? "—" }
 
     public static func tableRows(_ summaries: [RunSummary]) -> [[String]] {
         summaries.map { s in
-            [s.key.workload, s.key.strategy, mib(s.peakHeapInuseBytes), mib(s.finalHeapInuseBytes),
-             s.retainedToLive.map { formatFixed($0, digits: 2) } ?? "—", mib(s.leakedBytesFinal),
-             formatFixed(Double(s.gcTotalNs) / 1e6, digits: 1), formatFixed(s.opsPerSecond, digits: 0), String(s.p99OpNs)]
+            [s.key.workload, s.key.strategy, mib(s.peakHeapInuseBytes), s.headlinePhase, mib(s.headlineHeapInuseBytes),
+             ratioText(s.headlineRetainedToLive), mib(s.finalHeapInuseBytes), mib(s.leakedBytesFinal),
+             formatFixed(Double(s.gcTotalNs) / 1e6, digits: 1), formatFixed(s.opsPerSecond, digits: 0), String(s.p99OpNs),
+             s.status]
         }
     }
 
     /// The summary as a terminal table.
     public static func text(_ summaries: [RunSummary]) -> String {
-        renderTable(header: tableHeader, rows: tableRows(summaries), rightAlign: Set(2..<9))
+        renderTable(header: tableHeader, rows: tableRows(summaries), rightAlign: Set([2] + Array(4..<11)))
     }
 
     /// Chart files: name → SVG text.
@@ -69,10 +72,11 @@ public enum Report {
         func value(_ w: String, _ s: String, _ f: (RunSummary) -> Double?) -> Double? {
             results.summaries.first { $0.key.workload == w && $0.key.strategy == s }.flatMap(f)
         }
-        let retainedTitle = "Final heap in use / live bytes"
+        let retainedTitle = "Heap in use at each workload's headline phase"
         out.append(("retained.svg", retainedTitle, SVG.barChart(
-            title: retainedTitle, yLabel: "retained / live", groups: workloads, seriesNames: strategies,
-            values: workloads.map { w in strategies.map { s in value(w, s) { $0.retainedToLive } } }, logScale: true)))
+            title: retainedTitle, yLabel: "heap in use after the phase's collection (MiB)", groups: workloads,
+            seriesNames: strategies,
+            values: workloads.map { w in strategies.map { s in value(w, s) { Double($0.headlineHeapInuseBytes) / 1_048_576 } } })))
         let gcTitle = "GC time per run"
         out.append(("gc-time.svg", gcTitle, SVG.barChart(
             title: gcTitle, yLabel: "GC ms (mark + sweep + relocation)", groups: workloads, seriesNames: strategies,
@@ -86,8 +90,10 @@ public enum Report {
         md += "| " + tableHeader.joined(separator: " | ") + " |\n"
         md += "|" + tableHeader.map { _ in "---" }.joined(separator: "|") + "|\n"
         for row in tableRows(results.summaries) { md += "| " + row.joined(separator: " | ") + " |\n" }
-        md += "\nretained = heap in use after the last phase's full collection; live = what the program still needs "
-        md += "(live keys × slot bytes + live payload bytes); — where nothing is live. Columns of every file: `Results/README.md`.\n\n"
+        md += "\npeak = the heap's exact high-water mark of in-use bytes over the run; retained = heap in use after the "
+        md += "headline phase's full collection (the phase that shows what the workload is about), final = the same after "
+        md += "the last phase; live = what the program still needs (live keys × slot bytes + live payload bytes), — where "
+        md += "nothing is live. Columns of every file: `Results/README.md`.\n\n"
         for c in charts { md += "## \(c.title)\n\n![\(c.title)](\(c.file))\n\n" }
         return md
     }
@@ -107,10 +113,9 @@ public enum Report {
         for x in a {
             guard let y = b.first(where: { $0.key.workload == x.key.workload && $0.key.strategy == x.key.strategy }) else { continue }
             let ratio = x.opsPerSecond > 0 ? formatFixed(y.opsPerSecond / x.opsPerSecond, digits: 2) : "—"
-            rows.append([x.key.workload, x.key.strategy, mib(x.finalHeapInuseBytes), mib(y.finalHeapInuseBytes),
-                         mib(y.finalHeapInuseBytes - x.finalHeapInuseBytes),
-                         x.retainedToLive.map { formatFixed($0, digits: 2) } ?? "—",
-                         y.retainedToLive.map { formatFixed($0, digits: 2) } ?? "—",
+            rows.append([x.key.workload, x.key.strategy, mib(x.headlineHeapInuseBytes), mib(y.headlineHeapInuseBytes),
+                         mib(y.headlineHeapInuseBytes - x.headlineHeapInuseBytes),
+                         ratioText(x.headlineRetainedToLive), ratioText(y.headlineRetainedToLive),
                          formatFixed((Double(y.gcTotalNs) - Double(x.gcTotalNs)) / 1e6, digits: 1), ratio,
                          String(y.p99OpNs - x.p99OpNs)])
         }

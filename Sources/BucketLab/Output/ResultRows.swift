@@ -48,6 +48,9 @@ public struct RunMeasurement: Sendable {
     public var gcCycles = 0
     public var gcMarkNs: UInt64 = 0
     public var gcSweepNs: UInt64 = 0
+    /// The heap's exact high-water mark of in-use bytes since the phase began
+    /// (collections at safe points and the phase's closing one included).
+    public var peakHeapInuseBytes = 0
 
     public init() {}
 
@@ -57,7 +60,8 @@ public struct RunMeasurement: Sendable {
          .int("arena_active_bytes", \.arenaActiveBytes), .int("arena_resident_bytes", \.arenaResidentBytes),
          .int("rss_bytes", \.rssBytes), .int("alloc_bytes_total", \.allocBytesTotal), .int("leaked_bytes", \.leakedBytes),
          .int("bucket_bytes", \.bucketBytes), .int("overflow_buckets", \.overflowBuckets), .int("gc_cycles", \.gcCycles),
-         .uint64("gc_mark_ns", \.gcMarkNs), .uint64("gc_sweep_ns", \.gcSweepNs)]
+         .uint64("gc_mark_ns", \.gcMarkNs), .uint64("gc_sweep_ns", \.gcSweepNs),
+         .int("peak_heap_inuse_bytes", \.peakHeapInuseBytes)]
     }
 }
 
@@ -122,7 +126,8 @@ public struct GCRow: Sendable, ResultRow {
     public static var columns: [Column<GCRow>] {
         let cycle: [Column<CycleStats>] = [
             .int("cycle", \.cycle), .choice("reason", \.reason), .int("heap_before_bytes", \.heapBeforeBytes),
-            .int("heap_after_bytes", \.heapAfterBytes), .uint64("mark_ns", \.markNs), .uint64("sweep_ns", \.sweepNs),
+            .int("heap_after_bytes", \.heapAfterBytes), .int("heap_inuse_before_bytes", \.inuseBeforeBytes),
+            .int("heap_inuse_after_bytes", \.inuseAfterBytes), .uint64("mark_ns", \.markNs), .uint64("sweep_ns", \.sweepNs),
             .int("objects_marked", \.objectsMarked), .int("bytes_scanned", \.bytesScanned),
             .int("spans_swept", \.spansSwept), .int("spans_freed", \.spansFreed), .int("bytes_freed", \.bytesFreed),
             .int("leaked_bytes", \.leakedBytes), .int("objects_relocated", \.objectsRelocated),
@@ -135,7 +140,14 @@ public struct GCRow: Sendable, ResultRow {
 public struct RunSummary: Sendable, ResultRow {
     public var key: RunKey
     public var keys: Int
+    /// "ok", or why the cell (some of its repeats) failed.
+    public var status = "ok"
+    /// The heap's exact high-water mark over the whole run.
     public var peakHeapInuseBytes = 0
+    /// At the end of the workload's headline phase (Workload.headlinePhase).
+    public var headlinePhase = ""
+    public var headlineHeapInuseBytes = 0
+    public var headlineLiveBytes = 0
     public var finalHeapInuseBytes = 0
     public var finalLiveBytes = 0
     public var peakRSSBytes = 0
@@ -156,11 +168,20 @@ public struct RunSummary: Sendable, ResultRow {
         finalLiveBytes == 0 ? nil : Double(finalHeapInuseBytes) / Double(finalLiveBytes)
     }
 
+    /// The same at the headline phase.
+    public var headlineRetainedToLive: Double? {
+        headlineLiveBytes == 0 ? nil : Double(headlineHeapInuseBytes) / Double(headlineLiveBytes)
+    }
+
+    public var succeeded: Bool { status == "ok" }
+
     public static var blank: RunSummary { RunSummary(key: .blank, keys: 0) }
 
     public static var columns: [Column<RunSummary>] {
         [.name("workload", \.key.workload), .name("strategy", \.key.strategy), .int("keys", \.keys),
-         .int("peak_heap_inuse_bytes", \.peakHeapInuseBytes), .int("final_heap_inuse_bytes", \.finalHeapInuseBytes),
+         .name("status", \.status), .int("peak_heap_inuse_bytes", \.peakHeapInuseBytes),
+         .name("headline_phase", \.headlinePhase), .int("headline_heap_inuse_bytes", \.headlineHeapInuseBytes),
+         .int("headline_live_bytes", \.headlineLiveBytes), .int("final_heap_inuse_bytes", \.finalHeapInuseBytes),
          .int("final_live_bytes", \.finalLiveBytes), .derivedRatio("retained_to_live", digits: 3) { $0.retainedToLive },
          .int("peak_rss_bytes", \.peakRSSBytes), .int("gc_cycles", \.gcCycles), .uint64("gc_total_ns", \.gcTotalNs),
          .double("ops_per_sec", \.opsPerSecond, digits: 0), .int("p50_op_ns", \.p50OpNs), .int("p99_op_ns", \.p99OpNs),

@@ -59,9 +59,12 @@ public struct RunInfo: Encodable, Sendable {
     var `repeat`: Int
     var samples: Int
     var bursts: Int
+    var hint: Int
+    var map: String
 
     enum CodingKeys: String, CodingKey {
         case command, commit, swift, jemalloc, cpu, cores, date, workloads, strategies, keys, window, gogc, seed, samples, bursts
+        case hint, map
         case memoryBytes = "memory_bytes", payloadBytes = "payload_bytes", `repeat`
     }
 
@@ -84,6 +87,8 @@ public struct RunInfo: Encodable, Sendable {
         self.repeat = config.repeats
         samples = config.samples
         bursts = config.bursts
+        hint = config.hint
+        map = config.mapModel
     }
 
     public var json: String { try! jsonText(self) }

@@ -51,10 +51,10 @@ extension BucketMap {
 public struct WordMap<Value: BitwiseCopyable> {
     public let raw: BucketMap
 
-    public init(type: MapType, mutator: Mutator, policy: ClearingPolicy = .go, seed: UInt64? = nil) {
+    public init(type: MapType, mutator: Mutator, policy: ClearingPolicy = .go, seed: UInt64? = nil, hint: Int = 0) {
         precondition(type.isWordKey && type.valueSize == MemoryLayout<Value>.size && !type.indirectValue,
                      "WordMap needs 8-byte keys and \(MemoryLayout<Value>.size)-byte values")
-        raw = BucketMap(type: type, mutator: mutator, policy: policy, seed: seed)
+        raw = BucketMap(type: type, mutator: mutator, policy: policy, seed: seed, hint: hint)
     }
 
     @inlinable public var count: Int { raw.count }

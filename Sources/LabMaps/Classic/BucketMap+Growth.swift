@@ -38,19 +38,20 @@ extension BucketMap {
     /// is left, else a heap object of its own (Go's `newoverflow`).
     func newOverflow(after b: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
         let ovf: UnsafeMutableRawPointer
-        if let spare = h.pointee.nextOverflow {
+        if let spare = nextOverflow {
             ovf = spare
             if overflow(spare) == nil {
-                h.pointee.nextOverflow = spare + bucketSize
+                setNextOverflow(spare + bucketSize)
             } else {
                 // The last spare: clear its sentinel.
                 setOverflow(spare, nil)
-                h.pointee.nextOverflow = nil
+                setNextOverflow(nil)
             }
         } else {
             ovf = mutator.allocate(type.bucket)
         }
         incrementOverflowCount()
+        if !type.bucketHasPointers { recordOverflowBucket(ovf) }
         setOverflow(b, ovf)
         return ovf
     }
@@ -74,12 +75,22 @@ extension BucketMap {
         let bigger: UInt8 = overLoadFactor(h.pointee.count + 1, h.pointee.B) ? 1 : 0
         h.pointee.sameSizeGrow = bigger == 0
         let (array, nextOverflow) = makeBucketArray(B: h.pointee.B + bigger)
+        // An iteration of the buckets that are now old keeps them intact for
+        // this whole grow (Go's sticky flags).
+        var flags = h.pointee.flags & ~(iteratorFlag | oldIteratorFlag)
+        if h.pointee.flags & iteratorFlag != 0 { flags |= oldIteratorFlag }
+        h.pointee.flags = flags
         h.pointee.oldbuckets = h.pointee.buckets
         h.pointee.buckets = array
         h.pointee.B += bigger
         h.pointee.nevacuate = 0
         h.pointee.noverflow = 0
-        h.pointee.nextOverflow = nextOverflow
+        if let e = extra, e.pointee.overflow != nil {
+            precondition(e.pointee.oldoverflow == nil, "bad map state: oldoverflow is not nil")
+            e.pointee.oldoverflow = e.pointee.overflow
+            e.pointee.overflow = nil
+        }
+        if nextOverflow != nil { createExtra().pointee.nextOverflow = nextOverflow }
         rehashCount += 1
         if policy.evacuation == .eager { finishGrowth() }
     }
@@ -109,7 +120,10 @@ extension BucketMap {
         let (array, nextOverflow) = makeBucketArray(B: B)
         h.pointee.buckets = array
         h.pointee.B = B
-        h.pointee.nextOverflow = nextOverflow
+        // The old array's overflow list goes with it; the new one's fills as
+        // the rehash chains overflow buckets.
+        extra?.pointee.overflow = nil
+        setNextOverflow(nextOverflow)
         h.pointee.noverflow = 0
         let mask = (1 << Int(B)) - 1
         for i in 0..<oldCount {
@@ -143,10 +157,12 @@ extension BucketMap {
 
     /// Moves every entry of old bucket `oldIndex` (and its chain) to the new
     /// array: to bucket X (same index) or Y (index + old size) by the new hash
-    /// bit. Old slots are marked evacuatedX/Y/Empty. Unless an iterator is
-    /// open, the old bucket's keys, values and overflow pointer are then
-    /// cleared when they may hold pointers, so the collector can free what
-    /// they referenced (Go's `evacuate`).
+    /// bit. Old slots are marked evacuatedX/Y/Empty. Unless an iteration was
+    /// started on the old buckets (Go's sticky `oldIterator` flag: any
+    /// iterator started before this grow, even one long finished), the old
+    /// bucket's keys, values and overflow pointer are then cleared when they
+    /// may hold pointers, so the collector can free what they referenced (Go's
+    /// `evacuate`).
     func evacuate<K: MapKeyOps>(_ oldIndex: Int, _: K.Type) {
         guard let oldArray = h.pointee.oldbuckets, let newArray = h.pointee.buckets else { return }
         let newbit = oldBucketCount
@@ -185,7 +201,7 @@ extension BucketMap {
                 }
                 current = overflow(b)
             }
-            if h.pointee.openIterators == 0 && type.bucketHasPointers {
+            if h.pointee.flags & oldIteratorFlag == 0 && type.bucketHasPointers {
                 // Keep the tophashes: they hold the evacuation state.
                 (oldBucket + bucketCount).initializeMemory(as: UInt8.self, repeating: 0, count: bucketSize - bucketCount)
             }
@@ -203,6 +219,7 @@ extension BucketMap {
         }
         if h.pointee.nevacuate == newbit {
             h.pointee.oldbuckets = nil
+            extra?.pointee.oldoverflow = nil
             h.pointee.sameSizeGrow = false
             for hook in activeHooks.growFinished { hook(self) }
         }

@@ -144,6 +144,20 @@ extension BucketMap {
                 walk(ob, index: i, mask: n - 1, old: true)
             }
         }
+        if !type.bucketHasPointers {
+            // Every chained overflow bucket must be on the current list, or
+            // nothing keeps it alive.
+            var listed = Set<UnsafeMutableRawPointer>()
+            if let header = extra?.pointee.overflow?.assumingMemoryBound(to: SliceHeader.self),
+               let entries = header.pointee.array {
+                for j in 0..<header.pointee.len {
+                    listed.insert(entries.load(fromByteOffset: j * 8, as: UnsafeMutableRawPointer.self))
+                }
+            }
+            var unlisted = 0
+            forEachChain { _, separate in unlisted += separate.filter { !listed.contains($0) }.count }
+            if unlisted > 0 { problems.append("\(unlisted) overflow buckets of a noscan map are on no overflow list") }
+        }
         if occupied != h.pointee.count {
             problems.append("count \(h.pointee.count) but \(occupied) occupied slots")
         }

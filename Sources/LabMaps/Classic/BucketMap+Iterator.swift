@@ -2,10 +2,12 @@
 
 import LabHeap
 
-/// An open iteration over a map: a random start bucket and slot offset, every
-/// key present for the whole iteration seen exactly once, also across grows.
-/// It holds the bucket array it started on (a collector root) until closed;
-/// while any iterator is open, evacuation leaves old buckets intact.
+/// An open iteration over a map (Go's `hiter`): a random start bucket and
+/// slot offset, every key present for the whole iteration seen exactly once,
+/// also across grows. Until it ends or is closed it roots the bucket array it
+/// started on and the bucket it stands in. Starting one sets Go's sticky
+/// `iterator` / `oldIterator` flags, so the next grow leaves the old buckets
+/// intact while it evacuates them.
 public final class MapIterator {
     public let map: BucketMap
     /// The bucket array this iteration walks (Go's `it.buckets`).
@@ -18,6 +20,11 @@ public final class MapIterator {
     var i = 0
     var wrapped = false
     var checkBucket = -1
+    /// For a pointer-free map, the overflow lists as they were when the
+    /// iteration started (Go's `it.overflow`, `it.oldoverflow`): they keep
+    /// the overflow buckets this iteration may still walk alive.
+    var overflowList: UnsafeMutableRawPointer?
+    var oldOverflowList: UnsafeMutableRawPointer?
     public private(set) var isOpen: Bool
 
     init(map: BucketMap) {
@@ -33,22 +40,31 @@ public final class MapIterator {
             return
         }
         buckets = h.pointee.buckets
+        if !map.type.bucketHasPointers {
+            map.createOverflowList()
+            overflowList = map.extra!.pointee.overflow
+            oldOverflowList = map.extra!.pointee.oldoverflow
+        }
         let r = map.random()
         startBucket = Int(truncatingIfNeeded: r) & ((1 << Int(B)) - 1)
         offset = Int(truncatingIfNeeded: r >> UInt64(B)) & (bucketCount - 1)
         nextBucket = startBucket
         isOpen = true
+        h.pointee.flags |= iteratorFlag | oldIteratorFlag
         h.pointee.openIterators += 1
-        map.openIterators[ObjectIdentifier(self)] = buckets
+        map.openIterators[ObjectIdentifier(self)] = OpenIterator(iterator: self)
     }
 
     deinit { close() }
 
-    /// Ends the iteration: the map may clear old buckets again and the
-    /// collector no longer treats this iterator's array as a root.
+    /// Ends the iteration: the collector no longer treats this iterator's
+    /// array and bucket as roots. (Go's flags stay until the next grow.)
     public func close() {
         guard isOpen else { return }
         isOpen = false
+        b = nil
+        overflowList = nil
+        oldOverflowList = nil
         map.h.pointee.openIterators -= 1
         map.openIterators[ObjectIdentifier(self)] = nil
     }
@@ -123,9 +139,6 @@ extension BucketMap {
         defer { it.close() }
         while let (k, v) = it.next() { try body(k, v) }
     }
-
-    /// The bucket arrays held by open iterators (collector roots).
-    public var iteratorBucketArrays: [UnsafeMutableRawPointer] { Array(openIterators.values) }
 
     func hashKey(_ key: UnsafeRawPointer) -> UInt64 {
         type.isWordKey

@@ -6,6 +6,12 @@ import LabHeap
 extension BucketMap: MapModel {
     public static var modelName: String { "classic" }
 
+    /// Just after a grow to B, 6.5 × 2^(B−1) entries sit in 2^B new plus
+    /// 2^(B−1) old buckets: 3 / 6.5 buckets per entry.
+    public static var worstCaseBytesPerWordEntry: Int {
+        MapType.bucketSize(keySlotSize: 8, valueSlotSize: 8) * 3 * loadFactorDen / loadFactorNum
+    }
+
     // The seam speaks in words: these need `type.isWordKey` and 8-byte values.
 
     @inlinable
@@ -23,9 +29,13 @@ extension BucketMap: MapModel {
 
     public func makeIteration() -> MapIterator { makeIterator() }
 
+    public func forEachEntry(_ body: (UInt64, UInt64) throws -> Void) rethrows {
+        try forEachEntryPointer { k, v in try body(k.load(as: UInt64.self), v.load(as: UInt64.self)) }
+    }
+
     public var memory: MapMemory {
         var m = MapMemory()
-        m.headerBytes = objectBytes(UnsafeMutableRawPointer(h))
+        m.headerBytes = objectBytes(UnsafeMutableRawPointer(h)) + extraBytes
         m.bucketBytes = objectBytes(h.pointee.buckets)
         m.oldBucketBytes = objectBytes(h.pointee.oldbuckets)
         var separate = 0
@@ -65,10 +75,17 @@ extension BucketMap: MapModel {
         return objects
     }
 
-    /// The header, and the bucket array of every open iterator.
+    /// The header; and for every open iterator the bucket array it walks
+    /// (`hiter.buckets`) and the bucket it stands in (`hiter.bptr`), which
+    /// may be an old bucket or an overflow bucket the map has let go.
     public func forEachRoot(_ body: (UnsafeRawPointer, RootKind) -> Void) {
         body(UnsafeRawPointer(h), .map)
-        for array in openIterators.values { body(UnsafeRawPointer(array), .iterator) }
+        for open in openIterators.values {
+            guard let it = open.iterator else { continue }
+            for root in [it.buckets, it.b, it.overflowList, it.oldOverflowList] {
+                if let root { body(UnsafeRawPointer(root), .iterator) }
+            }
+        }
     }
 }
 

@@ -57,6 +57,13 @@ let evacuatedY: UInt8 = 3
 let evacuatedEmpty: UInt8 = 4
 let minTopHash: UInt8 = 5
 
+/// hmap.flags (Go's map.go): an iterator has been started on the current /
+/// the old buckets since the last grow. Sticky: only `hashGrow` changes them.
+let iteratorFlag: UInt8 = 1
+let oldIteratorFlag: UInt8 = 2
+/// The current grow is a same-size grow.
+let sameSizeGrowFlag: UInt8 = 8
+
 let bucketCount = 8
 /// 6.5 as Go writes it: loadFactorNum / loadFactorDen.
 let loadFactorNum = 13
@@ -83,9 +90,9 @@ let loadFactorDen = 2
 struct HMap {
     var buckets: UnsafeMutableRawPointer?
     var oldbuckets: UnsafeMutableRawPointer?
-    /// Next free preallocated overflow bucket inside `buckets` (Go keeps it in
-    /// `hmap.extra`).
-    var nextOverflow: UnsafeMutableRawPointer?
+    /// Go's `*mapextra` (BucketMap+Extra.swift): the next spare overflow
+    /// bucket, and the overflow lists of pointer-free maps.
+    var extra: UnsafeMutableRawPointer?
     var count: Int
     var nevacuate: Int
     var hash0: UInt64
@@ -93,13 +100,21 @@ struct HMap {
     /// overflow sampling.
     var rng: SplitMix64
     var B: UInt8
-    var sameSizeGrow: Bool
+    /// Go's `iterator`, `oldIterator` and `sameSizeGrow` bits.
+    var flags: UInt8
     /// Approximate number of overflow buckets (exact below B = 16).
     var noverflow: UInt16
+    /// Iterators open now (exact): the lab's own policies (shrink, reclaim,
+    /// relocation) never act while one is open.
     var openIterators: Int32
 
+    var sameSizeGrow: Bool {
+        get { flags & sameSizeGrowFlag != 0 }
+        set { flags = newValue ? flags | sameSizeGrowFlag : flags & ~sameSizeGrowFlag }
+    }
+
     static var pointerWords: [Int] {
-        [\HMap.buckets, \HMap.oldbuckets, \HMap.nextOverflow].map { MemoryLayout<HMap>.offset(of: $0)! / 8 }
+        [\HMap.buckets, \HMap.oldbuckets, \HMap.extra].map { MemoryLayout<HMap>.offset(of: $0)! / 8 }
     }
 }
 
@@ -157,8 +172,8 @@ public final class BucketMap {
     let valueSlotBytes: Int
     let indirectKey: Bool
     let indirectValue: Bool
-    /// Open iterators and the bucket arrays they hold.
-    var openIterators: [ObjectIdentifier: UnsafeMutableRawPointer] = [:]
+    /// Open iterators: the storage they walk is rooted while they are open.
+    var openIterators: [ObjectIdentifier: OpenIterator] = [:]
 
     /// - Parameters:
     ///   - seed: fixes the hash seed and every random choice of the map
@@ -183,16 +198,15 @@ public final class BucketMap {
         var rng = SplitMix64(seed: seed ?? UInt64.random(in: .min ... .max))
         let hash0 = rng.next()
         h = mutator.allocate(type.headerType).bindMemory(to: HMap.self, capacity: 1)
-        h.initialize(to: HMap(buckets: nil, oldbuckets: nil, nextOverflow: nil, count: 0, nevacuate: 0,
-                              hash0: hash0, rng: rng, B: 0, sameSizeGrow: false, noverflow: 0,
-                              openIterators: 0))
+        h.initialize(to: HMap(buckets: nil, oldbuckets: nil, extra: nil, count: 0, nevacuate: 0,
+                              hash0: hash0, rng: rng, B: 0, flags: 0, noverflow: 0, openIterators: 0))
         if hint > bucketCount {
             var B: UInt8 = 0
             while overLoadFactor(hint, B) { B += 1 }
             let (array, nextOverflow) = makeBucketArray(B: B)
             h.pointee.B = B
             h.pointee.buckets = array
-            h.pointee.nextOverflow = nextOverflow
+            setNextOverflow(nextOverflow)
         }
         mutator.heap.roots.register(self)
         rebuildHooks()
@@ -481,7 +495,8 @@ public final class BucketMap {
         h.pointee.oldbuckets = nil
         h.pointee.nevacuate = 0
         h.pointee.noverflow = 0
-        h.pointee.nextOverflow = formatBucketArray(buckets, B: h.pointee.B, zero: true)
+        extra?.pointee = MapExtra()  // Go: *h.extra = mapextra{}
+        setNextOverflow(formatBucketArray(buckets, B: h.pointee.B, zero: true))
     }
 
     /// Lets go of every bucket (the next insert starts again from one
@@ -489,7 +504,7 @@ public final class BucketMap {
     func releaseBuckets() {
         h.pointee.buckets = nil
         h.pointee.oldbuckets = nil
-        h.pointee.nextOverflow = nil
+        extra?.pointee = MapExtra()
         h.pointee.B = 0
         h.pointee.noverflow = 0
         h.pointee.nevacuate = 0
@@ -507,6 +522,7 @@ public final class BucketMap {
         guard overflow(prev) == bucket else { return false }
         setOverflow(prev, overflow(bucket))
         setOverflow(bucket, nil)
+        if !type.bucketHasPointers { forgetOverflowBucket(bucket) }
         if h.pointee.B < 16 && h.pointee.noverflow > 0 { h.pointee.noverflow -= 1 }
         return true
     }
@@ -520,6 +536,11 @@ public final class BucketMap {
             }
         }
     }
+}
+
+/// An open iterator, as its map's root list holds it.
+struct OpenIterator {
+    weak var iterator: MapIterator?
 }
 
 /// The policy as the delete path reads it (see `BucketMap.fast`).

@@ -32,6 +32,12 @@ public struct MapType: Sendable {
     public let keyObject: ObjectType?
     public let valueObject: ObjectType?
     public let headerType: ObjectType
+    /// Go's `mapextra`, the `*[]*bmap` slice header and its backing array's
+    /// element: what keeps a pointer-free map's overflow buckets alive
+    /// (BucketMap+Extra.swift).
+    let extraType: ObjectType
+    let sliceHeaderType: ObjectType
+    let overflowPointerType: ObjectType
     /// Whether keys are one 8-byte word compared by value: the fast path.
     public let isWordKey: Bool
 
@@ -39,10 +45,10 @@ public struct MapType: Sendable {
     /// keys on delete.
     public var keySlotHasPointers: Bool { indirectKey || !keyPointerWords.isEmpty }
     public var valueSlotHasPointers: Bool { indirectValue || !valuePointerWords.isEmpty }
-    /// Go's `t.bucket.ptrdata != 0`: decides whether evacuation clears old
-    /// buckets. (Go marks pointer-free buckets noscan and keeps overflow
-    /// buckets alive through `hmap.extra`; the lab always scans the overflow
-    /// word instead, which retains exactly the same buckets.)
+    /// Go's `t.bucket.ptrdata != 0`. Without pointers a bucket is noscan (its
+    /// overflow word is a `uintptr` to the collector; `mapextra`'s lists keep
+    /// overflow buckets alive), evacuation never clears old buckets, and
+    /// iterators root the overflow lists.
     public var bucketHasPointers: Bool { keySlotHasPointers || valueSlotHasPointers }
 
     public init(heap: MHeap, keySize: Int, valueSize: Int,
@@ -60,8 +66,7 @@ public struct MapType: Sendable {
         valueSlotSize = indirectValue ? 8 : valueSize
         keysOffset = 8
         valuesOffset = keysOffset + 8 * keySlotSize
-        let dataEnd = valuesOffset + 8 * valueSlotSize
-        overflowOffset = (dataEnd + 7) & ~7
+        overflowOffset = Self.overflowOffset(keySlotSize: keySlotSize, valueSlotSize: valueSlotSize)
         bucketSize = overflowOffset + 8
         isWordKey = keySize == 8 && !indirectKey
 
@@ -70,27 +75,47 @@ public struct MapType: Sendable {
         valueObject = indirectValue
             ? heap.registerType(name: "\(name).value", size: valueSize, pointerWords: valuePointerWords) : nil
 
-        // The bucket's pointer words: each slot's pointer words (or the slot
-        // itself when out of line) and the overflow pointer.
-        var words: [Int] = []
-        for i in 0..<8 {
-            let k = (keysOffset + i * keySlotSize)
-            if indirectKey { words.append(k / 8) } else { words += keyPointerWords.map { k / 8 + $0 } }
-            let v = (valuesOffset + i * valueSlotSize)
-            if indirectValue { words.append(v / 8) } else { words += valuePointerWords.map { v / 8 + $0 } }
+        if indirectKey || indirectValue || !keyPointerWords.isEmpty || !valuePointerWords.isEmpty {
+            // The bucket's pointer words: each slot's pointer words (or the
+            // slot itself when out of line) and the overflow pointer.
+            var words: [Int] = []
+            for i in 0..<8 {
+                let k = (keysOffset + i * keySlotSize)
+                if indirectKey { words.append(k / 8) } else { words += keyPointerWords.map { k / 8 + $0 } }
+                let v = (valuesOffset + i * valueSlotSize)
+                if indirectValue { words.append(v / 8) } else { words += valuePointerWords.map { v / 8 + $0 } }
+            }
+            words.append(overflowOffset / 8)
+            let layout = BucketLayout(
+                slotCount: bucketCount, controlOffset: 0, liveness: .tophashAtLeast(minTopHash),
+                keysOffset: keysOffset, keySlotBytes: keySlotSize, keyPointerWords: indirectKey ? [0] : self.keyPointerWords,
+                valuesOffset: valuesOffset, valueSlotBytes: valueSlotSize,
+                valuePointerWords: indirectValue ? [0] : self.valuePointerWords, overflowOffset: overflowOffset)
+            bucket = heap.registerBucketType(name: "\(name).bucket", size: bucketSize, pointerWords: words, layout: layout)
+        } else {
+            // Go's noscan bucket: nothing in it is a pointer to the collector.
+            bucket = heap.registerType(name: "\(name).bucket", size: bucketSize)
         }
-        words.append(overflowOffset / 8)
-        let layout = BucketLayout(
-            slotCount: bucketCount, controlOffset: 0, liveness: .tophashAtLeast(minTopHash),
-            keysOffset: keysOffset, keySlotBytes: keySlotSize, keyPointerWords: indirectKey ? [0] : self.keyPointerWords,
-            valuesOffset: valuesOffset, valueSlotBytes: valueSlotSize,
-            valuePointerWords: indirectValue ? [0] : self.valuePointerWords, overflowOffset: overflowOffset)
-        bucket = heap.registerBucketType(name: "\(name).bucket", size: bucketSize, pointerWords: words, layout: layout)
+        extraType = heap.registerType(name: "\(name).mapextra", size: MemoryLayout<MapExtra>.stride,
+                                      pointerWords: MapExtra.pointerWords)
+        sliceHeaderType = heap.registerType(name: "\(name).[]*bmap", size: MemoryLayout<SliceHeader>.stride,
+                                            pointerWords: [0])
+        overflowPointerType = heap.registerType(name: "\(name).*bmap", size: 8, pointerWords: [0])
         headerType = heap.registerType(name: "\(name).hmap", size: MemoryLayout<HMap>.stride,
                                        pointerWords: HMap.pointerWords)
     }
 
-    /// `UInt64 → UInt64`: 144-byte buckets, no pointers but the overflow word.
+    /// tophash[8], then 8 key slots, 8 value slots, the overflow word aligned.
+    static func overflowOffset(keySlotSize: Int, valueSlotSize: Int) -> Int {
+        (8 + 8 * keySlotSize + 8 * valueSlotSize + 7) & ~7
+    }
+
+    /// Bytes of one bucket for these slot sizes.
+    public static func bucketSize(keySlotSize: Int, valueSlotSize: Int) -> Int {
+        overflowOffset(keySlotSize: keySlotSize, valueSlotSize: valueSlotSize) + 8
+    }
+
+    /// `UInt64 → UInt64`: 144-byte noscan buckets.
     public static func uint64ToUInt64(heap: MHeap) -> MapType {
         MapType(heap: heap, keySize: 8, valueSize: 8, name: "map[uint64]uint64")
     }

@@ -266,29 +266,45 @@ struct MapFixture {
         for k in 1000..<2000 as Range<UInt64> { #expect(seen.contains(k)) }
     }
 
-    @Test func openIteratorKeepsOldBucketsIntactClosedLetsThemClear() throws {
+    /// Go's sticky flags: an iteration started since the grow before last —
+    /// open or long finished — keeps the old buckets of the next grow intact;
+    /// with none, pointerful old buckets are cleared as they are evacuated.
+    @Test func iterationKeepsOldBucketsIntactUntilTheGrowAfterIt() throws {
         let f = try MapFixture()
-        func evacuateWithIterator(_ open: Bool) throws -> Bool {
+        enum Iteration { case none, open, finished, beforeAnEarlierGrow }
+        func oldBucketKeepsWords(_ iteration: Iteration) throws -> Bool {
             let map = PayloadMap(type: f.pointerType, mutator: f.mutator, seed: 8)
             let payload = f.heap.registerType(name: "p", size: 16)
-            for k in 0..<200 as Range<UInt64> { map[k] = f.mutator.allocate(payload) }
-            let it = map.makeIterator()
-            if !open { it.close() }
-            var k: UInt64 = 200
-            while !map.raw.shape.isGrowing { map[k] = f.mutator.allocate(payload); k += 1 }
+            var k: UInt64 = 0
+            func growOnce() {
+                while !map.raw.shape.isGrowing { map[k] = f.mutator.allocate(payload); k += 1 }
+            }
+            for _ in 0..<200 { map[k] = f.mutator.allocate(payload); k += 1 }
+            var it: MapIterator? = nil
+            switch iteration {
+            case .none: break
+            case .open: it = map.makeIterator()
+            case .finished: map.forEach { _, _ in }
+            case .beforeAnEarlierGrow:
+                map.forEach { _, _ in }
+                growOnce()
+                map.raw.finishGrowth()
+            }
+            growOnce()
             let old = try #require(map.raw.h.pointee.oldbuckets)
             map[k] = f.mutator.allocate(payload)  // evacuates old bucket(s)
             // Old bucket 0 is evacuated by now (nevacuate passed it).
             #expect(map.raw.evacuated(old))
-            let valueWord = old.load(fromByteOffset: map.raw.valuesOffset, as: UInt64.self)
             let tophash0 = old.load(as: UInt8.self)
             #expect(tophash0 >= evacuatedX && tophash0 <= evacuatedEmpty, "evacuation state kept")
             withExtendedLifetime(it) {}
-            return valueWord != 0 || old.load(fromByteOffset: map.raw.overflowOffset, as: UInt64.self) != 0
+            return old.load(fromByteOffset: map.raw.overflowOffset, as: UInt64.self) != 0
                 || (0..<8).contains { old.load(fromByteOffset: map.raw.valuesOffset + 8 * $0, as: UInt64.self) != 0 }
         }
-        #expect(try evacuateWithIterator(true), "with an iterator open, old slots keep their words")
-        #expect(try !evacuateWithIterator(false), "with none, pointerful old buckets are cleared")
+        #expect(try oldBucketKeepsWords(.open), "with an iterator open, old slots keep their words")
+        #expect(try oldBucketKeepsWords(.finished), "the flag is sticky: a finished range loop counts too")
+        #expect(try !oldBucketKeepsWords(.beforeAnEarlierGrow), "a grow in between clears the flag")
+        #expect(try !oldBucketKeepsWords(.none), "with none, pointerful old buckets are cleared")
     }
 
     @Test func wordBucketsAreNotClearedOnEvacuation() throws {
@@ -349,7 +365,7 @@ struct MapFixture {
         #expect(map.raw.bucketArrayCount(B: 5) == 37, "34 × 144 = 4896 rounds up to 5376, which holds 37")
         var k: UInt64 = 0
         while map.raw.shape.B < 4 || map.raw.shape.isGrowing { map[k] = k; k += 1 }
-        #expect(map.raw.h.pointee.nextOverflow != nil)
+        #expect(map.raw.nextOverflow != nil)
         // Fill until chains need overflow buckets; the first come from the array.
         while map.raw.shape.overflowBuckets == 0 { map[k] = k; k += 1 }
         let shape = map.raw.shape
@@ -399,7 +415,8 @@ struct MapFixture {
         let bucket = try #require(f.heap.findObject(map.raw.h.pointee.buckets!))
         #expect(bucket.typeID == f.wordType.bucket.id && bucket.size == 144)
         let descriptor = f.heap.typeDescriptor(f.wordType.bucket.id)
-        #expect(descriptor.pointerWords == [17], "only the overflow pointer")
+        #expect(descriptor.pointerWords == [] && bucket.span.spanClass.noscan,
+                "pointer-free buckets are noscan, as Go's (the overflow word is a uintptr to the collector)")
         let ptrDescriptor = f.heap.typeDescriptor(f.pointerType.bucket.id)
         #expect(ptrDescriptor.pointerWords == [9, 10, 11, 12, 13, 14, 15, 16, 17])
         #expect(f.heap.typeDescriptor(f.wordType.headerType.id).pointerWords == [0, 1, 2])
