@@ -120,6 +120,15 @@ public enum Jemalloc {
         return String(cString: p)
     }
 
+    /// jemalloc's transparent-huge-page mode (`opt.thp`: "always", "never"
+    /// or "default"), set at start-up from `MALLOC_CONF=thp:…`.
+    public static var thpMode: String {
+        var p: UnsafePointer<CChar>? = nil
+        var size = MemoryLayout<UnsafePointer<CChar>?>.size
+        guard mallctl("opt.thp", &p, &size, nil, 0) == 0, let p else { return "unknown" }
+        return String(cString: p)
+    }
+
     /// Number of arena slots jemalloc has handed out (`arenas.narenas`).
     public static var arenaCount: Int {
         var n: UInt32 = 0
@@ -189,6 +198,7 @@ public enum Jemalloc {
     public static let isLinked = false
     public static let pageBytes = Int(sysconf(Int32(_SC_PAGESIZE)))
     public static var version: String { "not linked (system pages)" }
+    public static var thpMode: String { "system" }
     public static var arenaCount: Int { 0 }
     public static func mallocx(_ bytes: Int, zero: Bool = false) -> UnsafeMutableRawPointer? {
         zero ? calloc(1, bytes) : malloc(bytes)

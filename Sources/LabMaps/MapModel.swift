@@ -4,9 +4,10 @@
 // tophash or a header field — so a second model plugs in by adding one type
 // that conforms and listing it in `MapModels.all`.
 //
-// The seam speaks in 8-byte words: keys are `UInt64`, values are `UInt64`
-// words (a plain number, or the address of a payload on the lab heap when the
-// map type's value is a pointer). That is every shape the workloads use.
+// The seam speaks in 8-byte words: keys are `UInt64` (or Go strings, for
+// maps with string keys), values are `UInt64` words (a plain number, or the
+// address of a payload on the lab heap when the map type's value is a
+// pointer). That is every shape the workloads use.
 
 import LabHeap
 
@@ -74,6 +75,18 @@ public protocol MapModel: AnyObject, RootHolder {
     @discardableResult func removeValue(forKey key: UInt64) -> Bool
     /// Go 1.21's `clear(m)`, or what the policy says instead.
     func removeAll()
+
+    // String keys (a map of `MapType.stringToPointer`): Go's `string` is the
+    // address of its bytes and a length; the slot keeps both and keys compare
+    // by content.
+
+    /// The value for the `count` bytes at `bytes`, or nil.
+    func value(forString bytes: UnsafeRawPointer, count: Int) -> UInt64?
+    /// Inserts or overwrites; the map keeps `bytes` — an object on the lab
+    /// heap, as Go keeps the string it was given — as the key.
+    func updateValue(_ value: UInt64, forString bytes: UnsafeRawPointer, count: Int)
+    /// Deletes the key equal to the `count` bytes at `bytes`.
+    @discardableResult func removeValue(forString bytes: UnsafeRawPointer, count: Int) -> Bool
     /// Opens an iteration (Go's `for k, v := range m`). It is a root of the
     /// storage it walks until it ends or is closed.
     func makeIteration() -> Iteration

@@ -20,6 +20,54 @@ struct SizeOptions: ParsableArguments {
     }
 }
 
+/// What a suite runs and at which sizes: shared by `run` and the `cell` it
+/// starts in a child process for each workload × strategy × repeat.
+struct SuiteOptions: ParsableArguments {
+    @Option(help: "Workloads: comma-separated names or 'all'. See 'bucketlab list'.")
+    var workload = "all"
+
+    @Option(help: "Strategies: 'all', or comma-separated strategies, each a preset and/or key=value settings joined by '+' (go,stale,clear=pointers+shrink=below:0.25). May be repeated.")
+    var strategy: [String] = []
+
+    @OptionGroup var sizes: SizeOptions
+
+    @Option(help: "Churn window and cache capacity (default keys/10).")
+    var window: Int?
+
+    @Option(help: "GOGC percent, or 'off'.")
+    var gogc = "100"
+
+    @Option(help: "Seed for keys and hash seeds.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Samples per phase (samples.csv).")
+    var samples = 10
+
+    @Option(help: "Fill/drain cycles of the bursty workload.")
+    var bursts = 4
+
+    @Option(help: "Size hint for every map, as Go's make(map[K]V, hint); 0 = none.")
+    var hint = 0
+
+    func config(repeats: Int) throws -> SuiteConfig {
+        try validated {
+            try SuiteConfig(workloads: Workload.parseList(workload), strategies: Strategy.parseLists(strategy),
+                            keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
+                            gogc: Bounds.parseGOGC(gogc), seed: seed, repeats: repeats, samples: samples,
+                            bursts: bursts, hint: hint)
+        }
+    }
+
+    /// The options that reproduce `config` for one cell.
+    static func arguments(for cell: SuiteCell, of config: SuiteConfig) -> [String] {
+        ["--workload", cell.workload.rawValue, "--strategy", cell.strategy.name,
+         "--keys", String(config.keys), "--payload-bytes", String(config.payloadBytes),
+         "--window", String(config.window), "--gogc", config.gogc.map(String.init) ?? "off",
+         "--seed", String(config.seed), "--samples", String(config.samples), "--bursts", String(config.bursts),
+         "--hint", String(config.hint)]
+    }
+}
+
 /// `--repeat`, whose default depends on the command.
 struct RepeatOption: ParsableArguments {
     @Option(name: .customLong("repeat"),

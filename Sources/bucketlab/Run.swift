@@ -7,60 +7,36 @@ struct Run: ParsableCommand {
         abstract: "Run workloads × strategies; print the summary table and write CSV, charts and a report."
     )
 
-    @Option(help: "Workloads: comma-separated names or 'all'. See 'bucketlab list'.")
-    var workload = "all"
-
-    @Option(help: "Strategies: 'all', or comma-separated strategies, each a preset and/or key=value settings joined by '+' (go,stale,clear=pointers+shrink=below:0.25). May be repeated.")
-    var strategy: [String] = []
-
-    @OptionGroup var sizes: SizeOptions
-
-    @Option(help: "Churn window and cache capacity (default keys/10).")
-    var window: Int?
-
-    @Option(help: "GOGC percent, or 'off'.")
-    var gogc = "100"
-
-    @Option(help: "Seed for keys and hash seeds.")
-    var seed: UInt64 = 1
+    @OptionGroup var suite: SuiteOptions
 
     @OptionGroup var repeats: RepeatOption
 
-    @Option(help: "Samples per phase (samples.csv).")
-    var samples = 10
-
-    @Option(help: "Fill/drain cycles of the bursty workload.")
-    var bursts = 4
-
-    @Option(help: "Size hint for every map, as Go's make(map[K]V, hint); 0 = none.")
-    var hint = 0
+    @Flag(name: .customLong("in-process"),
+          help: "Run every cell in this process (for debugging) instead of one child process per cell.")
+    var inProcess = false
 
     @OptionGroup var out: OutputOption
 
     func validate() throws {
-        _ = try suiteConfig()
-    }
-
-    func suiteConfig() throws -> SuiteConfig {
-        try validated {
-            try SuiteConfig(workloads: Workload.parseList(workload), strategies: Strategy.parseLists(strategy),
-                            keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
-                            gogc: Bounds.parseGOGC(gogc), seed: seed, repeats: repeats.count(default: 3),
-                            samples: samples, bursts: bursts, hint: hint)
-        }
+        _ = try suite.config(repeats: repeats.count(default: 3))
     }
 
     func run() throws {
-        let config = try suiteConfig()
+        let config = try suite.config(repeats: repeats.count(default: 3))
         let commit = MachineInfo.gitCommit ?? "nocommit"
         let runID = MachineInfo.today + "-" + commit
         let dir = out.directory ?? "Results/" + runID
         try prepareOutputDirectory(dir)
-        let progress: ((String) -> Void)? = isatty(2) != 0 ? { line in
+        let onTerminal = isatty(2) != 0
+        let progress: ((String) -> Void)? = onTerminal ? { line in
             writeStandardError("\r\u{1B}[K" + line)
         } : nil
-        let result = try Suite.run(config, runID: (dir as NSString).lastPathComponent, progress: progress)
-        if progress != nil { writeStandardError("\r\u{1B}[K") }
+        let runCell: ((SuiteCell) throws -> CellResult)? = inProcess ? nil : { cell in
+            try CellProcess.run(cell, config: config, progress: onTerminal)
+        }
+        let result = try Suite.run(config, runID: (dir as NSString).lastPathComponent, progress: progress,
+                                   runCell: runCell)
+        if onTerminal { writeStandardError("\r\u{1B}[K") }
         try result.write(to: dir)
         try writeFileAtomically(RunInfo(config: config, machine: MachineInfo.facts).json, to: dir + "/run.json")
         // The report is drawn from the files just written (see Output/).
@@ -68,5 +44,11 @@ struct Run: ParsableCommand {
         try Report.write(results, to: dir, header: MachineInfo.reportHeader(config: config))
         print(Report.text(results.summaries), terminator: "")
         print("\nwrote \(dir)/ (summary.csv, phases.csv, samples.csv, gc.csv, heap.csv, trace.json, run.json, REPORT.md, *.svg)")
+        let failed = result.failedCells
+        if !failed.isEmpty {
+            let names = failed.map { "\($0.key.workload)/\($0.key.strategy)#\($0.key.repeatIndex) (\($0.status))" }
+            writeStandardError("bucketlab: \(failed.count) cell(s) failed: \(names.joined(separator: ", "))\n")
+            throw ExitCode(1)
+        }
     }
 }

@@ -2,14 +2,52 @@
 // ratios are comparable on a noisy shared machine.
 
 /// One row of `ops.csv`: the median over repetitions of ns per operation.
-public struct OpsRow: Sendable, Equatable {
+public struct OpsRow: Sendable, Equatable, ResultRow {
     public var impl: String
     public var op: String
     public var keys: Int
+    /// Transparent huge pages for both sides: "on" (the lab's spans and
+    /// jemalloc's mappings advised MADV_HUGEPAGE) or "off" (neither).
+    public var thp: String
     public var nsPerOp: Double
 
-    public static let header = ["impl", "op", "keys", "ns_per_op"]
-    public var fields: [String] { [impl, op, String(keys), formatFixed(nsPerOp, digits: 2)] }
+    public init(impl: String, op: String, keys: Int, thp: String, nsPerOp: Double) {
+        self.impl = impl
+        self.op = op
+        self.keys = keys
+        self.thp = thp
+        self.nsPerOp = nsPerOp
+    }
+
+    public static var blank: OpsRow { OpsRow(impl: "", op: "", keys: 0, thp: "", nsPerOp: 0) }
+
+    public static var columns: [Column<OpsRow>] {
+        [.name("impl", \.impl), .name("op", \.op), .int("keys", \.keys), .name("thp", \.thp),
+         .double("ns_per_op", \.nsPerOp, digits: 2)]
+    }
+}
+
+/// How `ops` measures: sizes, and the huge-page treatment both sides get.
+public struct OpsOptions: Sendable {
+    public var keys: Int
+    public var repetitions: Int
+    public var seed: UInt64
+    /// The lab heap advises its spans MADV_HUGEPAGE; the caller has started
+    /// jemalloc with the same treatment for everything else (`thp:always`
+    /// or `thp:never`), so Dictionary's storage gets what the lab's does.
+    public var hugePages: Bool
+
+    public init(keys: Int, repetitions: Int, seed: UInt64 = 1, hugePages: Bool) throws {
+        try Bounds.keys.check(keys)
+        try Bounds.repeats.check(repetitions)
+        self.keys = keys
+        self.repetitions = repetitions
+        self.seed = seed
+        self.hugePages = hugePages
+    }
+
+    var thp: String { hugePages ? "on" : "off" }
+    var heapConfiguration: MHeap.Configuration { MHeap.Configuration(hugePages: hugePages) }
 }
 
 public enum OpsBenchmark {
@@ -26,16 +64,16 @@ public enum OpsBenchmark {
     ///
     /// One untimed warm-up round first; repetitions interleave the three so
     /// they see the same machine.
-    public static func allocation(objects: Int, repetitions: Int) throws -> [OpsRow] {
-        try Bounds.keys.check(objects)
-        try Bounds.repeats.check(repetitions)
+    public static func allocation(_ options: OpsOptions) throws -> [OpsRow] {
+        let objects = options.keys
         let slots = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: objects)
         defer { slots.deallocate() }
-        let heap = try MHeap()
+        let heap = try MHeap(options.heapConfiguration)
         let type = heap.registerType(name: "blob48", size: 48)
         var samples: [String: [Double]] = [:]
         var sink = 0
-        for round in 0...repetitions {
+        let ops = ["alloc48", "mallocx48", "mallocx48_zero"]
+        for round in 0...options.repetitions {
             func timed(_ op: String, _ body: () -> Void) {
                 let t0 = monotonicNanos()
                 body()
@@ -43,45 +81,49 @@ public enum OpsBenchmark {
                 if round > 0 { samples[op, default: []].append(Double(t1 - t0) / Double(objects)) }
                 sink &+= Int(bitPattern: slots[objects / 2])
             }
-            do {
-                let mutator = heap.makeMutator()
-                timed("alloc48") {
-                    for i in 0..<objects {
-                        let p = mutator.allocate(type)
-                        p.storeBytes(of: i, as: Int.self)
-                        slots[i] = p
+            // Each round starts with another of the three (rotating order).
+            for op in ops.rotated(by: round) {
+                if op == "alloc48" {
+                    let mutator = heap.makeMutator()
+                    timed(op) {
+                        for i in 0..<objects {
+                            let p = mutator.allocate(type)
+                            p.storeBytes(of: i, as: Int.self)
+                            slots[i] = p
+                        }
                     }
-                }
-            }
-            heap.sweep()  // nothing marked: every object is freed, spans pooled
-            for (op, zero) in [("mallocx48", false), ("mallocx48_zero", true)] {
-                timed(op) {
-                    for i in 0..<objects {
-                        let p = Jemalloc.mallocx(48, zero: zero)!
-                        p.storeBytes(of: i, as: Int.self)
-                        slots[i] = p
+                    heap.sweep()  // nothing marked: every object is freed, spans pooled
+                } else {
+                    let zero = op == "mallocx48_zero"
+                    timed(op) {
+                        for i in 0..<objects {
+                            let p = Jemalloc.mallocx(48, zero: zero)!
+                            p.storeBytes(of: i, as: Int.self)
+                            slots[i] = p
+                        }
                     }
+                    for i in 0..<objects { Jemalloc.sdallocx(slots[i]!, 48) }
                 }
-                for i in 0..<objects { Jemalloc.sdallocx(slots[i]!, 48) }
             }
         }
         blackHole(sink)
         return [("lab", "alloc48"), ("jemalloc", "mallocx48"), ("jemalloc", "mallocx48_zero")]
-            .map { OpsRow(impl: $0.0, op: $0.1, keys: objects, nsPerOp: median(samples[$0.1]!)) }
+            .map { OpsRow(impl: $0.0, op: $0.1, keys: objects, thp: options.thp, nsPerOp: median(samples[$0.1]!)) }
     }
 }
 
 extension OpsBenchmark {
-    /// The same `keys` random `UInt64` keys through the lab map (Go's
-    /// behaviour) and through `Dictionary<UInt64, UInt64>`, in one process,
-    /// interleaved repetition by repetition: insert all (from empty, no size
-    /// hint), look each up (hits, in a different random order), look up as
-    /// many absent keys, iterate everything, delete all. Median per op.
-    public static func maps(keys: Int, repetitions: Int, strategies: [Strategy] = Strategy.presets,
-                            seed: UInt64 = 1) throws -> [OpsRow] {
-        try Bounds.keys.check(keys)
-        try Bounds.repeats.check(repetitions)
-        let (present, absent, probeOrder) = keySets(keys: keys, seed: seed)
+    /// The same `keys` random `UInt64` keys through the lab map (one row per
+    /// strategy) and through `Dictionary<UInt64, UInt64>`, in one process:
+    /// insert all (from empty, no size hint), look each up (hits, in a
+    /// different random order), look up as many absent keys, iterate
+    /// everything, delete all. Every implementation runs once per repetition,
+    /// in an order that rotates from one repetition to the next, each timed
+    /// the same way (the clock read around the loop only; building and
+    /// tearing down outside it). Median per op.
+    public static func maps(_ options: OpsOptions, strategies: [Strategy] = Strategy.presets) throws -> [OpsRow] {
+        let keys = options.keys
+        let (present, absent, probeOrder) = keySets(keys: keys, seed: options.seed)
         var samples: [String: [Double]] = [:]
         var sink: UInt64 = 0
         func timed(_ name: String, _ body: () -> Void) {
@@ -114,13 +156,7 @@ extension OpsBenchmark {
             timed("\(impl)/delete") { for k in probeOrder { map.removeValue(forKey: k) } }
             precondition(map.count == 0, "\(impl) did not delete everything")
         }
-        for _ in 0..<repetitions {
-            for strategy in strategies {
-                let heap = try MHeap()
-                let mutator = heap.makeMutator()
-                run(BucketMap(type: .uint64ToUInt64(heap: heap), mutator: mutator, policy: strategy.policy, seed: seed),
-                    impl: "lab:" + strategy.name)
-            }
+        func runDictionary() {
             var dict: [UInt64: UInt64] = [:]
             timed("dictionary/insert") { for k in present { dict[k] = k } }
             timed("dictionary/lookup_hit") {
@@ -141,11 +177,23 @@ extension OpsBenchmark {
             timed("dictionary/delete") { for k in probeOrder { dict.removeValue(forKey: k) } }
             precondition(dict.isEmpty)
         }
+        let impls: [Strategy?] = strategies + [nil]
+        for rep in 0..<options.repetitions {
+            for strategy in impls.rotated(by: rep) {
+                guard let strategy else { runDictionary(); continue }
+                let heap = try MHeap(options.heapConfiguration)
+                let mutator = heap.makeMutator()
+                run(BucketMap(type: .uint64ToUInt64(heap: heap), mutator: mutator, policy: strategy.policy,
+                              seed: options.seed),
+                    impl: "lab:" + strategy.name)
+            }
+        }
         blackHole(sink)
         var rows: [OpsRow] = []
         for op in ["insert", "lookup_hit", "lookup_miss", "delete", "iterate"] {
             for impl in strategies.map({ "lab:" + $0.name }) + ["dictionary"] {
-                rows.append(OpsRow(impl: impl, op: op, keys: keys, nsPerOp: median(samples["\(impl)/\(op)"]!)))
+                rows.append(OpsRow(impl: impl, op: op, keys: keys, thp: options.thp,
+                                   nsPerOp: median(samples["\(impl)/\(op)"]!)))
             }
         }
         return rows
@@ -154,13 +202,14 @@ extension OpsBenchmark {
     /// Delete cost of `clear=full` against `clear=pointers` for 128-byte
     /// values holding one pointer word (the rest plain data): Go zeroes all
     /// 128 bytes, `pointers` one word. Rows `delete_v128`, same run.
-    public static func wideValueDeletes(keys: Int, repetitions: Int, seed: UInt64 = 1) throws -> [OpsRow] {
+    public static func wideValueDeletes(_ options: OpsOptions) throws -> [OpsRow] {
+        let keys = min(options.keys, 250_000), seed = options.seed
         let (_, _, probeOrder) = keySets(keys: keys, seed: seed, wantAbsent: false)
         var samples: [SlotClearing: [Double]] = [:]
         let clearings: [SlotClearing] = [.full, .pointers]
-        for _ in 0..<repetitions {
-            for clearing in clearings {
-                let heap = try MHeap()
+        for rep in 0..<options.repetitions {
+            for clearing in clearings.rotated(by: rep) {
+                let heap = try MHeap(options.heapConfiguration)
                 let mutator = heap.makeMutator()
                 let type = MapType(heap: heap, keySize: 8, valueSize: 128, valuePointerWords: [0], name: "map[uint64]v128")
                 let map = BucketMap(type: type, mutator: mutator, policy: ClearingPolicy(slotClearing: clearing), seed: seed)
@@ -173,7 +222,10 @@ extension OpsBenchmark {
                 precondition(map.count == 0)
             }
         }
-        return clearings.map { OpsRow(impl: "lab:clear=\($0.rawValue)", op: "delete_v128", keys: keys, nsPerOp: median(samples[$0]!)) }
+        return clearings.map {
+            OpsRow(impl: "lab:clear=\($0.rawValue)", op: "delete_v128", keys: keys, thp: options.thp,
+                   nsPerOp: median(samples[$0]!))
+        }
     }
 
     /// `keys` distinct random keys, as many absent ones, and the present keys
@@ -197,6 +249,15 @@ extension OpsBenchmark {
             probeOrder.swapAt(i, Int(rng.next() % UInt64(i + 1)))
         }
         return (present, absent, probeOrder)
+    }
+}
+
+extension Array {
+    /// The elements starting from index `k` (mod count), wrapping around.
+    func rotated(by k: Int) -> [Element] {
+        guard !isEmpty else { return self }
+        let r = k % count
+        return Array(self[r...] + self[..<r])
     }
 }
 

@@ -2,9 +2,13 @@
 //
 //   suite ─▶ cells ─▶ phases ─▶ rows
 //
-// A suite (SuiteConfig) is workloads × strategies × repeats. Each cell
-// (WorkloadRun.swift) gets a fresh heap (its own jemalloc arena), a collector
-// and the maps its workload makes — through the map-model seam only
+// A suite (SuiteConfig) is workloads × strategies × repeats. Each cell runs
+// in a process of its own when the command line runs the suite (`bucketlab
+// run` starts `bucketlab cell` per cell and gathers the rows it writes), so
+// RSS, peak RSS, jemalloc's state and a crash belong to that cell alone; a
+// cell that dies becomes a failed row and the others go on. In a process
+// (WorkloadRun.swift) a cell gets a fresh heap (its own jemalloc arena), a
+// collector and the maps its workload makes — through the map-model seam only
 // (LabMaps/MapModel.swift), so the harness runs any map model the same way.
 // A workload (Workload.swift) is a script of named phases; every operation
 // goes through `WorkloadRun.op`, which times one in eight and lets the pacer
@@ -86,6 +90,63 @@ public struct SuiteConfig: Sendable {
     }
 }
 
+/// One workload × strategy × repeat of a suite.
+public struct SuiteCell: Sendable {
+    public let workload: Workload
+    public let strategy: Strategy
+    public let key: RunKey
+
+    public init(workload: Workload, strategy: Strategy, key: RunKey) {
+        self.workload = workload
+        self.strategy = strategy
+        self.key = key
+    }
+}
+
+/// Everything one cell produced.
+public struct CellResult: Sendable {
+    public var phases: [PhaseRow] = []
+    public var samples: [SampleRow] = []
+    public var gc: [GCRow] = []
+    public var heap: [HeapClassRow] = []
+    public var summary: RunSummary
+
+    public init(summary: RunSummary) { self.summary = summary }
+
+    /// A cell that did not finish: no rows, and why in its summary.
+    public static func failed(_ cell: SuiteCell, config: SuiteConfig, status: String) -> CellResult {
+        var s = RunSummary(key: cell.key, keys: config.keys)
+        s.status = status
+        s.headlinePhase = cell.workload.headlinePhase(bursts: config.bursts)
+        return CellResult(summary: s)
+    }
+
+    /// The files a cell run in a process of its own leaves for the suite
+    /// (Harness/Cells: `bucketlab run` gathers them), written atomically.
+    public func write(to dir: String) throws {
+        try writeFileAtomically(PhaseRow.csv(phases), to: dir + "/phases.csv")
+        try writeFileAtomically(SampleRow.csv(samples), to: dir + "/samples.csv")
+        try writeFileAtomically(GCRow.csv(gc), to: dir + "/gc.csv")
+        try writeFileAtomically(HeapClassRow.csv(heap), to: dir + "/heap.csv")
+        try writeFileAtomically(RunSummary.csv([summary]), to: dir + "/cell.csv")
+    }
+
+    /// Reads what `write(to:)` left, for `cell`.
+    public static func read(from dir: String, cell: SuiteCell) throws -> CellResult {
+        let summaries = try RunSummary.read(dir + "/cell.csv")
+        guard summaries.count == 1, var summary = summaries.first else {
+            throw CSVError(description: "\(dir)/cell.csv: expected one row")
+        }
+        summary.key = cell.key
+        var result = CellResult(summary: summary)
+        result.phases = try PhaseRow.read(dir + "/phases.csv")
+        result.samples = try SampleRow.read(dir + "/samples.csv")
+        result.gc = try GCRow.read(dir + "/gc.csv")
+        result.heap = try HeapClassRow.read(dir + "/heap.csv")
+        return result
+    }
+}
+
 /// Everything one suite produced.
 public struct SuiteResult: Sendable {
     public var runID: String
@@ -96,33 +157,62 @@ public struct SuiteResult: Sendable {
     public var heap: [HeapClassRow] = []
     public var summaries: [RunSummary] = []
     public var startNs: UInt64 = 0
+
+    /// Cells that did not finish.
+    public var failedCells: [RunSummary] { summaries.filter { !$0.succeeded } }
+
+    mutating func append(_ cell: CellResult) {
+        phases += cell.phases
+        samples += cell.samples
+        gc += cell.gc
+        heap += cell.heap
+        summaries.append(cell.summary)
+    }
 }
 
 public enum Suite {
-    /// Runs every workload × strategy × repeat. `progress` gets a short line
-    /// per phase step (for a terminal).
-    public static func run(_ config: SuiteConfig, runID: String, progress: ((String) -> Void)? = nil) throws -> SuiteResult {
-        var result = SuiteResult(runID: runID, config: config)
-        result.startNs = monotonicNanos()
-        for workload in config.workloads {
-            for strategy in config.strategies {
-                for rep in 1...config.repeats {
-                    let key = RunKey(runID: runID, workload: workload.rawValue, strategy: strategy.name, repeatIndex: rep)
-                    let run = try WorkloadRun(config: config, key: key, workload: workload, strategy: strategy,
-                                              progress: progress)
-                    workload.run(run)
-                    result.phases += run.phases
-                    result.samples += run.samples
-                    result.heap += run.heapRows
-                    result.gc += run.collector.trace.map { GCRow(key: key, cycle: $0) }
-                    result.summaries.append(run.summary())
+    /// The cells of `config`, in suite order.
+    public static func cells(_ config: SuiteConfig, runID: String) -> [SuiteCell] {
+        config.workloads.flatMap { workload in
+            config.strategies.flatMap { strategy in
+                (1...config.repeats).map { rep in
+                    SuiteCell(workload: workload, strategy: strategy,
+                              key: RunKey(runID: runID, workload: workload.rawValue, strategy: strategy.name,
+                                          repeatIndex: rep))
                 }
             }
+        }
+    }
+
+    /// Runs every cell of the suite: with `runCell` (the command line runs
+    /// each in a child process, so RSS, jemalloc state and crashes belong to
+    /// one cell), or here, one after the other. `progress` gets a short line
+    /// per phase step (for a terminal).
+    public static func run(_ config: SuiteConfig, runID: String, progress: ((String) -> Void)? = nil,
+                           runCell: ((SuiteCell) throws -> CellResult)? = nil) throws -> SuiteResult {
+        var result = SuiteResult(runID: runID, config: config)
+        result.startNs = monotonicNanos()
+        for cell in cells(config, runID: runID) {
+            result.append(try runCell?(cell) ?? run(cell, config: config, progress: progress))
         }
         return result
     }
 
-    /// Median over repeats of each workload × strategy, in suite order.
+    /// Runs one cell in this process.
+    public static func run(_ cell: SuiteCell, config: SuiteConfig, progress: ((String) -> Void)? = nil) throws -> CellResult {
+        let run = try WorkloadRun(config: config, key: cell.key, workload: cell.workload, strategy: cell.strategy,
+                                  progress: progress)
+        cell.workload.run(run)
+        var result = CellResult(summary: run.summary())
+        result.phases = run.phases
+        result.samples = run.samples
+        result.heap = run.heapRows
+        result.gc = run.collector.trace.map { GCRow(key: cell.key, cycle: $0) }
+        return result
+    }
+
+    /// Median over the repeats that finished of each workload × strategy, in
+    /// suite order; a cell with failed repeats says so in its status.
     public static func medianSummaries(_ runs: [RunSummary]) -> [RunSummary] {
         var order: [RunKey] = []
         var groups: [RunKey: [RunSummary]] = [:]
@@ -132,9 +222,18 @@ public enum Suite {
             groups[k, default: []].append(r)
         }
         return order.map { k in
-            let g = groups[k]!
+            let all = groups[k]!
+            let g = all.filter(\.succeeded)
+            let failures = all.filter { !$0.succeeded }
+            guard !g.isEmpty else {
+                var s = all[0]
+                s.key = k
+                s.status = "failed: \(failures.count) of \(all.count) repeats (\(failures[0].status))"
+                return s
+            }
             func mid(_ f: (RunSummary) -> Int) -> Int { Int(median(g.map { Double(f($0)) })) }
             var s = RunSummary(key: k, keys: g[0].keys)
+            if !failures.isEmpty { s.status = "failed: \(failures.count) of \(all.count) repeats (\(failures[0].status))" }
             s.peakHeapInuseBytes = mid(\.peakHeapInuseBytes)
             s.headlinePhase = g[0].headlinePhase
             s.headlineHeapInuseBytes = mid(\.headlineHeapInuseBytes)

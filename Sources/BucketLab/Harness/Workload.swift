@@ -13,6 +13,7 @@ public enum Workload: String, Sendable, CaseIterable {
     case fillClear = "fill-clear"
     case stalledGrow = "stalled-grow"
     case iterateThenGrow = "iterate-then-grow"
+    case stringKeys = "string-keys"
 
     /// What the workload shows, for `bucketlab list`.
     public var summary: String {
@@ -30,6 +31,7 @@ public enum Workload: String, Sendable, CaseIterable {
         case .stalledGrow: return "Fill just past a growth trigger and stop writing: both arrays stay until writes resume."
         case .iterateThenGrow:
             return "A finished range loop, then deletes during the next grow: Go's sticky flag keeps deleted payloads."
+        case .stringKeys: return "The seed's map[string]*payload: fill, delete all — are the key strings freed too?"
         }
     }
 
@@ -46,6 +48,7 @@ public enum Workload: String, Sendable, CaseIterable {
         case .fillClear: return "cleared"
         case .stalledGrow: return "stalled"
         case .iterateThenGrow: return "deleted-mid-grow"
+        case .stringKeys: return "drained"
         }
     }
 
@@ -62,6 +65,7 @@ public enum Workload: String, Sendable, CaseIterable {
         case .fillClear: return ["filled", "cleared", "refilled", "range-deleted", "refilled-again", "rebuilt"]
         case .stalledGrow: return ["stalled", "resumed", "finished"]
         case .iterateThenGrow: return ["filled", "ranged", "deleted-mid-grow", "finished"]
+        case .stringKeys: return ["peak", "drained"]
         }
     }
 
@@ -280,6 +284,33 @@ public enum Workload: String, Sendable, CaseIterable {
             }
             r.endPhase()
             blackHole(sum)
+
+        case .stringKeys:
+            let map = r.makeMap(.stringKeyedPayloads)
+            let stringBytes = r.keyStringObjectBytes
+            r.beginPhase("peak", expectedOps: n)
+            for i in 0..<n {
+                let k = r.key(i)
+                r.op { map.updateValue(r.makePayload(k), forString: r.makeKeyString(k), count: WorkloadRun.keyStringBytes) }
+                r.liveKeys += 1
+                r.livePayloads += 1
+                r.liveStringBytes += stringBytes
+            }
+            r.endPhase()
+            r.beginPhase("drained", expectedOps: n)
+            // Deletes look up with a string of the program's own (not on the
+            // map's heap), as `delete(m, fmt.Sprintf(...))` would.
+            withUnsafeTemporaryAllocation(byteCount: WorkloadRun.keyStringBytes, alignment: 8) { buffer in
+                let probe = buffer.baseAddress!
+                for i in 0..<n {
+                    WorkloadRun.writeKeyString(r.key(i), into: probe)
+                    r.op { map.removeValue(forString: probe, count: WorkloadRun.keyStringBytes) }
+                    r.liveKeys -= 1
+                    r.livePayloads -= 1
+                    r.liveStringBytes -= stringBytes
+                }
+            }
+            r.endPhase()
 
         case .bursty:
             let map = r.makeMap(.payloads)

@@ -3,13 +3,16 @@ import Histogram
 // One workload × strategy × repeat: its heap, collector and maps, the op
 // loop with sampling and latency, and the phase ends. See Suite.swift.
 
-/// What a workload's map holds as values.
-public enum MapValues: Sendable {
+/// The key and value types of a workload's map.
+public enum MapForm: Sendable {
     /// `UInt64 → UInt64` (Go's `map[uint64]uint64`): no pointers.
     case words
     /// `UInt64 → *payload` (Go's `map[uint64]*T`): each value points at a
     /// payload object of `--payload-bytes` on the lab heap.
     case payloads
+    /// `string → *payload` (the seed's `map[string]*T`): each key a 16-byte
+    /// string whose bytes are an object of their own on the lab heap.
+    case stringKeyedPayloads
 }
 
 /// Everything a workload needs while it runs, and what it records.
@@ -24,14 +27,19 @@ public final class WorkloadRun {
     public let model: any MapModel.Type
     public let wordMapType: MapType
     public let payloadMapType: MapType
+    public let stringMapType: MapType
     public let payloadType: ObjectType
+    /// A string's bytes (Go's `rawstring`: noscan, one object per string).
+    public let stringBytesType: ObjectType
     /// The maps to measure (bucket bytes, overflow buckets); a workload
     /// removes a map it drops.
     public var maps: [any MapModel] = []
     public var liveKeys = 0
     public var livePayloads = 0
-    /// Bytes of key + value slot per live key (both map types: 8 + 8).
-    public var slotBytes: Int { wordMapType.keySlotSize + wordMapType.valueSlotSize }
+    /// Live string keys' bytes (each rounded to its size class).
+    public var liveStringBytes = 0
+    /// Bytes of key + value slot per live key, of the maps this run made.
+    public private(set) var slotBytes = 16
 
     private(set) var ops = 0
     private var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .two)
@@ -59,6 +67,8 @@ public final class WorkloadRun {
         mutator = heap.makeMutator()
         wordMapType = .uint64ToUInt64(heap: heap)
         payloadMapType = .uint64ToPointer(heap: heap)
+        stringMapType = .stringToPointer(heap: heap)
+        stringBytesType = heap.registerType(name: "string", size: 1)
         payloadType = heap.registerType(name: "payload", size: config.payloadBytes)
     }
 
@@ -69,9 +79,15 @@ public final class WorkloadRun {
 
     /// A new map of the run's model and strategy (with the suite's size
     /// hint, Go's `make(map[K]V, hint)`), measured from now on.
-    public func makeMap(_ values: MapValues) -> any MapModel {
-        let m = model.init(type: values == .words ? wordMapType : payloadMapType, mutator: mutator,
-                           policy: strategy.policy, seed: config.seed, hint: config.hint)
+    public func makeMap(_ form: MapForm) -> any MapModel {
+        let type: MapType
+        switch form {
+        case .words: type = wordMapType
+        case .payloads: type = payloadMapType
+        case .stringKeyedPayloads: type = stringMapType
+        }
+        slotBytes = type.keySlotSize + type.valueSlotSize
+        let m = model.init(type: type, mutator: mutator, policy: strategy.policy, seed: config.seed, hint: config.hint)
         maps.append(m)
         return m
     }
@@ -83,6 +99,28 @@ public final class WorkloadRun {
         p.storeBytes(of: key, as: UInt64.self)
         return UInt64(UInt(bitPattern: p))
     }
+
+    /// The i-th key as a string: its 16 lower-case hex digits (Go's
+    /// `fmt.Sprintf("%016x", key)`).
+    @inline(__always)
+    public static func writeKeyString(_ key: UInt64, into p: UnsafeMutableRawPointer) {
+        let digits: StaticString = "0123456789abcdef"
+        for i in 0..<16 {
+            let nibble = Int((key >> UInt64(60 - 4 * i)) & 0xF)
+            p.storeBytes(of: digits.utf8Start[nibble], toByteOffset: i, as: UInt8.self)
+        }
+    }
+
+    /// The key string of `key` as a new object on the lab heap.
+    public func makeKeyString(_ key: UInt64) -> UnsafeMutableRawPointer {
+        let p = mutator.allocate(stringBytesType, count: Self.keyStringBytes)
+        Self.writeKeyString(key, into: p)
+        return p
+    }
+
+    /// Bytes of a key string, and of its object.
+    public static let keyStringBytes = 16
+    public var keyStringObjectBytes: Int { SizeClasses.roundUpSize(Self.keyStringBytes) }
 
     // MARK: Phases and operations
 
@@ -146,7 +184,7 @@ public final class WorkloadRun {
         var m = RunMeasurement()
         m.ops = ops
         m.liveKeys = liveKeys
-        m.liveBytes = liveKeys * slotBytes + livePayloads * config.payloadBytes
+        m.liveBytes = liveKeys * slotBytes + livePayloads * config.payloadBytes + liveStringBytes
         m.heapInuseBytes = st.inuseBytes
         m.heapHeldBytes = st.heldBytes
         m.arenaActiveBytes = st.arena.activeBytes

@@ -36,9 +36,10 @@ public struct CSVTable: Sendable {
     }
 }
 
-/// Errors writing result files.
+/// Errors writing result files (or starting what writes them).
 public struct OutputError: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Writes `contents` to `path` through a temporary file in the same directory

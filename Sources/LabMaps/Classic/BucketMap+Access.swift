@@ -13,13 +13,21 @@ extension BucketMap {
     /// The value for `key`, inserting the key with a zeroed value if absent
     /// (Go's mapassign: the caller writes the value).
     public func insertionPointer(forKey key: UnsafeRawPointer) -> UnsafeMutableRawPointer {
-        type.isWordKey ? assign(key, WordKey.self) : assign(key, BytesKey.self)
+        switch type.keyKind {
+        case .word: return assign(key, WordKey.self)
+        case .string: return assign(key, StringKey.self)
+        case .bytes: return assign(key, BytesKey.self)
+        }
     }
 
     /// Deletes `key`; false when it was absent.
     @discardableResult
     public func removeValue(forKey key: UnsafeRawPointer) -> Bool {
-        type.isWordKey ? delete(key, WordKey.self) : delete(key, BytesKey.self)
+        switch type.keyKind {
+        case .word: return delete(key, WordKey.self)
+        case .string: return delete(key, StringKey.self)
+        case .bytes: return delete(key, BytesKey.self)
+        }
     }
 }
 

@@ -97,6 +97,7 @@ extension BucketMap {
             list.pointee.cap = cap
         }
         list.pointee.array!.storeBytes(of: ovf, toByteOffset: list.pointee.len * 8, as: UnsafeMutableRawPointer.self)
+        overflowListIndex?[ovf] = list.pointee.len
         list.pointee.len += 1
     }
 
@@ -107,13 +108,20 @@ extension BucketMap {
         guard let header = extra?.pointee.overflow else { return }
         let list = header.assumingMemoryBound(to: SliceHeader.self)
         guard let array = list.pointee.array else { return }
-        for i in 0..<list.pointee.len where array.load(fromByteOffset: i * 8, as: UnsafeMutableRawPointer.self) == ovf {
-            let last = array.load(fromByteOffset: (list.pointee.len - 1) * 8, as: UnsafeMutableRawPointer.self)
-            array.storeBytes(of: last, toByteOffset: i * 8, as: UnsafeMutableRawPointer.self)
-            array.storeBytes(of: 0, toByteOffset: (list.pointee.len - 1) * 8, as: UInt.self)
-            list.pointee.len -= 1
-            return
+        if overflowListIndex == nil {
+            var index: [UnsafeMutableRawPointer: Int] = [:]
+            for i in 0..<list.pointee.len { index[array.load(fromByteOffset: i * 8, as: UnsafeMutableRawPointer.self)] = i }
+            overflowListIndex = index
         }
+        guard let i = overflowListIndex!.removeValue(forKey: ovf) else { return }
+        let lastIndex = list.pointee.len - 1
+        if i != lastIndex {
+            let last = array.load(fromByteOffset: lastIndex * 8, as: UnsafeMutableRawPointer.self)
+            array.storeBytes(of: last, toByteOffset: i * 8, as: UnsafeMutableRawPointer.self)
+            overflowListIndex![last] = i
+        }
+        array.storeBytes(of: 0, toByteOffset: lastIndex * 8, as: UInt.self)
+        list.pointee.len = lastIndex
     }
 
     /// Heap bytes of the mapextra, its list headers and their arrays.

@@ -89,6 +89,7 @@ extension BucketMap {
             precondition(e.pointee.oldoverflow == nil, "bad map state: oldoverflow is not nil")
             e.pointee.oldoverflow = e.pointee.overflow
             e.pointee.overflow = nil
+            overflowListIndex = nil
         }
         if nextOverflow != nil { createExtra().pointee.nextOverflow = nextOverflow }
         rehashCount += 1
@@ -98,7 +99,11 @@ extension BucketMap {
     /// Evacuates every remaining old bucket now.
     func finishGrowth() {
         while isGrowing {
-            if type.isWordKey { evacuate(h.pointee.nevacuate, WordKey.self) } else { evacuate(h.pointee.nevacuate, BytesKey.self) }
+            switch type.keyKind {
+            case .word: evacuate(h.pointee.nevacuate, WordKey.self)
+            case .string: evacuate(h.pointee.nevacuate, StringKey.self)
+            case .bytes: evacuate(h.pointee.nevacuate, BytesKey.self)
+            }
         }
     }
 
@@ -110,7 +115,11 @@ extension BucketMap {
         var target = Int(h.pointee.B)
         while target > 0 && Double(h.pointee.count) < threshold(target) { target -= 1 }
         guard target < Int(h.pointee.B) else { return }
-        if type.isWordKey { rehash(into: UInt8(target), WordKey.self) } else { rehash(into: UInt8(target), BytesKey.self) }
+        switch type.keyKind {
+        case .word: rehash(into: UInt8(target), WordKey.self)
+        case .string: rehash(into: UInt8(target), StringKey.self)
+        case .bytes: rehash(into: UInt8(target), BytesKey.self)
+        }
     }
 
     /// Moves every entry into a new array of 2^B buckets at once.
@@ -123,6 +132,7 @@ extension BucketMap {
         // The old array's overflow list goes with it; the new one's fills as
         // the rehash chains overflow buckets.
         extra?.pointee.overflow = nil
+        overflowListIndex = nil
         setNextOverflow(nextOverflow)
         h.pointee.noverflow = 0
         let mask = (1 << Int(B)) - 1

@@ -141,12 +141,18 @@ extension BucketMap {
     }
 
     func hashKey(_ key: UnsafeRawPointer) -> UInt64 {
-        type.isWordKey
-            ? WordKey.hash(key, size: 8, seed: h.pointee.hash0)
-            : BytesKey.hash(key, size: type.keySize, seed: h.pointee.hash0)
+        switch type.keyKind {
+        case .word: return WordKey.hash(key, size: 8, seed: h.pointee.hash0)
+        case .string: return StringKey.hash(key, size: 16, seed: h.pointee.hash0)
+        case .bytes: return BytesKey.hash(key, size: type.keySize, seed: h.pointee.hash0)
+        }
     }
 
     func findAny(_ key: UnsafeRawPointer) -> (bucket: UnsafeMutableRawPointer, slot: Int)? {
-        type.isWordKey ? find(key, WordKey.self) : find(key, BytesKey.self)
+        switch type.keyKind {
+        case .word: return find(key, WordKey.self)
+        case .string: return find(key, StringKey.self)
+        case .bytes: return find(key, BytesKey.self)
+        }
     }
 }

@@ -27,6 +27,29 @@ extension BucketMap: MapModel {
     @inlinable @discardableResult
     public func removeValue(forKey key: UInt64) -> Bool { removeValue(forWord: key) }
 
+    public func value(forString bytes: UnsafeRawPointer, count: Int) -> UInt64? {
+        withStringHeader(bytes, count) { find($0, StringKey.self).map { value($0.bucket, $0.slot).load(as: UInt64.self) } }
+    }
+
+    public func updateValue(_ value: UInt64, forString bytes: UnsafeRawPointer, count: Int) {
+        withStringHeader(bytes, count) { assign($0, StringKey.self).storeBytes(of: value, as: UInt64.self) }
+    }
+
+    @discardableResult
+    public func removeValue(forString bytes: UnsafeRawPointer, count: Int) -> Bool {
+        withStringHeader(bytes, count) { delete($0, StringKey.self) }
+    }
+
+    /// A Go string header (address, length) for the probe loops.
+    private func withStringHeader<R>(_ bytes: UnsafeRawPointer, _ count: Int, _ body: (UnsafeRawPointer) -> R) -> R {
+        precondition(type.keyKind == .string, "string keys on a map whose keys are not strings")
+        return withUnsafeTemporaryAllocation(of: UInt.self, capacity: 2) { header in
+            header[0] = UInt(bitPattern: bytes)
+            header[1] = UInt(count)
+            return body(UnsafeRawPointer(header.baseAddress!))
+        }
+    }
+
     public func makeIteration() -> MapIterator { makeIterator() }
 
     public func forEachEntry(_ body: (UInt64, UInt64) throws -> Void) rethrows {

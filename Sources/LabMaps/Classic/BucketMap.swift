@@ -122,6 +122,13 @@ struct HMap {
 protocol MapKeyOps {
     static func hash(_ key: UnsafeRawPointer, size: Int, seed: UInt64) -> UInt64
     static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, size: Int) -> Bool
+    /// Go's `needkeyupdate`: equal keys may differ in their bytes, so an
+    /// assignment to an existing key stores the new key too.
+    static var needsKeyUpdate: Bool { get }
+}
+
+extension MapKeyOps {
+    static var needsKeyUpdate: Bool { false }
 }
 
 /// One 8-byte word: Go's `mapaccess1_fast64` family.
@@ -132,6 +139,27 @@ enum WordKey: MapKeyOps {
     @inline(__always) static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, size: Int) -> Bool {
         a.load(as: UInt64.self) == b.load(as: UInt64.self)
     }
+}
+
+/// Go's `string`: the slot holds a pointer to the bytes and a length; keys
+/// hash and compare by content (Go's `mapaccess1_faststr` family).
+enum StringKey: MapKeyOps {
+    @inline(__always) static func parts(_ key: UnsafeRawPointer) -> (UnsafeRawPointer?, Int) {
+        (key.load(as: UnsafeRawPointer?.self), key.load(fromByteOffset: 8, as: Int.self))
+    }
+    static func hash(_ key: UnsafeRawPointer, size: Int, seed: UInt64) -> UInt64 {
+        let (bytes, count) = parts(key)
+        guard let bytes, count > 0 else { return hashWord(0, seed: seed) }
+        return hashBytes(bytes, count: count, seed: seed)
+    }
+    static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, size: Int) -> Bool {
+        let (pa, na) = parts(a), (pb, nb) = parts(b)
+        guard na == nb else { return false }
+        guard na > 0, let pa, let pb else { return true }
+        return pa == pb || memcmp(pa, pb, na) == 0
+    }
+    /// A new string equal to the old one carries its own bytes (Go).
+    static var needsKeyUpdate: Bool { true }
 }
 
 /// Any other key: its bytes.
@@ -174,6 +202,11 @@ public final class BucketMap {
     let indirectValue: Bool
     /// Open iterators: the storage they walk is rooted while they are open.
     var openIterators: [ObjectIdentifier: OpenIterator] = [:]
+    /// Where each bucket sits in the current overflow list of a pointer-free
+    /// map, built the first time the `reclaim` policy takes one out (so an
+    /// unlink costs O(1), not a scan), dropped whenever the list is replaced.
+    /// Bookkeeping of the lab's own, outside the heap.
+    var overflowListIndex: [UnsafeMutableRawPointer: Int]?
 
     /// - Parameters:
     ///   - seed: fixes the hash seed and every random choice of the map
@@ -342,8 +375,9 @@ public final class BucketMap {
                         continue
                     }
                     if !K.equal(key, self.key(b, i), size: type.keySize) { continue }
-                    // Existing key: Go overwrites it only for keys whose bytes
-                    // may differ while equal (floats); ours compare by bytes.
+                    // Existing key: Go stores the new key only where equal keys
+                    // may differ (strings: the old key's bytes become garbage).
+                    if K.needsKeyUpdate { keySlot(b, i).copyMemory(from: key, byteCount: type.keySize) }
                     return value(b, i)
                 }
                 guard let next = overflow(b) else { break }
@@ -496,6 +530,7 @@ public final class BucketMap {
         h.pointee.nevacuate = 0
         h.pointee.noverflow = 0
         extra?.pointee = MapExtra()  // Go: *h.extra = mapextra{}
+        overflowListIndex = nil
         setNextOverflow(formatBucketArray(buckets, B: h.pointee.B, zero: true))
     }
 
@@ -505,6 +540,7 @@ public final class BucketMap {
         h.pointee.buckets = nil
         h.pointee.oldbuckets = nil
         extra?.pointee = MapExtra()
+        overflowListIndex = nil
         h.pointee.B = 0
         h.pointee.noverflow = 0
         h.pointee.nevacuate = 0

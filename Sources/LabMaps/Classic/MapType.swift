@@ -38,8 +38,10 @@ public struct MapType: Sendable {
     let extraType: ObjectType
     let sliceHeaderType: ObjectType
     let overflowPointerType: ObjectType
+    /// How keys hash and compare.
+    public let keyKind: KeyKind
     /// Whether keys are one 8-byte word compared by value: the fast path.
-    public let isWordKey: Bool
+    public var isWordKey: Bool { keyKind == .word }
 
     /// Whether a key (as stored in the slot) holds pointers: Go clears such
     /// keys on delete.
@@ -51,8 +53,20 @@ public struct MapType: Sendable {
     /// iterators root the overflow lists.
     public var bucketHasPointers: Bool { keySlotHasPointers || valueSlotHasPointers }
 
+    /// How a map's keys hash and compare.
+    public enum KeyKind: Sendable {
+        /// One 8-byte word (Go's `*_fast64` paths).
+        case word
+        /// Go's `string`: pointer and length, compared by content.
+        case string
+        /// Any other key, by its bytes.
+        case bytes
+    }
+
     public init(heap: MHeap, keySize: Int, valueSize: Int,
-                keyPointerWords: [Int] = [], valuePointerWords: [Int] = [], name: String = "map") {
+                keyPointerWords: [Int] = [], valuePointerWords: [Int] = [], stringKeys: Bool = false,
+                name: String = "map") {
+        precondition(!stringKeys || (keySize == 16 && keyPointerWords == [0]), "a string key is a pointer and a length")
         precondition(keySize > 0 && valueSize >= 0, "a map needs a key of at least one byte")
         precondition(keyPointerWords.isEmpty || keySize % 8 == 0, "a key with pointers must be a whole number of words")
         precondition(valuePointerWords.isEmpty || valueSize % 8 == 0, "a value with pointers must be a whole number of words")
@@ -68,7 +82,7 @@ public struct MapType: Sendable {
         valuesOffset = keysOffset + 8 * keySlotSize
         overflowOffset = Self.overflowOffset(keySlotSize: keySlotSize, valueSlotSize: valueSlotSize)
         bucketSize = overflowOffset + 8
-        isWordKey = keySize == 8 && !indirectKey
+        keyKind = stringKeys ? .string : (keySize == 8 && !indirectKey ? .word : .bytes)
 
         keyObject = indirectKey
             ? heap.registerType(name: "\(name).key", size: keySize, pointerWords: keyPointerWords) : nil
@@ -118,6 +132,13 @@ public struct MapType: Sendable {
     /// `UInt64 → UInt64`: 144-byte noscan buckets.
     public static func uint64ToUInt64(heap: MHeap) -> MapType {
         MapType(heap: heap, keySize: 8, valueSize: 8, name: "map[uint64]uint64")
+    }
+
+    /// `string → pointer to a payload` (Go's `map[string]*T`): 16-byte key
+    /// slots holding the bytes' address and the length.
+    public static func stringToPointer(heap: MHeap) -> MapType {
+        MapType(heap: heap, keySize: 16, valueSize: 8, keyPointerWords: [0], valuePointerWords: [0], stringKeys: true,
+                name: "map[string]*payload")
     }
 
     /// `UInt64 → pointer to a payload on the lab heap`.

@@ -19,10 +19,13 @@ struct Outcome {
     var stderr: String
 }
 
-func bucketlab(_ args: [String], cwd: String? = nil) throws -> Outcome {
+func bucketlab(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> Outcome {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: bucketlabPath)
     p.arguments = args
+    if !environment.isEmpty {
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
@@ -145,5 +148,43 @@ func bucketlab(_ args: [String], cwd: String? = nil) throws -> Outcome {
         #expect(c.status == 0 && c.stdout.contains("clear=pointers"))
         let list = try bucketlab(["list"])
         #expect(list.status == 0 && list.stdout.contains("compact") && list.stdout.contains("cache-zipf"))
+    }
+
+    /// Every cell runs in a child process: one that is killed becomes a
+    /// failed row (status and signal in summary.csv and REPORT.md), the other
+    /// cells go on, and the run exits non-zero after writing everything.
+    @Test func aKilledCellBecomesAFailedRowAndTheRunGoesOn() throws {
+        let dir = temporaryDirectory()
+        let r = try bucketlab(["run", "--keys", "600", "--workload", "fill-drain,churn", "--strategy", "go,stale",
+                               "--repeat", "2", "--out", dir],
+                              environment: ["BUCKETLAB_TEST_KILL_CELL": "fill-drain/stale"])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("fill-drain/stale#1") && r.stderr.contains("signal 9"), "\(r.stderr)")
+        let summaries = try RunSummary.read(dir + "/summary.csv")
+        #expect(summaries.count == 4)
+        for s in summaries {
+            let killed = s.key.workload == "fill-drain" && s.key.strategy == "stale"
+            #expect(s.succeeded != killed, "\(s.key.workload)/\(s.key.strategy): \(s.status)")
+            if killed { #expect(s.status.contains("2 of 2") && s.status.contains("signal 9")) }
+            else { #expect(s.peakRSSBytes > 0 && s.headlineHeapInuseBytes > 0) }
+        }
+        let report = try #require(readTextFile(dir + "/REPORT.md"))
+        #expect(report.contains("signal 9"))
+        let phases = try PhaseRow.read(dir + "/phases.csv")
+        #expect(!phases.contains { $0.key.workload == "fill-drain" && $0.key.strategy == "stale" })
+        #expect(phases.contains { $0.key.workload == "churn" && $0.key.strategy == "stale" })
+    }
+
+    /// `--in-process` runs the same cells in one process, with the same
+    /// heap figures.
+    @Test func inProcessGivesTheSameHeapFigures() throws {
+        let a = temporaryDirectory(), b = temporaryDirectory()
+        let args = ["run", "--keys", "700", "--workload", "fill-drain-ptr,leaked-interior-ref", "--strategy", "go",
+                    "--repeat", "1"]
+        #expect(try bucketlab(args + ["--out", a]).status == 0)
+        #expect(try bucketlab(args + ["--in-process", "--out", b]).status == 0)
+        let x = try PhaseRow.read(a + "/phases.csv"), y = try PhaseRow.read(b + "/phases.csv")
+        #expect(x.map(\.measurement.heapInuseBytes) == y.map(\.measurement.heapInuseBytes))
+        #expect(x.map(\.phase) == y.map(\.phase) && !x.isEmpty)
     }
 }

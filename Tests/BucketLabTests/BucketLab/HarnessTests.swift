@@ -123,6 +123,18 @@ func temporaryDirectory() -> String {
         #expect(phase(smallSuite, "iterate-then-grow", "go", "finished").leakedBytes == 0)
     }
 
+    /// `map[string]*payload`: Go's delete clears the key, so the key strings
+    /// go with the payloads; `stale` keeps both.
+    @Test func deletedKeyStringsAreFreedUnlessSlotsKeepThem() {
+        let peak = phase(smallSuite, "string-keys", "go", "peak")
+        #expect(peak.liveBytes == 6000 * (16 + 8 + 48 + 16))
+        let go = phase(smallSuite, "string-keys", "go", "drained")
+        #expect(go.liveBytes == 0 && go.leakedBytes == 0)
+        let stale = phase(smallSuite, "string-keys", "stale", "drained")
+        #expect(stale.leakedBytes == 6000 * (48 + 16), "every payload and every key string")
+        #expect(stale.heapInuseBytes > go.heapInuseBytes)
+    }
+
     @Test func resultFilesAreCompleteAndReadBack() throws {
         let dir = temporaryDirectory()
         try smallSuite.write(to: dir)

@@ -406,6 +406,39 @@ struct MapFixture {
         for q in 0..<k { #expect(map[q] == nil) }
     }
 
+    /// String keys compare by content: a lookup with other bytes of the
+    /// same text finds the key; against Dictionary<String, UInt64>.
+    @Test func stringKeysAgreeWithDictionary() throws {
+        let f = try MapFixture()
+        let type = MapType.stringToPointer(heap: f.heap)
+        let bytesType = f.heap.registerType(name: "string", size: 1)
+        let map = BucketMap(type: type, mutator: f.mutator, seed: 3)
+        var reference: [String: UInt64] = [:]
+        var rng = SplitMix64(seed: 3)
+        func text(_ k: UInt64) -> String { String(k % 3000, radix: 16) + (k % 7 == 0 ? "-long-key-\(k % 3000)" : "") }
+        for step in 0..<40_000 {
+            let k = rng.next() % 3000
+            let t = text(k)
+            var utf8 = Array(t.utf8)
+            if rng.next() % 3 == 0 {
+                let removed = utf8.withUnsafeBytes { map.removeValue(forString: $0.baseAddress!, count: $0.count) }
+                #expect(removed == (reference.removeValue(forKey: t) != nil), "step \(step)")
+            } else {
+                // The key's bytes live on the lab heap, as Go's string would.
+                let p = f.mutator.allocate(bytesType, count: utf8.count)
+                p.copyMemory(from: &utf8, byteCount: utf8.count)
+                map.updateValue(UInt64(step), forString: p, count: utf8.count)
+                reference[t] = UInt64(step)
+            }
+            if step % 97 == 0 {
+                let probe = Array(text(rng.next() % 3000).utf8)
+                let got = probe.withUnsafeBytes { map.value(forString: $0.baseAddress!, count: $0.count) }
+                #expect(got == reference[String(decoding: probe, as: UTF8.self)])
+            }
+        }
+        #expect(map.count == reference.count && map.invariantViolations() == [])
+    }
+
     @Test func headerAndBucketsLiveOnTheLabHeap() throws {
         let f = try MapFixture()
         let map = f.wordMap()

@@ -1,0 +1,46 @@
+import ArgumentParser
+import BucketLab
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One cell of a suite, in a process of its own: `bucketlab run` starts one
+/// per workload × strategy × repeat (CellProcess.swift) and gathers the files
+/// it leaves. Not meant to be typed by hand.
+struct Cell: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one workload × strategy × repeat and write its rows (used by 'run').",
+        shouldDisplay: false
+    )
+
+    @OptionGroup var suite: SuiteOptions
+
+    @Option(name: .customLong("repeat-index"), help: "Which repeat this is (1-based).")
+    var repeatIndex = 1
+
+    @Option(name: .customLong("run-id"), help: "The suite's run id.")
+    var runID = "cell"
+
+    @Flag(help: "Draw a progress line on stderr.")
+    var progress = false
+
+    @Option(name: .customLong("out"), help: "Directory for the cell's files.")
+    var directory: String
+
+    func run() throws {
+        let config = try suite.config(repeats: 1)
+        guard config.workloads.count == 1, config.strategies.count == 1 else {
+            throw ValidationError("a cell is one workload and one strategy")
+        }
+        let cell = SuiteCell(workload: config.workloads[0], strategy: config.strategies[0],
+                             key: RunKey(runID: runID, workload: config.workloads[0].rawValue,
+                                         strategy: config.strategies[0].name, repeatIndex: repeatIndex))
+        // Test hook: the crash-handling tests kill chosen cells this way.
+        if let victim = getenv("BUCKETLAB_TEST_KILL_CELL"),
+           String(cString: victim) == "\(cell.key.workload)/\(cell.key.strategy)" {
+            kill(getpid(), SIGKILL)
+        }
+        let show: ((String) -> Void)? = progress ? { writeStandardError("\r\u{1B}[K" + $0) } : nil
+        try Suite.run(cell, config: config, progress: show).write(to: directory)
+    }
+}
