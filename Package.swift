@@ -10,6 +10,8 @@ let internalChecks: SwiftSetting = .define("BUCKETLAB_INTERNAL_CHECKS", .when(co
 // and the lab heap takes its spans from aligned_alloc instead.
 let systemPages = Context.environment["BUCKETLAB_SYSTEM_PAGES"] != nil
 let pageSource: [Target.Dependency] = systemPages ? [] : ["CJemalloc"]
+// ... and the heap tells AddressSanitizer what it frees (LabHeap/Poison.swift).
+let poisoning: [SwiftSetting] = systemPages ? [.define("BUCKETLAB_SYSTEM_PAGES")] : []
 
 // One target per tier, each importing only those below it (the compiler
 // enforces the layering; `package` access is what crosses a boundary):
@@ -38,7 +40,7 @@ let package = Package(
             pkgConfig: "jemalloc",
             providers: [.apt(["libjemalloc-dev"])]
         ),
-        .target(name: "LabHeap", dependencies: pageSource, swiftSettings: [internalChecks]),
+        .target(name: "LabHeap", dependencies: pageSource, swiftSettings: [internalChecks] + poisoning),
         .target(name: "LabMaps", dependencies: ["LabHeap"], swiftSettings: [internalChecks]),
         .target(name: "LabCollector", dependencies: ["LabHeap", "LabMaps"], swiftSettings: [internalChecks]),
         .target(

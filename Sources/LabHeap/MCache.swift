@@ -125,6 +125,9 @@ public final class Mutator {
                 s.pointee.allocCount &+= 1
                 s.pointee.typeIDs[result] = typeID.rawValue
                 let p = s.pointee.base + result &* s.pointee.elemsize
+                #if BUCKETLAB_SYSTEM_PAGES
+                Poison.unpoison(p, s.pointee.elemsize)
+                #endif
                 if s.pointee.needzero { p.initializeMemory(as: UInt8.self, repeating: 0, count: s.pointee.elemsize) }
                 return p
             }
@@ -149,6 +152,9 @@ public final class Mutator {
         s.pointee.allocCount += 1
         s.pointee.typeIDs[index] = typeID.rawValue
         let p = s.pointee.base + index * s.pointee.elemsize
+        #if BUCKETLAB_SYSTEM_PAGES
+        Poison.unpoison(p, s.pointee.elemsize)
+        #endif
         if s.pointee.needzero { memset(p, 0, s.pointee.elemsize) }
         return p
     }

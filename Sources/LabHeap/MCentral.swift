@@ -138,5 +138,8 @@ func sweepSpan(_ s: UnsafeMutablePointer<SpanHeader>) -> Int {
     s.pointee.freeindex = 0
     s.pointee.refillAllocCache(at: 0)
     if freed > 0 { s.pointee.needzero = true }
+    #if BUCKETLAB_SYSTEM_PAGES
+    if freed > 0 { Poison.poisonFreeSlots(s) }
+    #endif
     return freed
 }

@@ -204,6 +204,9 @@ public final class MHeap: @unchecked Sendable {
         largeSpans.forEach { headers.append($0) }
         for list in freePool.values { list.forEach { headers.append($0) } }
         for h in headers {
+            #if BUCKETLAB_SYSTEM_PAGES
+            Poison.unpoison(h.pointee.base, h.pointee.bytes)
+            #endif
             if !JemallocArena.destroyFreesEverything { arena.deallocate(h.pointee.base, bytes: h.pointee.bytes) }
             _ = h.pointee.releaseSide()
             h.deallocate()
@@ -264,6 +267,9 @@ public final class MHeap: @unchecked Sendable {
             s = pooled
             pooledBytes -= bytes
             spanMetadataBytes += s.pointee.format(base: s.pointee.base, npages: npages, spanClass: spanClass)
+            #if BUCKETLAB_SYSTEM_PAGES
+            Poison.unpoison(s.pointee.base, bytes)
+            #endif
             // One memset of the whole span is far cheaper than one per slot.
             memset(s.pointee.base, 0, bytes)
             s.pointee.needzero = false
@@ -282,6 +288,9 @@ public final class MHeap: @unchecked Sendable {
             if configuration.hugePages && Jemalloc.isLinked { adviseHugePages(base, bytes: bytes) }
         }
         pageMap.set(base: s.pointee.base, npages: npages, to: s)
+        #if BUCKETLAB_SYSTEM_PAGES
+        Poison.poisonFreeSlots(s)
+        #endif
         inuseSpanBytes += bytes
         if inuseSpanBytes > peakInuseSpanBytes { peakInuseSpanBytes = inuseSpanBytes }
         return s
@@ -296,6 +305,9 @@ public final class MHeap: @unchecked Sendable {
     func freeSpanLocked(_ s: UnsafeMutablePointer<SpanHeader>) {
         let bytes = s.pointee.bytes
         pageMap.set(base: s.pointee.base, npages: s.pointee.npages, to: nil)
+        #if BUCKETLAB_SYSTEM_PAGES
+        Poison.poison(s.pointee.base, bytes)
+        #endif
         inuseSpanBytes -= bytes
         let limit = configuration.retainLimitBytes ?? Int.max
         if configuration.scavenge == .retain && pooledBytes + bytes <= limit {
@@ -308,6 +320,9 @@ public final class MHeap: @unchecked Sendable {
     }
 
     private func releaseToArena(_ s: UnsafeMutablePointer<SpanHeader>) {
+        #if BUCKETLAB_SYSTEM_PAGES
+        Poison.unpoison(s.pointee.base, s.pointee.bytes)
+        #endif
         arena.deallocate(s.pointee.base, bytes: s.pointee.bytes)
         releasedBytesTotal += s.pointee.bytes
         spanMetadataBytes -= MemoryLayout<SpanHeader>.stride + s.pointee.releaseSide()

@@ -21,10 +21,25 @@ struct Ops: ParsableCommand {
     @Option(help: "Transparent huge pages for both sides: on (the lab's spans and jemalloc's mappings, so Dictionary's storage too, advised MADV_HUGEPAGE) or off (neither).")
     var thp = THP.on
 
+    @Option(help: "A folder written by scripts/reference: add the real Go map's rows (<go-version>/ops.csv) to the table.")
+    var reference: String?
+
     @OptionGroup var out: OutputOption
 
     func validate() throws {
         try validated { try Bounds.keys.check(keys) }
+        if let reference { _ = try goRows(reference) }
+    }
+
+    /// Every <go-version>/ops.csv under the reference folder.
+    func goRows(_ dir: String) throws -> [OpsRow] {
+        do {
+            let rows = try OpsBenchmark.referenceRows(dir)
+            guard !rows.isEmpty else { throw DataError(description: "\(dir): no <go-version>/ops.csv (run scripts/reference)") }
+            return rows
+        } catch let e as CSVError {
+            throw DataError(description: e.description)
+        }
     }
 
     func run() throws {
@@ -39,8 +54,13 @@ struct Ops: ParsableCommand {
         let options = try validated {
             try OpsOptions(keys: keys, repetitions: repeats.count(default: 5), hugePages: thp == .on)
         }
-        let rows = try OpsBenchmark.maps(options) + OpsBenchmark.wideValueDeletes(options)
+        var rows = try OpsBenchmark.maps(options) + OpsBenchmark.wideValueDeletes(options)
             + OpsBenchmark.allocation(options)
+        if let reference {
+            // Go's rows next to the lab's, op by op (measured by
+            // scripts/reference on the same keys; ratios across processes).
+            rows = OpsBenchmark.interleave(rows, try goRows(reference))
+        }
         try writeFileAtomically(OpsRow.csv(rows), to: dir + "/ops.csv")
         print("thp \(thp.rawValue) (jemalloc opt.thp \(Jemalloc.thpMode))")
         print(renderTable(header: OpsRow.header, rows: rows.map(\.fields), rightAlign: [2, 4]), terminator: "")

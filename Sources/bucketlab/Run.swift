@@ -11,6 +11,9 @@ struct Run: ParsableCommand {
 
     @OptionGroup var repeats: RepeatOption
 
+    @Option(help: "A folder written by scripts/reference: join the go strategy's phases with the real Go runtime's (against-go.csv, REPORT.md).")
+    var reference: String?
+
     @Flag(name: .customLong("in-process"),
           help: "Run every cell in this process (for debugging) instead of one child process per cell.")
     var inProcess = false
@@ -19,6 +22,10 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         _ = try suite.config(repeats: repeats.count(default: 3))
+        if let reference {
+            // Refused before any work, like every other bad input.
+            do { _ = try AgainstGo.readReference(reference) } catch let e as CSVError { throw DataError(description: e.description) }
+        }
     }
 
     func run() throws {
@@ -39,6 +46,10 @@ struct Run: ParsableCommand {
         if onTerminal { writeStandardError("\r\u{1B}[K") }
         try result.write(to: dir)
         try writeFileAtomically(RunInfo(config: config, machine: MachineInfo.facts).json, to: dir + "/run.json")
+        if let reference {
+            let rows = AgainstGo.join(phases: result.phases, gc: result.gc, reference: try AgainstGo.readReference(reference))
+            try writeFileAtomically(AgainstGoRow.csv(rows), to: dir + "/against-go.csv")
+        }
         // The report is drawn from the files just written (see Output/).
         let results = try ResultSet(directory: dir)
         try Report.write(results, to: dir, header: MachineInfo.reportHeader(config: config))

@@ -252,6 +252,31 @@ extension OpsBenchmark {
     }
 }
 
+extension OpsBenchmark {
+    /// The Go reference's ops rows under `dir` (`dir/<go-version>/ops.csv`).
+    public static func referenceRows(_ dir: String) throws -> [OpsRow] {
+        var rows: [OpsRow] = []
+        for version in listDirectory(dir).sorted() {
+            let path = dir + "/" + version + "/ops.csv"
+            guard access(path, R_OK) == 0 else { continue }
+            rows += try OpsRow.read(path)
+        }
+        return rows
+    }
+
+    /// `extra` rows placed after the lab's rows of the same op.
+    public static func interleave(_ rows: [OpsRow], _ extra: [OpsRow]) -> [OpsRow] {
+        var out: [OpsRow] = []
+        var placed = Set<String>()
+        for (i, r) in rows.enumerated() {
+            out.append(r)
+            let lastOfOp = i + 1 == rows.count || rows[i + 1].op != r.op
+            if lastOfOp && placed.insert(r.op).inserted { out += extra.filter { $0.op == r.op } }
+        }
+        return out + extra.filter { !placed.contains($0.op) }
+    }
+}
+
 extension Array {
     /// The elements starting from index `k` (mod count), wrapping around.
     func rotated(by k: Int) -> [Element] {
@@ -266,3 +291,7 @@ extension Array {
 func blackHole<T>(_ value: T) {
     withExtendedLifetime(value) {}
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -133,14 +133,15 @@ public enum Workload: String, Sendable, CaseIterable {
             r.endPhase()
             let it = map.makeIteration()
             _ = it.nextEntry()
-            r.beginPhase("grown-pinned", expectedOps: threshold)
-            var i = threshold
-            // Insert until the grow has started and finished.
-            let rehashes = map.rehashCount
-            while map.isGrowing || map.rehashCount == rehashes || i < threshold + 1 {
+            // Insert past the trigger until the grow has surely finished: each
+            // insert during a grow evacuates at least one old bucket, and
+            // threshold/4 = 1.6 × 2^B inserts exceed the 2^B old buckets. A
+            // fixed count, so the Go reference (Reference/) inserts as many.
+            let more = threshold / 4 + 1
+            r.beginPhase("grown-pinned", expectedOps: more)
+            for i in threshold..<(threshold + more) {
                 r.op { map.updateValue(UInt64(i), forKey: r.key(i)) }
                 r.liveKeys += 1
-                i += 1
             }
             r.endPhase()
             r.beginPhase("released", expectedOps: 1)
@@ -240,15 +241,17 @@ public enum Workload: String, Sendable, CaseIterable {
                 i += 1
             }
             r.endPhase()
-            // A tenth as many writes again: each evacuates up to two buckets.
-            r.beginPhase("resumed", expectedOps: threshold / 10)
-            for _ in 0..<(threshold / 10) {
+            // A few writes again: each evacuates up to two old buckets, so
+            // threshold/40 (0.16 × 2^B) move at most a third of them.
+            r.beginPhase("resumed", expectedOps: threshold / 40)
+            for _ in 0..<(threshold / 40) {
                 fillPayload(r, map, i)
                 i += 1
             }
             r.endPhase()
-            r.beginPhase("finished", expectedOps: threshold)
-            while map.isGrowing {
+            // threshold/4 more (1.6 × 2^B) surely finish the grow.
+            r.beginPhase("finished", expectedOps: threshold / 4)
+            for _ in 0..<(threshold / 4) {
                 fillPayload(r, map, i)
                 i += 1
             }
@@ -265,23 +268,16 @@ public enum Workload: String, Sendable, CaseIterable {
             var sum: UInt64 = 0
             r.op { map.forEachEntry { k, _ in sum &+= k } }
             r.endPhase()
-            // One insert starts the grow; then deletes — each evacuates the
-            // old buckets it touches. The flag keeps old buckets intact, so a
-            // deleted payload stays reachable from its old slot.
+            // One insert starts the grow; then deletes — each evacuates at
+            // most two old buckets, so threshold/16 (0.4 × 2^B) leave the grow
+            // unfinished. The flag keeps old buckets intact, so a deleted
+            // payload stays reachable from its old slot.
             r.beginPhase("deleted-mid-grow", expectedOps: threshold / 16 + 1)
             fillPayload(r, map, threshold)
-            var d = 0
-            while d < threshold / 16 && map.isGrowing {
-                dropPayload(r, map, d)
-                d += 1
-            }
+            for d in 0..<(threshold / 16) { dropPayload(r, map, d) }
             r.endPhase()
-            r.beginPhase("finished", expectedOps: threshold)
-            var i = threshold + 1
-            while map.isGrowing {
-                fillPayload(r, map, i)
-                i += 1
-            }
+            r.beginPhase("finished", expectedOps: threshold / 4)
+            for i in (threshold + 1)..<(threshold + 1 + threshold / 4) { fillPayload(r, map, i) }
             r.endPhase()
             blackHole(sum)
 

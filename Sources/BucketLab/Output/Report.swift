@@ -7,6 +7,8 @@ public struct ResultSet {
     public var summaries: [RunSummary]
     /// Heap in-use over cumulative ops, per workload → strategy (repeat 1).
     public var heapSeries: [String: [(strategy: String, points: [(x: Double, y: Double)])]]
+    /// against-go.csv, when the folder has one (`run --reference`, `compare-go`).
+    public var againstGo: [AgainstGoRow] = []
 
     /// Reads summary.csv, and samples.csv and phases.csv when present (the
     /// heap-over-time charts need them), from `dir`.
@@ -22,6 +24,8 @@ public struct ResultSet {
         let samples = dir + "/samples.csv", phases = dir + "/phases.csv"
         if access(samples, F_OK) == 0 { for r in try SampleRow.read(samples) { add(r.key, r.measurement) } }
         if access(phases, F_OK) == 0 { for r in try PhaseRow.read(phases) { add(r.key, r.measurement) } }
+        let against = dir + "/against-go.csv"
+        if access(against, F_OK) == 0 { againstGo = try AgainstGoRow.read(against) }
         heapSeries = [:]
         for (workload, strategies) in order {
             heapSeries[workload] = strategies.map { s in
@@ -77,6 +81,22 @@ public enum Report {
             title: retainedTitle, yLabel: "heap in use after the phase's collection (MiB)", groups: workloads,
             seriesNames: strategies,
             values: workloads.map { w in strategies.map { s in value(w, s) { Double($0.headlineHeapInuseBytes) / 1_048_576 } } })))
+        if !results.againstGo.isEmpty {
+            let phases = Report.orderedUnique(results.againstGo.map { "\($0.workload) \($0.phase)" })
+            let versions = Report.orderedUnique(results.againstGo.map(\.goVersion))
+            func lab(_ p: String) -> Double? {
+                results.againstGo.first { "\($0.workload) \($0.phase)" == p }.map { Double($0.labHeapInuseBytes) / 1_048_576 }
+            }
+            func go(_ p: String, _ v: String) -> Double? {
+                results.againstGo.first { "\($0.workload) \($0.phase)" == p && $0.goVersion == v }
+                    .map { Double($0.goNetHeapInuseBytes) / 1_048_576 }
+            }
+            let title = "Heap in use at each phase end: the lab's go strategy and the real Go runtime"
+            out.append(("against-go.svg", title, SVG.barChart(
+                title: title, yLabel: "heap in use, MiB (Go: net of its start-up heap)", groups: phases,
+                seriesNames: ["lab (go)"] + versions,
+                values: phases.map { p in [lab(p)] + versions.map { go(p, $0) } })))
+        }
         let gcTitle = "GC time per run"
         out.append(("gc-time.svg", gcTitle, SVG.barChart(
             title: gcTitle, yLabel: "GC ms (mark + sweep + relocation)", groups: workloads, seriesNames: strategies,
@@ -94,6 +114,17 @@ public enum Report {
         md += "headline phase's full collection (the phase that shows what the workload is about), final = the same after "
         md += "the last phase; live = what the program still needs (live keys × slot bytes + live payload bytes), — where "
         md += "nothing is live. Columns of every file: `Results/README.md`.\n\n"
+        if !results.againstGo.isEmpty {
+            md += "## Against Go\n\n"
+            md += "The `go` strategy's phase ends against the real Go runtime running the same workload with the same keys "
+            md += "(Reference/, `scripts/reference`). Go's heap in use is net of the runtime's start-up heap; the classic "
+            md += "map models Go before 1.24, so the ratio to check is Go 1.19's (later Go runs Swiss tables). "
+            md += "Every figure: `against-go.csv`.\n\n"
+            md += "| " + AgainstGo.tableHeader.joined(separator: " | ") + " |\n"
+            md += "|" + AgainstGo.tableHeader.map { _ in "---" }.joined(separator: "|") + "|\n"
+            for row in AgainstGo.tableRows(results.againstGo) { md += "| " + row.joined(separator: " | ") + " |\n" }
+            md += "\n"
+        }
         for c in charts { md += "## \(c.title)\n\n![\(c.title)](\(c.file))\n\n" }
         return md
     }

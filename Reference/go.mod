@@ -1,0 +1,3 @@
+module bucketlab/reference
+
+go 1.19

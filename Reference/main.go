@@ -1,0 +1,613 @@
+// The real Go runtime as BucketLab's oracle: the lab's workloads, phase by
+// phase, on Go's own map and heap. Same keys (the lab's SplitMix64 ported
+// below), same sizes, same phases; at each phase end runtime.GC() (timed) and
+// runtime.ReadMemStats, one CSV row per phase. `-mode ops` times map
+// operations on the lab's `ops` key sets instead.
+//
+// One workload per run, so no workload inherits another's heap: the
+// scripts/reference driver runs this program once per workload and writes
+// Results/reference/<go-version>/phases.csv and ops.csv.
+//
+// Not expressed here, because Go cannot without unsafe tricks into runtime
+// internals: leaked-interior-ref (Go gives no address inside a bucket array;
+// &m[k] is not allowed) and the lab's non-Go strategies.
+package main
+
+import (
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ---- The lab's seeded generator (Sources/LabHeap/SplitMix64.swift) ----
+
+func mix(x uint64) uint64 {
+	z := x
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	return z ^ (z >> 31)
+}
+
+type splitMix struct{ state uint64 }
+
+func (g *splitMix) next() uint64 {
+	g.state += 0x9E3779B97F4A7C15
+	return mix(g.state)
+}
+
+// ---- Payloads: the first word holds the key (as the lab's) ----
+
+type P16 [16]byte
+type P48 [48]byte
+type P100 [100]byte
+type P256 [256]byte
+
+func putKey(p []byte, k uint64) {
+	for i := 0; i < 8 && i < len(p); i++ {
+		p[i] = byte(k >> (8 * i))
+	}
+}
+
+// ---- Options and output ----
+
+type options struct {
+	workload     string
+	keys         int
+	payloadBytes int
+	window       int
+	bursts       int
+	hint         int
+	seed         uint64
+	repeat       int
+	thp          string
+}
+
+// phaseRow keeps the few MemStats fields it writes (a whole MemStats per row
+// would itself grow the heap being measured).
+type phaseRow struct {
+	workload, phase                             string
+	liveKeys                                    int
+	gcNs                                        int64
+	heapInuse, heapAlloc, heapSys, heapReleased uint64
+	heapObjects                                 uint64
+	numGC                                       uint32
+	baselineHeapInuse                           uint64
+}
+
+type recorder struct {
+	opts     options
+	baseline uint64
+	rows     []phaseRow
+	liveKeys int
+}
+
+// markBaseline records the runtime's own heap in use — after a GC, once the
+// workload's own bookkeeping (row storage, a Zipf table) exists and before its
+// map does — so a comparison can count only what the map adds.
+func (r *recorder) markBaseline() {
+	if r.rows == nil {
+		r.rows = make([]phaseRow, 0, 64)
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	r.baseline = ms.HeapInuse
+}
+
+var goVersion = runtime.Version()
+
+func (r *recorder) key(i int) uint64 { return mix(uint64(i) ^ r.opts.seed) }
+
+// endPhase is the lab's phase end: a full collection, then the figures.
+func (r *recorder) endPhase(phase string) {
+	t0 := time.Now()
+	runtime.GC()
+	gcNs := time.Since(t0).Nanoseconds()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	r.rows = append(r.rows, phaseRow{r.opts.workload, phase, r.liveKeys, gcNs, ms.HeapInuse, ms.HeapAlloc,
+		ms.HeapSys, ms.HeapReleased, ms.HeapObjects, ms.NumGC, r.baseline})
+}
+
+// growthThreshold is the classic map's: the count at which the next insert
+// grows a map grown from empty, for the smallest B that holds n
+// (map.go: overLoadFactor, loadFactorNum/Den = 13/2). The lab's workloads
+// size their phases with the same rule (BucketMap.growthThreshold).
+func growthThreshold(n int) int {
+	B := uint(0)
+	for n > 8 && n > 13*((1<<B)/2) {
+		B++
+	}
+	t := 13 * ((1 << B) / 2)
+	if t < 8 {
+		t = 8
+	}
+	return t
+}
+
+// ---- Workloads: the lab's Sources/BucketLab/Harness/Workload.swift ----
+
+func runWords(r *recorder) bool {
+	n := r.opts.keys
+	switch r.opts.workload {
+	case "fill-drain":
+		m := make(map[uint64]uint64, r.opts.hint)
+		for i := 0; i < n; i++ {
+			m[r.key(i)] = uint64(i)
+			r.liveKeys++
+		}
+		r.endPhase("peak")
+		for i := 0; i < n; i++ {
+			delete(m, r.key(i))
+			r.liveKeys--
+		}
+		r.endPhase("drained")
+		for i := n; i < n+n/10; i++ {
+			m[r.key(i)] = uint64(i)
+			r.liveKeys++
+		}
+		r.endPhase("refill10")
+		runtime.KeepAlive(m)
+	case "pinned-iterator":
+		m := make(map[uint64]uint64, r.opts.hint)
+		threshold := growthThreshold(n / 2)
+		for i := 0; i < threshold; i++ {
+			m[r.key(i)] = uint64(i)
+			r.liveKeys++
+		}
+		r.endPhase("before-grow")
+		// A range loop that inserts until the map has grown: its iterator
+		// still holds the array it started on when the phase ends. The loop
+		// goes on afterwards — an iterator that is never advanced again is
+		// dead to Go's compiler, and so to its collector.
+		first := true
+		for range m {
+			if first {
+				first = false
+				for i := threshold; i < threshold+threshold/4+1; i++ {
+					m[r.key(i)] = uint64(i)
+					r.liveKeys++
+				}
+				r.endPhase("grown-pinned")
+			}
+		}
+		r.endPhase("released")
+		runtime.KeepAlive(m)
+	default:
+		return false
+	}
+	return true
+}
+
+func runPayloads[P any](r *recorder, newPayload func(uint64) *P) bool {
+	n := r.opts.keys
+	fill := func(m map[uint64]*P, i int) {
+		k := r.key(i)
+		m[k] = newPayload(k)
+		r.liveKeys++
+	}
+	drop := func(m map[uint64]*P, i int) {
+		delete(m, r.key(i))
+		r.liveKeys--
+	}
+	switch r.opts.workload {
+	case "fill-drain-ptr", "sparse-survivors":
+		m := make(map[uint64]*P, r.opts.hint)
+		for i := 0; i < n; i++ {
+			fill(m, i)
+		}
+		r.endPhase("peak")
+		sparse := r.opts.workload == "sparse-survivors"
+		for i := 0; i < n; i++ {
+			if !sparse || i%100 != 0 {
+				drop(m, i)
+			}
+		}
+		if sparse {
+			r.endPhase("kept1pct")
+		} else {
+			r.endPhase("drained")
+		}
+		runtime.KeepAlive(m)
+	case "churn":
+		m := make(map[uint64]*P, r.opts.hint)
+		w := r.opts.window
+		half := n / 2
+		if half < w {
+			half = w
+		}
+		i := 0
+		for _, b := range []struct {
+			name string
+			end  int
+		}{{"warm", w}, {"half", half}, {"end", n}} {
+			for ; i < b.end; i++ {
+				fill(m, i)
+				if i >= w {
+					drop(m, i-w)
+				}
+			}
+			r.endPhase(b.name)
+		}
+		runtime.KeepAlive(m)
+	case "cache-zipf":
+		m := make(map[uint64]*P, r.opts.hint)
+		capacity := r.opts.window
+		z := newZipf(n, 1.0, r.opts.seed)
+		fifo := make([]int, capacity)
+		head, size := 0, 0
+		r.markBaseline()
+		for _, ph := range []struct {
+			name string
+			ops  int
+		}{{"warm", n / 2}, {"end", n - n/2}} {
+			for o := 0; o < ph.ops; o++ {
+				rank := z.next()
+				if _, hit := m[r.key(rank)]; hit {
+					continue
+				}
+				if size == capacity {
+					drop(m, fifo[head])
+					head = (head + 1) % capacity
+					size--
+				}
+				fill(m, rank)
+				fifo[(head+size)%capacity] = rank
+				size++
+			}
+			r.endPhase(ph.name)
+		}
+		runtime.KeepAlive(fifo)
+		runtime.KeepAlive(m)
+	case "bursty":
+		m := make(map[uint64]*P, r.opts.hint)
+		per := n / r.opts.bursts
+		if per < 1 {
+			per = 1
+		}
+		for c := 0; c < r.opts.bursts; c++ {
+			base := c * per
+			for i := base; i < base+per; i++ {
+				fill(m, i)
+			}
+			for i := base; i < base+per; i++ {
+				drop(m, i)
+			}
+			r.endPhase(fmt.Sprintf("cycle%d", c+1))
+		}
+		runtime.KeepAlive(m)
+	case "fill-clear":
+		m := make(map[uint64]*P, r.opts.hint)
+		fillAll := func(phase string) {
+			for i := 0; i < n; i++ {
+				fill(m, i)
+			}
+			r.endPhase(phase)
+			// The map is the program's until it is replaced: keep it live
+			// through the phase end (m is reassigned later).
+			runtime.KeepAlive(m)
+		}
+		fillAll("filled")
+		clearMap(m)
+		r.liveKeys = 0
+		r.endPhase("cleared")
+		fillAll("refilled")
+		// The idiom Go's compiler turns into runtime.mapclear.
+		for k := range m {
+			delete(m, k)
+		}
+		r.liveKeys = 0
+		r.endPhase("range-deleted")
+		fillAll("refilled-again")
+		m = make(map[uint64]*P, r.opts.hint)
+		r.liveKeys = 0
+		r.endPhase("rebuilt")
+		runtime.KeepAlive(m)
+	case "stalled-grow":
+		m := make(map[uint64]*P, r.opts.hint)
+		threshold := growthThreshold(n / 2)
+		i := 0
+		for ; i <= threshold; i++ {
+			fill(m, i)
+		}
+		r.endPhase("stalled")
+		for end := i + threshold/40; i < end; i++ {
+			fill(m, i)
+		}
+		r.endPhase("resumed")
+		for end := i + threshold/4; i < end; i++ {
+			fill(m, i)
+		}
+		r.endPhase("finished")
+		runtime.KeepAlive(m)
+	case "iterate-then-grow":
+		m := make(map[uint64]*P, r.opts.hint)
+		threshold := growthThreshold(n / 2)
+		for i := 0; i < threshold; i++ {
+			fill(m, i)
+		}
+		r.endPhase("filled")
+		var sum uint64
+		for k := range m {
+			sum += k
+		}
+		r.endPhase("ranged")
+		fill(m, threshold)
+		for d := 0; d < threshold/16; d++ {
+			drop(m, d)
+		}
+		r.endPhase("deleted-mid-grow")
+		for i := threshold + 1; i < threshold+1+threshold/4; i++ {
+			fill(m, i)
+		}
+		r.endPhase("finished")
+		runtime.KeepAlive(sum)
+		runtime.KeepAlive(m)
+	case "string-keys":
+		m := make(map[string]*P, r.opts.hint)
+		for i := 0; i < n; i++ {
+			k := r.key(i)
+			m[fmt.Sprintf("%016x", k)] = newPayload(k)
+			r.liveKeys++
+		}
+		r.endPhase("peak")
+		// Deletes look the key up with bytes of the program's own, as the
+		// lab does (a temporary string at most, garbage by the phase end).
+		var buf [16]byte
+		for i := 0; i < n; i++ {
+			k := r.key(i)
+			for d := 0; d < 16; d++ {
+				buf[d] = "0123456789abcdef"[(k>>(60-4*uint(d)))&0xF]
+			}
+			delete(m, string(buf[:]))
+			r.liveKeys--
+		}
+		r.endPhase("drained")
+		runtime.KeepAlive(m)
+	default:
+		return false
+	}
+	return true
+}
+
+// zipf is the lab's ZipfSampler: ranks by inverse CDF.
+type zipf struct {
+	cdf []float64
+	rng splitMix
+}
+
+func newZipf(count int, exponent float64, seed uint64) *zipf {
+	z := &zipf{cdf: make([]float64, count), rng: splitMix{seed ^ 0x5A1F}}
+	acc := 0.0
+	for k := 1; k <= count; k++ {
+		acc += 1 / math.Pow(float64(k), exponent)
+		z.cdf[k-1] = acc
+	}
+	for i := range z.cdf {
+		z.cdf[i] /= acc
+	}
+	return z
+}
+
+func (z *zipf) next() int {
+	u := float64(z.rng.next()>>11) / float64(uint64(1)<<53)
+	return sort.Search(len(z.cdf)-1, func(i int) bool { return z.cdf[i] >= u })
+}
+
+func runPhases(o options) []phaseRow {
+	r := &recorder{opts: o}
+	r.markBaseline()
+	ok := runWords(r)
+	if !ok {
+		switch o.payloadBytes {
+		case 16:
+			ok = runPayloads(r, func(k uint64) *P16 { p := new(P16); putKey(p[:], k); return p })
+		case 48:
+			ok = runPayloads(r, func(k uint64) *P48 { p := new(P48); putKey(p[:], k); return p })
+		case 100:
+			ok = runPayloads(r, func(k uint64) *P100 { p := new(P100); putKey(p[:], k); return p })
+		case 256:
+			ok = runPayloads(r, func(k uint64) *P256 { p := new(P256); putKey(p[:], k); return p })
+		default:
+			fail("payload bytes must be 16, 48, 100 or 256")
+		}
+	}
+	if !ok {
+		fail("unknown or inexpressible workload " + o.workload)
+	}
+	return r.rows
+}
+
+var phaseHeader = []string{"go_version", "workload", "phase", "live_keys", "heap_inuse_bytes", "heap_alloc_bytes",
+	"heap_sys_bytes", "heap_released_bytes", "heap_objects", "num_gc", "gc_ns", "baseline_heap_inuse_bytes"}
+
+func writePhases(path string, rows []phaseRow, header bool) {
+	out := [][]string{}
+	if header {
+		out = append(out, phaseHeader)
+	}
+	for _, r := range rows {
+		out = append(out, []string{goVersion, r.workload, r.phase, strconv.Itoa(r.liveKeys),
+			strconv.FormatUint(r.heapInuse, 10), strconv.FormatUint(r.heapAlloc, 10),
+			strconv.FormatUint(r.heapSys, 10), strconv.FormatUint(r.heapReleased, 10),
+			strconv.FormatUint(r.heapObjects, 10), strconv.FormatUint(uint64(r.numGC), 10),
+			strconv.FormatInt(r.gcNs, 10), strconv.FormatUint(r.baselineHeapInuse, 10)})
+	}
+	writeCSV(path, out, !header)
+}
+
+// ---- ops: the lab's OpsBenchmark key sets and operations ----
+
+func keySets(keys int, seed uint64) (present, absent, probe []uint64) {
+	g := splitMix{seed}
+	seen := make(map[uint64]struct{}, keys)
+	for len(present) < keys {
+		k := g.next()
+		if _, dup := seen[k]; !dup {
+			seen[k] = struct{}{}
+			present = append(present, k)
+		}
+	}
+	for len(absent) < keys {
+		k := g.next()
+		if _, in := seen[k]; !in {
+			absent = append(absent, k)
+		}
+	}
+	probe = append([]uint64(nil), present...)
+	for i := len(probe) - 1; i > 0; i-- {
+		j := int(g.next() % uint64(i+1))
+		probe[i], probe[j] = probe[j], probe[i]
+	}
+	return
+}
+
+func runOps(o options) [][]string {
+	present, absent, probe := keySets(o.keys, o.seed)
+	samples := map[string][]float64{}
+	var sink uint64
+	timed := func(op string, body func()) {
+		t0 := time.Now()
+		body()
+		samples[op] = append(samples[op], float64(time.Since(t0).Nanoseconds())/float64(o.keys))
+	}
+	for rep := 0; rep < o.repeat; rep++ {
+		m := map[uint64]uint64{}
+		timed("insert", func() {
+			for _, k := range present {
+				m[k] = k
+			}
+		})
+		timed("lookup_hit", func() {
+			var s uint64
+			for _, k := range probe {
+				s += m[k]
+			}
+			sink += s
+		})
+		timed("lookup_miss", func() {
+			var s uint64
+			for _, k := range absent {
+				if v, ok := m[k]; ok {
+					s += v
+				} else {
+					s++
+				}
+			}
+			sink += s
+		})
+		timed("iterate", func() {
+			var s uint64
+			for k, v := range m {
+				s += k ^ v
+			}
+			sink += s
+		})
+		timed("delete", func() {
+			for _, k := range probe {
+				delete(m, k)
+			}
+		})
+		if len(m) != 0 {
+			fail("delete left keys behind")
+		}
+		runtime.GC()
+	}
+	runtime.KeepAlive(sink)
+	rows := [][]string{{"impl", "op", "keys", "thp", "ns_per_op"}}
+	for _, op := range []string{"insert", "lookup_hit", "lookup_miss", "delete", "iterate"} {
+		s := append([]float64(nil), samples[op]...)
+		sort.Float64s(s)
+		med := s[len(s)/2]
+		if len(s)%2 == 0 {
+			med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+		}
+		for _, row := range []struct {
+			impl string
+			ns   float64
+		}{{goVersion, med}, {goVersion + ":best", s[0]}} {
+			rows = append(rows, []string{row.impl, op, strconv.Itoa(o.keys), o.thp, strconv.FormatFloat(row.ns, 'f', 2, 64)})
+		}
+	}
+	return rows
+}
+
+// ---- Plumbing ----
+
+func writeCSV(path string, rows [][]string, appendTo bool) {
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if appendTo {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		fail(err.Error())
+	}
+	w := csv.NewWriter(f)
+	w.UseCRLF = true
+	if err := w.WriteAll(rows); err != nil {
+		fail(err.Error())
+	}
+	if err := f.Close(); err != nil {
+		fail(err.Error())
+	}
+}
+
+func fail(msg string) {
+	fmt.Fprintln(os.Stderr, "reference:", msg)
+	os.Exit(2)
+}
+
+func main() {
+	var o options
+	mode := flag.String("mode", "phases", "phases or ops")
+	flag.StringVar(&o.workload, "workload", "fill-drain", "one workload")
+	flag.IntVar(&o.keys, "keys", 1000000, "keys")
+	flag.IntVar(&o.payloadBytes, "payload-bytes", 48, "payload bytes: 16, 48, 100 or 256")
+	flag.IntVar(&o.window, "window", 0, "churn window and cache capacity (default keys/10)")
+	flag.IntVar(&o.bursts, "bursts", 4, "fill/drain cycles of bursty")
+	flag.IntVar(&o.hint, "hint", 0, "make(map, hint)")
+	seed := flag.Uint64("seed", 1, "seed")
+	flag.IntVar(&o.repeat, "repeat", 5, "ops repetitions")
+	flag.StringVar(&o.thp, "thp", "on", "on: the runtime's own huge-page advice; off: THP disabled for this process")
+	out := flag.String("out", "", "CSV file (phases: appended, header when new)")
+	flag.Parse()
+	o.seed = *seed
+	if o.window == 0 {
+		o.window = o.keys / 10
+		if o.window < 1 {
+			o.window = 1
+		}
+	}
+	if o.thp == "off" {
+		// PR_SET_THP_DISABLE (41): no transparent huge pages for this process.
+		if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, 41, 1, 0); errno != 0 {
+			fail("prctl(PR_SET_THP_DISABLE): " + errno.Error())
+		}
+	}
+	if *out == "" {
+		fail("-out FILE is required")
+	}
+	debug.SetGCPercent(100)
+	switch *mode {
+	case "phases":
+		rows := runPhases(o)
+		_, err := os.Stat(*out)
+		writePhases(*out, rows, os.IsNotExist(err))
+	case "ops":
+		writeCSV(*out, runOps(o), false)
+	case "version":
+		fmt.Println(strings.TrimSpace(goVersion))
+	default:
+		fail("unknown mode " + *mode)
+	}
+}

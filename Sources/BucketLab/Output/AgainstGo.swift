@@ -1,0 +1,171 @@
+// The lab against the real Go runtime: the Go reference program's phases
+// (Reference/, written by scripts/reference) joined with a run's phases by
+// workload and phase. See ResultFiles.swift for the output overview.
+//
+// What is compared: the lab heap holds the map's objects and nothing else,
+// while Go's HeapInuse also counts what the runtime and the program allocate
+// besides (about 0.25 MiB at start-up). The reference records that start-up
+// heap (`baseline_heap_inuse_bytes`, after a GC before the workload's first
+// allocation), and the comparison subtracts it: `go_net_heap_inuse_bytes`.
+
+/// A row of the Go reference's phases.csv.
+public struct GoPhaseRow: Sendable, ResultRow {
+    public var goVersion = ""
+    public var workload = ""
+    public var phase = ""
+    public var liveKeys = 0
+    public var heapInuseBytes = 0
+    public var heapAllocBytes = 0
+    public var heapSysBytes = 0
+    public var heapReleasedBytes = 0
+    public var heapObjects = 0
+    public var numGC = 0
+    public var gcNs = 0
+    public var baselineHeapInuseBytes = 0
+
+    public static var blank: GoPhaseRow { GoPhaseRow() }
+
+    public static var columns: [Column<GoPhaseRow>] {
+        [.name("go_version", \.goVersion), .name("workload", \.workload), .name("phase", \.phase),
+         .int("live_keys", \.liveKeys), .int("heap_inuse_bytes", \.heapInuseBytes),
+         .int("heap_alloc_bytes", \.heapAllocBytes), .int("heap_sys_bytes", \.heapSysBytes),
+         .int("heap_released_bytes", \.heapReleasedBytes), .int("heap_objects", \.heapObjects),
+         .int("num_gc", \.numGC), .int("gc_ns", \.gcNs), .int("baseline_heap_inuse_bytes", \.baselineHeapInuseBytes)]
+    }
+
+    /// The heap the workload added to the runtime's own.
+    public var netHeapInuseBytes: Int { heapInuseBytes - baselineHeapInuseBytes }
+}
+
+/// One shared phase: the lab's `go` strategy against one Go version.
+public struct AgainstGoRow: Sendable, ResultRow {
+    public var workload = ""
+    public var phase = ""
+    public var goVersion = ""
+    public var labLiveKeys = 0
+    public var goLiveKeys = 0
+    public var labHeapInuseBytes = 0
+    public var goHeapInuseBytes = 0
+    public var goBaselineHeapInuseBytes = 0
+    /// The phase's closing collection (median over repeats for the lab).
+    public var labGCNs = 0
+    public var goGCNs = 0
+
+    public static var blank: AgainstGoRow { AgainstGoRow() }
+
+    public var goNetHeapInuseBytes: Int { goHeapInuseBytes - goBaselineHeapInuseBytes }
+    /// Lab heap in use over Go's net heap in use.
+    public var ratio: Double? {
+        goNetHeapInuseBytes > 0 ? Double(labHeapInuseBytes) / Double(goNetHeapInuseBytes) : nil
+    }
+    public var gcRatio: Double? { goGCNs > 0 ? Double(labGCNs) / Double(goGCNs) : nil }
+
+    public static var columns: [Column<AgainstGoRow>] {
+        [.name("workload", \.workload), .name("phase", \.phase), .name("go_version", \.goVersion),
+         .int("lab_live_keys", \.labLiveKeys), .int("go_live_keys", \.goLiveKeys),
+         .int("lab_heap_inuse_bytes", \.labHeapInuseBytes), .int("go_heap_inuse_bytes", \.goHeapInuseBytes),
+         .int("go_baseline_heap_inuse_bytes", \.goBaselineHeapInuseBytes),
+         .derivedRatio("go_net_heap_inuse_bytes", digits: 0) { Double($0.goNetHeapInuseBytes) },
+         .derivedRatio("heap_ratio", digits: 4) { $0.ratio },
+         .int("lab_gc_ns", \.labGCNs), .int("go_gc_ns", \.goGCNs), .derivedRatio("gc_ratio", digits: 3) { $0.gcRatio }]
+    }
+}
+
+public enum AgainstGo {
+    /// The Go reference's phases under `dir`: `dir/<go-version>/phases.csv`
+    /// for every version present.
+    public static func readReference(_ dir: String) throws -> [GoPhaseRow] {
+        var rows: [GoPhaseRow] = []
+        for version in listDirectory(dir).sorted() {
+            let path = dir + "/" + version + "/phases.csv"
+            guard access(path, R_OK) == 0 else { continue }
+            rows += try GoPhaseRow.read(path)
+        }
+        guard !rows.isEmpty else { throw CSVError(description: "\(dir): no <go-version>/phases.csv (run scripts/reference)") }
+        return rows
+    }
+
+    /// Joins the lab's `strategy` phases (medians over repeats) with Go's, by
+    /// workload and phase, in the lab's order.
+    public static func join(phases: [PhaseRow], gc: [GCRow], reference: [GoPhaseRow],
+                            strategy: String = Strategy.go.name) -> [AgainstGoRow] {
+        // The k-th explicit collection of a run is its k-th phase end.
+        var closing: [RunKey: [CycleStats]] = [:]
+        for g in gc where g.cycle.reason == .explicit { closing[g.key, default: []].append(g.cycle) }
+        var order: [(String, String)] = []
+        var lab: [String: (heap: [Double], gc: [Double], live: Int)] = [:]
+        var phaseIndex: [RunKey: Int] = [:]
+        for p in phases where p.key.strategy == strategy {
+            let index = phaseIndex[p.key, default: 0]
+            phaseIndex[p.key] = index + 1
+            let id = p.key.workload + "\u{1}" + p.phase
+            if lab[id] == nil { order.append((p.key.workload, p.phase)) }
+            var entry = lab[id] ?? ([], [], p.measurement.liveKeys)
+            entry.heap.append(Double(p.measurement.heapInuseBytes))
+            if let cycles = closing[p.key], index < cycles.count {
+                let c = cycles[index]
+                entry.gc.append(Double(c.markNs + c.sweepNs + c.relocateNs))
+            }
+            lab[id] = entry
+        }
+        var rows: [AgainstGoRow] = []
+        for (workload, phase) in order {
+            let entry = lab[workload + "\u{1}" + phase]!
+            for g in reference where g.workload == workload && g.phase == phase {
+                var row = AgainstGoRow()
+                row.workload = workload
+                row.phase = phase
+                row.goVersion = g.goVersion
+                row.labLiveKeys = entry.live
+                row.goLiveKeys = g.liveKeys
+                row.labHeapInuseBytes = Int(median(entry.heap))
+                row.goHeapInuseBytes = g.heapInuseBytes
+                row.goBaselineHeapInuseBytes = g.baselineHeapInuseBytes
+                row.labGCNs = entry.gc.isEmpty ? 0 : Int(median(entry.gc))
+                row.goGCNs = g.gcNs
+                rows.append(row)
+            }
+        }
+        return rows
+    }
+
+    /// Reads a run folder and a reference folder and joins them.
+    public static func compare(runDirectory: String, referenceDirectory: String) throws -> [AgainstGoRow] {
+        let rows = join(phases: try PhaseRow.read(runDirectory + "/phases.csv"),
+                        gc: try GCRow.read(runDirectory + "/gc.csv"),
+                        reference: try readReference(referenceDirectory))
+        guard !rows.isEmpty else {
+            throw CSVError(description: "\(runDirectory) and \(referenceDirectory) share no workload phase of the go strategy")
+        }
+        return rows
+    }
+
+    public static let tableHeader = ["workload", "phase", "Go", "lab MiB", "Go MiB (net)", "lab / Go", "lab GC ms",
+                                     "Go GC ms", "GC lab / Go"]
+
+    public static func tableRows(_ rows: [AgainstGoRow]) -> [[String]] {
+        rows.map { r in
+            [r.workload, r.phase, r.goVersion, Report.mib(r.labHeapInuseBytes), Report.mib(r.goNetHeapInuseBytes),
+             r.ratio.map { formatFixed($0, digits: 3) } ?? "—", formatFixed(Double(r.labGCNs) / 1e6, digits: 2),
+             formatFixed(Double(r.goGCNs) / 1e6, digits: 2), r.gcRatio.map { formatFixed($0, digits: 2) } ?? "—"]
+        }
+    }
+}
+
+/// The names in a directory (none when it cannot be read).
+func listDirectory(_ dir: String) -> [String] {
+    guard let d = opendir(dir) else { return [] }
+    defer { closedir(d) }
+    var names: [String] = []
+    while let entry = readdir(d) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

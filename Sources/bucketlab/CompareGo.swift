@@ -1,0 +1,28 @@
+import ArgumentParser
+import BucketLab
+
+struct CompareGo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare-go",
+        abstract: "Join a run's go-strategy phases with the real Go runtime's (scripts/reference); write against-go.csv and redraw the report."
+    )
+
+    @Argument(help: "A directory written by 'bucketlab run'.")
+    var runDirectory: String
+
+    @Argument(help: "A directory written by scripts/reference (holding <go-version>/phases.csv).")
+    var reference: String
+
+    func run() throws {
+        let rows: [AgainstGoRow]
+        do { rows = try AgainstGo.compare(runDirectory: runDirectory, referenceDirectory: reference) } catch let e as CSVError {
+            throw DataError(description: e.description)
+        }
+        try writeFileAtomically(AgainstGoRow.csv(rows), to: runDirectory + "/against-go.csv")
+        let results: ResultSet
+        do { results = try ResultSet(directory: runDirectory) } catch let e as CSVError { throw DataError(description: e.description) }
+        try Report.write(results, to: runDirectory, header: "Redrawn by `bucketlab compare-go` from the CSV files in this directory.")
+        print(renderTable(header: AgainstGo.tableHeader, rows: AgainstGo.tableRows(rows), rightAlign: Set(3..<9)),
+              terminator: "")
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import BucketLab
+
+/// The real Go runtime as the oracle: the Go reference program (Reference/),
+/// built with Go 1.19 — whose classic map the lab models — runs the lab's
+/// workloads with the same keys, and the `go` strategy's heap in use at every
+/// shared phase end must be within 2% of Go's (net of Go's start-up heap;
+/// within 64 KiB where the figure is tiny, a few spans either way). `.ci/run`
+/// installs Go 1.19; without it the test is skipped.
+@Suite struct GoFidelityTests {
+    static let go119 = "/usr/lib/go-1.19/bin/go"
+    /// The default suite's size.
+    static let keys = 1_000_000
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: go119), "Go 1.19 is not installed"))
+    func theGoStrategyHoldsWhatGo119Holds() throws {
+        let dir = temporaryDirectory()
+        let repo = testSourcesDirectory.deletingLastPathComponent().deletingLastPathComponent().path
+        let script = try run("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", dir,
+                                           "--keys", String(Self.keys), "--no-ops"], cwd: repo)
+        #expect(script.status == 0, "scripts/reference failed: \(script.stderr)")
+        let reference = try AgainstGo.readReference(dir)
+        let workloads = Workload.allCases.filter { $0 != .leakedInteriorRef }
+        let config = try SuiteConfig(workloads: workloads, strategies: [.go], keys: Self.keys, repeats: 1, samples: 1)
+        let lab = try Suite.run(config, runID: "fidelity")
+        let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: reference)
+        let expected = workloads.reduce(0) { $0 + $1.phases(bursts: config.bursts).count }
+        #expect(rows.count == expected, "every phase of every workload is shared")
+        for r in rows {
+            #expect(r.labLiveKeys == r.goLiveKeys, "\(r.workload) \(r.phase): live keys differ")
+            let difference = abs(r.labHeapInuseBytes - r.goNetHeapInuseBytes)
+            let allowed = max(r.goNetHeapInuseBytes / 50, 64 << 10)
+            #expect(difference <= allowed,
+                    "\(r.workload) \(r.phase): lab \(r.labHeapInuseBytes) bytes, \(r.goVersion) \(r.goNetHeapInuseBytes) (net of \(r.goBaselineHeapInuseBytes)), ratio \(r.ratio.map { formatFixed($0, digits: 4) } ?? "—")")
+        }
+    }
+
+    private func run(_ executable: String, _ args: [String], cwd: String) throws -> Outcome {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                       stderr: String(decoding: e, as: UTF8.self))
+    }
+}
