@@ -12,11 +12,12 @@ static inline int bl_mallocx_lg_align(unsigned lg) { return MALLOCX_LG_ALIGN(lg)
 static inline int bl_mallocx_zero(void) { return MALLOCX_ZERO; }
 static inline int bl_mallocx_tcache_none(void) { return MALLOCX_TCACHE_NONE; }
 
-// The flags every span request uses: the heap's own arena, no thread cache
-// (with the tcache on, MALLOCX_ARENA may return memory cached from another
-// arena: jemalloc issues 825 and 1535), page alignment of 8 KiB.
-static inline int bl_span_flags(unsigned arena) {
-    return MALLOCX_ARENA(arena) | MALLOCX_TCACHE_NONE | MALLOCX_LG_ALIGN(13);
+// The flags every request of the lab heap (a page-allocator chunk) uses: the
+// heap's own arena, no thread cache (with the tcache on, MALLOCX_ARENA may
+// return memory cached from another arena: jemalloc issues 825 and 1535), and
+// 2 MiB alignment so that transparent huge pages can back the chunks.
+static inline int bl_chunk_flags(unsigned arena) {
+    return MALLOCX_ARENA(arena) | MALLOCX_TCACHE_NONE | MALLOCX_LG_ALIGN(21);
 }
 
 #endif

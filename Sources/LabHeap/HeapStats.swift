@@ -6,20 +6,29 @@ import Synchronization
 public struct HeapStats: Sendable, Equatable {
     /// Bytes of spans holding objects (Go's HeapInuse).
     public var inuseBytes = 0
-    /// In-use bytes plus free spans still kept (Go's HeapSys − HeapReleased).
-    public var heldBytes = 0
-    /// Free spans kept in the pool.
-    public var freeSpanBytes = 0
+    /// Bytes the heap holds in its chunks, obtained from jemalloc (Go's
+    /// HeapSys): in use + idle.
+    public var sysBytes = 0
+    /// Free pages (Go's HeapIdle = HeapSys − HeapInuse).
+    public var idleBytes = 0
+    /// Free pages given back to the operating system, or never touched (Go's
+    /// HeapReleased).
+    public var releasedBytes = 0
+    /// What the process holds of the heap: sys − released (Go's HeapSys −
+    /// HeapReleased; its scavenger's heapRetained).
+    public var residentBytes: Int { sysBytes - releasedBytes }
+    /// The same read from the kernel (mincore over the heap's chunks): at
+    /// most `residentBytes` — a page counted there may not be touched yet.
+    public var kernelResidentBytes = 0
     /// Bytes of live objects, each rounded to its size class (large: its span).
     public var objectBytes = 0
     public var liveObjects = 0
     /// Cumulative allocation (pprof's alloc_space / alloc_objects).
     public var allocatedBytesTotal = 0
     public var allocatedObjectsTotal = 0
-    /// Span bytes given back to jemalloc so far.
+    /// Bytes released to the operating system so far (cumulative).
     public var releasedBytesTotal = 0
     public var inuseSpans = 0
-    public var freeSpans = 0
     /// Span headers, bitmaps, type ids and the page map.
     public var metadataBytes = 0
     /// jemalloc's own view of the heap's arena.
@@ -39,11 +48,12 @@ extension MHeap {
         }
         lock.withLock { _ in
             st.inuseBytes = inuseSpanBytes
-            st.freeSpanBytes = pooledBytes
-            st.heldBytes = inuseSpanBytes + pooledBytes
-            st.freeSpans = freePool.values.reduce(0) { $0 + $1.count }
-            st.metadataBytes = spanMetadataBytes + pageMap.metadataBytes
-            st.releasedBytesTotal = releasedBytesTotal
+            st.sysBytes = pages.sysPages << pageShift
+            st.idleBytes = pages.freePages << pageShift
+            st.releasedBytes = pages.scavengedPages << pageShift
+            st.metadataBytes = spanMetadataBytes + pageMap.metadataBytes + pages.metadataBytes
+            st.releasedBytesTotal = pages.releasedPagesTotal << pageShift
+            st.kernelResidentBytes = pages.kernelResidentBytes()
             var objects = retiredAllocated.objects + largeAllocated.objects
             var bytes = retiredAllocated.bytes + largeAllocated.bytes
             for c in caches {

@@ -34,7 +34,7 @@ public struct ArenaStats: Sendable, Equatable {
 /// Facts from the jemalloc 5.3 manual (MALLCTL NAMESPACE).
 struct JemallocArena: @unchecked Sendable {
     let index: UInt32
-    let spanFlags: Int32
+    let chunkFlags: Int32
     /// Destroying the arena discards every span in it at once.
     static let destroyFreesEverything = true
 
@@ -44,7 +44,7 @@ struct JemallocArena: @unchecked Sendable {
         let rc = mallctl("arenas.create", &arena, &size, nil, 0)
         guard rc == 0 else { throw JemallocError.mallctl(name: "arenas.create", code: rc) }
         index = arena
-        spanFlags = bl_span_flags(arena)
+        chunkFlags = bl_chunk_flags(arena)
         if let ms = dirtyDecayMs { try setDecay("dirty_decay_ms", ms) }
         if let ms = muzzyDecayMs { try setDecay("muzzy_decay_ms", ms) }
     }
@@ -56,15 +56,13 @@ struct JemallocArena: @unchecked Sendable {
         guard rc == 0 else { throw JemallocError.mallctl(name: name, code: rc) }
     }
 
-    /// `bytes` (a multiple of the page size) aligned to 8 KiB, zero-filled.
-    @inline(__always)
-    func allocate(bytes: Int) -> UnsafeMutableRawPointer? {
-        mallocx(bytes, spanFlags | bl_mallocx_zero())
+    /// A page-allocator chunk: `bytes` aligned to 2 MiB, zero-filled.
+    func allocateChunk(bytes: Int) -> UnsafeMutableRawPointer? {
+        mallocx(bytes, chunkFlags | bl_mallocx_zero())
     }
 
-    @inline(__always)
-    func deallocate(_ p: UnsafeMutableRawPointer, bytes: Int) {
-        sdallocx(p, bytes, spanFlags)
+    func deallocateChunk(_ p: UnsafeMutableRawPointer, bytes: Int) {
+        sdallocx(p, bytes, chunkFlags)
     }
 
     /// Returns the arena's unused dirty and muzzy pages to the OS now.
@@ -171,14 +169,14 @@ struct JemallocArena: @unchecked Sendable {
 
     init(dirtyDecayMs: Int?, muzzyDecayMs: Int?) throws { held.initialize(to: 0) }
 
-    func allocate(bytes: Int) -> UnsafeMutableRawPointer? {
-        guard let p = aligned_alloc(pageSize, bytes) else { return nil }
+    func allocateChunk(bytes: Int) -> UnsafeMutableRawPointer? {
+        guard let p = aligned_alloc(2 << 20, bytes) else { return nil }
         memset(p, 0, bytes)
         held.pointee += bytes
         return p
     }
 
-    func deallocate(_ p: UnsafeMutableRawPointer, bytes: Int) {
+    func deallocateChunk(_ p: UnsafeMutableRawPointer, bytes: Int) {
         free(p)
         held.pointee -= bytes
     }

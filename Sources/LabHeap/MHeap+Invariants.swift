@@ -45,6 +45,7 @@ extension MHeap {
                 let addr = s.base + p * pageSize
                 check(pageMap.lookup(addr) == h, "\(name): page \(p) not mapped to its span")
             }
+            check(pages.isAllocated(s.base, npages: s.npages), "\(name): some of its pages are free in the page allocator")
             if !s.spanClass.isLarge {
                 check(s.elemsize == SizeClasses.sizes[s.spanClass.sizeClass], "\(name): wrong elemsize")
                 check(s.npages == SizeClasses.pages[s.spanClass.sizeClass], "\(name): wrong npages")
@@ -89,16 +90,13 @@ extension MHeap {
                 checkSpan(h, "large")
                 inuse += h.pointee.bytes
             }
-            var pooled = 0
-            for (npages, list) in freePool {
-                list.forEach { h in
-                    check(h.pointee.state == .free && h.pointee.npages == npages, "free pool holds a bad span")
-                    check(pageMap.lookup(h.pointee.base) == nil, "free span still in the page map")
-                    pooled += h.pointee.bytes
-                }
-            }
             check(inuse == inuseSpanBytes, "in-use bytes \(inuseSpanBytes) but spans add up to \(inuse)")
-            check(pooled == pooledBytes, "pooled bytes \(pooledBytes) but pool adds up to \(pooled)")
+            check(inuseSpanBytes == (pages.sysPages - pages.freePages) << pageShift,
+                  "in-use bytes \(inuseSpanBytes) but the page allocator has \((pages.sysPages - pages.freePages) << pageShift) allocated")
+            problems += pages.invariantViolations()
+            for h in spareHeaders {
+                check(h.pointee.state == .free && pageMap.lookup(h.pointee.base) != h, "a spare span header is still in use")
+            }
             check(sentinel.pointee.nelems == 0 && sentinel.pointee.allocCache == 0, "sentinel span was used")
         }
         return problems

@@ -22,19 +22,23 @@ import Synchronization
 //   MCentral (MCentral.swift)      one per span class, its own lock. Partial and
 //                                  full span lists; hands an MCache a span with
 //                                  free slots and takes full ones back.
-//   MHeap (this file)              the heap lock. Creates spans from jemalloc,
-//                                  keeps a pool of free spans, owns the page
-//                                  map, the large objects and the statistics.
+//   MHeap (this file)              the heap lock. Carves spans out of the page
+//                                  allocator, owns the page map, the large
+//                                  objects and the statistics.
 //
-// Underneath, every span is one `mallocx` from the heap's own jemalloc arena
-// (`arenas.create`), 8 KiB aligned, thread cache off (with it on, a request
-// for one arena can be served from another arena's cache: jemalloc issues 825
-// and 1535), zero-filled; `sdallocx` returns it. When a span empties, the
-// scavenge policy decides: `retain` keeps it in the pool (Go keeps free pages
-// until its scavenger returns them) until `scavenge()`, `eager` gives it back
-// at once. `scavenge()` also purges the arena's dirty pages, so the drop shows
-// in jemalloc's own `pactive`/`resident`. Tearing the heap down destroys the
-// arena and everything in it.
+// Underneath, the page allocator (PageAlloc.swift, Go's pageAlloc) holds the
+// heap's memory in 4 MiB chunks, each one `mallocx` from the heap's own
+// jemalloc arena (`arenas.create`), 2 MiB aligned, thread cache off (with it
+// on, a request for one arena can be served from another arena's cache:
+// jemalloc issues 825 and 1535), zero-filled. A span takes the lowest free
+// run of pages that fits, so freed pages serve spans of any size. When a span
+// empties its pages go back to the page allocator; the scavenge policy
+// decides when they go back to the operating system (MADV_DONTNEED): `retain`
+// keeps them until a scavenger releases them (Go's background scavenger,
+// LabCollector/Scavenger.swift) or `scavenge()` releases all (Go's
+// scavengeAll), `eager` releases them at once. As in Go, chunks stay the
+// heap's: its `heap_sys` never falls, its resident part (sys − released)
+// does. Tearing the heap down destroys the arena and everything in it.
 //
 // The page map (PageMap.swift) resolves any address, interior or not, to its
 // span in O(1); the object index is `offset * divMul >> 32`. Every slot records
@@ -49,11 +53,11 @@ import Synchronization
 // and the invariant checks expect the world stopped (no mutator allocating),
 // as Go's STW phases do.
 
-/// What happens to a span once its last object is swept.
+/// What happens to a span's pages once its last object is swept.
 public enum ScavengePolicy: String, Sendable, CaseIterable {
-    /// Keep free spans for reuse until `scavenge()` (Go's behaviour).
+    /// Keep the free pages resident until a scavenger releases them (Go).
     case retain
-    /// Return free spans to jemalloc at once.
+    /// Release them to the operating system at once.
     case eager
 }
 
@@ -79,8 +83,8 @@ public struct HeapObject: Hashable, @unchecked Sendable {
 public final class MHeap: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var scavenge: ScavengePolicy
-        /// With `retain`, at most this many bytes of free spans are kept; the
-        /// rest go back to jemalloc at once. nil = no bound.
+        /// With `retain`, at most this many bytes of free pages stay resident;
+        /// the rest are released at once. nil = no bound.
         public var retainLimitBytes: Int?
         /// jemalloc `arena.<i>.dirty_decay_ms` / `muzzy_decay_ms` (0 = purge
         /// as soon as unused, -1 = never); nil keeps jemalloc's default.
@@ -122,18 +126,19 @@ public final class MHeap: @unchecked Sendable {
 
     // Guarded by `lock`.
     package var pageMap = PageMap()
-    var freePool: [Int: SpanList] = [:]
+    /// Every page the heap holds, in chunks (PageAlloc.swift).
+    var pages = PageAlloc()
+    /// Headers of freed spans, with their side metadata, for the next span.
+    var spareHeaders: [UnsafeMutablePointer<SpanHeader>] = []
     var largeSpans = SpanList()
     var caches: [UnsafeMutablePointer<MCacheState>] = []
     var inuseSpanBytes = 0
     /// The most `inuseSpanBytes` has been since the last `resetPeakInuse`:
     /// an exact high-water mark, kept where spans are taken.
     var peakInuseSpanBytes = 0
-    var pooledBytes = 0
     var spanMetadataBytes = 0
     var retiredAllocated = (objects: 0, bytes: 0)
     var largeAllocated = (objects: 0, bytes: 0)
-    var releasedBytesTotal = 0
 
     /// Counts `bytes` into the live-heap estimate and flags a collection when
     /// it crosses the trigger (Go checks the same on span refill and large
@@ -199,18 +204,21 @@ public final class MHeap: @unchecked Sendable {
     deinit {
         // The arena goes with every span in it; only our own metadata is left
         // to free.
-        var headers: [UnsafeMutablePointer<SpanHeader>] = []
+        var headers: [UnsafeMutablePointer<SpanHeader>] = spareHeaders
         for c in centrals { c.forEachSpan { headers.append($0) } }
         largeSpans.forEach { headers.append($0) }
-        for list in freePool.values { list.forEach { headers.append($0) } }
         for h in headers {
-            #if BUCKETLAB_SYSTEM_PAGES
-            Poison.unpoison(h.pointee.base, h.pointee.bytes)
-            #endif
-            if !JemallocArena.destroyFreesEverything { arena.deallocate(h.pointee.base, bytes: h.pointee.bytes) }
             _ = h.pointee.releaseSide()
             h.deallocate()
         }
+        for chunk in pages.chunks {
+            let bytes = chunk.pages << pageShift
+            #if BUCKETLAB_SYSTEM_PAGES
+            Poison.unpoison(chunk.base, bytes)
+            #endif
+            if !JemallocArena.destroyFreesEverything { arena.deallocateChunk(chunk.base, bytes: bytes) }
+        }
+        pages.destroy()
         sentinel.pointee.allocBits.deallocate()
         sentinel.pointee.gcmarkBits.deallocate()
         sentinel.pointee.typeIDs.deallocate()
@@ -262,31 +270,19 @@ public final class MHeap: @unchecked Sendable {
 
     private func allocSpanLocked(npages: Int, spanClass: SpanClass) -> UnsafeMutablePointer<SpanHeader> {
         let bytes = npages << pageShift
-        let s: UnsafeMutablePointer<SpanHeader>
-        if let pooled = freePool[npages]?.popFirst() {
-            s = pooled
-            pooledBytes -= bytes
-            spanMetadataBytes += s.pointee.format(base: s.pointee.base, npages: npages, spanClass: spanClass)
-            #if BUCKETLAB_SYSTEM_PAGES
-            Poison.unpoison(s.pointee.base, bytes)
-            #endif
-            // One memset of the whole span is far cheaper than one per slot.
-            memset(s.pointee.base, 0, bytes)
-            s.pointee.needzero = false
-        } else {
-            guard let base = arena.allocate(bytes: bytes) else {
-                fatalError("BucketLab heap: jemalloc could not provide \(bytes) bytes")
-            }
-            s = .allocate(capacity: 1)
-            s.initialize(to: SpanHeader(
-                base: base, npages: 0, spanClass: spanClass, elemsize: 0, nelems: 0, divMul: 0, freeindex: 0,
-                allocCache: 0, allocCount: 0, allocCountAtCache: 0, allocBits: sentinel.pointee.allocBits,
-                gcmarkBits: sentinel.pointee.gcmarkBits, typeIDs: sentinel.pointee.typeIDs,
-                needzero: false, sideNelems: 0, state: .cached, usedBytes: 0, next: nil, prev: nil))
-            spanMetadataBytes += MemoryLayout<SpanHeader>.stride
-            spanMetadataBytes += s.pointee.format(base: base, npages: npages, spanClass: spanClass)
-            if configuration.hugePages && Jemalloc.isLinked { adviseHugePages(base, bytes: bytes) }
-        }
+        let run = pages.allocate(npages) ?? {
+            growLocked(npages: npages)
+            return pages.allocate(npages)!
+        }()
+        let s = spareHeaders.popLast() ?? newSpanHeader()
+        spanMetadataBytes += s.pointee.format(base: run.base, npages: npages, spanClass: spanClass)
+        #if BUCKETLAB_SYSTEM_PAGES
+        Poison.unpoison(run.base, bytes)
+        #endif
+        // Scavenged pages read as zero; others may hold old objects. One
+        // memset of the whole span is far cheaper than one per slot.
+        if run.needsZeroing { memset(run.base, 0, bytes) }
+        s.pointee.needzero = false
         pageMap.set(base: s.pointee.base, npages: npages, to: s)
         #if BUCKETLAB_SYSTEM_PAGES
         Poison.poisonFreeSlots(s)
@@ -296,8 +292,36 @@ public final class MHeap: @unchecked Sendable {
         return s
     }
 
-    /// Takes back a span with no objects: into the pool or back to jemalloc,
-    /// as the scavenge policy says (Go's `mheap.freeSpan`).
+    /// A span header with no side metadata yet.
+    private func newSpanHeader() -> UnsafeMutablePointer<SpanHeader> {
+        let s = UnsafeMutablePointer<SpanHeader>.allocate(capacity: 1)
+        s.initialize(to: SpanHeader(
+            base: sentinel.pointee.base, npages: 0, spanClass: SpanClass(rawValue: 0), elemsize: 0, nelems: 0, divMul: 0,
+            freeindex: 0, allocCache: 0, allocCount: 0, allocCountAtCache: 0, allocBits: sentinel.pointee.allocBits,
+            gcmarkBits: sentinel.pointee.gcmarkBits, typeIDs: sentinel.pointee.typeIDs,
+            needzero: false, sideNelems: 0, state: .cached, usedBytes: 0, next: nil, prev: nil))
+        spanMetadataBytes += MemoryLayout<SpanHeader>.stride
+        return s
+    }
+
+    /// Takes a chunk that holds `npages` from jemalloc (Go's `mheap.grow`).
+    private func growLocked(npages: Int) {
+        let chunkPages = PageAlloc.chunkSize(for: npages)
+        let bytes = chunkPages << pageShift
+        guard let base = arena.allocateChunk(bytes: bytes) else {
+            fatalError("BucketLab heap: jemalloc could not provide \(bytes) bytes")
+        }
+        // Go 1.19 asks for transparent huge pages on its heap (sysHugePage).
+        if configuration.hugePages && Jemalloc.isLinked { adviseHugePages(base, bytes: bytes) }
+        #if BUCKETLAB_SYSTEM_PAGES
+        Poison.poison(base, bytes)
+        #endif
+        pages.addChunk(base: base, pages: chunkPages)
+    }
+
+    /// Takes back a span with no objects: its pages go back to the page
+    /// allocator, released at once or kept as the scavenge policy says (Go's
+    /// `mheap.freeSpan`); the header is kept for the next span.
     func freeSpan(_ s: UnsafeMutablePointer<SpanHeader>) {
         lock.withLock { _ in freeSpanLocked(s) }
     }
@@ -309,46 +333,53 @@ public final class MHeap: @unchecked Sendable {
         Poison.poison(s.pointee.base, bytes)
         #endif
         inuseSpanBytes -= bytes
-        let limit = configuration.retainLimitBytes ?? Int.max
-        if configuration.scavenge == .retain && pooledBytes + bytes <= limit {
-            s.pointee.state = .free
-            freePool[s.pointee.npages, default: SpanList()].push(s)
-            pooledBytes += bytes
+        pages.free(s.pointee.base, npages: s.pointee.npages)
+        s.pointee.state = .free
+        if spareHeaders.count < Self.spareHeaderLimit {
+            spareHeaders.append(s)
         } else {
-            releaseToArena(s)
+            spanMetadataBytes -= MemoryLayout<SpanHeader>.stride + s.pointee.releaseSide()
+            s.deallocate()
+        }
+        if configuration.scavenge == .eager {
+            releasedBytesLocked(maxBytes: .max)
+        } else if let limit = configuration.retainLimitBytes {
+            let kept = (pages.freePages - pages.scavengedPages) << pageShift
+            if kept > limit { releasedBytesLocked(maxBytes: kept - limit) }
         }
     }
 
-    private func releaseToArena(_ s: UnsafeMutablePointer<SpanHeader>) {
-        #if BUCKETLAB_SYSTEM_PAGES
-        Poison.unpoison(s.pointee.base, s.pointee.bytes)
-        #endif
-        arena.deallocate(s.pointee.base, bytes: s.pointee.bytes)
-        releasedBytesTotal += s.pointee.bytes
-        spanMetadataBytes -= MemoryLayout<SpanHeader>.stride + s.pointee.releaseSide()
-        s.deallocate()
+    /// Span headers kept for reuse (with their side metadata), at most.
+    static let spareHeaderLimit = 4096
+
+    @discardableResult
+    private func releasedBytesLocked(maxBytes: Int) -> Int {
+        let maxPages = maxBytes == .max ? Int.max : (maxBytes + pageSize - 1) >> pageShift
+        return pages.release(maxPages: maxPages) << pageShift
     }
 
-    /// Returns every pooled free span to jemalloc and purges the arena's dirty
-    /// pages, so the OS gets the memory back now. Returns the span bytes
+    /// Releases up to `maxBytes` of free pages to the operating system,
+    /// highest addresses first (a scavenger's unit of work). Returns the bytes
     /// released.
     @discardableResult
+    public func releaseFreePages(maxBytes: Int) -> Int {
+        lock.withLock { _ in releasedBytesLocked(maxBytes: maxBytes) }
+    }
+
+    /// Releases every free page to the operating system (Go's
+    /// `mheap.scavengeAll`, what `debug.FreeOSMemory` does after its
+    /// collection). Returns the bytes released.
+    @discardableResult
     public func scavenge() -> Int {
-        let released: Int = lock.withLock { _ in
-            var total = 0
-            for npages in Array(freePool.keys) {
-                while let s = freePool[npages]?.popFirst() {
-                    total += s.pointee.bytes
-                    releaseToArena(s)
-                }
-            }
-            freePool.removeAll()
-            pooledBytes = 0
-            return total
-        }
-        arena.purge()
+        let released = releaseFreePages(maxBytes: .max)
         _checkInvariants()
         return released
+    }
+
+    /// Go's heapRetained: pages in use plus free pages not yet released —
+    /// what the process holds of the heap.
+    public var retainedBytes: Int {
+        lock.withLock { _ in inuseSpanBytes + (pages.freePages - pages.scavengedPages) << pageShift }
     }
 
     /// MADV_HUGEPAGE on the 2 MiB-aligned part of a fresh span.

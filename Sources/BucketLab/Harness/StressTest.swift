@@ -187,8 +187,13 @@ public enum StressTest {
             bytes += span.allocCount * span.elemsize
         }
         if objects != st.liveObjects || bytes != st.objectBytes { problems.append("object counts do not add up") }
-        if st.inuseBytes > st.heldBytes { problems.append("in-use \(st.inuseBytes) > held \(st.heldBytes)") }
-        if st.arena.activeBytes < st.inuseBytes { problems.append("arena active \(st.arena.activeBytes) < in-use \(st.inuseBytes)") }
+        if !(st.inuseBytes <= st.residentBytes && st.residentBytes <= st.sysBytes) {
+            problems.append("in-use \(st.inuseBytes), resident \(st.residentBytes), sys \(st.sysBytes) out of order")
+        }
+        if st.idleBytes != st.sysBytes - st.inuseBytes || st.releasedBytes > st.idleBytes {
+            problems.append("idle \(st.idleBytes) or released \(st.releasedBytes) does not add up")
+        }
+        if st.arena.activeBytes < st.sysBytes { problems.append("arena active \(st.arena.activeBytes) < sys \(st.sysBytes)") }
         return problems
     }
 }

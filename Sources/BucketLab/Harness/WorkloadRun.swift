@@ -186,7 +186,10 @@ public final class WorkloadRun {
         m.liveKeys = liveKeys
         m.liveBytes = liveKeys * slotBytes + livePayloads * config.payloadBytes + liveStringBytes
         m.heapInuseBytes = st.inuseBytes
-        m.heapHeldBytes = st.heldBytes
+        m.heapSysBytes = st.sysBytes
+        m.heapIdleBytes = st.idleBytes
+        m.heapReleasedBytes = st.releasedBytes
+        m.heapResidentBytes = st.residentBytes
         m.arenaActiveBytes = st.arena.activeBytes
         m.arenaResidentBytes = st.arena.residentBytes
         m.rssBytes = st.rssBytes

@@ -37,7 +37,11 @@ public struct RunMeasurement: Sendable {
     /// The lower bound: live keys × (key + value slot bytes) + live payload bytes.
     public var liveBytes = 0
     public var heapInuseBytes = 0
-    public var heapHeldBytes = 0
+    /// Go's HeapSys, HeapIdle, HeapReleased, and HeapSys − HeapReleased.
+    public var heapSysBytes = 0
+    public var heapIdleBytes = 0
+    public var heapReleasedBytes = 0
+    public var heapResidentBytes = 0
     public var arenaActiveBytes = 0
     public var arenaResidentBytes = 0
     public var rssBytes = 0
@@ -56,7 +60,9 @@ public struct RunMeasurement: Sendable {
 
     static var columns: [Column<RunMeasurement>] {
         [.int("ops", \.ops), .int("live_keys", \.liveKeys), .int("live_bytes", \.liveBytes),
-         .int("heap_inuse_bytes", \.heapInuseBytes), .int("heap_held_bytes", \.heapHeldBytes),
+         .int("heap_inuse_bytes", \.heapInuseBytes), .int("heap_sys_bytes", \.heapSysBytes),
+         .int("heap_idle_bytes", \.heapIdleBytes), .int("heap_released_bytes", \.heapReleasedBytes),
+         .int("heap_resident_bytes", \.heapResidentBytes),
          .int("arena_active_bytes", \.arenaActiveBytes), .int("arena_resident_bytes", \.arenaResidentBytes),
          .int("rss_bytes", \.rssBytes), .int("alloc_bytes_total", \.allocBytesTotal), .int("leaked_bytes", \.leakedBytes),
          .int("bucket_bytes", \.bucketBytes), .int("overflow_buckets", \.overflowBuckets), .int("gc_cycles", \.gcCycles),

@@ -1,0 +1,278 @@
+// The page allocator: the heap's pages, in chunks taken from jemalloc. See
+// MHeap.swift for the overview.
+//
+// After Go's pageAlloc (mpagealloc.go): memory arrives in chunks and is never
+// given back to jemalloc while the heap lives (Go never unmaps its arenas);
+// within the chunks a bitmap per chunk says which 8 KiB pages are free, and a
+// second which free pages are *scavenged* — released to the operating system
+// with madvise(MADV_DONTNEED), or never touched. A span takes the lowest-
+// addressed run of free pages that fits, so freed pages serve spans of any
+// size and free runs coalesce by construction; only when no run fits does the
+// heap grow by a chunk.
+//
+// Chunks are 4 MiB (Go's pallocChunkBytes: the granularity at which Go's heap
+// grows and its page allocator keeps summaries), or a whole multiple of it for
+// a span that does not fit one (a big bucket array), 2 MiB aligned so that
+// transparent huge pages can back them. jemalloc serves such requests as
+// exact extents of their own, so its `active` figure stays the heap's
+// `heap_sys` (measured: the lab's earlier 8 KiB-span-per-mallocx scheme made
+// jemalloc hold ~60% more than the spans, and a freed span served only a span
+// of the same size).
+//
+// Releasing is MADV_DONTNEED on free page runs, highest addresses first (Go's
+// scavenger order): the pages stay the heap's (in `heap_sys`, as in Go's
+// HeapSys) but leave the resident set, and read as zero when reused — so a
+// span made only of scavenged pages needs no zeroing. jemalloc does not see
+// this: its `resident` figure is an upper bound that keeps counting them.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One chunk: its pages and their free / scavenged bitmaps.
+struct PageChunk {
+    let base: UnsafeMutableRawPointer
+    let pages: Int
+    /// Bit set: the page is free.
+    let free: UnsafeMutablePointer<UInt64>
+    /// Bit set: the (free) page holds no data and is not resident.
+    let scavenged: UnsafeMutablePointer<UInt64>
+    var freePages: Int
+    var scavengedPages: Int
+
+    var words: Int { pages >> 6 }
+    var end: UnsafeMutableRawPointer { base + pages << pageShift }
+
+    func contains(_ p: UnsafeRawPointer) -> Bool { p >= UnsafeRawPointer(base) && p < UnsafeRawPointer(end) }
+
+    @inline(__always) static func bit(_ map: UnsafeMutablePointer<UInt64>, _ i: Int) -> Bool {
+        map[i >> 6] & (1 << UInt64(i & 63)) != 0
+    }
+
+    @inline(__always) static func set(_ map: UnsafeMutablePointer<UInt64>, _ i: Int, _ on: Bool) {
+        if on { map[i >> 6] |= 1 << UInt64(i & 63) } else { map[i >> 6] &= ~(1 << UInt64(i & 63)) }
+    }
+
+    /// The first run of `n` free pages, lowest first, or nil.
+    func firstFit(_ n: Int) -> Int? {
+        guard freePages >= n else { return nil }
+        var run = 0, start = 0
+        for w in 0..<words {
+            let bits = free[w]
+            if bits == 0 { run = 0; continue }
+            if bits == ~0 {
+                if run == 0 { start = w << 6 }
+                run += 64
+                if run >= n { return start }
+                continue
+            }
+            for b in 0..<64 {
+                if bits & (1 << UInt64(b)) != 0 {
+                    if run == 0 { start = w << 6 | b }
+                    run += 1
+                    if run >= n { return start }
+                } else {
+                    run = 0
+                }
+            }
+        }
+        return nil
+    }
+}
+
+/// Go's pageAlloc over the heap's chunks. Not thread-safe: the heap lock
+/// guards it.
+struct PageAlloc {
+    /// Chunk size in pages: 4 MiB.
+    static let chunkPages = (4 << 20) >> pageShift
+
+    /// In address order.
+    private(set) var chunks: [PageChunk] = []
+    /// Chunks below this index have no free page (Go's searchAddr).
+    private var searchFrom = 0
+    private(set) var sysPages = 0
+    private(set) var freePages = 0
+    private(set) var scavengedPages = 0
+    /// Pages released to the OS so far (not counting fresh ones).
+    private(set) var releasedPagesTotal = 0
+    private(set) var metadataBytes = 0
+
+    /// Pages a new chunk for a run of `npages` has: a whole number of chunks.
+    static func chunkSize(for npages: Int) -> Int {
+        (max(npages, chunkPages) + chunkPages - 1) / chunkPages * chunkPages
+    }
+
+    /// Takes a new chunk at `base` (zeroed and not yet touched: all free and
+    /// scavenged), in address order.
+    mutating func addChunk(base: UnsafeMutableRawPointer, pages: Int) {
+        precondition(pages % 64 == 0 && pages > 0, "a chunk is whole bitmap words of pages")
+        let words = pages >> 6
+        let maps = UnsafeMutablePointer<UInt64>.allocate(capacity: words * 2)
+        maps.initialize(repeating: ~0, count: words * 2)
+        let chunk = PageChunk(base: base, pages: pages, free: maps, scavenged: maps + words, freePages: pages,
+                              scavengedPages: pages)
+        let index = chunks.firstIndex { $0.base > base } ?? chunks.count
+        chunks.insert(chunk, at: index)
+        if index < searchFrom { searchFrom = index }
+        sysPages += pages
+        freePages += pages
+        scavengedPages += pages
+        metadataBytes += words * 16 + MemoryLayout<PageChunk>.stride
+    }
+
+    /// The lowest run of `npages` free pages, now allocated, and whether any
+    /// of it may hold old data (then the caller zeroes it; scavenged pages
+    /// read as zero); nil when none fits.
+    mutating func allocate(_ npages: Int) -> (base: UnsafeMutableRawPointer, needsZeroing: Bool)? {
+        var i = searchFrom
+        while i < chunks.count {
+            if let first = chunks[i].firstFit(npages) {
+                let dirty = take(chunk: i, first: first, count: npages)
+                advanceSearch()
+                return (chunks[i].base + first << pageShift, dirty)
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Marks pages allocated; true when any of them was not scavenged.
+    private mutating func take(chunk i: Int, first: Int, count: Int) -> Bool {
+        var dirty = false
+        for p in first..<(first + count) {
+            PageChunk.set(chunks[i].free, p, false)
+            if PageChunk.bit(chunks[i].scavenged, p) {
+                PageChunk.set(chunks[i].scavenged, p, false)
+                chunks[i].scavengedPages -= 1
+                scavengedPages -= 1
+            } else {
+                dirty = true
+            }
+        }
+        chunks[i].freePages -= count
+        freePages -= count
+        return dirty
+    }
+
+    private mutating func advanceSearch() {
+        while searchFrom < chunks.count && chunks[searchFrom].freePages == 0 { searchFrom += 1 }
+    }
+
+    /// Index of the chunk holding `p`.
+    private func chunkIndex(_ p: UnsafeRawPointer) -> Int {
+        var lo = 0, hi = chunks.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if UnsafeRawPointer(chunks[mid].base) <= p { lo = mid } else { hi = mid - 1 }
+        }
+        precondition(!chunks.isEmpty && chunks[lo].contains(p), "pages outside the heap's chunks")
+        return lo
+    }
+
+    /// Whether every page of the run at `base` is allocated.
+    func isAllocated(_ base: UnsafeMutableRawPointer, npages: Int) -> Bool {
+        let i = chunkIndex(base)
+        let first = (base - chunks[i].base) >> pageShift
+        guard first + npages <= chunks[i].pages else { return false }
+        return (first..<(first + npages)).allSatisfy { !PageChunk.bit(chunks[i].free, $0) }
+    }
+
+    /// Gives back `npages` allocated pages at `base` (they keep their data:
+    /// not scavenged).
+    mutating func free(_ base: UnsafeMutableRawPointer, npages: Int) {
+        let i = chunkIndex(base)
+        let first = (base - chunks[i].base) >> pageShift
+        for p in first..<(first + npages) {
+            precondition(!PageChunk.bit(chunks[i].free, p), "freeing a free page")
+            PageChunk.set(chunks[i].free, p, true)
+        }
+        chunks[i].freePages += npages
+        freePages += npages
+        if i < searchFrom { searchFrom = i }
+    }
+
+    /// Releases up to `maxPages` free, unscavenged pages to the OS, highest
+    /// addresses first (Go's scavenger order); returns how many.
+    mutating func release(maxPages: Int) -> Int {
+        var released = 0
+        var i = chunks.count - 1
+        while i >= 0 && released < maxPages {
+            if chunks[i].freePages > chunks[i].scavengedPages {
+                released += releaseInChunk(i, maxPages: maxPages - released)
+            }
+            i -= 1
+        }
+        return released
+    }
+
+    private mutating func releaseInChunk(_ i: Int, maxPages: Int) -> Int {
+        var released = 0
+        var p = chunks[i].pages - 1
+        while p >= 0 && released < maxPages {
+            // A run of free, unscavenged pages ending at p.
+            guard PageChunk.bit(chunks[i].free, p) && !PageChunk.bit(chunks[i].scavenged, p) else {
+                p -= 1
+                continue
+            }
+            var start = p
+            while start > 0 && released + (p - start + 1) < maxPages && PageChunk.bit(chunks[i].free, start - 1)
+                    && !PageChunk.bit(chunks[i].scavenged, start - 1) {
+                start -= 1
+            }
+            let count = p - start + 1
+            _ = madvise(chunks[i].base + start << pageShift, count << pageShift, MADV_DONTNEED)
+            for q in start...p { PageChunk.set(chunks[i].scavenged, q, true) }
+            chunks[i].scavengedPages += count
+            scavengedPages += count
+            releasedPagesTotal += count
+            released += count
+            p = start - 1
+        }
+        return released
+    }
+
+    /// How many bytes of the chunks the kernel holds resident (mincore): the
+    /// check of `sysPages − scavengedPages` against the operating system.
+    func kernelResidentBytes() -> Int {
+        let osPage = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var resident = 0
+        for c in chunks {
+            let bytes = c.pages << pageShift
+            let vec = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes / osPage)
+            defer { vec.deallocate() }
+            guard mincore(c.base, bytes, vec) == 0 else { continue }
+            for i in 0..<(bytes / osPage) where vec[i] & 1 != 0 { resident += osPage }
+        }
+        return resident
+    }
+
+    /// Every broken invariant: counts match the bitmaps, scavenged pages are
+    /// free, chunks are in order and do not overlap.
+    func invariantViolations() -> [String] {
+        var problems: [String] = []
+        var sys = 0, free = 0, scav = 0
+        for (n, c) in chunks.enumerated() {
+            if n > 0 && chunks[n - 1].end > c.base { problems.append("page chunks out of order or overlapping") }
+            var f = 0, s = 0
+            for w in 0..<c.words {
+                f += c.free[w].nonzeroBitCount
+                s += c.scavenged[w].nonzeroBitCount
+                if c.scavenged[w] & ~c.free[w] != 0 { problems.append("chunk \(n): a scavenged page is in use") }
+            }
+            if f != c.freePages || s != c.scavengedPages { problems.append("chunk \(n): page counts disagree with its bitmaps") }
+            if n < searchFrom && c.freePages > 0 { problems.append("chunk \(n) has free pages below the search start") }
+            sys += c.pages
+            free += f
+            scav += s
+        }
+        if sys != sysPages || free != freePages || scav != scavengedPages {
+            problems.append("page totals \(sysPages)/\(freePages)/\(scavengedPages) but chunks add up to \(sys)/\(free)/\(scav)")
+        }
+        return problems
+    }
+
+    /// Frees the bitmaps (the chunks' memory is the heap's to give back).
+    func destroy() {
+        for c in chunks { c.free.deallocate() }
+    }
+}
