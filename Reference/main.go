@@ -69,6 +69,7 @@ type options struct {
 	seed         uint64
 	repeat       int
 	thp          string
+	settle       bool
 }
 
 // phaseRow keeps the few MemStats fields it writes (a whole MemStats per row
@@ -118,6 +119,31 @@ func (r *recorder) endPhase(phase string) {
 		ms.HeapSys, ms.HeapReleased, ms.HeapObjects, ms.NumGC, r.baseline})
 }
 
+// finish ends a workload while its map is still the program's: unless told
+// not to settle, `idle` (the background scavenger left to run to its goal:
+// HeapReleased unchanged for a second, ten seconds at most) and `freeos`
+// (after debug.FreeOSMemory).
+func (r *recorder) finish(keep ...any) {
+	if r.opts.settle {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		last, stable := ms.HeapReleased, 0
+		for i := 0; i < 40 && stable < 4; i++ {
+			time.Sleep(250 * time.Millisecond)
+			runtime.ReadMemStats(&ms)
+			if ms.HeapReleased == last {
+				stable++
+			} else {
+				last, stable = ms.HeapReleased, 0
+			}
+		}
+		r.endPhase("idle")
+		debug.FreeOSMemory()
+		r.endPhase("freeos")
+	}
+	runtime.KeepAlive(keep)
+}
+
 // growthThreshold is the classic map's: the count at which the next insert
 // grows a map grown from empty, for the smallest B that holds n
 // (map.go: overLoadFactor, loadFactorNum/Den = 13/2). The lab's workloads
@@ -156,7 +182,7 @@ func runWords(r *recorder) bool {
 			r.liveKeys++
 		}
 		r.endPhase("refill10")
-		runtime.KeepAlive(m)
+		r.finish(m)
 	case "pinned-iterator":
 		m := make(map[uint64]uint64, r.opts.hint)
 		threshold := growthThreshold(n / 2)
@@ -181,7 +207,7 @@ func runWords(r *recorder) bool {
 			}
 		}
 		r.endPhase("released")
-		runtime.KeepAlive(m)
+		r.finish(m)
 	default:
 		return false
 	}
@@ -217,7 +243,7 @@ func runPayloads[P any](r *recorder, newPayload func(uint64) *P) bool {
 		} else {
 			r.endPhase("drained")
 		}
-		runtime.KeepAlive(m)
+		r.finish(m)
 	case "churn":
 		m := make(map[uint64]*P, r.opts.hint)
 		w := r.opts.window
@@ -238,7 +264,7 @@ func runPayloads[P any](r *recorder, newPayload func(uint64) *P) bool {
 			}
 			r.endPhase(b.name)
 		}
-		runtime.KeepAlive(m)
+		r.finish(m)
 	case "cache-zipf":
 		m := make(map[uint64]*P, r.opts.hint)
 		capacity := r.opts.window
@@ -266,8 +292,7 @@ func runPayloads[P any](r *recorder, newPayload func(uint64) *P) bool {
 			}
 			r.endPhase(ph.name)
 		}
-		runtime.KeepAlive(fifo)
-		runtime.KeepAlive(m)
+		r.finish(m, fifo, z)
 	case "bursty":
 		m := make(map[uint64]*P, r.opts.hint)
 		per := n / r.opts.bursts
@@ -284,7 +309,7 @@ func runPayloads[P any](r *recorder, newPayload func(uint64) *P) bool {
 			}
 			r.endPhase(fmt.Sprintf("cycle%d", c+1))
 		}
-		runtime.KeepAlive(m)
+		r.finish(m)
 	case "fill-clear":
 		m := make(map[uint64]*P, r.opts.hint)
 		fillAll := func(phase string) {
@@ -311,7 +336,7 @@ func runPayloads[P any](r *recorder, newPayload func(uint64) *P) bool {
 		m = make(map[uint64]*P, r.opts.hint)
 		r.liveKeys = 0
 		r.endPhase("rebuilt")
-		runtime.KeepAlive(m)
+		r.finish(m)
 	case "stalled-grow":
 		m := make(map[uint64]*P, r.opts.hint)
 		threshold := growthThreshold(n / 2)
@@ -328,7 +353,7 @@ func runPayloads[P any](r *recorder, newPayload func(uint64) *P) bool {
 			fill(m, i)
 		}
 		r.endPhase("finished")
-		runtime.KeepAlive(m)
+		r.finish(m)
 	case "iterate-then-grow":
 		m := make(map[uint64]*P, r.opts.hint)
 		threshold := growthThreshold(n / 2)
@@ -350,8 +375,7 @@ func runPayloads[P any](r *recorder, newPayload func(uint64) *P) bool {
 			fill(m, i)
 		}
 		r.endPhase("finished")
-		runtime.KeepAlive(sum)
-		runtime.KeepAlive(m)
+		r.finish(m, sum)
 	case "string-keys":
 		m := make(map[string]*P, r.opts.hint)
 		for i := 0; i < n; i++ {
@@ -372,7 +396,7 @@ func runPayloads[P any](r *recorder, newPayload func(uint64) *P) bool {
 			r.liveKeys--
 		}
 		r.endPhase("drained")
-		runtime.KeepAlive(m)
+		r.finish(m)
 	default:
 		return false
 	}
@@ -580,8 +604,10 @@ func main() {
 	flag.IntVar(&o.repeat, "repeat", 5, "ops repetitions")
 	flag.StringVar(&o.thp, "thp", "on", "on: the runtime's own huge-page advice; off: THP disabled for this process")
 	out := flag.String("out", "", "CSV file (phases: appended, header when new)")
+	noSettle := flag.Bool("no-settle", false, "skip the idle and freeos phases that end every workload")
 	flag.Parse()
 	o.seed = *seed
+	o.settle = !*noSettle
 	if o.window == 0 {
 		o.window = o.keys / 10
 		if o.window < 1 {

@@ -28,7 +28,9 @@
 // sweeping.
 //
 // Pacing: after a cycle that marked M bytes the goal is M × (1 + GOGC/100),
-// at least 4 MiB × GOGC/100 (Go's heapMinimum). Allocation counts bytes as
+// at least 4 MiB × GOGC/100 (Go's heapMinimum). After each cycle the
+// scavenger (Scavenger.swift) gets its goal too: safe points between cycles
+// release free pages down to it, within Go's CPU share. Allocation counts bytes as
 // spans are cached and large objects made; crossing the goal flags a cycle,
 // which runs at the mutator's next `safePoint()` — an operation boundary
 // where every heap pointer it needs is rooted. GOGC off (nil) disables
@@ -53,6 +55,8 @@ public final class Collector {
     /// Every cycle so far, in order (the trace).
     public private(set) var trace: [CycleStats] = []
     private(set) var lastMarkedBytes = 0
+    /// The background scavenger (Scavenger.swift).
+    var scavenger = ScavengerState()
     /// Allocates the copies relocation makes.
     lazy var relocationMutator = heap.makeMutator()
 
@@ -92,7 +96,10 @@ public final class Collector {
     /// where every heap pointer the program holds is reachable from a root.
     @discardableResult
     public func safePoint() -> CycleStats? {
-        guard gogc != nil, heap.collectionPending else { return nil }
+        guard gogc != nil, heap.collectionPending else {
+            scavengeAtSafePoint()
+            return nil
+        }
         return collect(reason: .pacer)
     }
 
@@ -143,9 +150,12 @@ public final class Collector {
         stats.bytesFreed = swept.bytesFreed
         stats.inuseAfterBytes = heap.objectCensus().inuseBytes
 
+        let lastGoal = goal(forMarked: lastMarkedBytes)
         lastMarkedBytes = marked.bytes
         stats.nextGoalBytes = goal(forMarked: marked.bytes)
         heap.resetPacing(liveBytes: marked.bytes, triggerBytes: stats.nextGoalBytes)
+        paceScavenger(inuseAtMark: stats.inuseBeforeBytes, lastGoal: lastGoal, newGoal: stats.nextGoalBytes)
+        stats.scavengeGoalBytes = scavengeGoalBytes ?? 0
         trace.append(stats)
         return stats
     }

@@ -44,6 +44,8 @@ public struct CycleStats: Sendable, Equatable {
     public var relocateNs: UInt64 = 0
     /// The pacer's goal for the next cycle (Int.max when GOGC is off).
     public var nextGoalBytes = 0
+    /// The scavenger's retained-bytes goal set by this cycle (0: none).
+    public var scavengeGoalBytes = 0
 
     public init() {}
 

@@ -127,7 +127,7 @@ public final class MHeap: @unchecked Sendable {
     // Guarded by `lock`.
     package var pageMap = PageMap()
     /// Every page the heap holds, in chunks (PageAlloc.swift).
-    var pages = PageAlloc()
+    var pages: PageAlloc
     /// Headers of freed spans, with their side metadata, for the next span.
     var spareHeaders: [UnsafeMutablePointer<SpanHeader>] = []
     var largeSpans = SpanList()
@@ -189,6 +189,7 @@ public final class MHeap: @unchecked Sendable {
 
     public init(_ configuration: Configuration = Configuration()) throws {
         self.configuration = configuration
+        pages = PageAlloc(hugePages: configuration.hugePages && Jemalloc.isLinked)
         arena = try JemallocArena(dirtyDecayMs: configuration.dirtyDecayMs, muzzyDecayMs: configuration.muzzyDecayMs)
         sentinel = .allocate(capacity: 1)
         sentinel.initialize(to: SpanHeader(
@@ -312,7 +313,7 @@ public final class MHeap: @unchecked Sendable {
             fatalError("BucketLab heap: jemalloc could not provide \(bytes) bytes")
         }
         // Go 1.19 asks for transparent huge pages on its heap (sysHugePage).
-        if configuration.hugePages && Jemalloc.isLinked { adviseHugePages(base, bytes: bytes) }
+        if pages.hugePages { PageAlloc.adviseHugePages(base, bytes: bytes, MADV_HUGEPAGE) }
         #if BUCKETLAB_SYSTEM_PAGES
         Poison.poison(base, bytes)
         #endif
@@ -380,16 +381,6 @@ public final class MHeap: @unchecked Sendable {
     /// what the process holds of the heap.
     public var retainedBytes: Int {
         lock.withLock { _ in inuseSpanBytes + (pages.freePages - pages.scavengedPages) << pageShift }
-    }
-
-    /// MADV_HUGEPAGE on the 2 MiB-aligned part of a fresh span.
-    private func adviseHugePages(_ base: UnsafeMutableRawPointer, bytes: Int) {
-        let huge = 2 << 20
-        guard bytes >= huge else { return }
-        let start = (UInt(bitPattern: base) + UInt(huge - 1)) & ~UInt(huge - 1)
-        let end = (UInt(bitPattern: base) + UInt(bytes)) & ~UInt(huge - 1)
-        guard end > start else { return }
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), MADV_HUGEPAGE)
     }
 
     // MARK: Large objects

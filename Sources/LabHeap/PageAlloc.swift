@@ -22,7 +22,12 @@
 // Releasing is MADV_DONTNEED on free page runs, highest addresses first (Go's
 // scavenger order): the pages stay the heap's (in `heap_sys`, as in Go's
 // HeapSys) but leave the resident set, and read as zero when reused — so a
-// span made only of scavenged pages needs no zeroing. jemalloc does not see
+// span made only of scavenged pages needs no zeroing. With huge pages on, a
+// release first turns them off (MADV_NOHUGEPAGE) for the huge pages that hold
+// the run's unaligned ends, and reusing scavenged pages turns them back on for
+// the whole huge pages inside the span, as Go 1.19's sysUnusedOS and
+// sysUsedOS do (runtime/mem_linux.go): otherwise khugepaged would fill a
+// released page's huge page back in, and one page would cost 2 MiB of RSS. jemalloc does not see
 // this: its `resident` figure is an upper bound that keeps counting them.
 
 #if canImport(Glibc)
@@ -85,6 +90,12 @@ struct PageChunk {
 struct PageAlloc {
     /// Chunk size in pages: 4 MiB.
     static let chunkPages = (4 << 20) >> pageShift
+    static let hugePageBytes = 2 << 20
+
+    /// Whether the heap uses transparent huge pages (see the note above).
+    let hugePages: Bool
+
+    init(hugePages: Bool) { self.hugePages = hugePages }
 
     /// In address order.
     private(set) var chunks: [PageChunk] = []
@@ -127,31 +138,44 @@ struct PageAlloc {
         var i = searchFrom
         while i < chunks.count {
             if let first = chunks[i].firstFit(npages) {
-                let dirty = take(chunk: i, first: first, count: npages)
+                let (dirty, reused) = take(chunk: i, first: first, count: npages)
                 advanceSearch()
-                return (chunks[i].base + first << pageShift, dirty)
+                let base = chunks[i].base + first << pageShift
+                if reused && hugePages { Self.adviseHugePages(base, bytes: npages << pageShift, MADV_HUGEPAGE) }
+                return (base, dirty)
             }
             i += 1
         }
         return nil
     }
 
-    /// Marks pages allocated; true when any of them was not scavenged.
-    private mutating func take(chunk i: Int, first: Int, count: Int) -> Bool {
-        var dirty = false
+    /// Marks pages allocated; whether any was not scavenged (dirty), and
+    /// whether any scavenged one had been released (not fresh).
+    private mutating func take(chunk i: Int, first: Int, count: Int) -> (dirty: Bool, reused: Bool) {
+        var dirty = false, scavenged = false
         for p in first..<(first + count) {
             PageChunk.set(chunks[i].free, p, false)
             if PageChunk.bit(chunks[i].scavenged, p) {
                 PageChunk.set(chunks[i].scavenged, p, false)
                 chunks[i].scavengedPages -= 1
                 scavengedPages -= 1
+                scavenged = true
             } else {
                 dirty = true
             }
         }
         chunks[i].freePages -= count
         freePages -= count
-        return dirty
+        return (dirty, scavenged)
+    }
+
+    /// `advice` on the whole huge pages inside [base, base + bytes).
+    static func adviseHugePages(_ base: UnsafeMutableRawPointer, bytes: Int, _ advice: Int32) {
+        let huge = UInt(hugePageBytes)
+        let start = (UInt(bitPattern: base) + huge - 1) & ~(huge - 1)
+        let end = (UInt(bitPattern: base) + UInt(bytes)) & ~(huge - 1)
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), advice)
     }
 
     private mutating func advanceSearch() {
@@ -206,29 +230,52 @@ struct PageAlloc {
     }
 
     private mutating func releaseInChunk(_ i: Int, maxPages: Int) -> Int {
+        let c = chunks[i]
+        @inline(__always) func candidate(_ p: Int) -> Bool {
+            PageChunk.bit(c.free, p) && !PageChunk.bit(c.scavenged, p)
+        }
         var released = 0
-        var p = chunks[i].pages - 1
-        while p >= 0 && released < maxPages {
-            // A run of free, unscavenged pages ending at p.
-            guard PageChunk.bit(chunks[i].free, p) && !PageChunk.bit(chunks[i].scavenged, p) else {
-                p -= 1
+        var w = c.words - 1
+        while w >= 0 && released < maxPages {
+            // Whole words of pages that are in use or already released are
+            // skipped at once.
+            let bits = c.free[w] & ~c.scavenged[w]
+            if bits == 0 {
+                w -= 1
                 continue
             }
-            var start = p
-            while start > 0 && released + (p - start + 1) < maxPages && PageChunk.bit(chunks[i].free, start - 1)
-                    && !PageChunk.bit(chunks[i].scavenged, start - 1) {
-                start -= 1
-            }
-            let count = p - start + 1
-            _ = madvise(chunks[i].base + start << pageShift, count << pageShift, MADV_DONTNEED)
-            for q in start...p { PageChunk.set(chunks[i].scavenged, q, true) }
+            // The highest free, unreleased page, and the run below it.
+            let end = w << 6 | (63 - bits.leadingZeroBitCount)
+            var start = end
+            while start > 0 && released + (end - start + 1) < maxPages && candidate(start - 1) { start -= 1 }
+            let count = end - start + 1
+            let run = c.base + start << pageShift
+            if hugePages { Self.noHugePagesAtTheEnds(run, bytes: count << pageShift) }
+            _ = madvise(run, count << pageShift, MADV_DONTNEED)
+            for q in start...end { PageChunk.set(c.scavenged, q, true) }
             chunks[i].scavengedPages += count
             scavengedPages += count
             releasedPagesTotal += count
             released += count
-            p = start - 1
+            w = start >> 6
         }
         return released
+    }
+
+    /// Go 1.19's sysUnusedOS: no huge pages for the huge pages holding the
+    /// run's unaligned ends, so khugepaged cannot bring the released pages
+    /// back as part of a huge page.
+    static func noHugePagesAtTheEnds(_ v: UnsafeMutableRawPointer, bytes n: Int) {
+        let huge = UInt(hugePageBytes)
+        let a = UInt(bitPattern: v)
+        let head: UInt = a & (huge - 1) != 0 ? a & ~(huge - 1) : 0
+        let tail: UInt = (a + UInt(n)) & (huge - 1) != 0 ? (a + UInt(n) - 1) & ~(huge - 1) : 0
+        if head != 0 && head + huge == tail {
+            _ = madvise(UnsafeMutableRawPointer(bitPattern: head), Int(2 * huge), MADV_NOHUGEPAGE)
+        } else {
+            if head != 0 { _ = madvise(UnsafeMutableRawPointer(bitPattern: head), Int(huge), MADV_NOHUGEPAGE) }
+            if tail != 0 && tail != head { _ = madvise(UnsafeMutableRawPointer(bitPattern: tail), Int(huge), MADV_NOHUGEPAGE) }
+        }
     }
 
     /// How many bytes of the chunks the kernel holds resident (mincore): the

@@ -49,12 +49,15 @@ struct SuiteOptions: ParsableArguments {
     @Option(help: "Size hint for every map, as Go's make(map[K]V, hint); 0 = none.")
     var hint = 0
 
+    @Flag(name: .customLong("no-settle"), help: "Skip the idle and freeos phases that end every workload.")
+    var noSettle = false
+
     func config(repeats: Int) throws -> SuiteConfig {
         try validated {
             try SuiteConfig(workloads: Workload.parseList(workload), strategies: Strategy.parseLists(strategy),
                             keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
                             gogc: Bounds.parseGOGC(gogc), seed: seed, repeats: repeats, samples: samples,
-                            bursts: bursts, hint: hint)
+                            bursts: bursts, hint: hint, settle: !noSettle)
         }
     }
 
@@ -64,7 +67,7 @@ struct SuiteOptions: ParsableArguments {
          "--keys", String(config.keys), "--payload-bytes", String(config.payloadBytes),
          "--window", String(config.window), "--gogc", config.gogc.map(String.init) ?? "off",
          "--seed", String(config.seed), "--samples", String(config.samples), "--bursts", String(config.bursts),
-         "--hint", String(config.hint)]
+         "--hint", String(config.hint)] + (config.settle ? [] : ["--no-settle"])
     }
 }
 

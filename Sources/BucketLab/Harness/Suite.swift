@@ -42,6 +42,8 @@ public struct SuiteConfig: Sendable {
     public private(set) var bursts: Int
     /// Go's `make(map[K]V, hint)` for every map a workload makes; 0 = none.
     public private(set) var hint: Int
+    /// End every workload with the `idle` and `freeos` phases.
+    public private(set) var settle: Bool
 
     /// The default suite: every workload × every preset, sized to finish in
     /// about two minutes on two cores.
@@ -50,7 +52,7 @@ public struct SuiteConfig: Sendable {
     public init(workloads: [Workload] = Workload.allCases, strategies: [Strategy] = Strategy.presets,
                 mapModel: String = BucketMap.modelName, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
                 window: Int? = nil, gogc: Int? = 100, seed: UInt64 = 1, repeats: Int = 1, samples: Int = 10,
-                bursts: Int = 4, hint: Int = 0) throws {
+                bursts: Int = 4, hint: Int = 0, settle: Bool = true) throws {
         guard !workloads.isEmpty else { throw ConfigError("no workload given; valid: \(Workload.validNames)") }
         guard !strategies.isEmpty else { throw ConfigError("no strategy given; \(Strategy.validSpecHelp)") }
         guard MapModels.named(mapModel) != nil else {
@@ -77,6 +79,7 @@ public struct SuiteConfig: Sendable {
         self.samples = samples
         self.bursts = bursts
         self.hint = hint
+        self.settle = settle
         try Bounds.checkFreeMemory(needs: estimatedPeakBytes,
                                    for: "--keys \(keys) with --payload-bytes \(payloadBytes)")
     }
@@ -203,6 +206,7 @@ public enum Suite {
         let run = try WorkloadRun(config: config, key: cell.key, workload: cell.workload, strategy: cell.strategy,
                                   progress: progress)
         cell.workload.run(run)
+        if config.settle { run.settle() }
         var result = CellResult(summary: run.summary())
         result.phases = run.phases
         result.samples = run.samples
@@ -238,6 +242,9 @@ public enum Suite {
             s.headlinePhase = g[0].headlinePhase
             s.headlineHeapInuseBytes = mid(\.headlineHeapInuseBytes)
             s.headlineLiveBytes = mid(\.headlineLiveBytes)
+            s.headlineResidentBytes = mid(\.headlineResidentBytes)
+            s.idleResidentBytes = mid(\.idleResidentBytes)
+            s.freeosResidentBytes = mid(\.freeosResidentBytes)
             s.finalHeapInuseBytes = mid(\.finalHeapInuseBytes)
             s.finalLiveBytes = mid(\.finalLiveBytes)
             s.peakRSSBytes = mid(\.peakRSSBytes)

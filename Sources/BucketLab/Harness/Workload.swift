@@ -52,6 +52,17 @@ public enum Workload: String, Sendable, CaseIterable {
         }
     }
 
+    /// The phases every workload ends with unless told not to settle: `idle`
+    /// (the background scavenger has reached its goal) and `freeos` (after
+    /// `debug.FreeOSMemory`).
+    public static let settlePhases = ["idle", "freeos"]
+
+    /// Every phase of a run, in order.
+    public func phases(bursts: Int, settle: Bool) -> [String] {
+        phases(bursts: bursts) + (settle ? Self.settlePhases : [])
+    }
+
+    /// The workload's own phases.
     public func phases(bursts: Int) -> [String] {
         switch self {
         case .fillDrain: return ["peak", "drained", "refill10"]

@@ -179,6 +179,18 @@ public final class WorkloadRun {
         }
     }
 
+    /// The phases a process reaches when the workload is over: `idle`, once
+    /// the background scavenger has reached its goal, and `freeos`, after
+    /// `debug.FreeOSMemory` (a collection, then every free page released).
+    func settle() {
+        beginPhase("idle", expectedOps: 1)
+        op { collector.scavengeToGoal() }
+        endPhase()
+        beginPhase("freeos", expectedOps: 1)
+        op { collector.freeOSMemory() }
+        endPhase()
+    }
+
     func measure() -> RunMeasurement {
         let st = heap.stats()
         var m = RunMeasurement()
@@ -219,7 +231,10 @@ public final class WorkloadRun {
         if let headline = phases.first(where: { $0.phase == s.headlinePhase })?.measurement {
             s.headlineHeapInuseBytes = headline.heapInuseBytes
             s.headlineLiveBytes = headline.liveBytes
+            s.headlineResidentBytes = headline.heapResidentBytes
         }
+        s.idleResidentBytes = phases.first { $0.phase == "idle" }?.measurement.heapResidentBytes ?? 0
+        s.freeosResidentBytes = phases.first { $0.phase == "freeos" }?.measurement.heapResidentBytes ?? 0
         if let last = phases.last?.measurement {
             s.finalHeapInuseBytes = last.heapInuseBytes
             s.finalLiveBytes = last.liveBytes

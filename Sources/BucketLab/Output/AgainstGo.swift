@@ -35,6 +35,8 @@ public struct GoPhaseRow: Sendable, ResultRow {
 
     /// The heap the workload added to the runtime's own.
     public var netHeapInuseBytes: Int { heapInuseBytes - baselineHeapInuseBytes }
+    /// What the process holds of the heap: HeapSys − HeapReleased.
+    public var residentBytes: Int { heapSysBytes - heapReleasedBytes }
 }
 
 /// One shared phase: the lab's `go` strategy against one Go version.
@@ -47,6 +49,9 @@ public struct AgainstGoRow: Sendable, ResultRow {
     public var labHeapInuseBytes = 0
     public var goHeapInuseBytes = 0
     public var goBaselineHeapInuseBytes = 0
+    /// Held from the OS: the lab's heap_resident, Go's HeapSys − HeapReleased.
+    public var labResidentBytes = 0
+    public var goResidentBytes = 0
     /// The phase's closing collection (median over repeats for the lab).
     public var labGCNs = 0
     public var goGCNs = 0
@@ -59,6 +64,7 @@ public struct AgainstGoRow: Sendable, ResultRow {
         goNetHeapInuseBytes > 0 ? Double(labHeapInuseBytes) / Double(goNetHeapInuseBytes) : nil
     }
     public var gcRatio: Double? { goGCNs > 0 ? Double(labGCNs) / Double(goGCNs) : nil }
+    public var residentRatio: Double? { goResidentBytes > 0 ? Double(labResidentBytes) / Double(goResidentBytes) : nil }
 
     public static var columns: [Column<AgainstGoRow>] {
         [.name("workload", \.workload), .name("phase", \.phase), .name("go_version", \.goVersion),
@@ -67,6 +73,8 @@ public struct AgainstGoRow: Sendable, ResultRow {
          .int("go_baseline_heap_inuse_bytes", \.goBaselineHeapInuseBytes),
          .derivedRatio("go_net_heap_inuse_bytes", digits: 0) { Double($0.goNetHeapInuseBytes) },
          .derivedRatio("heap_ratio", digits: 4) { $0.ratio },
+         .int("lab_resident_bytes", \.labResidentBytes), .int("go_resident_bytes", \.goResidentBytes),
+         .derivedRatio("resident_ratio", digits: 4) { $0.residentRatio },
          .int("lab_gc_ns", \.labGCNs), .int("go_gc_ns", \.goGCNs), .derivedRatio("gc_ratio", digits: 3) { $0.gcRatio }]
     }
 }
@@ -93,15 +101,16 @@ public enum AgainstGo {
         var closing: [RunKey: [CycleStats]] = [:]
         for g in gc where g.cycle.reason == .explicit { closing[g.key, default: []].append(g.cycle) }
         var order: [(String, String)] = []
-        var lab: [String: (heap: [Double], gc: [Double], live: Int)] = [:]
+        var lab: [String: (heap: [Double], resident: [Double], gc: [Double], live: Int)] = [:]
         var phaseIndex: [RunKey: Int] = [:]
         for p in phases where p.key.strategy == strategy {
             let index = phaseIndex[p.key, default: 0]
             phaseIndex[p.key] = index + 1
             let id = p.key.workload + "\u{1}" + p.phase
             if lab[id] == nil { order.append((p.key.workload, p.phase)) }
-            var entry = lab[id] ?? ([], [], p.measurement.liveKeys)
+            var entry = lab[id] ?? ([], [], [], p.measurement.liveKeys)
             entry.heap.append(Double(p.measurement.heapInuseBytes))
+            entry.resident.append(Double(p.measurement.heapResidentBytes))
             if let cycles = closing[p.key], index < cycles.count {
                 let c = cycles[index]
                 entry.gc.append(Double(c.markNs + c.sweepNs + c.relocateNs))
@@ -121,6 +130,8 @@ public enum AgainstGo {
                 row.labHeapInuseBytes = Int(median(entry.heap))
                 row.goHeapInuseBytes = g.heapInuseBytes
                 row.goBaselineHeapInuseBytes = g.baselineHeapInuseBytes
+                row.labResidentBytes = Int(median(entry.resident))
+                row.goResidentBytes = g.residentBytes
                 row.labGCNs = entry.gc.isEmpty ? 0 : Int(median(entry.gc))
                 row.goGCNs = g.gcNs
                 rows.append(row)
@@ -140,13 +151,14 @@ public enum AgainstGo {
         return rows
     }
 
-    public static let tableHeader = ["workload", "phase", "Go", "lab MiB", "Go MiB (net)", "lab / Go", "lab GC ms",
-                                     "Go GC ms", "GC lab / Go"]
+    public static let tableHeader = ["workload", "phase", "Go", "lab MiB", "Go MiB (net)", "lab / Go",
+                                     "lab resident MiB", "Go resident MiB", "lab / Go", "lab GC ms", "Go GC ms", "GC lab / Go"]
 
     public static func tableRows(_ rows: [AgainstGoRow]) -> [[String]] {
         rows.map { r in
             [r.workload, r.phase, r.goVersion, Report.mib(r.labHeapInuseBytes), Report.mib(r.goNetHeapInuseBytes),
-             r.ratio.map { formatFixed($0, digits: 3) } ?? "—", formatFixed(Double(r.labGCNs) / 1e6, digits: 2),
+             r.ratio.map { formatFixed($0, digits: 3) } ?? "—", Report.mib(r.labResidentBytes), Report.mib(r.goResidentBytes),
+             r.residentRatio.map { formatFixed($0, digits: 3) } ?? "—", formatFixed(Double(r.labGCNs) / 1e6, digits: 2),
              formatFixed(Double(r.goGCNs) / 1e6, digits: 2), r.gcRatio.map { formatFixed($0, digits: 2) } ?? "—"]
         }
     }

@@ -44,13 +44,15 @@ public enum Report {
     static func mib(_ bytes: Int) -> String { formatFixed(Double(bytes) / 1_048_576, digits: 2) }
 
     public static let tableHeader = ["workload", "strategy", "peak MiB", "headline phase", "retained MiB",
-                                     "retained/live", "final MiB", "leaked MiB", "GC ms", "ops/s", "p99 ns", "status"]
+                                     "resident MiB", "idle MiB", "freeos MiB", "retained/live", "final MiB",
+                                     "leaked MiB", "GC ms", "ops/s", "p99 ns", "status"]
 
     static func ratioText(_ r: Double?) -> String { r.map { formatFixed($0, digits: 2) } ?? "—" }
 
     public static func tableRows(_ summaries: [RunSummary]) -> [[String]] {
         summaries.map { s in
             [s.key.workload, s.key.strategy, mib(s.peakHeapInuseBytes), s.headlinePhase, mib(s.headlineHeapInuseBytes),
+             mib(s.headlineResidentBytes), mib(s.idleResidentBytes), mib(s.freeosResidentBytes),
              ratioText(s.headlineRetainedToLive), mib(s.finalHeapInuseBytes), mib(s.leakedBytesFinal),
              formatFixed(Double(s.gcTotalNs) / 1e6, digits: 1), formatFixed(s.opsPerSecond, digits: 0), String(s.p99OpNs),
              s.status]
@@ -59,7 +61,7 @@ public enum Report {
 
     /// The summary as a terminal table.
     public static func text(_ summaries: [RunSummary]) -> String {
-        renderTable(header: tableHeader, rows: tableRows(summaries), rightAlign: Set([2] + Array(4..<11)))
+        renderTable(header: tableHeader, rows: tableRows(summaries), rightAlign: Set([2] + Array(4..<14)))
     }
 
     /// Chart files: name → SVG text.
@@ -81,6 +83,10 @@ public enum Report {
             title: retainedTitle, yLabel: "heap in use after the phase's collection (MiB)", groups: workloads,
             seriesNames: strategies,
             values: workloads.map { w in strategies.map { s in value(w, s) { Double($0.headlineHeapInuseBytes) / 1_048_576 } } })))
+        let residentTitle = "Heap resident (held from the OS) at the headline phase"
+        out.append(("resident.svg", residentTitle, SVG.barChart(
+            title: residentTitle, yLabel: "heap sys − released (MiB)", groups: workloads, seriesNames: strategies,
+            values: workloads.map { w in strategies.map { s in value(w, s) { Double($0.headlineResidentBytes) / 1_048_576 } } })))
         if !results.againstGo.isEmpty {
             let phases = Report.orderedUnique(results.againstGo.map { "\($0.workload) \($0.phase)" })
             let versions = Report.orderedUnique(results.againstGo.map(\.goVersion))
@@ -112,8 +118,10 @@ public enum Report {
         for row in tableRows(results.summaries) { md += "| " + row.joined(separator: " | ") + " |\n" }
         md += "\npeak = the heap's exact high-water mark of in-use bytes over the run; retained = heap in use after the "
         md += "headline phase's full collection (the phase that shows what the workload is about), final = the same after "
-        md += "the last phase; live = what the program still needs (live keys × slot bytes + live payload bytes), — where "
-        md += "nothing is live. Columns of every file: `Results/README.md`.\n\n"
+        md += "the last phase; resident = what the process holds of the heap there (Go's HeapSys − HeapReleased), idle = "
+        md += "the same once the background scavenger has reached its goal, freeos = after FreeOSMemory; live = what the "
+        md += "program still needs (live keys × slot bytes + live payload bytes), — where nothing is live. Columns of "
+        md += "every file: `Results/README.md`.\n\n"
         if !results.againstGo.isEmpty {
             md += "## Against Go\n\n"
             md += "The `go` strategy's phase ends against the real Go runtime running the same workload with the same keys "

@@ -137,7 +137,7 @@ public struct GCRow: Sendable, ResultRow {
             .int("objects_marked", \.objectsMarked), .int("bytes_scanned", \.bytesScanned),
             .int("spans_swept", \.spansSwept), .int("spans_freed", \.spansFreed), .int("bytes_freed", \.bytesFreed),
             .int("leaked_bytes", \.leakedBytes), .int("objects_relocated", \.objectsRelocated),
-            .uint64("relocate_ns", \.relocateNs)]
+            .uint64("relocate_ns", \.relocateNs), .int("scavenge_goal_bytes", \.scavengeGoalBytes)]
         return RunKey.columns.map { $0.nested(in: \.key) } + cycle.map { $0.nested(in: \.cycle) }
     }
 }
@@ -154,6 +154,12 @@ public struct RunSummary: Sendable, ResultRow {
     public var headlinePhase = ""
     public var headlineHeapInuseBytes = 0
     public var headlineLiveBytes = 0
+    /// What the process holds of the heap (sys − released) at the headline
+    /// phase, once idle (the scavenger at its goal), and after FreeOSMemory;
+    /// 0 when the run did not settle.
+    public var headlineResidentBytes = 0
+    public var idleResidentBytes = 0
+    public var freeosResidentBytes = 0
     public var finalHeapInuseBytes = 0
     public var finalLiveBytes = 0
     public var peakRSSBytes = 0
@@ -187,7 +193,9 @@ public struct RunSummary: Sendable, ResultRow {
         [.name("workload", \.key.workload), .name("strategy", \.key.strategy), .int("keys", \.keys),
          .name("status", \.status), .int("peak_heap_inuse_bytes", \.peakHeapInuseBytes),
          .name("headline_phase", \.headlinePhase), .int("headline_heap_inuse_bytes", \.headlineHeapInuseBytes),
-         .int("headline_live_bytes", \.headlineLiveBytes), .int("final_heap_inuse_bytes", \.finalHeapInuseBytes),
+         .int("headline_live_bytes", \.headlineLiveBytes), .int("headline_resident_bytes", \.headlineResidentBytes),
+         .int("idle_resident_bytes", \.idleResidentBytes), .int("freeos_resident_bytes", \.freeosResidentBytes),
+         .int("final_heap_inuse_bytes", \.finalHeapInuseBytes),
          .int("final_live_bytes", \.finalLiveBytes), .derivedRatio("retained_to_live", digits: 3) { $0.retainedToLive },
          .int("peak_rss_bytes", \.peakRSSBytes), .int("gc_cycles", \.gcCycles), .uint64("gc_total_ns", \.gcTotalNs),
          .double("ops_per_sec", \.opsPerSecond, digits: 0), .int("p50_op_ns", \.p50OpNs), .int("p99_op_ns", \.p99OpNs),

@@ -61,10 +61,11 @@ public struct RunInfo: Encodable, Sendable {
     var bursts: Int
     var hint: Int
     var map: String
+    var settle: Bool
 
     enum CodingKeys: String, CodingKey {
         case command, commit, swift, jemalloc, cpu, cores, date, workloads, strategies, keys, window, gogc, seed, samples, bursts
-        case hint, map
+        case hint, map, settle
         case memoryBytes = "memory_bytes", payloadBytes = "payload_bytes", `repeat`
     }
 
@@ -89,6 +90,7 @@ public struct RunInfo: Encodable, Sendable {
         bursts = config.bursts
         hint = config.hint
         map = config.mapModel
+        settle = config.settle
     }
 
     public var json: String { try! jsonText(self) }

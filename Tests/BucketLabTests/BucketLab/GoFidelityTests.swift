@@ -31,7 +31,7 @@ import Testing
         let config = try SuiteConfig(workloads: workloads, strategies: [.go], keys: Self.keys, repeats: 1, samples: 1)
         let lab = try Suite.run(config, runID: "fidelity")
         let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: reference)
-        let expected = workloads.reduce(0) { $0 + $1.phases(bursts: config.bursts).count }
+        let expected = workloads.reduce(0) { $0 + $1.phases(bursts: config.bursts, settle: true).count }
         #expect(rows.count == expected, "every phase of every workload is shared")
         for r in rows {
             #expect(r.labLiveKeys == r.goLiveKeys, "\(r.workload) \(r.phase): live keys differ")
@@ -39,6 +39,19 @@ import Testing
             let allowed = max(r.goNetHeapInuseBytes / 50, 64 << 10)
             #expect(difference <= allowed,
                     "\(r.workload) \(r.phase): lab \(r.labHeapInuseBytes) bytes, \(r.goVersion) \(r.goNetHeapInuseBytes) (net of \(r.goBaselineHeapInuseBytes)), ratio \(r.ratio.map { formatFixed($0, digits: 4) } ?? "—")")
+        }
+        // What the process holds from the OS (HeapSys − HeapReleased), right
+        // after the collection that shows the scenario and after
+        // FreeOSMemory: within 10%.
+        let resident: Set<String> = ["fill-drain drained", "fill-drain-ptr drained", "sparse-survivors kept1pct",
+                                     "churn end", "fill-drain freeos", "fill-drain-ptr freeos",
+                                     "sparse-survivors freeos", "churn freeos"]
+        let checked = rows.filter { resident.contains("\($0.workload) \($0.phase)") }
+        #expect(checked.count == resident.count)
+        for r in checked {
+            let off = abs(r.labResidentBytes - r.goResidentBytes)
+            #expect(off <= r.goResidentBytes / 10,
+                    "\(r.workload) \(r.phase): lab resident \(r.labResidentBytes) bytes, \(r.goVersion) \(r.goResidentBytes), ratio \(r.residentRatio.map { formatFixed($0, digits: 4) } ?? "—")")
         }
     }
 

@@ -27,7 +27,7 @@ func temporaryDirectory() -> String {
         for w in Workload.allCases {
             for s in ["go", "stale", "shrink", "compact"] {
                 let names = smallSuite.phases.filter { $0.key.workload == w.rawValue && $0.key.strategy == s }.map(\.phase)
-                #expect(names == w.phases(bursts: 4), "\(w.rawValue) \(s)")
+                #expect(names == w.phases(bursts: 4, settle: true), "\(w.rawValue) \(s)")
             }
         }
         #expect(smallSuite.summaries.count == Workload.allCases.count * 4)

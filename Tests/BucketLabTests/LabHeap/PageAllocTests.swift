@@ -13,7 +13,7 @@ import Glibc
     /// scavenged.
     @Test(arguments: [1, 2, 3] as [UInt64])
     func lowestFitSplitsAndCoalescesLikeAPageArray(seed: UInt64) throws {
-        var alloc = PageAlloc()
+        var alloc = PageAlloc(hugePages: false)
         var memory: [UnsafeMutableRawPointer] = []
         defer { for m in memory { free(m) }; alloc.destroy() }
         // The model: per chunk (in address order) a state per page.
