@@ -40,18 +40,38 @@ import Testing
             #expect(difference <= allowed,
                     "\(r.workload) \(r.phase): lab \(r.labHeapInuseBytes) bytes, \(r.goVersion) \(r.goNetHeapInuseBytes) (net of \(r.goBaselineHeapInuseBytes)), ratio \(r.ratio.map { formatFixed($0, digits: 4) } ?? "—")")
         }
-        // What the process holds from the OS (HeapSys − HeapReleased), right
-        // after the collection that shows the scenario and after
-        // FreeOSMemory: within 10%.
-        let resident: Set<String> = ["fill-drain drained", "fill-drain-ptr drained", "sparse-survivors kept1pct",
-                                     "churn end", "fill-drain freeos", "fill-drain-ptr freeos",
-                                     "sparse-survivors freeos", "churn freeos"]
-        let checked = rows.filter { resident.contains("\($0.workload) \($0.phase)") }
-        #expect(checked.count == resident.count)
-        for r in checked {
-            let off = abs(r.labResidentBytes - r.goResidentBytes)
-            #expect(off <= r.goResidentBytes / 10,
+        // What the process holds from the OS (HeapSys − HeapReleased), after
+        // FreeOSMemory: within 10% (or one 4 MiB chunk, where that is more:
+        // both heaps grow by whole chunks).
+        func close(_ lab: Int, _ go: Int) -> Bool { abs(lab - go) <= max(go / 10, 4 << 20) }
+        let settled = rows.filter { $0.phase == "freeos" && ["fill-drain", "fill-drain-ptr", "sparse-survivors", "churn"].contains($0.workload) }
+        #expect(settled.count == 4)
+        for r in settled {
+            #expect(close(r.labResidentBytes, r.goResidentBytes),
                     "\(r.workload) \(r.phase): lab resident \(r.labResidentBytes) bytes, \(r.goVersion) \(r.goResidentBytes), ratio \(r.residentRatio.map { formatFixed($0, digits: 4) } ?? "—")")
+        }
+        // Right after the collection that shows the scenario, Go's own figure
+        // moves from run to run (when its scavenger wakes and how fast it
+        // releases): measured here, sparse-survivors kept1pct came out at
+        // 88.8 MB in one run and 108.9 MB in another. So Go runs three times,
+        // and the lab must be within 10% of one of them.
+        let busy = ["fill-drain drained", "fill-drain-ptr drained", "sparse-survivors kept1pct", "churn end"]
+        var goRuns: [[GoPhaseRow]] = [reference]
+        for n in 1...2 {
+            let more = dir + "-again\(n)"
+            let again = try run("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", more, "--keys",
+                                             String(Self.keys), "--no-ops", "--no-settle", "--workload",
+                                             "fill-drain,fill-drain-ptr,sparse-survivors,churn"], cwd: repo)
+            #expect(again.status == 0, "scripts/reference failed: \(again.stderr)")
+            goRuns.append(try AgainstGo.readReference(more))
+        }
+        for r in rows where busy.contains("\(r.workload) \(r.phase)") {
+            let goResident = goRuns.compactMap { run in
+                run.first { $0.workload == r.workload && $0.phase == r.phase }?.residentBytes
+            }
+            #expect(goResident.count == 3)
+            #expect(goResident.contains { close(r.labResidentBytes, $0) },
+                    "\(r.workload) \(r.phase): lab resident \(r.labResidentBytes) bytes, \(r.goVersion) \(goResident) in three runs")
         }
     }
 
