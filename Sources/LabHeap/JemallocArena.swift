@@ -169,9 +169,11 @@ struct JemallocArena: @unchecked Sendable {
 
     init(dirtyDecayMs: Int?, muzzyDecayMs: Int?) throws { held.initialize(to: 0) }
 
+    /// Zeroed by releasing it rather than by writing it: a fresh chunk's
+    /// pages are counted as released, and must not be resident.
     func allocateChunk(bytes: Int) -> UnsafeMutableRawPointer? {
         guard let p = aligned_alloc(2 << 20, bytes) else { return nil }
-        memset(p, 0, bytes)
+        _ = madvise(p, bytes, MADV_DONTNEED)
         held.pointee += bytes
         return p
     }
