@@ -255,13 +255,7 @@ extension OpsBenchmark {
 extension OpsBenchmark {
     /// The Go reference's ops rows under `dir` (`dir/<go-version>/ops.csv`).
     public static func referenceRows(_ dir: String) throws -> [OpsRow] {
-        var rows: [OpsRow] = []
-        for version in listDirectory(dir).sorted() {
-            let path = dir + "/" + version + "/ops.csv"
-            guard access(path, R_OK) == 0 else { continue }
-            rows += try OpsRow.read(path)
-        }
-        return rows
+        try readPerVersion(dir, file: "ops.csv")
     }
 
     /// `extra` rows placed after the lab's rows of the same op.

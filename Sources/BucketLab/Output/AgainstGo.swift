@@ -83,12 +83,7 @@ public enum AgainstGo {
     /// The Go reference's phases under `dir`: `dir/<go-version>/phases.csv`
     /// for every version present.
     public static func readReference(_ dir: String) throws -> [GoPhaseRow] {
-        var rows: [GoPhaseRow] = []
-        for version in listDirectory(dir).sorted() {
-            let path = dir + "/" + version + "/phases.csv"
-            guard access(path, R_OK) == 0 else { continue }
-            rows += try GoPhaseRow.read(path)
-        }
+        let rows: [GoPhaseRow] = try readPerVersion(dir, file: "phases.csv")
         guard !rows.isEmpty else { throw CSVError(description: "\(dir): no <go-version>/phases.csv (run scripts/reference)") }
         return rows
     }
@@ -162,6 +157,18 @@ public enum AgainstGo {
              formatFixed(Double(r.goGCNs) / 1e6, digits: 2), r.gcRatio.map { formatFixed($0, digits: 2) } ?? "—"]
         }
     }
+}
+
+/// The rows of `dir/<go-version>/<file>` for every version folder that has
+/// one, versions in order (what scripts/reference writes).
+func readPerVersion<Row: ResultRow>(_ dir: String, file: String) throws -> [Row] {
+    var rows: [Row] = []
+    for version in listDirectory(dir).sorted() {
+        let path = dir + "/" + version + "/" + file
+        guard access(path, R_OK) == 0 else { continue }
+        rows += try Row.read(path)
+    }
+    return rows
 }
 
 /// The names in a directory (none when it cannot be read).

@@ -20,8 +20,14 @@ struct Outcome {
 }
 
 func bucketlab(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> Outcome {
+    try runProcess(bucketlabPath, args, cwd: cwd, environment: environment)
+}
+
+/// Runs `executable` to its end and collects its output.
+func runProcess(_ executable: String, _ args: [String], cwd: String? = nil,
+                environment: [String: String] = [:]) throws -> Outcome {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: bucketlabPath)
+    p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
     if !environment.isEmpty {
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

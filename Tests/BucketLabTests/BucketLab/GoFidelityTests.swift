@@ -23,7 +23,7 @@ import Testing
     func theGoStrategyHoldsWhatGo119Holds() throws {
         let dir = temporaryDirectory()
         let repo = testSourcesDirectory.deletingLastPathComponent().deletingLastPathComponent().path
-        let script = try run("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", dir,
+        let script = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", dir,
                                            "--keys", String(Self.keys), "--no-ops"], cwd: repo)
         #expect(script.status == 0, "scripts/reference failed: \(script.stderr)")
         let reference = try AgainstGo.readReference(dir)
@@ -59,7 +59,7 @@ import Testing
         var goRuns: [[GoPhaseRow]] = [reference]
         for n in 1...2 {
             let more = dir + "-again\(n)"
-            let again = try run("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", more, "--keys",
+            let again = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", more, "--keys",
                                              String(Self.keys), "--no-ops", "--no-settle", "--workload",
                                              "fill-drain,fill-drain-ptr,sparse-survivors,churn"], cwd: repo)
             #expect(again.status == 0, "scripts/reference failed: \(again.stderr)")
@@ -73,20 +73,5 @@ import Testing
             #expect(goResident.contains { close(r.labResidentBytes, $0) },
                     "\(r.workload) \(r.phase): lab resident \(r.labResidentBytes) bytes, \(r.goVersion) \(goResident) in three runs")
         }
-    }
-
-    private func run(_ executable: String, _ args: [String], cwd: String) throws -> Outcome {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                       stderr: String(decoding: e, as: UTF8.self))
     }
 }
