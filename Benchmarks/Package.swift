@@ -11,10 +11,17 @@ let package = Package(
         .package(name: "BucketLab", path: "../"),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
-    targets: ["Allocator", "MapOps", "Collector"].map { suite in
+    targets: [
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [.product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/BenchmarkSupport"
+        ),
+    ] + ["Allocator", "MapOps", "Collector", "Ratios"].map { suite in
         .executableTarget(
             name: suite,
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "BucketLab", package: "BucketLab"),
             ],

@@ -2,7 +2,8 @@
 // phase, on Go's own map and heap. Same keys (the lab's SplitMix64 ported
 // below), same sizes, same phases; at each phase end runtime.GC() (timed) and
 // runtime.ReadMemStats, one CSV row per phase. `-mode ops` times map
-// operations on the lab's `ops` key sets instead.
+// operations on the lab's `ops` key sets instead; `-mode gc` times
+// runtime.GC() on a settled heap of pointers (Benchmarks/Ratios).
 //
 // One workload per run, so no workload inherits another's heap: the
 // scripts/reference driver runs this program once per workload and writes
@@ -547,8 +548,37 @@ func runOps(o options) [][]string {
 		runtime.GC()
 	}
 	runtime.KeepAlive(sink)
+	return opsRows(o, samples, []string{"insert", "lookup_hit", "lookup_miss", "delete", "iterate"})
+}
+
+// runGC times runtime.GC() on a settled heap: a map[uint64]*P48 of o.keys
+// entries (fill-drain-ptr's peak), collected once, then o.repeat more times
+// with nothing to free: a full cycle's fixed cost and its marking of the map
+// and every payload (the lab's collector on the same heap:
+// Benchmarks/Ratios).
+func runGC(o options) [][]string {
+	present, _, _ := keySets(o.keys, o.seed)
+	m := make(map[uint64]*P48)
+	for _, k := range present {
+		p := new(P48)
+		putKey(p[:], k)
+		m[k] = p
+	}
+	runtime.GC()
+	samples := map[string][]float64{}
+	for rep := 0; rep < o.repeat; rep++ {
+		t0 := time.Now()
+		runtime.GC()
+		samples["gc_full_cycle"] = append(samples["gc_full_cycle"], float64(time.Since(t0).Nanoseconds()))
+	}
+	runtime.KeepAlive(m)
+	return opsRows(o, samples, []string{"gc_full_cycle"})
+}
+
+// opsRows: per op, the median and the best of its samples.
+func opsRows(o options, samples map[string][]float64, ops []string) [][]string {
 	rows := [][]string{{"impl", "op", "keys", "thp", "ns_per_op"}}
-	for _, op := range []string{"insert", "lookup_hit", "lookup_miss", "delete", "iterate"} {
+	for _, op := range ops {
 		s := append([]float64(nil), samples[op]...)
 		sort.Float64s(s)
 		med := s[len(s)/2]
@@ -593,7 +623,7 @@ func fail(msg string) {
 
 func main() {
 	var o options
-	mode := flag.String("mode", "phases", "phases or ops")
+	mode := flag.String("mode", "phases", "phases, ops or gc")
 	flag.StringVar(&o.workload, "workload", "fill-drain", "one workload")
 	flag.IntVar(&o.keys, "keys", 1000000, "keys")
 	flag.IntVar(&o.payloadBytes, "payload-bytes", 48, "payload bytes: 16, 48, 100 or 256")
@@ -601,7 +631,7 @@ func main() {
 	flag.IntVar(&o.bursts, "bursts", 4, "fill/drain cycles of bursty")
 	flag.IntVar(&o.hint, "hint", 0, "make(map, hint)")
 	seed := flag.Uint64("seed", 1, "seed")
-	flag.IntVar(&o.repeat, "repeat", 5, "ops repetitions")
+	flag.IntVar(&o.repeat, "repeat", 5, "ops and gc repetitions")
 	flag.StringVar(&o.thp, "thp", "on", "on: the runtime's own huge-page advice; off: THP disabled for this process")
 	out := flag.String("out", "", "CSV file (phases: appended, header when new)")
 	noSettle := flag.Bool("no-settle", false, "skip the idle and freeos phases that end every workload")
@@ -631,6 +661,8 @@ func main() {
 		writePhases(*out, rows, os.IsNotExist(err))
 	case "ops":
 		writeCSV(*out, runOps(o), false)
+	case "gc":
+		writeCSV(*out, runGC(o), false)
 	case "version":
 		fmt.Println(strings.TrimSpace(goVersion))
 	default:

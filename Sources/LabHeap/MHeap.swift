@@ -208,10 +208,7 @@ public final class MHeap: @unchecked Sendable {
         var headers: [UnsafeMutablePointer<SpanHeader>] = spareHeaders
         for c in centrals { c.forEachSpan { headers.append($0) } }
         largeSpans.forEach { headers.append($0) }
-        for h in headers {
-            _ = h.pointee.releaseSide()
-            h.deallocate()
-        }
+        for h in headers { Self.freeSpanHeader(h) }
         for chunk in pages.chunks {
             let bytes = chunk.pages << pageShift
             #if BUCKETLAB_SYSTEM_PAGES
@@ -294,8 +291,16 @@ public final class MHeap: @unchecked Sendable {
     }
 
     /// A span header with no side metadata yet.
+    ///
+    /// Headers and their side metadata come from jemalloc's own API
+    /// (mallocx/sdallocx), not through the process's malloc/free: thousands
+    /// churn when heaps grow and shrink, and a malloc interposer (the one
+    /// package-benchmark preloads reads 16 bytes before every freed pointer)
+    /// must not see blocks it did not hand out: Swift's allocate goes through
+    /// posix_memalign, which the interposer cannot tag, and a page-aligned
+    /// block at the start of a mapping then faults in its free.
     private func newSpanHeader() -> UnsafeMutablePointer<SpanHeader> {
-        let s = UnsafeMutablePointer<SpanHeader>.allocate(capacity: 1)
+        let s = Jemalloc.mallocx(MemoryLayout<SpanHeader>.stride)!.bindMemory(to: SpanHeader.self, capacity: 1)
         s.initialize(to: SpanHeader(
             base: sentinel.pointee.base, npages: 0, spanClass: SpanClass(rawValue: 0), elemsize: 0, nelems: 0, divMul: 0,
             freeindex: 0, allocCache: 0, allocCount: 0, allocCountAtCache: 0, allocBits: sentinel.pointee.allocBits,
@@ -339,8 +344,7 @@ public final class MHeap: @unchecked Sendable {
         if spareHeaders.count < Self.spareHeaderLimit {
             spareHeaders.append(s)
         } else {
-            spanMetadataBytes -= MemoryLayout<SpanHeader>.stride + s.pointee.releaseSide()
-            s.deallocate()
+            spanMetadataBytes -= Self.freeSpanHeader(s)
         }
         if configuration.scavenge == .eager {
             releasedBytesLocked(maxBytes: .max)
@@ -348,6 +352,15 @@ public final class MHeap: @unchecked Sendable {
             let kept = (pages.freePages - pages.scavengedPages) << pageShift
             if kept > limit { releasedBytesLocked(maxBytes: kept - limit) }
         }
+    }
+
+    /// Frees a header from `newSpanHeader` and its side metadata; returns
+    /// the bytes freed.
+    @discardableResult
+    private static func freeSpanHeader(_ s: UnsafeMutablePointer<SpanHeader>) -> Int {
+        let bytes = MemoryLayout<SpanHeader>.stride + s.pointee.releaseSide()
+        Jemalloc.sdallocx(UnsafeMutableRawPointer(s), MemoryLayout<SpanHeader>.stride)
+        return bytes
     }
 
     /// Span headers kept for reuse (with their side metadata), at most.

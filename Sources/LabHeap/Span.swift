@@ -164,7 +164,8 @@ extension SpanHeader {
         var delta = 0
         if sideNelems != nelems {
             delta -= releaseSide()
-            let side = UnsafeMutableRawPointer.allocate(byteCount: Self.sideBytes(nelems: nelems), alignment: 8)
+            // From jemalloc's own API, as the headers (MHeap.newSpanHeader).
+            let side = Jemalloc.mallocx(Self.sideBytes(nelems: nelems))!
             allocBits = side.bindMemory(to: UInt64.self, capacity: words * 2)
             gcmarkBits = allocBits + words
             typeIDs = (side + words * 16).bindMemory(to: UInt16.self, capacity: nelems)
@@ -185,7 +186,7 @@ extension SpanHeader {
     mutating func releaseSide() -> Int {
         guard sideNelems > 0 else { return 0 }
         let bytes = Self.sideBytes(nelems: sideNelems)
-        UnsafeMutableRawPointer(allocBits).deallocate()
+        Jemalloc.sdallocx(UnsafeMutableRawPointer(allocBits), bytes)
         sideNelems = 0
         return bytes
     }

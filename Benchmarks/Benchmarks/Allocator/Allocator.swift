@@ -2,6 +2,7 @@
 // (thread cache on) with sdallocx, and plain malloc/free (jemalloc as the
 // process malloc), for the same sizes.
 import Benchmark
+import BenchmarkSupport
 import BucketLab
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +27,6 @@ final class LabAllocator: @unchecked Sendable {
 let heapInuse = BenchmarkMetric.custom("heap in-use bytes", polarity: .prefersSmaller, useScalingFactor: false)
 let arenaResident = BenchmarkMetric.custom("arena resident bytes", polarity: .prefersSmaller, useScalingFactor: false)
 
-nonisolated(unsafe) let noisyMachine = BenchmarkThresholds(relative: [.p50: 20, .p75: 35])
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -34,9 +34,7 @@ let benchmarks: @Sendable () -> Void = {
         scalingFactor: .kilo,
         maxDuration: .seconds(2),
         maxIterations: 2000,
-        // Shared, noisy machines: flag a regression only when the median moves
-        // by over 20% (or p75 by 35%); byte-count metrics keep the default 5%.
-        thresholds: [.wallClock: noisyMachine, .throughput: noisyMachine]
+        thresholds: [.wallClock: absoluteTime, .throughput: absoluteTime]
     )
 
     for size in sizes {

@@ -2,6 +2,7 @@
 // measured region: a 10^6-key UInt64 → UInt64 map, a 10^6-key UInt64 → 48-byte
 // payload map, and the sparse-survivors heap (1% of the payloads kept).
 import Benchmark
+import BenchmarkSupport
 import BucketLab
 
 let bytesScanned = BenchmarkMetric.custom("bytes scanned", polarity: .prefersSmaller, useScalingFactor: false)
@@ -37,16 +38,13 @@ final class MapHeap: @unchecked Sendable {
     }
 }
 
-nonisolated(unsafe) let noisyMachine = BenchmarkThresholds(relative: [.p50: 20, .p75: 35])
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, bytesScanned, heapInuse, arenaResident],
         maxDuration: .seconds(3),
         maxIterations: 20,
-        // Shared, noisy machines: flag a regression only when the median moves
-        // by over 20% (or p75 by 35%); byte-count metrics keep the default 5%.
-        thresholds: [.wallClock: noisyMachine, .throughput: noisyMachine]
+        thresholds: [.wallClock: absoluteTime]
     )
     let heaps: [(String, MapHeap)] = [
         ("uint64 map", MapHeap(payloadBytes: nil)),

@@ -2,30 +2,10 @@
 // and Swift's Dictionary. Key sets and filled maps are built outside the
 // measured region; results are per key (scaling factor mega).
 import Benchmark
+import BenchmarkSupport
 import BucketLab
 
 let keyCount = 1_000_000
-
-/// Keys present, keys absent, and the present keys in another order.
-struct Keys: Sendable {
-    let present: [UInt64]
-    let absent: [UInt64]
-    let shuffled: [UInt64]
-
-    init(seed: UInt64 = 1) {
-        var rng = SplitMix64(seed: seed)
-        func next() -> UInt64 { rng.next() }
-        var seen = Set<UInt64>()
-        var p: [UInt64] = [], a: [UInt64] = []
-        while p.count < keyCount { let k = next(); if seen.insert(k).inserted { p.append(k) } }
-        while a.count < keyCount { let k = next(); if !seen.contains(k) { a.append(k) } }
-        var s = p
-        for i in stride(from: s.count - 1, to: 0, by: -1) { s.swapAt(i, Int(next() % UInt64(i + 1))) }
-        present = p
-        absent = a
-        shuffled = s
-    }
-}
 
 /// A lab map filled with every present key, in a heap of its own. Maps built
 /// by insert/delete iterations are collected before the next iteration, so
@@ -34,7 +14,7 @@ final class FilledMap: @unchecked Sendable {
     let heap: MHeap
     let collector: Collector
     let map: UInt64Map
-    init(policy: ClearingPolicy, keys: Keys) {
+    init(policy: ClearingPolicy, keys: OpsKeys) {
         // No huge pages for the lab's spans: Dictionary's storage gets none
         // either (jemalloc's default under the system's madvise mode).
         heap = try! MHeap(MHeap.Configuration(hugePages: false))
@@ -48,7 +28,6 @@ final class FilledMap: @unchecked Sendable {
     }
 }
 
-nonisolated(unsafe) let noisyMachine = BenchmarkThresholds(relative: [.p50: 20, .p75: 35])
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -56,11 +35,9 @@ let benchmarks: @Sendable () -> Void = {
         scalingFactor: .mega,
         maxDuration: .seconds(3),
         maxIterations: 5,
-        // Shared, noisy machines: flag a regression only when the median moves
-        // by over 20% (or p75 by 35%); byte-count metrics keep the default 5%.
-        thresholds: [.wallClock: noisyMachine, .throughput: noisyMachine]
+        thresholds: [.wallClock: absoluteTime]
     )
-    let keys = Keys()
+    let keys = OpsKeys(keys: keyCount)
 
     for preset in Strategy.presets {
         let filled = FilledMap(policy: preset.policy, keys: keys)
@@ -75,7 +52,7 @@ let benchmarks: @Sendable () -> Void = {
         }
         Benchmark("\(name) lookup hit") { benchmark in
             var sum: UInt64 = 0
-            for i in benchmark.scaledIterations { sum &+= filled.map[keys.shuffled[i]] ?? 0 }
+            for i in benchmark.scaledIterations { sum &+= filled.map[keys.probeOrder[i]] ?? 0 }
             blackHole(sum)
         }
         Benchmark("\(name) lookup miss") { benchmark in
@@ -93,7 +70,7 @@ let benchmarks: @Sendable () -> Void = {
             let map = filled.newEmpty(policy: preset.policy)
             for k in keys.present { map[k] = k }
             benchmark.startMeasurement()
-            for i in benchmark.scaledIterations { map.removeValue(forKey: keys.shuffled[i]) }
+            for i in benchmark.scaledIterations { map.removeValue(forKey: keys.probeOrder[i]) }
             benchmark.stopMeasurement()
             blackHole(map.count)
         }
@@ -110,7 +87,7 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("dictionary lookup hit") { benchmark in
         var sum: UInt64 = 0
-        for i in benchmark.scaledIterations { sum &+= dictionary[keys.shuffled[i]] ?? 0 }
+        for i in benchmark.scaledIterations { sum &+= dictionary[keys.probeOrder[i]] ?? 0 }
         blackHole(sum)
     }
     Benchmark("dictionary lookup miss") { benchmark in
@@ -127,7 +104,7 @@ let benchmarks: @Sendable () -> Void = {
         var d = dictionary
         d[0] = 0  // force the copy outside the measured loop
         benchmark.startMeasurement()
-        for i in benchmark.scaledIterations { d.removeValue(forKey: keys.shuffled[i]) }
+        for i in benchmark.scaledIterations { d.removeValue(forKey: keys.probeOrder[i]) }
         benchmark.stopMeasurement()
         blackHole(d.count)
     }

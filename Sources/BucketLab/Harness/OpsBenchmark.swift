@@ -64,7 +64,7 @@ public enum OpsBenchmark {
     ///
     /// One untimed warm-up round first; repetitions interleave the three so
     /// they see the same machine.
-    public static func allocation(_ options: OpsOptions) throws -> [OpsRow] {
+    public static func allocation(_ options: OpsOptions, summary: ([Double]) -> Double = median) throws -> [OpsRow] {
         let objects = options.keys
         let slots = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: objects)
         defer { slots.deallocate() }
@@ -108,7 +108,7 @@ public enum OpsBenchmark {
         }
         blackHole(sink)
         return [("lab", "alloc48"), ("jemalloc", "mallocx48"), ("jemalloc", "mallocx48_zero")]
-            .map { OpsRow(impl: $0.0, op: $0.1, keys: objects, thp: options.thp, nsPerOp: median(samples[$0.1]!)) }
+            .map { OpsRow(impl: $0.0, op: $0.1, keys: objects, thp: options.thp, nsPerOp: summary(samples[$0.1]!)) }
     }
 }
 
@@ -121,9 +121,16 @@ extension OpsBenchmark {
     /// in an order that rotates from one repetition to the next, each timed
     /// the same way (the clock read around the loop only; building and
     /// tearing down outside it). Median per op.
-    public static func maps(_ options: OpsOptions, strategies: [Strategy] = Strategy.presets) throws -> [OpsRow] {
+    ///
+    /// `keySets` saves a caller that measures repeatedly from drawing the
+    /// same keys again; it must match `options` (count and seed). `summary`
+    /// reduces each op's samples (`min` for a best-of figure).
+    public static func maps(_ options: OpsOptions, strategies: [Strategy] = Strategy.presets,
+                            keySets: OpsKeys? = nil, summary: ([Double]) -> Double = median) throws -> [OpsRow] {
         let keys = options.keys
-        let (present, absent, probeOrder) = keySets(keys: keys, seed: options.seed)
+        let keySets = keySets ?? OpsKeys(keys: keys, seed: options.seed)
+        precondition(keySets.present.count == keys, "key sets drawn for another key count")
+        let (present, absent, probeOrder) = (keySets.present, keySets.absent, keySets.probeOrder)
         var samples: [String: [Double]] = [:]
         var sink: UInt64 = 0
         func timed(_ name: String, _ body: () -> Void) {
@@ -193,7 +200,7 @@ extension OpsBenchmark {
         for op in ["insert", "lookup_hit", "lookup_miss", "delete", "iterate"] {
             for impl in strategies.map({ "lab:" + $0.name }) + ["dictionary"] {
                 rows.append(OpsRow(impl: impl, op: op, keys: keys, thp: options.thp,
-                                   nsPerOp: median(samples["\(impl)/\(op)"]!)))
+                                   nsPerOp: summary(samples["\(impl)/\(op)"]!)))
             }
         }
         return rows
@@ -204,7 +211,7 @@ extension OpsBenchmark {
     /// 128 bytes, `pointers` one word. Rows `delete_v128`, same run.
     public static func wideValueDeletes(_ options: OpsOptions) throws -> [OpsRow] {
         let keys = min(options.keys, 250_000), seed = options.seed
-        let (_, _, probeOrder) = keySets(keys: keys, seed: seed, wantAbsent: false)
+        let probeOrder = OpsKeys(keys: keys, seed: seed, wantAbsent: false).probeOrder
         var samples: [SlotClearing: [Double]] = [:]
         let clearings: [SlotClearing] = [.full, .pointers]
         for rep in 0..<options.repetitions {
@@ -227,10 +234,18 @@ extension OpsBenchmark {
                    nsPerOp: median(samples[$0]!))
         }
     }
+}
 
-    /// `keys` distinct random keys, as many absent ones, and the present keys
-    /// in another random order (so lookups do not follow insertion order).
-    static func keySets(keys: Int, seed: UInt64, wantAbsent: Bool = true) -> (present: [UInt64], absent: [UInt64], probeOrder: [UInt64]) {
+/// `keys` distinct random keys, as many absent ones, and the present keys in
+/// another random order (so lookups do not follow insertion order). The Go
+/// reference (Reference/main.go, `keySets`) draws the same sets from the same
+/// seed.
+public struct OpsKeys: Sendable {
+    public let present: [UInt64]
+    public let absent: [UInt64]
+    public let probeOrder: [UInt64]
+
+    public init(keys: Int, seed: UInt64 = 1, wantAbsent: Bool = true) {
         var rng = SplitMix64(seed: seed)
         var present: [UInt64] = []
         var seen = Set<UInt64>()
@@ -248,7 +263,9 @@ extension OpsBenchmark {
         for i in stride(from: probeOrder.count - 1, to: 0, by: -1) {
             probeOrder.swapAt(i, Int(rng.next() % UInt64(i + 1)))
         }
-        return (present, absent, probeOrder)
+        self.present = present
+        self.absent = absent
+        self.probeOrder = probeOrder
     }
 }
 
