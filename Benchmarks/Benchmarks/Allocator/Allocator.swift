@@ -29,6 +29,7 @@ let arenaResident = BenchmarkMetric.custom("arena resident bytes", polarity: .pr
 
 
 let benchmarks: @Sendable () -> Void = {
+    prepareBenchmarkProcess()
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput],
         scalingFactor: .kilo,

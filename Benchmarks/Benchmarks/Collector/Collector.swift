@@ -40,6 +40,7 @@ final class MapHeap: @unchecked Sendable {
 
 
 let benchmarks: @Sendable () -> Void = {
+    prepareBenchmarkProcess()
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, bytesScanned, heapInuse, arenaResident],
         maxDuration: .seconds(3),

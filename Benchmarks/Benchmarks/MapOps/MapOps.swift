@@ -30,6 +30,7 @@ final class FilledMap: @unchecked Sendable {
 
 
 let benchmarks: @Sendable () -> Void = {
+    prepareBenchmarkProcess()
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock],
         scalingFactor: .mega,

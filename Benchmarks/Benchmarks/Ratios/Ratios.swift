@@ -8,10 +8,11 @@
 //
 // Each side's figure in an iteration is its best of several rounds (rounds
 // rotate which side goes first): the best is what the code costs, the rest is
-// the shared machine. Working sets are 2^16 keys, cache-sized, so that a
-// slower hot path shows undiluted by memory stalls and by the VM's memory
-// bandwidth, which moves from second to second; `bucketlab ops` measures the
-// 10^6-key regime.
+// the shared machine. Working sets are 2^12 keys (maps of about 150 KB, in
+// L2), so that a slower hot path shows undiluted by memory stalls and by the
+// shared L3 and memory bandwidth, which move from second to second: at 2^16
+// keys the medians of two runs differed by up to 20%, at 2^12 by under 10%.
+// `bucketlab ops` measures the 10^6-key regime.
 //
 // - lab:<preset> / dictionary: the five map operations of `bucketlab ops`
 //   (OpsBenchmark.maps), lab map against Dictionary; ±10% on the median.
@@ -25,10 +26,11 @@
 //   process to the next on this machine, so the median over iterations is
 //   held to ±25%, not ±10%.
 import Benchmark
+import BenchmarkSupport
 import BucketLab
 
-let mapKeys = 1 << 16
-let rounds = 9
+let mapKeys = 1 << 12
+let rounds = 51
 let ops = ["insert", "lookup_hit", "lookup_miss", "iterate", "delete"]
 
 /// `lab/yardstick ×1000` for one op; smaller is better for the lab.
@@ -67,12 +69,13 @@ final class Turn: @unchecked Sendable {
 }
 
 let benchmarks: @Sendable () -> Void = {
+    prepareBenchmarkProcess()
     let keys = Lazy { OpsKeys(keys: mapKeys) }
     let options = try! OpsOptions(keys: mapKeys, repetitions: rounds, hugePages: false)
 
     let dictionaryMetrics = ops.map { ratioMetric("\($0) lab/dictionary") }
     for preset in Strategy.presets {
-        Benchmark("lab:\(preset.name) / dictionary", configuration: ratioConfiguration(dictionaryMetrics, iterations: 15)) { benchmark in
+        Benchmark("lab:\(preset.name) / dictionary", configuration: ratioConfiguration(dictionaryMetrics, iterations: 31)) { benchmark in
             let rows = try OpsBenchmark.maps(options, strategies: [preset], keySets: keys.get(), summary: best)
             for (op, metric) in zip(ops, dictionaryMetrics) {
                 benchmark.measurement(metric, permille(rows.ns("lab:\(preset.name)", op), rows.ns("dictionary", op)))
@@ -80,9 +83,10 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    let allocOptions = try! OpsOptions(keys: 4096, repetitions: 51, hugePages: false)
     let allocMetrics = [ratioMetric("alloc48/mallocx48"), ratioMetric("alloc48/mallocx48_zero")]
-    Benchmark("alloc48 / mallocx48", configuration: ratioConfiguration(allocMetrics, iterations: 15)) { benchmark in
-        let rows = try OpsBenchmark.allocation(options, summary: best)
+    Benchmark("alloc48 / mallocx48", configuration: ratioConfiguration(allocMetrics, iterations: 31)) { benchmark in
+        let rows = try OpsBenchmark.allocation(allocOptions, summary: best)
         benchmark.measurement(allocMetrics[0], permille(rows.ns("lab", "alloc48"), rows.ns("jemalloc", "mallocx48")))
         benchmark.measurement(allocMetrics[1], permille(rows.ns("lab", "alloc48"), rows.ns("jemalloc", "mallocx48_zero")))
     }
