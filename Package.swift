@@ -12,6 +12,9 @@ let systemPages = Context.environment["BUCKETLAB_SYSTEM_PAGES"] != nil
 let pageSource: [Target.Dependency] = systemPages ? [] : ["CJemalloc"]
 // ... and the heap tells AddressSanitizer what it frees (LabHeap/Poison.swift).
 let poisoning: [SwiftSetting] = systemPages ? [.define("BUCKETLAB_SYSTEM_PAGES")] : []
+// ThreadSanitizer builds also set BUCKETLAB_TSAN=1: the heap's locks become
+// pthread mutexes, which TSan sees (LabHeap/LabLock.swift says why).
+let tsanLocks: [SwiftSetting] = Context.environment["BUCKETLAB_TSAN"] != nil ? [.define("BUCKETLAB_TSAN")] : []
 
 // One target per tier, each importing only those below it (the compiler
 // enforces the layering; `package` access is what crosses a boundary):
@@ -40,7 +43,7 @@ let package = Package(
             pkgConfig: "jemalloc",
             providers: [.apt(["libjemalloc-dev"])]
         ),
-        .target(name: "LabHeap", dependencies: pageSource, swiftSettings: [internalChecks] + poisoning),
+        .target(name: "LabHeap", dependencies: pageSource, swiftSettings: [internalChecks] + poisoning + tsanLocks),
         .target(name: "LabMaps", dependencies: ["LabHeap"], swiftSettings: [internalChecks]),
         .target(name: "LabCollector", dependencies: ["LabHeap", "LabMaps"], swiftSettings: [internalChecks]),
         .target(

@@ -1,5 +1,3 @@
-import Synchronization
-
 // Heap statistics in one call. See MHeap.swift.
 
 /// A snapshot of one heap, in Go's and jemalloc's terms.
@@ -46,7 +44,7 @@ extension MHeap {
             st.liveObjects += span.allocCount
             st.objectBytes += span.allocCount * span.elemsize
         }
-        lock.withLock { _ in
+        lock.withLock {
             st.inuseBytes = inuseSpanBytes
             st.sysBytes = pages.sysPages << pageShift
             st.idleBytes = pages.freePages << pageShift
@@ -77,7 +75,7 @@ extension MHeap {
             objects += span.allocCount
             bytes += span.allocCount * span.elemsize
         }
-        return (bytes, objects, lock.withLock { _ in inuseSpanBytes })
+        return (bytes, objects, lock.withLock { inuseSpanBytes })
     }
 
     /// Per size class (0 = large): spans, objects and in-use bytes, for the

@@ -1,5 +1,3 @@
-import Synchronization
-
 // MCentral: the spans of one span class that no MCache holds. See MHeap.swift
 // for the overview.
 
@@ -9,7 +7,7 @@ import Synchronization
 /// contend.
 final class MCentral: @unchecked Sendable {
     let spanClass: SpanClass
-    let lock = Mutex<Void>(())
+    let lock = LabLock()
     var partial = SpanList()
     var full = SpanList()
     var unswept = SpanList()
@@ -24,7 +22,7 @@ final class MCentral: @unchecked Sendable {
     /// (Go's `mcentral.cacheSpan`): a swept partial span, else an unswept span
     /// swept now (lazy sweeping), else a new span from MHeap.
     func cacheSpan() -> UnsafeMutablePointer<SpanHeader> {
-        let reused: UnsafeMutablePointer<SpanHeader>? = lock.withLock { _ in
+        let reused: UnsafeMutablePointer<SpanHeader>? = lock.withLock {
             if let s = partial.popFirst() { return s }
             while let s = unswept.popFirst() {
                 _ = sweepSpan(s)
@@ -49,7 +47,7 @@ final class MCentral: @unchecked Sendable {
     /// Takes back a span an MCache no longer allocates from (Go's
     /// `mcentral.uncacheSpan`).
     func uncacheSpan(_ s: UnsafeMutablePointer<SpanHeader>) {
-        lock.withLock { _ in insertLocked(s) }
+        lock.withLock { insertLocked(s) }
     }
 
     private func insertLocked(_ s: UnsafeMutablePointer<SpanHeader>) {
@@ -65,12 +63,12 @@ final class MCentral: @unchecked Sendable {
     /// Sweeps every span of the class (world stopped, caches flushed): empty
     /// spans go back to MHeap, the rest onto the list their new count says.
     func sweepAll(into stats: inout SweepStats) {
-        lock.withLock { _ in sweepLocked(partial.takeAll() + full.takeAll() + unswept.takeAll(), into: &stats) }
+        lock.withLock { sweepLocked(partial.takeAll() + full.takeAll() + unswept.takeAll(), into: &stats) }
     }
 
     /// Sweeps only the spans a lazy collection left unswept.
     func finishSweep(into stats: inout SweepStats) {
-        lock.withLock { _ in sweepLocked(unswept.takeAll(), into: &stats) }
+        lock.withLock { sweepLocked(unswept.takeAll(), into: &stats) }
     }
 
     private func sweepLocked(_ spans: [UnsafeMutablePointer<SpanHeader>], into stats: inout SweepStats) {
@@ -91,7 +89,7 @@ final class MCentral: @unchecked Sendable {
     /// Takes a span off whichever list holds it; the caller owns it until it
     /// hands it back with `uncacheSpan`.
     func detach(_ s: UnsafeMutablePointer<SpanHeader>) {
-        lock.withLock { _ in
+        lock.withLock {
             switch s.pointee.state {
             case .partial: partial.remove(s)
             case .full: full.remove(s)
@@ -105,7 +103,7 @@ final class MCentral: @unchecked Sendable {
     /// After a lazy collection's mark: every span waits to be swept when it
     /// is next needed.
     func deferSweep() {
-        lock.withLock { _ in
+        lock.withLock {
             for s in partial.takeAll() + full.takeAll() {
                 s.pointee.state = .unswept
                 unswept.push(s)
@@ -113,10 +111,10 @@ final class MCentral: @unchecked Sendable {
         }
     }
 
-    var hasUnswept: Bool { lock.withLock { _ in !unswept.isEmpty } }
+    var hasUnswept: Bool { lock.withLock { !unswept.isEmpty } }
 
     func forEachSpan(_ body: (UnsafeMutablePointer<SpanHeader>) -> Void) {
-        lock.withLock { _ in
+        lock.withLock {
             partial.forEach(body)
             full.forEach(body)
             unswept.forEach(body)

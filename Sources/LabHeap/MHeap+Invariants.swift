@@ -1,5 +1,3 @@
-import Synchronization
-
 // Invariant checks of the heap. See MHeap.swift.
 
 extension MHeap {
@@ -54,7 +52,7 @@ extension MHeap {
 
         var inuse = 0
         for c in centrals {
-            c.lock.withLock { _ in
+            c.lock.withLock {
                 c.partial.forEach { h in
                     check(h.pointee.state == .partial && h.pointee.spanClass == c.spanClass, "partial list holds a span in state \(h.pointee.state)")
                     check(h.pointee.allocCount < h.pointee.nelems, "partial list holds a full span")
@@ -74,7 +72,7 @@ extension MHeap {
                 }
             }
         }
-        lock.withLock { _ in
+        lock.withLock {
             for c in caches {
                 for i in 0..<SizeClasses.spanClassCount {
                     let h = c.pointee.alloc[i]

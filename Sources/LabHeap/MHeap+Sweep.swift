@@ -1,12 +1,10 @@
-import Synchronization
-
 // Sweeping: the heap's half of a collection. See MHeap.swift.
 
 extension MHeap {
     /// Takes every span back from every MCache, as Go does when the world
     /// stops for a collection. No mutator may be allocating.
     public func releaseAllCaches() {
-        let all = lock.withLock { _ in caches }
+        let all = lock.withLock { caches }
         for state in all { MCache(state: state).releaseAll(heap: self) }
     }
 
@@ -58,7 +56,7 @@ extension MHeap {
     public var hasUnsweptSpans: Bool { centrals.contains { $0.hasUnswept } }
 
     private func sweepLargeObjects(into stats: inout SweepStats) {
-        lock.withLock { _ in
+        lock.withLock {
             var survivors = SpanList()
             while let s = largeSpans.popFirst() {
                 stats.spansSwept += 1

@@ -117,7 +117,7 @@ public final class MHeap: @unchecked Sendable {
     /// Set once the trigger is crossed; a collector runs the cycle at its
     /// next safe point.
     let gcPending = Atomic<Bool>(false)
-    let lock = Mutex<Void>(())
+    let lock = LabLock()
     private(set) var centrals: [MCentral] = []
     let types = TypeTable()
     /// The span every empty MCache slot points at: no free slots, so the
@@ -177,11 +177,11 @@ public final class MHeap: @unchecked Sendable {
 
     /// The highest heap in-use (bytes of spans holding objects) since the heap
     /// was made or `resetPeakInuse()` last ran — what no sample can miss.
-    public var peakInuseBytes: Int { lock.withLock { _ in peakInuseSpanBytes } }
+    public var peakInuseBytes: Int { lock.withLock { peakInuseSpanBytes } }
 
     /// Starts a new high-water mark from the heap in use now.
     public func resetPeakInuse() {
-        lock.withLock { _ in peakInuseSpanBytes = inuseSpanBytes }
+        lock.withLock { peakInuseSpanBytes = inuseSpanBytes }
     }
 
     /// jemalloc's arena index, for reading its statistics elsewhere.
@@ -246,12 +246,12 @@ public final class MHeap: @unchecked Sendable {
     public func typeDescriptor(_ id: TypeID) -> TypeDescriptor { types[id] }
 
     func register(_ cache: MCache) {
-        lock.withLock { _ in caches.append(cache.state) }
+        lock.withLock { caches.append(cache.state) }
     }
 
     func unregister(_ cache: MCache) {
         cache.releaseAll(heap: self)
-        lock.withLock { _ in
+        lock.withLock {
             retiredAllocated.objects += cache.state.pointee.allocatedObjects
             retiredAllocated.bytes += cache.state.pointee.allocatedBytes
             caches.removeAll { $0 == cache.state }
@@ -263,7 +263,7 @@ public final class MHeap: @unchecked Sendable {
     /// A formatted span of `npages` for `spanClass`, registered in the page map
     /// and counted in use (Go's `mheap.alloc`).
     func allocSpan(npages: Int, spanClass: SpanClass) -> UnsafeMutablePointer<SpanHeader> {
-        lock.withLock { _ in allocSpanLocked(npages: npages, spanClass: spanClass) }
+        lock.withLock { allocSpanLocked(npages: npages, spanClass: spanClass) }
     }
 
     private func allocSpanLocked(npages: Int, spanClass: SpanClass) -> UnsafeMutablePointer<SpanHeader> {
@@ -329,7 +329,7 @@ public final class MHeap: @unchecked Sendable {
     /// allocator, released at once or kept as the scavenge policy says (Go's
     /// `mheap.freeSpan`); the header is kept for the next span.
     func freeSpan(_ s: UnsafeMutablePointer<SpanHeader>) {
-        lock.withLock { _ in freeSpanLocked(s) }
+        lock.withLock { freeSpanLocked(s) }
     }
 
     func freeSpanLocked(_ s: UnsafeMutablePointer<SpanHeader>) {
@@ -377,7 +377,7 @@ public final class MHeap: @unchecked Sendable {
     /// released.
     @discardableResult
     public func releaseFreePages(maxBytes: Int) -> Int {
-        lock.withLock { _ in releasedBytesLocked(maxBytes: maxBytes) }
+        lock.withLock { releasedBytesLocked(maxBytes: maxBytes) }
     }
 
     /// Releases every free page to the operating system (Go's
@@ -393,7 +393,7 @@ public final class MHeap: @unchecked Sendable {
     /// Go's heapRetained: pages in use plus free pages not yet released —
     /// what the process holds of the heap.
     public var retainedBytes: Int {
-        lock.withLock { _ in inuseSpanBytes + (pages.freePages - pages.scavengedPages) << pageShift }
+        lock.withLock { inuseSpanBytes + (pages.freePages - pages.scavengedPages) << pageShift }
     }
 
     // MARK: Large objects
@@ -401,7 +401,7 @@ public final class MHeap: @unchecked Sendable {
     /// An object over 32 KiB in a span of its own.
     func allocateLarge(bytes: Int, typeID: TypeID, noscan: Bool) -> UnsafeMutableRawPointer {
         let npages = (bytes + pageSize - 1) >> pageShift
-        return lock.withLock { _ in
+        return lock.withLock {
             let s = allocSpanLocked(npages: npages, spanClass: SpanClass(sizeClass: 0, noscan: noscan))
             s.pointee.allocBits[0] = 1
             s.pointee.freeindex = 1
@@ -444,7 +444,7 @@ public final class MHeap: @unchecked Sendable {
     /// spans, large objects.
     public func forEachInUseSpan(_ body: (Span) -> Void) {
         for c in centrals { c.forEachSpan { body(Span($0)) } }
-        let (cached, large) = lock.withLock { _ -> ([UnsafeMutablePointer<SpanHeader>], [UnsafeMutablePointer<SpanHeader>]) in
+        let (cached, large) = lock.withLock { () -> ([UnsafeMutablePointer<SpanHeader>], [UnsafeMutablePointer<SpanHeader>]) in
             var cached: [UnsafeMutablePointer<SpanHeader>] = []
             for c in caches {
                 for i in 0..<SizeClasses.spanClassCount where c.pointee.alloc[i] != sentinel {

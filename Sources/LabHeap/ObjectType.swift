@@ -1,5 +1,3 @@
-import Synchronization
-
 // Object types: what the heap records per object so a collector can mark
 // precisely (Go keeps a type per span or heap bitmap; the lab keeps a type id
 // per slot). See MHeap.swift.
@@ -100,14 +98,14 @@ public struct ObjectType: Sendable, Hashable {
 /// The registered types of one heap. Registration is rare and locked; lookups
 /// by the collector happen with the world stopped.
 final class TypeTable: @unchecked Sendable {
-    private let lock = Mutex<Void>(())
+    private let lock = LabLock()
     private var descriptors: [TypeDescriptor] = []
 
     func register(name: String, size: Int, pointerWords: [Int], bucketLayout: BucketLayout?) -> ObjectType {
         precondition(size > 0, "a type needs a positive size")
         precondition(pointerWords.allSatisfy { $0 >= 0 && ($0 + 1) * 8 <= size },
                      "pointer words must lie inside the type")
-        return lock.withLock { _ in
+        return lock.withLock {
             precondition(descriptors.count < Int(UInt16.max), "too many types")
             let id = TypeID(rawValue: UInt16(descriptors.count))
             let words = Array(Set(pointerWords)).sorted()
@@ -118,8 +116,8 @@ final class TypeTable: @unchecked Sendable {
     }
 
     subscript(id: TypeID) -> TypeDescriptor {
-        lock.withLock { _ in descriptors[Int(id.rawValue)] }
+        lock.withLock { descriptors[Int(id.rawValue)] }
     }
 
-    var all: [TypeDescriptor] { lock.withLock { _ in descriptors } }
+    var all: [TypeDescriptor] { lock.withLock { descriptors } }
 }

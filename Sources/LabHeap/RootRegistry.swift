@@ -1,5 +1,3 @@
-import Synchronization
-
 // Roots: where the heap's objects are reachable from. Swift stacks are not
 // scanned, so a root is always explicit, and every one lives here, in the
 // heap, below every tier that makes them: a map registers itself when it is
@@ -29,7 +27,7 @@ public final class RootRegistry: @unchecked Sendable {
         weak var holder: (any RootHolder)?
     }
 
-    private let lock = Mutex<Void>(())
+    private let lock = LabLock()
     private var holders: [ObjectIdentifier: WeakHolder] = [:]
     private var pins: [UInt: Int] = [:]
 
@@ -37,12 +35,12 @@ public final class RootRegistry: @unchecked Sendable {
 
     /// Makes `holder` a root for as long as it lives.
     public func register(_ holder: any RootHolder) {
-        lock.withLock { _ in holders[ObjectIdentifier(holder)] = WeakHolder(holder: holder) }
+        lock.withLock { holders[ObjectIdentifier(holder)] = WeakHolder(holder: holder) }
     }
 
     /// The holders still alive (dead entries are dropped on the way).
     public var liveHolders: [any RootHolder] {
-        lock.withLock { _ in
+        lock.withLock {
             holders = holders.filter { $0.value.holder != nil }
             return holders.values.compactMap(\.holder)
         }
@@ -51,11 +49,11 @@ public final class RootRegistry: @unchecked Sendable {
     /// Roots the object containing `address` (interior addresses included)
     /// until a matching `unpin`. Pins nest.
     public func pin(_ address: UnsafeRawPointer) {
-        lock.withLock { _ in pins[UInt(bitPattern: address), default: 0] += 1 }
+        lock.withLock { pins[UInt(bitPattern: address), default: 0] += 1 }
     }
 
     public func unpin(_ address: UnsafeRawPointer) {
-        lock.withLock { _ in
+        lock.withLock {
             let key = UInt(bitPattern: address)
             guard let n = pins[key] else { preconditionFailure("unpin of an address that is not pinned") }
             pins[key] = n == 1 ? nil : n - 1
@@ -63,13 +61,13 @@ public final class RootRegistry: @unchecked Sendable {
     }
 
     /// Pins in force, counting nested ones.
-    public var pinCount: Int { lock.withLock { _ in pins.values.reduce(0, +) } }
+    public var pinCount: Int { lock.withLock { pins.values.reduce(0, +) } }
 
     /// Every root address with its kind: the holders' roots, then the pins
     /// (world stopped).
     public func forEachRoot(_ body: (UnsafeRawPointer, RootKind) -> Void) {
         for holder in liveHolders { holder.forEachRoot(body) }
-        let pinned = lock.withLock { _ in Array(pins.keys) }
+        let pinned = lock.withLock { Array(pins.keys) }
         for address in pinned { body(UnsafeRawPointer(bitPattern: address)!, .pin) }
     }
 }
