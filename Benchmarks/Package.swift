@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // The lab's micro-benchmarks (package-benchmark), a package of its own so that
 // `swift build` / `swift test` of BucketLab never build package-benchmark.
-// Run from this directory: `swift package benchmark` (see ../README.md).
+// What each suite measures and how to check for regressions: README.md here.
 import PackageDescription
 
 let package = Package(
