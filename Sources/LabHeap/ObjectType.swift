@@ -30,6 +30,9 @@ public enum SlotLiveness: Sendable, Hashable {
     /// A classic map's tophash: a byte at or above the minimum is an entry;
     /// below it the slot is empty, deleted or evacuated.
     case tophashAtLeast(UInt8)
+    /// A Swiss group's control byte: full when its high bit is clear (an
+    /// H2); empty (0x80) and deleted (0xFE) have it set.
+    case controlHighBitClear
 }
 
 /// Where a map's bucket keeps its slots: the collector reads each slot's
@@ -43,7 +46,10 @@ public struct BucketLayout: Sendable, Hashable {
     public let liveness: SlotLiveness
     public let keysOffset: Int
     public let keySlotBytes: Int
-    /// Pointer words within one key slot / value slot.
+    /// Pointer words within one key slot / value slot. `keySlotBytes` and
+    /// `valueSlotBytes` are the strides from one slot's key (value) to the
+    /// next: a classic bucket keeps its keys together, a Swiss group
+    /// interleaves key and value per slot.
     public let keyPointerWords: [Int]
     public let valuesOffset: Int
     public let valueSlotBytes: Int
@@ -73,6 +79,7 @@ public struct BucketLayout: Sendable, Hashable {
         let control = b.load(fromByteOffset: controlOffset + i, as: UInt8.self)
         switch liveness {
         case let .tophashAtLeast(minimum): return control >= minimum
+        case .controlHighBitClear: return control & 0x80 == 0
         }
     }
 }

@@ -131,7 +131,7 @@ extension MapModel {
 
 /// The map models the lab knows, by name.
 public enum MapModels {
-    public static var all: [any MapModel.Type] { [BucketMap.self] }
+    public static var all: [any MapModel.Type] { [BucketMap.self, SwissMap.self] }
 
     public static var names: [String] { all.map { $0.modelName } }
 
@@ -141,4 +141,11 @@ public enum MapModels {
 
     /// The most any model needs per `UInt64 → UInt64` entry.
     public static var worstCaseBytesPerWordEntry: Int { all.map { $0.worstCaseBytesPerWordEntry }.max()! }
+}
+
+extension MHeap {
+    /// Heap bytes of the object at `address` (size-class rounded; nil: 0).
+    func objectBytes(_ address: UnsafeMutableRawPointer?) -> Int {
+        address.flatMap { findObject($0)?.size } ?? 0
+    }
 }

@@ -46,10 +46,7 @@ extension BucketMap {
         }
     }
 
-    /// Heap bytes of the object at `address` (nil address: 0).
-    func objectBytes(_ address: UnsafeMutableRawPointer?) -> Int {
-        address.flatMap { mutator.heap.findObject($0)?.size } ?? 0
-    }
+    func objectBytes(_ address: UnsafeMutableRawPointer?) -> Int { mutator.heap.objectBytes(address) }
 
     public var shape: BucketMapShape {
         var overflowCount = 0, separate = 0

@@ -464,23 +464,7 @@ public final class BucketMap {
     /// What a delete does to the slot's words, by policy.
     @inline(__always)
     func clearSlot(_ b: UnsafeMutableRawPointer, _ i: Int) {
-        let k = keySlot(b, i), v = valueSlot(b, i)
-        switch fast.pointee.slotClearing {
-        case .none:
-            break
-        case .go:
-            if indirectKey { k.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self) }
-            else if type.keySlotHasPointers { k.initializeMemory(as: UInt8.self, repeating: 0, count: keySlotBytes) }
-            v.initializeMemory(as: UInt8.self, repeating: 0, count: valueSlotBytes)
-        case .full:
-            k.initializeMemory(as: UInt8.self, repeating: 0, count: keySlotBytes)
-            v.initializeMemory(as: UInt8.self, repeating: 0, count: valueSlotBytes)
-        case .pointers:
-            if indirectKey { k.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self) }
-            else { for w in type.keyPointerWords { k.storeBytes(of: 0, toByteOffset: w * 8, as: UInt64.self) } }
-            if indirectValue { v.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self) }
-            else { for w in type.valuePointerWords { v.storeBytes(of: 0, toByteOffset: w * 8, as: UInt64.self) } }
-        }
+        fast.pointee.slotClearing.clear(key: keySlot(b, i), value: valueSlot(b, i), of: type)
     }
 
     /// After slot `i` of `b` became emptyOne: if nothing follows it in the

@@ -32,6 +32,8 @@ public struct MapType: Sendable {
     public let keyObject: ObjectType?
     public let valueObject: ObjectType?
     public let headerType: ObjectType
+    /// The same key and value in a Swiss map (Swiss/SwissLayout.swift).
+    public let swiss: SwissLayout
     /// Go's `mapextra`, the `*[]*bmap` slice header and its backing array's
     /// element: what keeps a pointer-free map's overflow buckets alive
     /// (BucketMap+Extra.swift).
@@ -117,6 +119,9 @@ public struct MapType: Sendable {
         overflowPointerType = heap.registerType(name: "\(name).*bmap", size: 8, pointerWords: [0])
         headerType = heap.registerType(name: "\(name).hmap", size: MemoryLayout<HMap>.stride,
                                        pointerWords: HMap.pointerWords)
+        swiss = SwissLayout(heap: heap, name: name, keySlotSize: keySlotSize, valueSlotSize: valueSlotSize,
+                            keyPointerWords: self.keyPointerWords, valuePointerWords: self.valuePointerWords,
+                            indirectKey: indirectKey, indirectValue: indirectValue)
     }
 
     /// tophash[8], then 8 key slots, 8 value slots, the overflow word aligned.

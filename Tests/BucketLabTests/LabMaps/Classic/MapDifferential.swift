@@ -16,6 +16,11 @@ enum MapOp: Equatable {
 /// returns every disagreement (empty = the lab map behaved as a dictionary).
 /// Checks the map's invariants every `checkEvery` steps.
 func differentialMismatches(_ ops: [MapOp], map: UInt64Map, checkEvery: Int = 997) -> [String] {
+    differentialMismatches(ops, model: map.raw, checkEvery: checkEvery)
+}
+
+/// The same through the map-model seam, for any model.
+func differentialMismatches(_ ops: [MapOp], model map: any MapModel, checkEvery: Int = 997) -> [String] {
     var reference: [UInt64: UInt64] = [:]
     var problems: [String] = []
     func record(_ step: Int, _ what: String) {
@@ -24,21 +29,22 @@ func differentialMismatches(_ ops: [MapOp], map: UInt64Map, checkEvery: Int = 99
     for (step, op) in ops.enumerated() {
         switch op {
         case let .insert(k, v):
-            map[k] = v
+            map.updateValue(v, forKey: k)
             reference[k] = v
         case let .delete(k):
             let removed = map.removeValue(forKey: k)
             let expected = reference.removeValue(forKey: k) != nil
             if removed != expected { record(step, "delete \(k) returned \(removed), expected \(expected)") }
         case let .lookup(k):
-            if map[k] != reference[k] { record(step, "lookup \(k) gave \(String(describing: map[k])), expected \(String(describing: reference[k]))") }
+            let got = map.value(forKey: k)
+            if got != reference[k] { record(step, "lookup \(k) gave \(String(describing: got)), expected \(String(describing: reference[k]))") }
         case .clear:
             map.removeAll()
             reference.removeAll()
         case .iterate:
             var seen: [UInt64: UInt64] = [:]
             var duplicates = 0
-            map.forEach { k, v in
+            map.forEachEntry { k, v in
                 if seen.updateValue(v, forKey: k) != nil { duplicates += 1 }
             }
             if duplicates > 0 { record(step, "iteration saw \(duplicates) keys twice") }
@@ -46,11 +52,11 @@ func differentialMismatches(_ ops: [MapOp], map: UInt64Map, checkEvery: Int = 99
         }
         if map.count != reference.count { record(step, "count \(map.count), expected \(reference.count)") }
         if step % checkEvery == 0 {
-            for v in map.raw.invariantViolations() { record(step, v) }
+            for v in map.invariantViolations() { record(step, v) }
         }
         if problems.count >= 20 { break }
     }
-    for v in map.raw.invariantViolations() { record(ops.count, v) }
+    for v in map.invariantViolations() { record(ops.count, v) }
     return problems
 }
 

@@ -1,0 +1,238 @@
+// The Swiss map behind the map-model seam (MapModel.swift), as a root of its
+// heap, with its invariant checks. See SwissMap.swift for the overview.
+
+import LabHeap
+
+extension SwissMap: MapModel {
+    public static var modelName: String { "swiss" }
+
+    /// Just after a table doubles, 7/16 of its slots are used and the old
+    /// table is garbage until the next collection: 16/7 slots new plus 8/7
+    /// old per entry, each slot (16 bytes) plus its share of the control
+    /// word (1 byte), size-class rounding aside.
+    public static var worstCaseBytesPerWordEntry: Int { (16 + 1) * 24 / 7 + 1 }
+
+    public func value(forKey key: UInt64) -> UInt64? {
+        withUnsafePointer(to: key) { k in find(k, WordKey.self).map { value($0.group, $0.slot).load(as: UInt64.self) } }
+    }
+
+    public func updateValue(_ value: UInt64, forKey key: UInt64) {
+        withUnsafePointer(to: key) { k in assign(k, WordKey.self).storeBytes(of: value, as: UInt64.self) }
+    }
+
+    @discardableResult
+    public func removeValue(forKey key: UInt64) -> Bool {
+        withUnsafePointer(to: key) { k in delete(k, WordKey.self) }
+    }
+
+    public func value(forString bytes: UnsafeRawPointer, count: Int) -> UInt64? {
+        withStringHeader(bytes, count) { find($0, StringKey.self).map { value($0.group, $0.slot).load(as: UInt64.self) } }
+    }
+
+    public func updateValue(_ value: UInt64, forString bytes: UnsafeRawPointer, count: Int) {
+        withStringHeader(bytes, count) { assign($0, StringKey.self).storeBytes(of: value, as: UInt64.self) }
+    }
+
+    @discardableResult
+    public func removeValue(forString bytes: UnsafeRawPointer, count: Int) -> Bool {
+        withStringHeader(bytes, count) { delete($0, StringKey.self) }
+    }
+
+    /// A Go string header (address, length) for the probe loops.
+    private func withStringHeader<R>(_ bytes: UnsafeRawPointer, _ count: Int, _ body: (UnsafeRawPointer) -> R) -> R {
+        precondition(type.keyKind == .string, "string keys on a map whose keys are not strings")
+        return withUnsafeTemporaryAllocation(of: UInt.self, capacity: 2) { header in
+            header[0] = UInt(bitPattern: bytes)
+            header[1] = UInt(count)
+            return body(UnsafeRawPointer(header.baseAddress!))
+        }
+    }
+
+    public func makeIteration() -> SwissIterator { makeIterator() }
+
+    /// Every entry, group by group (no random start: a complete loop).
+    public func forEachEntry(_ body: (UInt64, UInt64) throws -> Void) rethrows {
+        guard let dir = m.pointee.dirPtr else { return }
+        if m.pointee.dirLen == 0 {
+            for i in 0..<swissGroupSlots where control(dir, i) & ctrlEmpty == 0 {
+                try body(key(dir, i).load(as: UInt64.self), value(dir, i).load(as: UInt64.self))
+            }
+            return
+        }
+        try forEachTable { t in
+            for gi in 0...t.pointee.lengthMask {
+                let g = group(t, gi)
+                var full = matchFull(controlWord(g))
+                while full != 0 {
+                    let i = firstSlot(full)
+                    full &= full &- 1
+                    try body(key(g, i).load(as: UInt64.self), value(g, i).load(as: UInt64.self))
+                }
+            }
+        }
+    }
+
+    /// Heap bytes: the header; the groups (a small map's one, or every
+    /// table's); the directory and the table headers.
+    public var memory: MapMemory {
+        var mem = MapMemory()
+        mem.headerBytes = objectBytes(UnsafeMutableRawPointer(m))
+        guard let dir = m.pointee.dirPtr else { return mem }
+        if m.pointee.dirLen == 0 {
+            mem.bucketBytes = objectBytes(dir)
+            return mem
+        }
+        mem.directoryBytes = objectBytes(dir)
+        forEachTable { t in
+            mem.directoryBytes += objectBytes(UnsafeMutableRawPointer(t))
+            mem.bucketBytes += objectBytes(t.pointee.groups)
+        }
+        return mem
+    }
+
+    private func objectBytes(_ p: UnsafeMutableRawPointer?) -> Int { mutator.heap.objectBytes(p) }
+
+    /// A value slot in the map's first groups (the seed's leaked `&m[k]`).
+    public var interiorAddress: UnsafeMutableRawPointer? {
+        guard let dir = m.pointee.dirPtr else { return nil }
+        if m.pointee.dirLen == 0 { return valueSlot(dir, 1) }
+        return valueSlot(group(directoryAt(0), 0), 1)
+    }
+
+    /// Inserts from empty grow the map when a table runs out of growth: a
+    /// small map holds 8; the first table 14 of 16 slots; a table of c
+    /// slots 7c/8, then it doubles (up to 1024 slots) or splits. For n
+    /// keys spread evenly over 2^d tables of 1024 slots, the threshold is
+    /// 2^d × 896.
+    public func growthThreshold(atLeast n: Int) -> Int {
+        if n <= swissGroupSlots { return swissGroupSlots }
+        var capacity = 2 * swissGroupSlots
+        while maxGrowthLeft(capacity: capacity) < n && capacity < swissMaxTableCapacity { capacity *= 2 }
+        if maxGrowthLeft(capacity: capacity) >= n { return maxGrowthLeft(capacity: capacity) }
+        var tables = 2
+        while tables * maxGrowthLeft(capacity: swissMaxTableCapacity) < n { tables *= 2 }
+        return tables * maxGrowthLeft(capacity: swissMaxTableCapacity)
+    }
+
+    /// Growth is all at once: a Swiss map is never between storages.
+    public var isGrowing: Bool { false }
+
+    public var relocationThreshold: Double? {
+        guard case let .sparse(t) = policy.relocation, openIterators.isEmpty else { return nil }
+        return t
+    }
+
+    /// The groups: a small map's one, or every table's array.
+    public var storageObjects: [UnsafeMutableRawPointer] {
+        guard let dir = m.pointee.dirPtr else { return [] }
+        if m.pointee.dirLen == 0 { return [dir] }
+        var objects: [UnsafeMutableRawPointer] = []
+        forEachTable { objects.append($0.pointee.groups!) }
+        return objects
+    }
+
+    /// The header; and for every open iterator the table (or small group) it
+    /// walks, which may be one the map has replaced.
+    public func forEachRoot(_ body: (UnsafeRawPointer, RootKind) -> Void) {
+        body(UnsafeRawPointer(m), .map)
+        for open in openIterators.values {
+            guard let it = open.iterator else { continue }
+            for root in it.roots { body(root, .iterator) }
+        }
+    }
+
+    // MARK: Invariants (table.go checkInvariants, and the directory's)
+
+    /// Every broken invariant: per table, control bytes against `used` and
+    /// `growthLeft` (tombstones counted), an empty slot somewhere (probes
+    /// end), every key found by lookup; the directory's ranges against
+    /// local depths and indices; the map's count.
+    public func invariantViolations() -> [String] {
+        var problems: [String] = []
+        guard let dir = m.pointee.dirPtr else {
+            if m.pointee.used != 0 { problems.append("no storage but used = \(m.pointee.used)") }
+            return problems
+        }
+        if m.pointee.dirLen == 0 {
+            var full = 0
+            for i in 0..<swissGroupSlots {
+                let c = control(dir, i)
+                if c == ctrlDeleted { problems.append("small map slot \(i) is a tombstone") }
+                if c & ctrlEmpty == 0 {
+                    full += 1
+                    if findAny(key(dir, i)) == nil { problems.append("small map slot \(i): key not found") }
+                }
+            }
+            if full != Int(m.pointee.used) { problems.append("small map: \(full) full slots, used = \(m.pointee.used)") }
+            return problems
+        }
+        let n = m.pointee.dirLen
+        if n != 1 << Int(m.pointee.globalDepth) { problems.append("directory of \(n) entries at global depth \(m.pointee.globalDepth)") }
+        if Int(m.pointee.globalShift) != 64 - Int(m.pointee.globalDepth) { problems.append("global shift \(m.pointee.globalShift)") }
+        var total = 0
+        var i = 0
+        while i < n {
+            let t = directoryAt(i)
+            let depth = t.pointee.localDepth
+            guard depth <= m.pointee.globalDepth else {
+                problems.append("table at \(i): local depth \(depth) > global \(m.pointee.globalDepth)")
+                break
+            }
+            let entries = 1 << Int(m.pointee.globalDepth - depth)
+            if t.pointee.index != i { problems.append("table at \(i) has index \(t.pointee.index)") }
+            if i % entries != 0 { problems.append("table at \(i) not aligned to its \(entries) entries") }
+            for j in i..<min(i + entries, n) where directoryAt(j) != t {
+                problems.append("entry \(j) should point at the table of entry \(i)")
+            }
+            problems += tableViolations(t, directoryRange: i..<(i + entries))
+            total += Int(t.pointee.used)
+            i += entries
+        }
+        if total != Int(m.pointee.used) { problems.append("tables hold \(total) entries, used = \(m.pointee.used)") }
+        return problems
+    }
+
+    private func tableViolations(_ t: TablePointer, directoryRange: Range<Int>) -> [String] {
+        var problems: [String] = []
+        let capacity = Int(t.pointee.capacity)
+        if capacity < swissGroupSlots || capacity > swissMaxTableCapacity || capacity & (capacity - 1) != 0 {
+            problems.append("table capacity \(capacity)")
+        }
+        if Int(t.pointee.lengthMask) + 1 != capacity / swissGroupSlots { problems.append("table length mask \(t.pointee.lengthMask)") }
+        var used = 0, deleted = 0, empty = 0
+        for gi in 0...t.pointee.lengthMask {
+            let g = group(t, gi)
+            for s in 0..<swissGroupSlots {
+                switch control(g, s) {
+                case ctrlDeleted: deleted += 1
+                case ctrlEmpty: empty += 1
+                case let c where c & ctrlEmpty == 0:
+                    used += 1
+                    let hash = hashOfSlot(g, s)
+                    if h2(hash) != c { problems.append("slot \(gi)/\(s): control \(c), h2 \(h2(hash))") }
+                    if !directoryRange.contains(directoryIndex(hash)) {
+                        problems.append("slot \(gi)/\(s): key belongs to directory entry \(directoryIndex(hash))")
+                    } else if findAny(key(g, s)).map({ $0.group != g || $0.slot != s }) ?? true {
+                        problems.append("slot \(gi)/\(s): key not found by lookup")
+                    }
+                default:
+                    problems.append("slot \(gi)/\(s): control byte \(control(g, s))")
+                }
+            }
+        }
+        if used != Int(t.pointee.used) { problems.append("table: \(used) full slots, used = \(t.pointee.used)") }
+        if maxGrowthLeft(capacity: capacity) - used - deleted != Int(t.pointee.growthLeft) {
+            problems.append("table: growthLeft \(t.pointee.growthLeft), expected \(maxGrowthLeft(capacity: capacity) - used - deleted)")
+        }
+        if empty == 0 { problems.append("table has no empty slot (probes would not end)") }
+        return problems
+    }
+}
+
+extension SwissIterator: MapIteration {
+    /// The entry as words (word keys, 8-byte values).
+    public func nextEntry() -> (key: UInt64, value: UInt64)? {
+        guard let (k, v) = next() else { return nil }
+        return (k.load(as: UInt64.self), v.load(as: UInt64.self))
+    }
+}
