@@ -49,13 +49,16 @@ struct SuiteOptions: ParsableArguments {
     @Option(help: "Size hint for every map, as Go's make(map[K]V, hint); 0 = none.")
     var hint = 0
 
+    @Option(help: "Map model: classic (Go 1.19's buckets) or swiss (Go 1.24+ Swiss tables).")
+    var map = "classic"
+
     @Flag(name: .customLong("no-settle"), help: "Skip the idle and freeos phases that end every workload.")
     var noSettle = false
 
     func config(repeats: Int) throws -> SuiteConfig {
         try validated {
             try SuiteConfig(workloads: Workload.parseList(workload), strategies: Strategy.parseLists(strategy),
-                            keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
+                            mapModel: map, keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
                             gogc: Bounds.parseGOGC(gogc), seed: seed, repeats: repeats, samples: samples,
                             bursts: bursts, hint: hint, settle: !noSettle)
         }
@@ -67,7 +70,7 @@ struct SuiteOptions: ParsableArguments {
          "--keys", String(config.keys), "--payload-bytes", String(config.payloadBytes),
          "--window", String(config.window), "--gogc", config.gogc.map(String.init) ?? "off",
          "--seed", String(config.seed), "--samples", String(config.samples), "--bursts", String(config.bursts),
-         "--hint", String(config.hint)] + (config.settle ? [] : ["--no-settle"])
+         "--hint", String(config.hint), "--map", config.mapModel] + (config.settle ? [] : ["--no-settle"])
     }
 }
 
