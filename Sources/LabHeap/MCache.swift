@@ -142,7 +142,11 @@ public final class Mutator {
         }
         let i = Int(spanClass.rawValue)
         var s = alloc[i]
-        var index = s.pointee.nextFreeIndex()
+        // An exhausted span (the sentinel every empty slot points at is one)
+        // is only read: the sentinel is shared by every mutator, and even a
+        // mutating call that writes nothing is an access TSan reports as a
+        // race with the heap reading the sentinel under its lock.
+        var index = s.pointee.freeindex == s.pointee.nelems ? s.pointee.nelems : s.pointee.nextFreeIndex()
         if index == s.pointee.nelems {
             cache.refill(spanClass, heap: heap)
             s = alloc[i]
