@@ -149,3 +149,15 @@ extension MHeap {
         address.flatMap { findObject($0)?.size } ?? 0
     }
 }
+
+/// Calls `body` with a Go string header (address, length) for `count` bytes
+/// at `bytes`: how both models' probe loops take a string key.
+func withGoStringHeader<R>(_ bytes: UnsafeRawPointer, _ count: Int, of type: MapType,
+                           _ body: (UnsafeRawPointer) -> R) -> R {
+    precondition(type.keyKind == .string, "string keys on a map whose keys are not strings")
+    return withUnsafeTemporaryAllocation(of: UInt.self, capacity: 2) { header in
+        header[0] = UInt(bitPattern: bytes)
+        header[1] = UInt(count)
+        return body(UnsafeRawPointer(header.baseAddress!))
+    }
+}

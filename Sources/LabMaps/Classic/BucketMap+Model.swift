@@ -40,14 +40,8 @@ extension BucketMap: MapModel {
         withStringHeader(bytes, count) { delete($0, StringKey.self) }
     }
 
-    /// A Go string header (address, length) for the probe loops.
     private func withStringHeader<R>(_ bytes: UnsafeRawPointer, _ count: Int, _ body: (UnsafeRawPointer) -> R) -> R {
-        precondition(type.keyKind == .string, "string keys on a map whose keys are not strings")
-        return withUnsafeTemporaryAllocation(of: UInt.self, capacity: 2) { header in
-            header[0] = UInt(bitPattern: bytes)
-            header[1] = UInt(count)
-            return body(UnsafeRawPointer(header.baseAddress!))
-        }
+        withGoStringHeader(bytes, count, of: type, body)
     }
 
     public func makeIteration() -> MapIterator { makeIterator() }
