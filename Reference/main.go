@@ -161,6 +161,49 @@ func growthThreshold(n int) int {
 	return t
 }
 
+// slotsForHint is the slots make(map[uint64]uint64, hint) gives the map of
+// this Go version (tombstone-churn fills to a share of them). Before Go 1.24
+// (map.go makemap): 8 per bucket of the smallest 2^B not over the load
+// factor. From 1.24 (internal/runtime/maps/map.go NewMap, table.go
+// newTable): targetCapacity = hint*8/7 in ceil(target/1024) tables rounded
+// up to a power of two, each of target/tables slots rounded up to a power
+// of two, at least 8. The lab reads the same figure off its map
+// (MapModel.slotCapacity).
+func slotsForHint(hint int) int {
+	pow2 := func(x int) int {
+		p := 1
+		for p < x {
+			p <<= 1
+		}
+		return p
+	}
+	if !swissMaps() {
+		B := 0
+		for hint > 8 && hint > 13*((1<<B)/2) {
+			B++
+		}
+		return 8 << B
+	}
+	if hint <= 8 {
+		return 8
+	}
+	target := hint * 8 / 7
+	tables := pow2((target + 1023) / 1024)
+	perTable := pow2(target / tables)
+	if perTable < 8 {
+		perTable = 8
+	}
+	return tables * perTable
+}
+
+// swissMaps says whether this runtime's maps are Swiss tables (Go 1.24+,
+// the default; a GOEXPERIMENT=noswissmap build is not expected here).
+func swissMaps() bool {
+	var major, minor int
+	fmt.Sscanf(strings.TrimPrefix(goVersion, "go"), "%d.%d", &major, &minor)
+	return major > 1 || minor >= 24
+}
+
 // ---- Workloads: the lab's Sources/BucketLab/Harness/Workload.swift ----
 
 func runWords(r *recorder) bool {
@@ -183,6 +226,32 @@ func runWords(r *recorder) bool {
 			r.liveKeys++
 		}
 		r.endPhase("refill10")
+		r.finish(m)
+	case "tombstone-churn":
+		next := 0
+		var m map[uint64]uint64
+		for _, load := range []int{10, 44, 87} {
+			m = nil
+			r.liveKeys = 0
+			m = make(map[uint64]uint64, n)
+			size := slotsForHint(n) * load / 100
+			if size < 1 {
+				size = 1
+			}
+			first := next
+			for i := first; i < first+size; i++ {
+				m[r.key(i)] = uint64(i)
+				r.liveKeys++
+			}
+			next = first + size
+			r.endPhase(fmt.Sprintf("fill%d", load))
+			for oldest := first; oldest < first+n; oldest++ {
+				delete(m, r.key(oldest))
+				m[r.key(next)] = uint64(next)
+				next++
+			}
+			r.endPhase(fmt.Sprintf("churn%d", load))
+		}
 		r.finish(m)
 	case "pinned-iterator":
 		m := make(map[uint64]uint64, r.opts.hint)

@@ -36,6 +36,16 @@ public struct MapMemory: Sendable, Equatable {
     public var storageBytes: Int { bucketBytes + oldBucketBytes + overflowBytes + directoryBytes }
 }
 
+/// How a clearing policy fits a map model.
+public struct PolicyFit: Sendable {
+    /// The settings the model has no use for, each with why.
+    public var unused: [(setting: String, reason: String)] = []
+    /// The policy as the model acts on it: unused settings at Go's values.
+    public var effective: ClearingPolicy
+
+    public init(_ policy: ClearingPolicy) { effective = policy }
+}
+
 /// An open iteration through the seam.
 public protocol MapIteration: AnyObject {
     /// The next entry, or nil at the end (which closes the iteration).
@@ -57,6 +67,10 @@ public protocol MapModel: AnyObject, RootHolder {
     /// after a grow, with the old storage still held (for sizing a run
     /// before it starts).
     static var worstCaseBytesPerWordEntry: Int { get }
+
+    /// What of `policy` this model uses (`bucketlab list` prints the rest,
+    /// so a preset never silently does nothing).
+    static func fit(_ policy: ClearingPolicy) -> PolicyFit
 
     /// A new, empty map of `type` allocating through `mutator`.
     /// - Parameters:
@@ -107,6 +121,14 @@ public protocol MapModel: AnyObject, RootHolder {
     var isGrowing: Bool { get }
     /// Grows, same-size grows and shrinks so far: each rehashes the map.
     var rehashCount: Int { get }
+    /// Slots of the current storage (classic: 8 per bucket of the array,
+    /// overflow buckets not counted; swiss: every table's capacity, or a
+    /// small map's 8): `count / slotCapacity` is the map's load.
+    var slotCapacity: Int { get }
+    /// Deleted slots that no insert may reuse until a rehash or a prune
+    /// (swiss: control byte 0xFE); 0 for classic, where any insert into a
+    /// bucket reuses its deleted (emptyOne) slots.
+    var tombstoneCount: Int { get }
     /// Every broken structural invariant, described; empty when sound.
     func invariantViolations() -> [String]
 
@@ -134,6 +156,9 @@ public enum MapModels {
     public static var all: [any MapModel.Type] { [BucketMap.self, SwissMap.self] }
 
     public static var names: [String] { all.map { $0.modelName } }
+
+    /// Names for error messages: every model, and `all`.
+    public static var validNames: String { (names + ["all"]).joined(separator: ", ") }
 
     public static func named(_ name: String) -> (any MapModel.Type)? {
         all.first { $0.modelName == name }

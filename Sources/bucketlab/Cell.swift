@@ -29,15 +29,16 @@ struct Cell: ParsableCommand {
 
     func run() throws {
         let config = try suite.config(repeats: 1)
-        guard config.workloads.count == 1, config.strategies.count == 1 else {
-            throw ValidationError("a cell is one workload and one strategy")
+        guard config.mapModels.count == 1, config.workloads.count == 1, config.strategies.count == 1 else {
+            throw ValidationError("a cell is one map model, one workload and one strategy")
         }
         let cell = SuiteCell(workload: config.workloads[0], strategy: config.strategies[0],
-                             key: RunKey(runID: runID, workload: config.workloads[0].rawValue,
+                             key: RunKey(runID: runID, map: config.mapModels[0], workload: config.workloads[0].rawValue,
                                          strategy: config.strategies[0].name, repeatIndex: repeatIndex))
-        // Test hook: the crash-handling tests kill chosen cells this way.
-        if let victim = getenv("BUCKETLAB_TEST_KILL_CELL"),
-           String(cString: victim) == "\(cell.key.workload)/\(cell.key.strategy)" {
+        // Test hook: the crash-handling tests kill chosen cells this way
+        // (workload/strategy on every map model, or map/workload/strategy).
+        if let victim = getenv("BUCKETLAB_TEST_KILL_CELL").map({ String(cString: $0) }),
+           victim == "\(cell.key.workload)/\(cell.key.strategy)" || victim == cell.key.cellName {
             kill(getpid(), SIGKILL)
         }
         let show: ((String) -> Void)? = progress ? { writeStandardError("\r\u{1B}[K" + $0) } : nil

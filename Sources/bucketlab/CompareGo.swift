@@ -22,7 +22,7 @@ struct CompareGo: ParsableCommand {
         let results: ResultSet
         do { results = try ResultSet(directory: runDirectory) } catch let e as CSVError { throw DataError(description: e.description) }
         try Report.write(results, to: runDirectory, header: "Redrawn by `bucketlab compare-go` from the CSV files in this directory.")
-        print(renderTable(header: AgainstGo.tableHeader, rows: AgainstGo.tableRows(rows), rightAlign: Set(3..<12)),
+        print(renderTable(header: AgainstGo.tableHeader, rows: AgainstGo.tableRows(rows), rightAlign: Set(4..<13)),
               terminator: "")
     }
 }

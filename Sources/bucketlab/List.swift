@@ -14,11 +14,20 @@ struct List: ParsableCommand {
             print("  \(w.rawValue)  [\(phases.joined(separator: ", "))]")
             print("    \(w.summary)\n")
         }
+        print("Map models (--map NAME[,NAME...] or all): \(MapModels.names.joined(separator: ", "))\n")
         print("Strategies (--strategy: presets and/or settings joined by '+', e.g. go+evac=eager or clear=pointers+shrink=below:0.125; several separated by commas):\n")
         for preset in Strategy.presets {
             print("  \(preset.name)")
             print("    \(preset.summary ?? "")")
-            print("    \(preset.policy.spec)\n")
+            print("    \(preset.policy.spec)")
+            for model in MapModels.all {
+                let fit = model.fit(preset.policy)
+                guard !fit.unused.isEmpty else { continue }
+                let what = fit.unused.map { "\($0.setting) does nothing (\($0.reason))" }.joined(separator: "; ")
+                let same = fit.effective == .go ? " — the same as go there" : ""
+                print("    on \(model.modelName): \(what)\(same)")
+            }
+            print()
         }
     }
 }

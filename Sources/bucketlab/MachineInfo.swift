@@ -53,6 +53,6 @@ enum MachineInfo {
     static func reportHeader(config: SuiteConfig) -> String {
         "`" + CommandLine.arguments.joined(separator: " ") + "` at commit \(gitCommit ?? "unknown"), "
             + "\(config.keys) keys, \(config.payloadBytes)-byte payloads, window \(config.window), GOGC \(config.gogc.map(String.init) ?? "off"), "
-            + "seed \(config.seed), \(config.repeats) repeat(s); \(cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores."
+            + "seed \(config.seed), \(config.repeats) repeat(s), map models \(config.mapModels.joined(separator: ", ")); \(cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores."
     }
 }

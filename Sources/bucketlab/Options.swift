@@ -49,8 +49,8 @@ struct SuiteOptions: ParsableArguments {
     @Option(help: "Size hint for every map, as Go's make(map[K]V, hint); 0 = none.")
     var hint = 0
 
-    @Option(help: "Map model: classic (Go 1.19's buckets) or swiss (Go 1.24+ Swiss tables).")
-    var map = "classic"
+    @Option(help: "Map models: comma-separated, of classic (Go 1.19's buckets) and swiss (Go 1.24+ Swiss tables), or 'all'.")
+    var map = "all"
 
     @Flag(name: .customLong("no-settle"), help: "Skip the idle and freeos phases that end every workload.")
     var noSettle = false
@@ -58,19 +58,20 @@ struct SuiteOptions: ParsableArguments {
     func config(repeats: Int) throws -> SuiteConfig {
         try validated {
             try SuiteConfig(workloads: Workload.parseList(workload), strategies: Strategy.parseLists(strategy),
-                            mapModel: map, keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
+                            mapModels: SuiteConfig.parseMapModels(map), keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
                             gogc: Bounds.parseGOGC(gogc), seed: seed, repeats: repeats, samples: samples,
                             bursts: bursts, hint: hint, settle: !noSettle)
         }
     }
 
-    /// The options that reproduce `config` for one cell.
+    /// The options that reproduce `config` for one cell (its map model,
+    /// workload and strategy).
     static func arguments(for cell: SuiteCell, of config: SuiteConfig) -> [String] {
-        ["--workload", cell.workload.rawValue, "--strategy", cell.strategy.name,
+        ["--map", cell.map, "--workload", cell.workload.rawValue, "--strategy", cell.strategy.name,
          "--keys", String(config.keys), "--payload-bytes", String(config.payloadBytes),
          "--window", String(config.window), "--gogc", config.gogc.map(String.init) ?? "off",
          "--seed", String(config.seed), "--samples", String(config.samples), "--bursts", String(config.bursts),
-         "--hint", String(config.hint), "--map", config.mapModel] + (config.settle ? [] : ["--no-settle"])
+         "--hint", String(config.hint)] + (config.settle ? [] : ["--no-settle"])
     }
 }
 

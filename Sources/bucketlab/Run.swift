@@ -57,7 +57,7 @@ struct Run: ParsableCommand {
         print("\nwrote \(dir)/ (summary.csv, phases.csv, samples.csv, gc.csv, heap.csv, trace.json, run.json, REPORT.md, *.svg)")
         let failed = result.failedCells
         if !failed.isEmpty {
-            let names = failed.map { "\($0.key.workload)/\($0.key.strategy)#\($0.key.repeatIndex) (\($0.status))" }
+            let names = failed.map { "\($0.key.cellName)#\($0.key.repeatIndex) (\($0.status))" }
             writeStandardError("bucketlab: \(failed.count) cell(s) failed: \(names.joined(separator: ", "))\n")
             throw ExitCode(1)
         }

@@ -2,7 +2,7 @@
 //
 //   suite ─▶ cells ─▶ phases ─▶ rows
 //
-// A suite (SuiteConfig) is workloads × strategies × repeats. Each cell runs
+// A suite (SuiteConfig) is map models × workloads × strategies × repeats. Each cell runs
 // in a process of its own when the command line runs the suite (`bucketlab
 // run` starts `bucketlab cell` per cell and gathers the rows it writes), so
 // RSS, peak RSS, jemalloc's state and a crash belong to that cell alone; a
@@ -27,8 +27,8 @@
 public struct SuiteConfig: Sendable {
     public private(set) var workloads: [Workload]
     public private(set) var strategies: [Strategy]
-    /// The map model every workload runs on.
-    public private(set) var mapModel: String
+    /// The map models every workload runs on (MapModels.names), in order.
+    public private(set) var mapModels: [String]
     public private(set) var keys: Int
     public private(set) var payloadBytes: Int
     /// Churn window and cache capacity.
@@ -50,13 +50,14 @@ public struct SuiteConfig: Sendable {
     public static let defaultKeys = 1_000_000
 
     public init(workloads: [Workload] = Workload.allCases, strategies: [Strategy] = Strategy.presets,
-                mapModel: String = BucketMap.modelName, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
+                mapModels: [String] = MapModels.names, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
                 window: Int? = nil, gogc: Int? = 100, seed: UInt64 = 1, repeats: Int = 1, samples: Int = 10,
                 bursts: Int = 4, hint: Int = 0, settle: Bool = true) throws {
         guard !workloads.isEmpty else { throw ConfigError("no workload given; valid: \(Workload.validNames)") }
         guard !strategies.isEmpty else { throw ConfigError("no strategy given; \(Strategy.validSpecHelp)") }
-        guard MapModels.named(mapModel) != nil else {
-            throw ConfigError("unknown map model '\(mapModel)'; valid: \(MapModels.names.joined(separator: ", "))")
+        guard !mapModels.isEmpty else { throw ConfigError("no map model given; valid: \(MapModels.validNames)") }
+        for name in mapModels where MapModels.named(name) == nil {
+            throw ConfigError("unknown map model '\(name)'; valid: \(MapModels.validNames)")
         }
         try Bounds.keys.check(keys)
         try Bounds.payloadBytes.check(payloadBytes)
@@ -69,7 +70,7 @@ public struct SuiteConfig: Sendable {
         try Bounds.hint.check(hint)
         self.workloads = workloads
         self.strategies = strategies
-        self.mapModel = mapModel
+        self.mapModels = mapModels
         self.keys = keys
         self.payloadBytes = payloadBytes
         self.window = window
@@ -84,6 +85,17 @@ public struct SuiteConfig: Sendable {
                                    for: "--keys \(keys) with --payload-bytes \(payloadBytes)")
     }
 
+    /// A comma-separated list of map model names, or `all`.
+    public static func parseMapModels(_ text: String) throws -> [String] {
+        if text == "all" { return MapModels.names }
+        return try text.split(separator: ",", omittingEmptySubsequences: false).map { name in
+            guard MapModels.named(String(name)) != nil else {
+                throw ConfigError("unknown map model '\(name)'; valid: \(MapModels.validNames)")
+            }
+            return String(name)
+        }
+    }
+
     /// A generous estimate of the peak memory of the largest run: bucket
     /// arrays (with the old array of a grow), payloads, and the harness's own
     /// tables.
@@ -93,8 +105,10 @@ public struct SuiteConfig: Sendable {
     }
 }
 
-/// One workload × strategy × repeat of a suite.
+/// One map model × workload × strategy × repeat of a suite.
 public struct SuiteCell: Sendable {
+    /// The map model's name (MapModels.names).
+    public var map: String { key.map }
     public let workload: Workload
     public let strategy: Strategy
     public let key: RunKey
@@ -176,12 +190,14 @@ public struct SuiteResult: Sendable {
 public enum Suite {
     /// The cells of `config`, in suite order.
     public static func cells(_ config: SuiteConfig, runID: String) -> [SuiteCell] {
-        config.workloads.flatMap { workload in
-            config.strategies.flatMap { strategy in
-                (1...config.repeats).map { rep in
-                    SuiteCell(workload: workload, strategy: strategy,
-                              key: RunKey(runID: runID, workload: workload.rawValue, strategy: strategy.name,
-                                          repeatIndex: rep))
+        config.mapModels.flatMap { map in
+            config.workloads.flatMap { workload in
+                config.strategies.flatMap { strategy in
+                    (1...config.repeats).map { rep in
+                        SuiteCell(workload: workload, strategy: strategy,
+                                  key: RunKey(runID: runID, map: map, workload: workload.rawValue,
+                                              strategy: strategy.name, repeatIndex: rep))
+                    }
                 }
             }
         }
@@ -215,7 +231,7 @@ public enum Suite {
         return result
     }
 
-    /// Median over the repeats that finished of each workload × strategy, in
+    /// Median over the repeats that finished of each map × workload × strategy, in
     /// suite order; a cell with failed repeats says so in its status.
     public static func medianSummaries(_ runs: [RunSummary]) -> [RunSummary] {
         var order: [RunKey] = []

@@ -14,6 +14,7 @@ public enum Workload: String, Sendable, CaseIterable {
     case stalledGrow = "stalled-grow"
     case iterateThenGrow = "iterate-then-grow"
     case stringKeys = "string-keys"
+    case tombstoneChurn = "tombstone-churn"
 
     /// What the workload shows, for `bucketlab list`.
     public var summary: String {
@@ -32,6 +33,8 @@ public enum Workload: String, Sendable, CaseIterable {
         case .iterateThenGrow:
             return "A finished range loop, then deletes during the next grow: Go's sticky flag keeps deleted payloads."
         case .stringKeys: return "The seed's map[string]*payload: fill, delete all — are the key strings freed too?"
+        case .tombstoneChurn:
+            return "A map held at 10%, 44%, 87% of its slots by delete+insert churn: does it grow anyway (Go #70886)?"
         }
     }
 
@@ -49,8 +52,14 @@ public enum Workload: String, Sendable, CaseIterable {
         case .stalledGrow: return "stalled"
         case .iterateThenGrow: return "deleted-mid-grow"
         case .stringKeys: return "drained"
+        case .tombstoneChurn: return "churn\(Self.churnLoads.last!)"
         }
     }
+
+    /// The loads (percent of the map's slots) tombstone-churn holds its maps
+    /// at: golang/go#70886's three cases (a table of 128 slots with 13, 56
+    /// and 111 entries — low, just after a grow, just before one).
+    public static let churnLoads = [10, 44, 87]
 
     /// The phases every workload ends with unless told not to settle: `idle`
     /// (the background scavenger has reached its goal) and `freeos` (after
@@ -77,6 +86,7 @@ public enum Workload: String, Sendable, CaseIterable {
         case .stalledGrow: return ["stalled", "resumed", "finished"]
         case .iterateThenGrow: return ["filled", "ranged", "deleted-mid-grow", "finished"]
         case .stringKeys: return ["peak", "drained"]
+        case .tombstoneChurn: return Self.churnLoads.flatMap { ["fill\($0)", "churn\($0)"] }
         }
     }
 
@@ -318,6 +328,39 @@ public enum Workload: String, Sendable, CaseIterable {
                 }
             }
             r.endPhase()
+
+        case .tombstoneChurn:
+            // For each load: a new map made for n entries (Go's make(map, n)),
+            // filled to that share of the slots it was given, then n loops of
+            // delete-oldest + insert-new at constant size. Deletes leave
+            // tombstones where the Swiss map must; when they use up a
+            // table's growth allowance the table rehashes — to twice the
+            // size (Go 1.24), or in place after pruning (Go 1.25+). The
+            // classic map reuses deleted slots but chains overflow buckets,
+            // and cannot hold 87% at all (its limit is 6.5 of 8): the fill
+            // grows it first.
+            var next = 0
+            for load in Self.churnLoads {
+                r.maps.removeAll()
+                r.liveKeys = 0
+                let map = r.makeMap(.words, hint: n)
+                let size = max(1, map.slotCapacity * load / 100)
+                let first = next
+                r.beginPhase("fill\(load)", expectedOps: size)
+                for i in first..<(first + size) {
+                    r.op { map.updateValue(UInt64(i), forKey: r.key(i)) }
+                    r.liveKeys += 1
+                }
+                next = first + size
+                r.endPhase()
+                r.beginPhase("churn\(load)", expectedOps: 2 * n)
+                for oldest in first..<(first + n) {
+                    r.op { map.removeValue(forKey: r.key(oldest)) }
+                    r.op { map.updateValue(UInt64(next), forKey: r.key(next)) }
+                    next += 1
+                }
+                r.endPhase()
+            }
 
         case .bursty:
             let map = r.makeMap(.payloads)

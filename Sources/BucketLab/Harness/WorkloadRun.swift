@@ -61,7 +61,7 @@ public final class WorkloadRun {
         self.workload = workload
         self.strategy = strategy
         self.progress = progress
-        model = MapModels.named(config.mapModel)!
+        model = MapModels.named(key.map)!
         heap = try MHeap()
         collector = Collector(heap: heap, gogc: config.gogc)
         mutator = heap.makeMutator()
@@ -77,9 +77,9 @@ public final class WorkloadRun {
     @inline(__always)
     public func key(_ i: Int) -> UInt64 { SplitMix64.mix(UInt64(i) ^ config.seed) }
 
-    /// A new map of the run's model and strategy (with the suite's size
-    /// hint, Go's `make(map[K]V, hint)`), measured from now on.
-    public func makeMap(_ form: MapForm) -> any MapModel {
+    /// A new map of the run's model and strategy, measured from now on, made
+    /// as Go's `make(map[K]V, hint)` with `hint` or else the suite's.
+    public func makeMap(_ form: MapForm, hint: Int? = nil) -> any MapModel {
         let type: MapType
         switch form {
         case .words: type = wordMapType
@@ -87,7 +87,7 @@ public final class WorkloadRun {
         case .stringKeyedPayloads: type = stringMapType
         }
         slotBytes = type.keySlotSize + type.valueSlotSize
-        let m = model.init(type: type, mutator: mutator, policy: strategy.policy, seed: config.seed, hint: config.hint)
+        let m = model.init(type: type, mutator: mutator, policy: strategy.policy, seed: config.seed, hint: hint ?? config.hint)
         maps.append(m)
         return m
     }
@@ -211,6 +211,9 @@ public final class WorkloadRun {
             let memory = map.memory
             m.bucketBytes += memory.storageBytes
             m.overflowBuckets += memory.overflowBucketCount
+            m.slotCapacity += map.slotCapacity
+            m.tombstones += map.tombstoneCount
+            m.mapRehashes += map.rehashCount
         }
         m.gcCycles = collector.trace.count
         m.gcMarkNs = collector.totalMarkNs

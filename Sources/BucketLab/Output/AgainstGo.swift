@@ -39,8 +39,10 @@ public struct GoPhaseRow: Sendable, ResultRow {
     public var residentBytes: Int { heapSysBytes - heapReleasedBytes }
 }
 
-/// One shared phase: the lab's `go` strategy against one Go version.
+/// One shared phase: the lab's `go` strategy on one map model against a Go
+/// version whose map that model is.
 public struct AgainstGoRow: Sendable, ResultRow {
+    public var map = ""
     public var workload = ""
     public var phase = ""
     public var goVersion = ""
@@ -67,7 +69,7 @@ public struct AgainstGoRow: Sendable, ResultRow {
     public var residentRatio: Double? { goResidentBytes > 0 ? Double(labResidentBytes) / Double(goResidentBytes) : nil }
 
     public static var columns: [Column<AgainstGoRow>] {
-        [.name("workload", \.workload), .name("phase", \.phase), .name("go_version", \.goVersion),
+        [.name("map", \.map), .name("workload", \.workload), .name("phase", \.phase), .name("go_version", \.goVersion),
          .int("lab_live_keys", \.labLiveKeys), .int("go_live_keys", \.goLiveKeys),
          .int("lab_heap_inuse_bytes", \.labHeapInuseBytes), .int("go_heap_inuse_bytes", \.goHeapInuseBytes),
          .int("go_baseline_heap_inuse_bytes", \.goBaselineHeapInuseBytes),
@@ -88,21 +90,34 @@ public enum AgainstGo {
         return rows
     }
 
+    /// The map model a Go version runs: Swiss tables from Go 1.24
+    /// (src/internal/runtime/maps, the default since 1.24's release notes),
+    /// buckets before. Nil for a version string it cannot read.
+    public static func mapModel(ofGoVersion version: String) -> String? {
+        guard version.hasPrefix("go") else { return nil }
+        let parts = version.dropFirst(2).split(separator: ".")
+        guard parts.count >= 2, let major = Int(parts[0]), let minor = Int(parts[1].prefix { $0.isNumber }) else {
+            return nil
+        }
+        return major > 1 || minor >= 24 ? SwissMap.modelName : BucketMap.modelName
+    }
+
     /// Joins the lab's `strategy` phases (medians over repeats) with Go's, by
-    /// workload and phase, in the lab's order.
+    /// map model (each with the Go versions it models), workload and phase,
+    /// in the lab's order.
     public static func join(phases: [PhaseRow], gc: [GCRow], reference: [GoPhaseRow],
                             strategy: String = Strategy.go.name) -> [AgainstGoRow] {
         // The k-th explicit collection of a run is its k-th phase end.
         var closing: [RunKey: [CycleStats]] = [:]
         for g in gc where g.cycle.reason == .explicit { closing[g.key, default: []].append(g.cycle) }
-        var order: [(String, String)] = []
+        var order: [(String, String, String)] = []
         var lab: [String: (heap: [Double], resident: [Double], gc: [Double], live: Int)] = [:]
         var phaseIndex: [RunKey: Int] = [:]
         for p in phases where p.key.strategy == strategy {
             let index = phaseIndex[p.key, default: 0]
             phaseIndex[p.key] = index + 1
-            let id = p.key.workload + "\u{1}" + p.phase
-            if lab[id] == nil { order.append((p.key.workload, p.phase)) }
+            let id = p.key.map + "\u{1}" + p.key.workload + "\u{1}" + p.phase
+            if lab[id] == nil { order.append((p.key.map, p.key.workload, p.phase)) }
             var entry = lab[id] ?? ([], [], [], p.measurement.liveKeys)
             entry.heap.append(Double(p.measurement.heapInuseBytes))
             entry.resident.append(Double(p.measurement.heapResidentBytes))
@@ -113,10 +128,12 @@ public enum AgainstGo {
             lab[id] = entry
         }
         var rows: [AgainstGoRow] = []
-        for (workload, phase) in order {
-            let entry = lab[workload + "\u{1}" + phase]!
-            for g in reference where g.workload == workload && g.phase == phase {
+        for (map, workload, phase) in order {
+            let entry = lab[map + "\u{1}" + workload + "\u{1}" + phase]!
+            for g in reference where g.workload == workload && g.phase == phase
+                && mapModel(ofGoVersion: g.goVersion) == map {
                 var row = AgainstGoRow()
+                row.map = map
                 row.workload = workload
                 row.phase = phase
                 row.goVersion = g.goVersion
@@ -146,12 +163,12 @@ public enum AgainstGo {
         return rows
     }
 
-    public static let tableHeader = ["workload", "phase", "Go", "lab MiB", "Go MiB (net)", "lab / Go",
+    public static let tableHeader = ["map", "workload", "phase", "Go", "lab MiB", "Go MiB (net)", "lab / Go",
                                      "lab resident MiB", "Go resident MiB", "lab / Go", "lab GC ms", "Go GC ms", "GC lab / Go"]
 
     public static func tableRows(_ rows: [AgainstGoRow]) -> [[String]] {
         rows.map { r in
-            [r.workload, r.phase, r.goVersion, Report.mib(r.labHeapInuseBytes), Report.mib(r.goNetHeapInuseBytes),
+            [r.map, r.workload, r.phase, r.goVersion, Report.mib(r.labHeapInuseBytes), Report.mib(r.goNetHeapInuseBytes),
              r.ratio.map { formatFixed($0, digits: 3) } ?? "—", Report.mib(r.labResidentBytes), Report.mib(r.goResidentBytes),
              r.residentRatio.map { formatFixed($0, digits: 3) } ?? "—", formatFixed(Double(r.labGCNs) / 1e6, digits: 2),
              formatFixed(Double(r.goGCNs) / 1e6, digits: 2), r.gcRatio.map { formatFixed($0, digits: 2) } ?? "—"]

@@ -5,8 +5,12 @@
 /// through the results schema.
 public struct ResultSet {
     public var summaries: [RunSummary]
-    /// Heap in-use over cumulative ops, per workload → strategy (repeat 1).
+    /// Heap in-use over cumulative ops, per map model and workload
+    /// (`seriesKey`) → strategy (repeat 1).
     public var heapSeries: [String: [(strategy: String, points: [(x: Double, y: Double)])]]
+
+    /// The `heapSeries` key of a map model's workload.
+    public static func seriesKey(map: String, workload: String) -> String { map + "/" + workload }
     /// against-go.csv, when the folder has one (`run --reference`, `compare-go`).
     public var againstGo: [AgainstGoRow] = []
 
@@ -18,8 +22,9 @@ public struct ResultSet {
         var order: [String: [String]] = [:]
         func add(_ key: RunKey, _ m: RunMeasurement) {
             guard key.repeatIndex == 1 else { return }
-            if points[key.workload]?[key.strategy] == nil { order[key.workload, default: []].append(key.strategy) }
-            points[key.workload, default: [:]][key.strategy, default: []].append((Double(m.ops), Double(m.heapInuseBytes) / 1_048_576))
+            let series = Self.seriesKey(map: key.map, workload: key.workload)
+            if points[series]?[key.strategy] == nil { order[series, default: []].append(key.strategy) }
+            points[series, default: [:]][key.strategy, default: []].append((Double(m.ops), Double(m.heapInuseBytes) / 1_048_576))
         }
         let samples = dir + "/samples.csv", phases = dir + "/phases.csv"
         if access(samples, F_OK) == 0 { for r in try SampleRow.read(samples) { add(r.key, r.measurement) } }
@@ -43,7 +48,7 @@ public struct ResultSet {
 public enum Report {
     static func mib(_ bytes: Int) -> String { formatFixed(Double(bytes) / 1_048_576, digits: 2) }
 
-    public static let tableHeader = ["workload", "strategy", "peak MiB", "headline phase", "retained MiB",
+    public static let tableHeader = ["map", "workload", "strategy", "peak MiB", "headline phase", "retained MiB",
                                      "resident MiB", "idle MiB", "freeos MiB", "retained/live", "final MiB",
                                      "leaked MiB", "GC ms", "ops/s", "p99 ns", "status"]
 
@@ -51,7 +56,7 @@ public enum Report {
 
     public static func tableRows(_ summaries: [RunSummary]) -> [[String]] {
         summaries.map { s in
-            [s.key.workload, s.key.strategy, mib(s.peakHeapInuseBytes), s.headlinePhase, mib(s.headlineHeapInuseBytes),
+            [s.key.map, s.key.workload, s.key.strategy, mib(s.peakHeapInuseBytes), s.headlinePhase, mib(s.headlineHeapInuseBytes),
              mib(s.headlineResidentBytes), mib(s.idleResidentBytes), mib(s.freeosResidentBytes),
              ratioText(s.headlineRetainedToLive), mib(s.finalHeapInuseBytes), mib(s.leakedBytesFinal),
              formatFixed(Double(s.gcTotalNs) / 1e6, digits: 1), formatFixed(s.opsPerSecond, digits: 0), String(s.p99OpNs),
@@ -61,40 +66,59 @@ public enum Report {
 
     /// The summary as a terminal table.
     public static func text(_ summaries: [RunSummary]) -> String {
-        renderTable(header: tableHeader, rows: tableRows(summaries), rightAlign: Set([2] + Array(4..<14)))
+        renderTable(header: tableHeader, rows: tableRows(summaries), rightAlign: Set([3] + Array(5..<15)))
     }
 
-    /// Chart files: name → SVG text.
+    /// Chart files: name → SVG text. Each map model gets its own set
+    /// (`-<map>` in the names), and one chart sets the models side by side.
     public static func charts(_ results: ResultSet) -> [(file: String, title: String, svg: String)] {
         var out: [(String, String, String)] = []
+        let maps = orderedUnique(results.summaries.map(\.key.map))
         let workloads = orderedUnique(results.summaries.map(\.key.workload))
         let strategies = orderedUnique(results.summaries.map(\.key.strategy))
-        for w in workloads {
-            guard let series = results.heapSeries[w] else { continue }
-            let title = "Heap in use over the run: \(w)"
-            out.append(("heap-\(w).svg", title, SVG.lineChart(title: title, xLabel: "operations", yLabel: "heap in use (MiB)",
-                                                              series: series.map { ($0.strategy, $0.points) })))
+        func value(_ m: String, _ w: String, _ s: String, _ f: (RunSummary) -> Double?) -> Double? {
+            results.summaries.first { $0.key.map == m && $0.key.workload == w && $0.key.strategy == s }.flatMap(f)
         }
-        func value(_ w: String, _ s: String, _ f: (RunSummary) -> Double?) -> Double? {
-            results.summaries.first { $0.key.workload == w && $0.key.strategy == s }.flatMap(f)
+        func perStrategy(_ m: String, _ f: @escaping (RunSummary) -> Double?) -> [[Double?]] {
+            workloads.map { w in strategies.map { s in value(m, w, s, f) } }
         }
-        let retainedTitle = "Heap in use at each workload's headline phase"
-        out.append(("retained.svg", retainedTitle, SVG.barChart(
-            title: retainedTitle, yLabel: "heap in use after the phase's collection (MiB)", groups: workloads,
-            seriesNames: strategies,
-            values: workloads.map { w in strategies.map { s in value(w, s) { Double($0.headlineHeapInuseBytes) / 1_048_576 } } })))
-        let residentTitle = "Heap resident (held from the OS) at the headline phase"
-        out.append(("resident.svg", residentTitle, SVG.barChart(
-            title: residentTitle, yLabel: "heap sys − released (MiB)", groups: workloads, seriesNames: strategies,
-            values: workloads.map { w in strategies.map { s in value(w, s) { Double($0.headlineResidentBytes) / 1_048_576 } } })))
+        if maps.count > 1, let s = strategies.first(where: { $0 == Strategy.go.name }) ?? strategies.first {
+            let title = "Heap in use at each workload's headline phase, map models side by side (\(s))"
+            out.append(("maps.svg", title, SVG.barChart(
+                title: title, yLabel: "heap in use after the phase's collection (MiB)", groups: workloads,
+                seriesNames: maps,
+                values: workloads.map { w in maps.map { m in value(m, w, s) { Double($0.headlineHeapInuseBytes) / 1_048_576 } } })))
+        }
+        for m in maps {
+            for w in workloads {
+                guard let series = results.heapSeries[ResultSet.seriesKey(map: m, workload: w)] else { continue }
+                let title = "Heap in use over the run: \(w) (\(m))"
+                out.append(("heap-\(m)-\(w).svg", title, SVG.lineChart(
+                    title: title, xLabel: "operations", yLabel: "heap in use (MiB)",
+                    series: series.map { ($0.strategy, $0.points) })))
+            }
+            let retainedTitle = "Heap in use at each workload's headline phase (\(m))"
+            out.append(("retained-\(m).svg", retainedTitle, SVG.barChart(
+                title: retainedTitle, yLabel: "heap in use after the phase's collection (MiB)", groups: workloads,
+                seriesNames: strategies, values: perStrategy(m) { Double($0.headlineHeapInuseBytes) / 1_048_576 })))
+            let residentTitle = "Heap resident (held from the OS) at the headline phase (\(m))"
+            out.append(("resident-\(m).svg", residentTitle, SVG.barChart(
+                title: residentTitle, yLabel: "heap sys − released (MiB)", groups: workloads, seriesNames: strategies,
+                values: perStrategy(m) { Double($0.headlineResidentBytes) / 1_048_576 })))
+            let gcTitle = "GC time per run (\(m))"
+            out.append(("gc-time-\(m).svg", gcTitle, SVG.barChart(
+                title: gcTitle, yLabel: "GC ms (mark + sweep + relocation)", groups: workloads, seriesNames: strategies,
+                values: perStrategy(m) { Double($0.gcTotalNs) / 1e6 })))
+        }
         if !results.againstGo.isEmpty {
-            let phases = Report.orderedUnique(results.againstGo.map { "\($0.workload) \($0.phase)" })
+            let phases = Report.orderedUnique(results.againstGo.map { "\($0.map) \($0.workload) \($0.phase)" })
             let versions = Report.orderedUnique(results.againstGo.map(\.goVersion))
             func lab(_ p: String) -> Double? {
-                results.againstGo.first { "\($0.workload) \($0.phase)" == p }.map { Double($0.labHeapInuseBytes) / 1_048_576 }
+                results.againstGo.first { "\($0.map) \($0.workload) \($0.phase)" == p }
+                    .map { Double($0.labHeapInuseBytes) / 1_048_576 }
             }
             func go(_ p: String, _ v: String) -> Double? {
-                results.againstGo.first { "\($0.workload) \($0.phase)" == p && $0.goVersion == v }
+                results.againstGo.first { "\($0.map) \($0.workload) \($0.phase)" == p && $0.goVersion == v }
                     .map { Double($0.goNetHeapInuseBytes) / 1_048_576 }
             }
             let title = "Heap in use at each phase end: the lab's go strategy and the real Go runtime"
@@ -103,35 +127,63 @@ public enum Report {
                 seriesNames: ["lab (go)"] + versions,
                 values: phases.map { p in [lab(p)] + versions.map { go(p, $0) } })))
         }
-        let gcTitle = "GC time per run"
-        out.append(("gc-time.svg", gcTitle, SVG.barChart(
-            title: gcTitle, yLabel: "GC ms (mark + sweep + relocation)", groups: workloads, seriesNames: strategies,
-            values: workloads.map { w in strategies.map { s in value(w, s) { Double($0.gcTotalNs) / 1e6 } } })))
         return out
+    }
+
+    /// Per workload × strategy run on both models: the headline figures of
+    /// the first model against the second's (REPORT.md's side-by-side table).
+    static func modelComparison(_ summaries: [RunSummary]) -> (header: [String], rows: [[String]])? {
+        let maps = orderedUnique(summaries.map(\.key.map))
+        guard maps.count == 2 else { return nil }
+        let (a, b) = (maps[0], maps[1])
+        let header = ["workload", "strategy", "retained MiB \(a)", "retained MiB \(b)", "\(b) / \(a)",
+                      "peak MiB \(a)", "peak MiB \(b)", "GC ms \(a)", "GC ms \(b)", "ops/s \(b) / \(a)"]
+        var rows: [[String]] = []
+        for x in summaries where x.key.map == a {
+            guard let y = summaries.first(where: {
+                $0.key.map == b && $0.key.workload == x.key.workload && $0.key.strategy == x.key.strategy
+            }) else { continue }
+            func ratio(_ p: Double, _ q: Double) -> String { q > 0 ? formatFixed(p / q, digits: 2) : "—" }
+            rows.append([x.key.workload, x.key.strategy, mib(x.headlineHeapInuseBytes), mib(y.headlineHeapInuseBytes),
+                         ratio(Double(y.headlineHeapInuseBytes), Double(x.headlineHeapInuseBytes)),
+                         mib(x.peakHeapInuseBytes), mib(y.peakHeapInuseBytes),
+                         formatFixed(Double(x.gcTotalNs) / 1e6, digits: 1), formatFixed(Double(y.gcTotalNs) / 1e6, digits: 1),
+                         ratio(y.opsPerSecond, x.opsPerSecond)])
+        }
+        return (header, rows)
+    }
+
+    static func markdownTable(header: [String], rows: [[String]]) -> String {
+        var md = "| " + header.joined(separator: " | ") + " |\n"
+        md += "|" + header.map { _ in "---" }.joined(separator: "|") + "|\n"
+        for row in rows { md += "| " + row.joined(separator: " | ") + " |\n" }
+        return md
     }
 
     /// REPORT.md: the table and the charts.
     public static func markdown(_ results: ResultSet, charts: [(file: String, title: String, svg: String)], header: String) -> String {
         var md = "# BucketLab report\n\n" + header + "\n\n"
-        md += "| " + tableHeader.joined(separator: " | ") + " |\n"
-        md += "|" + tableHeader.map { _ in "---" }.joined(separator: "|") + "|\n"
-        for row in tableRows(results.summaries) { md += "| " + row.joined(separator: " | ") + " |\n" }
+        md += markdownTable(header: tableHeader, rows: tableRows(results.summaries))
         md += "\npeak = the heap's exact high-water mark of in-use bytes over the run; retained = heap in use after the "
         md += "headline phase's full collection (the phase that shows what the workload is about), final = the same after "
         md += "the last phase; resident = what the process holds of the heap there (Go's HeapSys − HeapReleased), idle = "
         md += "the same once the background scavenger has reached its goal, freeos = after FreeOSMemory; live = what the "
         md += "program still needs (live keys × slot bytes + live payload bytes), — where nothing is live. Columns of "
         md += "every file: `Results/README.md`.\n\n"
+        if let side = modelComparison(results.summaries) {
+            md += "## The map models side by side\n\n"
+            md += "The same workload, strategy, keys and heap on each map model: Go 1.19's buckets (classic) and the Swiss "
+            md += "tables of Go 1.24+ (swiss). A preset setting a model has no use for does nothing there "
+            md += "(`bucketlab list` says which).\n\n"
+            md += markdownTable(header: side.header, rows: side.rows) + "\n"
+        }
         if !results.againstGo.isEmpty {
             md += "## Against Go\n\n"
             md += "The `go` strategy's phase ends against the real Go runtime running the same workload with the same keys "
-            md += "(Reference/, `scripts/reference`). Go's heap in use is net of the runtime's start-up heap; the classic "
-            md += "map models Go before 1.24, so the ratio to check is Go 1.19's (later Go runs Swiss tables). "
-            md += "Every figure: `against-go.csv`.\n\n"
-            md += "| " + AgainstGo.tableHeader.joined(separator: " | ") + " |\n"
-            md += "|" + AgainstGo.tableHeader.map { _ in "---" }.joined(separator: "|") + "|\n"
-            for row in AgainstGo.tableRows(results.againstGo) { md += "| " + row.joined(separator: " | ") + " |\n" }
-            md += "\n"
+            md += "(Reference/, `scripts/reference`). Go's heap in use is net of the runtime's start-up heap. Each map "
+            md += "model is joined with the Go versions whose map it models: classic with Go before 1.24, swiss with "
+            md += "1.24 and later. Every figure: `against-go.csv`.\n\n"
+            md += markdownTable(header: AgainstGo.tableHeader, rows: AgainstGo.tableRows(results.againstGo)) + "\n"
         }
         for c in charts { md += "## \(c.title)\n\n![\(c.title)](\(c.file))\n\n" }
         return md
@@ -144,16 +196,18 @@ public enum Report {
         try writeFileAtomically(markdown(results, charts: cs, header: header), to: dir + "/REPORT.md")
     }
 
-    /// Per workload × strategy present in both: B − A of the summary figures.
+    /// Per map × workload × strategy present in both: B − A of the summary figures.
     public static func compare(_ a: [RunSummary], _ b: [RunSummary]) -> (header: [String], rows: [[String]]) {
-        let header = ["workload", "strategy", "retained MiB A", "retained MiB B", "Δ retained MiB", "retained/live A",
+        let header = ["map", "workload", "strategy", "retained MiB A", "retained MiB B", "Δ retained MiB", "retained/live A",
                       "retained/live B", "Δ GC ms", "ops/s B/A", "Δ p99 ns"]
         var rows: [[String]] = []
         for x in a {
-            guard let y = b.first(where: { $0.key.workload == x.key.workload && $0.key.strategy == x.key.strategy }) else { continue }
+            guard let y = b.first(where: {
+                $0.key.map == x.key.map && $0.key.workload == x.key.workload && $0.key.strategy == x.key.strategy
+            }) else { continue }
             let ratio = x.opsPerSecond > 0 ? formatFixed(y.opsPerSecond / x.opsPerSecond, digits: 2) : "—"
-            rows.append([x.key.workload, x.key.strategy, mib(x.headlineHeapInuseBytes), mib(y.headlineHeapInuseBytes),
-                         mib(y.headlineHeapInuseBytes - x.headlineHeapInuseBytes),
+            rows.append([x.key.map, x.key.workload, x.key.strategy, mib(x.headlineHeapInuseBytes),
+                         mib(y.headlineHeapInuseBytes), mib(y.headlineHeapInuseBytes - x.headlineHeapInuseBytes),
                          ratioText(x.headlineRetainedToLive), ratioText(y.headlineRetainedToLive),
                          formatFixed((Double(y.gcTotalNs) - Double(x.gcTotalNs)) / 1e6, digits: 1), ratio,
                          String(y.p99OpNs - x.p99OpNs)])

@@ -5,28 +5,35 @@
 import LabCollector
 
 /// Which run a row belongs to: the suite (`run_id`, the result folder's
-/// name), the workload × strategy cell, and the repeat (1-based; 0 in
-/// summaries, which take the median over repeats).
+/// name), the map model × workload × strategy cell, and the repeat
+/// (1-based; 0 in summaries, which take the median over repeats).
 public struct RunKey: Sendable, Hashable {
     public var runID: String
+    /// The map model (`classic`, `swiss`): MapModels.names.
+    public var map: String
     public var workload: String
     public var strategy: String
     public var repeatIndex: Int
 
-    public init(runID: String, workload: String, strategy: String, repeatIndex: Int) {
+    public init(runID: String, map: String, workload: String, strategy: String, repeatIndex: Int) {
         self.runID = runID
+        self.map = map
         self.workload = workload
         self.strategy = strategy
         self.repeatIndex = repeatIndex
     }
 
     /// The cell, whichever repeat.
-    public var cell: RunKey { RunKey(runID: runID, workload: workload, strategy: strategy, repeatIndex: 0) }
+    public var cell: RunKey { RunKey(runID: runID, map: map, workload: workload, strategy: strategy, repeatIndex: 0) }
 
-    static let blank = RunKey(runID: "", workload: "", strategy: "", repeatIndex: 0)
+    /// The cell as a person names it: `swiss/churn/go`.
+    public var cellName: String { "\(map)/\(workload)/\(strategy)" }
+
+    static let blank = RunKey(runID: "", map: "", workload: "", strategy: "", repeatIndex: 0)
 
     static var columns: [Column<RunKey>] {
-        [.name("run_id", \.runID), .name("workload", \.workload), .name("strategy", \.strategy), .int("repeat", \.repeatIndex)]
+        [.name("run_id", \.runID), .name("map", \.map), .name("workload", \.workload), .name("strategy", \.strategy),
+         .int("repeat", \.repeatIndex)]
     }
 }
 
@@ -49,6 +56,12 @@ public struct RunMeasurement: Sendable {
     public var leakedBytes = 0
     public var bucketBytes = 0
     public var overflowBuckets = 0
+    /// The maps' slots (MapModel.slotCapacity), deleted slots no insert may
+    /// reuse (tombstones), and rehashes so far (grows, same-size grows,
+    /// splits, shrinks).
+    public var slotCapacity = 0
+    public var tombstones = 0
+    public var mapRehashes = 0
     public var gcCycles = 0
     public var gcMarkNs: UInt64 = 0
     public var gcSweepNs: UInt64 = 0
@@ -65,7 +78,9 @@ public struct RunMeasurement: Sendable {
          .int("heap_resident_bytes", \.heapResidentBytes),
          .int("arena_active_bytes", \.arenaActiveBytes), .int("arena_resident_bytes", \.arenaResidentBytes),
          .int("rss_bytes", \.rssBytes), .int("alloc_bytes_total", \.allocBytesTotal), .int("leaked_bytes", \.leakedBytes),
-         .int("bucket_bytes", \.bucketBytes), .int("overflow_buckets", \.overflowBuckets), .int("gc_cycles", \.gcCycles),
+         .int("bucket_bytes", \.bucketBytes), .int("overflow_buckets", \.overflowBuckets),
+         .int("slot_capacity", \.slotCapacity), .int("tombstones", \.tombstones), .int("map_rehashes", \.mapRehashes),
+         .int("gc_cycles", \.gcCycles),
          .uint64("gc_mark_ns", \.gcMarkNs), .uint64("gc_sweep_ns", \.gcSweepNs),
          .int("peak_heap_inuse_bytes", \.peakHeapInuseBytes)]
     }
@@ -190,7 +205,8 @@ public struct RunSummary: Sendable, ResultRow {
     public static var blank: RunSummary { RunSummary(key: .blank, keys: 0) }
 
     public static var columns: [Column<RunSummary>] {
-        [.name("workload", \.key.workload), .name("strategy", \.key.strategy), .int("keys", \.keys),
+        [.name("map", \.key.map), .name("workload", \.key.workload), .name("strategy", \.key.strategy),
+         .int("keys", \.keys),
          .name("status", \.status), .int("peak_heap_inuse_bytes", \.peakHeapInuseBytes),
          .name("headline_phase", \.headlinePhase), .int("headline_heap_inuse_bytes", \.headlineHeapInuseBytes),
          .int("headline_live_bytes", \.headlineLiveBytes), .int("headline_resident_bytes", \.headlineResidentBytes),

@@ -60,12 +60,12 @@ public struct RunInfo: Encodable, Sendable {
     var samples: Int
     var bursts: Int
     var hint: Int
-    var map: String
+    var maps: [String]
     var settle: Bool
 
     enum CodingKeys: String, CodingKey {
         case command, commit, swift, jemalloc, cpu, cores, date, workloads, strategies, keys, window, gogc, seed, samples, bursts
-        case hint, map, settle
+        case hint, maps, settle
         case memoryBytes = "memory_bytes", payloadBytes = "payload_bytes", `repeat`
     }
 
@@ -89,7 +89,7 @@ public struct RunInfo: Encodable, Sendable {
         samples = config.samples
         bursts = config.bursts
         hint = config.hint
-        map = config.mapModel
+        maps = config.mapModels
         settle = config.settle
     }
 

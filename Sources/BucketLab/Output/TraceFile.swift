@@ -44,7 +44,7 @@ extension SuiteResult {
             let t = threads.count + 1
             threads[k] = t
             events.append(TraceEvent(ph: "M", tid: t, name: "thread_name",
-                                     args: ["name": .text("\(k.workload) \(k.strategy) #\(k.repeatIndex)")]))
+                                     args: ["name": .text("\(k.cellName) #\(k.repeatIndex)")]))
             return t
         }
         // Microseconds with nanosecond resolution.

@@ -309,6 +309,15 @@ public final class BucketMap {
 
     @inline(__always) public var isGrowing: Bool { h.pointee.oldbuckets != nil }
 
+    /// Every setting was written for this model.
+    public static func fit(_ policy: ClearingPolicy) -> PolicyFit { PolicyFit(policy) }
+
+    public var slotCapacity: Int { h.pointee.buckets == nil ? 0 : bucketCount << Int(h.pointee.B) }
+
+    /// Deleted slots (emptyOne) are reused by the next insert into their
+    /// bucket: the classic map has no tombstones.
+    public var tombstoneCount: Int { 0 }
+
     /// Number of buckets in the old array (Go's `noldbuckets`).
     @inline(__always) var oldBucketCount: Int {
         h.pointee.sameSizeGrow ? 1 << Int(h.pointee.B) : 1 << (Int(h.pointee.B) - 1)

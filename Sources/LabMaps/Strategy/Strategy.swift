@@ -45,7 +45,7 @@ public struct Strategy: Sendable, Equatable, CustomStringConvertible {
     }
 
     public static let go = Strategy(name: "go", policy: .go,
-        summary: "Go 1.19 as it is: deletes clear slots but nothing is ever freed or shrunk.")
+        summary: "Go as it is (1.19 on classic, 1.24+ on swiss): deletes clear slots but nothing is ever freed or shrunk.")
 
     public static let presets: [Strategy] = [
         go,
@@ -56,7 +56,7 @@ public struct Strategy: Sendable, Equatable, CustomStringConvertible {
         Strategy(name: "reclaim", policy: ClearingPolicy(overflow: .reclaim),
                  summary: "Go plus unlinking overflow buckets that empty, so churn stops accumulating them."),
         Strategy(name: "shrink", policy: ClearingPolicy(shrink: .below(0.25)),
-                 summary: "Go plus halving the bucket array when the map drains below a quarter of its capacity."),
+                 summary: "Go plus shrinking when the map drains below a quarter of its capacity (classic: halve the array; swiss: rebuild smaller tables)."),
         Strategy(name: "compact", policy: ClearingPolicy(
             slotClearing: .pointers, overflow: .reclaim, shrink: .below(0.25), evacuation: .eager,
             emptyMap: .release, clearAll: .release, relocation: .sparse(0.25)),

@@ -111,6 +111,29 @@ extension SwissMap: MapModel {
     /// Growth is all at once: a Swiss map is never between storages.
     public var isGrowing: Bool { false }
 
+    /// A Swiss map has no overflow buckets (a full table grows or splits)
+    /// and no incremental evacuation (a table rehashes all at once).
+    public static func fit(_ policy: ClearingPolicy) -> PolicyFit {
+        var fit = PolicyFit(policy)
+        if policy.overflow != .keep {
+            fit.unused.append(("overflow=\(policy.overflow.rawValue)", "a Swiss map has no overflow buckets"))
+            fit.effective.overflow = .keep
+        }
+        if policy.evacuation != .incremental {
+            fit.unused.append(("evac=\(policy.evacuation.rawValue)", "a Swiss table rehashes all at once anyway"))
+            fit.effective.evacuation = .incremental
+        }
+        return fit
+    }
+
+    public var slotCapacity: Int { capacity }
+
+    public var tombstoneCount: Int {
+        var n = 0
+        if m.pointee.dirLen > 0 { forEachTable { n += tombstones($0) } }
+        return n
+    }
+
     public var relocationThreshold: Double? {
         guard case let .sparse(t) = policy.relocation, openIterators.isEmpty else { return nil }
         return t

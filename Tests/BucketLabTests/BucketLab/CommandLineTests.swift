@@ -58,6 +58,7 @@ func runProcess(_ executable: String, _ args: [String], cwd: String? = nil,
         (["run", "--gogc", "fast"], 64, "--gogc"),
         (["run", "--samples", "0"], 64, "--samples"),
         (["run", "--bogus"], 64, "bogus"),
+        (["run", "--map", "hashbrown"], 64, "unknown map model 'hashbrown'; valid: classic, swiss, all"),
         (["ops", "--keys", "0"], 64, "--keys"),
         (["gcbench", "--payload-bytes", "0"], 64, "--payload-bytes"),
     ] as [([String], Int32, String)])
@@ -139,21 +140,24 @@ func runProcess(_ executable: String, _ args: [String], cwd: String? = nil,
         #expect(r.status == 0, "\(r.stderr)")
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
         for f in ["phases.csv", "samples.csv", "gc.csv", "heap.csv", "summary.csv", "trace.json", "run.json", "REPORT.md",
-                  "retained.svg", "gc-time.svg", "heap-fill-drain.svg"] {
+                  "retained-classic.svg", "gc-time-swiss.svg", "heap-classic-fill-drain.svg",
+                  "heap-swiss-tombstone-churn.svg", "maps.svg"] {
             #expect(files.contains(f), "\(f) missing")
         }
         let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json"))) as? [String: Any]
         #expect(info?["keys"] as? Int == 800 && info?["gogc"] as? Int == 100)
         #expect(info?["strategies"] as? [String] == ["go", "clear=pointers+overflow=reclaim+shrink=never+evac=incremental+empty=keep+clearall=zero-in-place+relocate=off"])
         try FileManager.default.removeItem(atPath: dir + "/REPORT.md")
-        try FileManager.default.removeItem(atPath: dir + "/retained.svg")
+        try FileManager.default.removeItem(atPath: dir + "/retained-swiss.svg")
         let p = try bucketlab(["plot", dir])
         #expect(p.status == 0 && FileManager.default.fileExists(atPath: dir + "/REPORT.md")
-                && FileManager.default.fileExists(atPath: dir + "/retained.svg"))
+                && FileManager.default.fileExists(atPath: dir + "/retained-swiss.svg"))
         let c = try bucketlab(["compare", dir, dir])
         #expect(c.status == 0 && c.stdout.contains("clear=pointers"))
         let list = try bucketlab(["list"])
         #expect(list.status == 0 && list.stdout.contains("compact") && list.stdout.contains("cache-zipf"))
+        #expect(list.stdout.contains("on swiss: overflow=reclaim does nothing") && list.stdout.contains("the same as go there"))
+        #expect(list.stdout.contains("tombstone-churn"))
     }
 
     /// Every cell runs in a child process: one that is killed becomes a
@@ -162,14 +166,14 @@ func runProcess(_ executable: String, _ args: [String], cwd: String? = nil,
     @Test func aKilledCellBecomesAFailedRowAndTheRunGoesOn() throws {
         let dir = temporaryDirectory()
         let r = try bucketlab(["run", "--keys", "600", "--workload", "fill-drain,churn", "--strategy", "go,stale",
-                               "--repeat", "2", "--out", dir],
-                              environment: ["BUCKETLAB_TEST_KILL_CELL": "fill-drain/stale"])
+                               "--map", "classic,swiss", "--repeat", "2", "--out", dir],
+                              environment: ["BUCKETLAB_TEST_KILL_CELL": "swiss/fill-drain/stale"])
         #expect(r.status == 1, "\(r.stderr)")
-        #expect(r.stderr.contains("fill-drain/stale#1") && r.stderr.contains("signal 9"), "\(r.stderr)")
+        #expect(r.stderr.contains("swiss/fill-drain/stale#1") && r.stderr.contains("signal 9"), "\(r.stderr)")
         let summaries = try RunSummary.read(dir + "/summary.csv")
-        #expect(summaries.count == 4)
+        #expect(summaries.count == 8)
         for s in summaries {
-            let killed = s.key.workload == "fill-drain" && s.key.strategy == "stale"
+            let killed = s.key.map == "swiss" && s.key.workload == "fill-drain" && s.key.strategy == "stale"
             #expect(s.succeeded != killed, "\(s.key.workload)/\(s.key.strategy): \(s.status)")
             if killed { #expect(s.status.contains("2 of 2") && s.status.contains("signal 9")) }
             else { #expect(s.peakRSSBytes > 0 && s.headlineHeapInuseBytes > 0) }
@@ -177,7 +181,8 @@ func runProcess(_ executable: String, _ args: [String], cwd: String? = nil,
         let report = try #require(readTextFile(dir + "/REPORT.md"))
         #expect(report.contains("signal 9"))
         let phases = try PhaseRow.read(dir + "/phases.csv")
-        #expect(!phases.contains { $0.key.workload == "fill-drain" && $0.key.strategy == "stale" })
+        #expect(!phases.contains { $0.key.map == "swiss" && $0.key.workload == "fill-drain" && $0.key.strategy == "stale" })
+        #expect(phases.contains { $0.key.map == "classic" && $0.key.workload == "fill-drain" && $0.key.strategy == "stale" })
         #expect(phases.contains { $0.key.workload == "churn" && $0.key.strategy == "stale" })
     }
 

@@ -28,7 +28,8 @@ import Testing
         #expect(script.status == 0, "scripts/reference failed: \(script.stderr)")
         let reference = try AgainstGo.readReference(dir)
         let workloads = Workload.allCases.filter { $0 != .leakedInteriorRef }
-        let config = try SuiteConfig(workloads: workloads, strategies: [.go], keys: Self.keys, repeats: 1, samples: 1)
+        let config = try SuiteConfig(workloads: workloads, strategies: [.go], mapModels: [BucketMap.modelName], keys: Self.keys,
+                                     repeats: 1, samples: 1)
         let lab = try Suite.run(config, runID: "fidelity")
         let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: reference)
         let expected = workloads.reduce(0) { $0 + $1.phases(bursts: config.bursts, settle: true).count }

@@ -5,16 +5,22 @@ import Testing
 @testable import LabMaps
 @testable import LabCollector
 
-/// A small suite shared by the harness tests (run once).
+/// A small suite shared by the harness tests (run once), on both map models.
 let smallSuite: SuiteResult = {
     let strategies = try! Strategy.parseList("go,stale,shrink,compact")
     let config = try! SuiteConfig(strategies: strategies, keys: 6000, payloadBytes: 48, seed: 3, samples: 4)
     return try! Suite.run(config, runID: "test-run")
 }()
 
-func phase(_ r: SuiteResult, _ workload: String, _ strategy: String, _ name: String) -> RunMeasurement {
-    r.phases.first { $0.key.workload == workload && $0.key.strategy == strategy && $0.phase == name }!.measurement
+func phase(_ r: SuiteResult, _ workload: String, _ strategy: String, _ name: String,
+           map: String = BucketMap.modelName) -> RunMeasurement {
+    r.phases.first {
+        $0.key.map == map && $0.key.workload == workload && $0.key.strategy == strategy && $0.phase == name
+    }!.measurement
 }
+
+/// Cells per model × workload of `smallSuite`.
+let smallSuiteCells = MapModels.names.count * Workload.allCases.count * 4
 
 func temporaryDirectory() -> String {
     let dir = NSTemporaryDirectory() + "bucketlab-test-\(UUID().uuidString)"
@@ -24,13 +30,17 @@ func temporaryDirectory() -> String {
 
 @Suite struct HarnessTests {
     @Test func everyWorkloadRunsItsPhases() {
-        for w in Workload.allCases {
-            for s in ["go", "stale", "shrink", "compact"] {
-                let names = smallSuite.phases.filter { $0.key.workload == w.rawValue && $0.key.strategy == s }.map(\.phase)
-                #expect(names == w.phases(bursts: 4, settle: true), "\(w.rawValue) \(s)")
+        for map in MapModels.names {
+            for w in Workload.allCases {
+                for s in ["go", "stale", "shrink", "compact"] {
+                    let names = smallSuite.phases.filter {
+                        $0.key.map == map && $0.key.workload == w.rawValue && $0.key.strategy == s
+                    }.map(\.phase)
+                    #expect(names == w.phases(bursts: 4, settle: true), "\(map) \(w.rawValue) \(s)")
+                }
             }
         }
-        #expect(smallSuite.summaries.count == Workload.allCases.count * 4)
+        #expect(smallSuite.summaries.count == smallSuiteCells)
         #expect(smallSuite.samples.count > 100)
     }
 
@@ -84,11 +94,13 @@ func temporaryDirectory() -> String {
         for s in smallSuite.summaries {
             let w = Workload(rawValue: s.key.workload)!
             #expect(s.headlinePhase == w.headlinePhase(bursts: 4))
-            let row = phase(smallSuite, s.key.workload, s.key.strategy, s.headlinePhase)
+            let row = phase(smallSuite, s.key.workload, s.key.strategy, s.headlinePhase, map: s.key.map)
             #expect(s.headlineHeapInuseBytes == row.heapInuseBytes && s.headlineLiveBytes == row.liveBytes)
         }
+        // On the Swiss map the pin keeps one table's groups (a table is at
+        // most 1024 slots), not the whole map.
         let peakArray = phase(smallSuite, "leaked-interior-ref", "go", "peak").bucketBytes
-        for s in smallSuite.summaries where s.key.workload == "leaked-interior-ref" {
+        for s in smallSuite.summaries where s.key.workload == "leaked-interior-ref" && s.key.map == BucketMap.modelName {
             #expect(s.headlineHeapInuseBytes >= peakArray * 9 / 10 && s.headlineLiveBytes == 0, "\(s.key.strategy)")
             #expect(s.finalHeapInuseBytes < peakArray / 10, "unpinned, it goes")
         }
@@ -155,19 +167,25 @@ func temporaryDirectory() -> String {
         #expect(events.filter { $0["cat"] as? String == "phase" }.count == smallSuite.phases.count)
 
         let results = try ResultSet(directory: dir)
-        #expect(results.summaries.count == Workload.allCases.count * 4)
-        let fillDrainGo = try #require(results.summaries.first { $0.key.workload == "fill-drain" && $0.key.strategy == "go" })
-        #expect(fillDrainGo.finalLiveBytes == 600 * 16)
-        #expect(results.heapSeries["churn"]?.count == 4)
+        #expect(results.summaries.count == smallSuiteCells)
+        for map in MapModels.names {
+            let fillDrainGo = try #require(results.summaries.first {
+                $0.key.map == map && $0.key.workload == "fill-drain" && $0.key.strategy == "go"
+            })
+            #expect(fillDrainGo.finalLiveBytes == 600 * 16)
+            #expect(results.heapSeries[ResultSet.seriesKey(map: map, workload: "churn")]?.count == 4)
+        }
         try Report.write(results, to: dir, header: "test")
         let report = try #require(readTextFile(dir + "/REPORT.md"))
-        #expect(report.contains("| fill-drain | go |") && report.contains("![") && report.contains("retained.svg"))
-        for svg in ["retained.svg", "gc-time.svg", "heap-churn.svg"] {
+        #expect(report.contains("| classic | fill-drain | go |") && report.contains("| swiss | fill-drain | go |"))
+        #expect(report.contains("## The map models side by side") && report.contains("| fill-drain | go |"))
+        #expect(report.contains("![") && report.contains("retained-classic.svg") && report.contains("retained-swiss.svg"))
+        for svg in ["maps.svg", "retained-swiss.svg", "gc-time-classic.svg", "heap-classic-churn.svg", "heap-swiss-churn.svg"] {
             let text = try #require(readTextFile(dir + "/" + svg))
             #expect(text.hasPrefix("<svg") && text.contains("</svg>") && text.contains("polyline") == svg.hasPrefix("heap"))
         }
         let delta = Report.compare(results.summaries, results.summaries)
-        #expect(delta.rows.count == Workload.allCases.count * 4 && delta.rows.allSatisfy { $0[4] == "0.00" && $0[8] == "1.00" })
+        #expect(delta.rows.count == smallSuiteCells && delta.rows.allSatisfy { $0[5] == "0.00" && $0[9] == "1.00" })
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty, "no temporary file is left behind")
     }
@@ -208,8 +226,49 @@ func temporaryDirectory() -> String {
         let dir = temporaryDirectory()
         try smallSuite.write(to: dir)
         var text = try #require(readTextFile(dir + "/summary.csv"))
-        text = text.replacingOccurrences(of: "fill-drain,go,6000,", with: "fill-drain,go,many,")
+        text = text.replacingOccurrences(of: "classic,fill-drain,go,6000,", with: "classic,fill-drain,go,many,")
         try text.write(toFile: dir + "/summary.csv", atomically: true, encoding: .utf8)
         #expect(throws: CSVError.self) { try ResultSet(directory: dir) }
+    }
+
+    // MARK: The Swiss map through the same harness
+
+    /// Go 1.24+ does not shrink either: a drained Swiss map keeps every
+    /// table; `shrink` rebuilds it small.
+    @Test func swissKeepsDrainedTablesWhereShrinkDoesNot() {
+        let swiss = SwissMap.modelName
+        let peak = phase(smallSuite, "fill-drain", "go", "peak", map: swiss)
+        let drained = phase(smallSuite, "fill-drain", "go", "drained", map: swiss)
+        #expect(drained.liveKeys == 0 && drained.bucketBytes == peak.bucketBytes && drained.slotCapacity == peak.slotCapacity)
+        #expect(phase(smallSuite, "fill-drain", "shrink", "drained", map: swiss).bucketBytes < peak.bucketBytes / 20)
+        #expect(phase(smallSuite, "fill-drain-ptr", "stale", "drained", map: swiss).leakedBytes == 6000 * 48)
+        #expect(phase(smallSuite, "fill-drain-ptr", "go", "drained", map: swiss).leakedBytes == 0)
+    }
+
+    /// tombstone-churn: each load's map is made for n entries and filled to
+    /// that share of its slots; churn keeps the count constant. At 10% no
+    /// Swiss table needs to rehash; the classic map reuses deleted slots and
+    /// never has tombstones; at 87% the classic map cannot hold the fill
+    /// (its limit is 6.5 of 8) and grows during it.
+    @Test func tombstoneChurnHoldsItsLoads() {
+        for map in MapModels.names {
+            for load in Workload.churnLoads {
+                let fill = phase(smallSuite, "tombstone-churn", "go", "fill\(load)", map: map)
+                let churn = phase(smallSuite, "tombstone-churn", "go", "churn\(load)", map: map)
+                #expect(churn.liveKeys == fill.liveKeys && churn.ops - fill.ops == 2 * 6000, "\(map) \(load)")
+                #expect(churn.liveBytes == churn.liveKeys * 16)
+                if map == BucketMap.modelName { #expect(churn.tombstones == 0) }
+            }
+            let low = phase(smallSuite, "tombstone-churn", "go", "churn10", map: map)
+            let lowFill = phase(smallSuite, "tombstone-churn", "go", "fill10", map: map)
+            #expect(low.mapRehashes == lowFill.mapRehashes && low.slotCapacity == lowFill.slotCapacity, "\(map)")
+            #expect(lowFill.liveKeys == lowFill.slotCapacity / 10)
+        }
+        let classic87 = phase(smallSuite, "tombstone-churn", "go", "fill87")
+        #expect(classic87.mapRehashes >= 1 && Double(classic87.liveKeys) / Double(classic87.slotCapacity) < 0.5)
+        let swiss87 = phase(smallSuite, "tombstone-churn", "go", "churn87", map: SwissMap.modelName)
+        let swiss44 = phase(smallSuite, "tombstone-churn", "go", "churn44", map: SwissMap.modelName)
+        #expect(swiss87.tombstones > 0 || swiss87.mapRehashes > 0, "87% churn leaves tombstones or rehashes tables")
+        #expect(swiss44.tombstones > 0, "deletes from full groups leave tombstones")
     }
 }
