@@ -91,7 +91,7 @@ let benchmarks: @Sendable () -> Void = {
     let dictionaryMetrics = ops.map { ratioMetric("\($0) lab/dictionary") }
     for preset in Strategy.presets {
         Benchmark("lab:\(preset.name) / dictionary", configuration: ratioConfiguration(zip(dictionaryMetrics, ops.map { dictionaryPercent[$0]! }).map { ($0, $1) }, iterations: 31)) { benchmark in
-            let rows = try OpsBenchmark.maps(options, strategies: [preset], keySets: keys.get(), summary: median)
+            let rows = try OpsBenchmark.maps(options, strategies: [preset], swiss: false, keySets: keys.get(), summary: median)
             for (op, metric) in zip(ops, dictionaryMetrics) {
                 benchmark.measurement(metric, permille(rows.ns("lab:\(preset.name)", op), rows.ns("dictionary", op)))
             }
@@ -116,7 +116,7 @@ let benchmarks: @Sendable () -> Void = {
         var goRows: [OpsRow] = []
         let labFirst = mapTurn.labFirst()
         if !labFirst { goRows = try reference.run(mode: "ops", keys: mapKeys, rounds: rounds) }
-        let rows = try OpsBenchmark.maps(options, strategies: [.go], keySets: keys.get(), summary: median)
+        let rows = try OpsBenchmark.maps(options, strategies: [.go], swiss: false, keySets: keys.get(), summary: median)
         if labFirst { goRows = try reference.run(mode: "ops", keys: mapKeys, rounds: rounds) }
         for (op, metric) in zip(ops, goMetrics) {
             benchmark.measurement(metric, permille(rows.ns("lab:go", op), goRows.ns(reference.version, op)))

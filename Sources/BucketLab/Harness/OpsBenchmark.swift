@@ -113,8 +113,9 @@ public enum OpsBenchmark {
 }
 
 extension OpsBenchmark {
-    /// The same `keys` random `UInt64` keys through the lab map (one row per
-    /// strategy) and through `Dictionary<UInt64, UInt64>`, in one process:
+    /// The same `keys` random `UInt64` keys through the classic lab map (one
+    /// row per strategy, `lab:<strategy>`), the Swiss one with Go's policy
+    /// (`lab:swiss`) and `Dictionary<UInt64, UInt64>`, in one process:
     /// insert all (from empty, no size hint), look each up (hits, in a
     /// different random order), look up as many absent keys, iterate
     /// everything, delete all. Every implementation runs once per repetition,
@@ -125,7 +126,7 @@ extension OpsBenchmark {
     /// `keySets` saves a caller that measures repeatedly from drawing the
     /// same keys again; it must match `options` (count and seed). `summary`
     /// reduces each op's samples (`min` for a best-of figure).
-    public static func maps(_ options: OpsOptions, strategies: [Strategy] = Strategy.presets,
+    public static func maps(_ options: OpsOptions, strategies: [Strategy] = Strategy.presets, swiss: Bool = true,
                             keySets: OpsKeys? = nil, summary: ([Double]) -> Double = median) throws -> [OpsRow] {
         let keys = options.keys
         let keySets = keySets ?? OpsKeys(keys: keys, seed: options.seed)
@@ -184,21 +185,30 @@ extension OpsBenchmark {
             timed("dictionary/delete") { for k in probeOrder { dict.removeValue(forKey: k) } }
             precondition(dict.isEmpty)
         }
-        let impls: [Strategy?] = strategies + [nil]
+        enum Impl { case classic(Strategy), swiss, dictionary }
+        let impls: [Impl] = strategies.map { .classic($0) } + (swiss ? [.swiss] : []) + [.dictionary]
         for rep in 0..<options.repetitions {
-            for strategy in impls.rotated(by: rep) {
-                guard let strategy else { runDictionary(); continue }
-                let heap = try MHeap(options.heapConfiguration)
-                let mutator = heap.makeMutator()
-                run(BucketMap(type: .uint64ToUInt64(heap: heap), mutator: mutator, policy: strategy.policy,
-                              seed: options.seed),
-                    impl: "lab:" + strategy.name)
+            for impl in impls.rotated(by: rep) {
+                switch impl {
+                case .dictionary:
+                    runDictionary()
+                case let .classic(strategy):
+                    let heap = try MHeap(options.heapConfiguration)
+                    run(BucketMap(type: .uint64ToUInt64(heap: heap), mutator: heap.makeMutator(), policy: strategy.policy,
+                                  seed: options.seed),
+                        impl: "lab:" + strategy.name)
+                case .swiss:
+                    let heap = try MHeap(options.heapConfiguration)
+                    run(SwissMap(type: .uint64ToUInt64(heap: heap), mutator: heap.makeMutator(), policy: .go,
+                                 seed: options.seed, hint: 0),
+                        impl: "lab:" + SwissMap.modelName)
+                }
             }
         }
         blackHole(sink)
         var rows: [OpsRow] = []
         for op in ["insert", "lookup_hit", "lookup_miss", "delete", "iterate"] {
-            for impl in strategies.map({ "lab:" + $0.name }) + ["dictionary"] {
+            for impl in strategies.map({ "lab:" + $0.name }) + (swiss ? ["lab:" + SwissMap.modelName] : []) + ["dictionary"] {
                 rows.append(OpsRow(impl: impl, op: op, keys: keys, thp: options.thp,
                                    nsPerOp: summary(samples["\(impl)/\(op)"]!)))
             }
