@@ -145,11 +145,31 @@ func (r *recorder) finish(keep ...any) {
 	runtime.KeepAlive(keep)
 }
 
-// growthThreshold is the classic map's: the count at which the next insert
+// growthThreshold, before Go 1.24, is the classic map's: the count at which the next insert
 // grows a map grown from empty, for the smallest B that holds n
 // (map.go: overLoadFactor, loadFactorNum/Den = 13/2). The lab's workloads
 // size their phases with the same rule (BucketMap.growthThreshold).
+//
+// From Go 1.24 (Swiss tables) the lab's SwissMap.growthThreshold: a table
+// holds 7/8 of its slots (table.go maxAvgGroupLoad); up to 1024 slots one
+// table doubles, beyond that the map has a power-of-two number of full
+// 1024-slot tables.
 func growthThreshold(n int) int {
+	if swissMaps() {
+		if n <= 8 {
+			return 8
+		}
+		for capacity := 16; capacity <= 1024; capacity *= 2 {
+			if capacity*7/8 >= n {
+				return capacity * 7 / 8
+			}
+		}
+		tables := 2
+		for tables*896 < n {
+			tables *= 2
+		}
+		return tables * 896
+	}
 	B := uint(0)
 	for n > 8 && n > 13*((1<<B)/2) {
 		B++

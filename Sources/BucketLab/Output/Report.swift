@@ -13,6 +13,8 @@ public struct ResultSet {
     public static func seriesKey(map: String, workload: String) -> String { map + "/" + workload }
     /// against-go.csv, when the folder has one (`run --reference`, `compare-go`).
     public var againstGo: [AgainstGoRow] = []
+    /// tombstone-churn's figures, when the folder ran it.
+    public var tombstoneChurn: [TombstoneChurnRow] = []
 
     /// Reads summary.csv, and samples.csv and phases.csv when present (the
     /// heap-over-time charts need them), from `dir`.
@@ -28,7 +30,11 @@ public struct ResultSet {
         }
         let samples = dir + "/samples.csv", phases = dir + "/phases.csv"
         if access(samples, F_OK) == 0 { for r in try SampleRow.read(samples) { add(r.key, r.measurement) } }
-        if access(phases, F_OK) == 0 { for r in try PhaseRow.read(phases) { add(r.key, r.measurement) } }
+        if access(phases, F_OK) == 0 {
+            let rows = try PhaseRow.read(phases)
+            for r in rows { add(r.key, r.measurement) }
+            tombstoneChurn = TombstoneChurnRow.rows(from: rows)
+        }
         let against = dir + "/against-go.csv"
         if access(against, F_OK) == 0 { againstGo = try AgainstGoRow.read(against) }
         heapSeries = [:]
@@ -176,6 +182,16 @@ public enum Report {
             md += "tables of Go 1.24+ (swiss). A preset setting a model has no use for does nothing there "
             md += "(`bucketlab list` says which).\n\n"
             md += markdownTable(header: side.header, rows: side.rows) + "\n"
+        }
+        if !results.tombstoneChurn.isEmpty {
+            md += "## tombstone-churn: a map at constant size under delete + insert\n\n"
+            md += "Each load's map is made for the run's key count (`make(map, n)`), filled to that share of the slots it "
+            md += "got, then churned: n loops of delete-oldest + insert-new. A Swiss table rehashes when deletes that "
+            md += "leave tombstones use up its growth allowance (golang/go#70886; Go 1.25+ first prunes tombstones no "
+            md += "probe needs); the classic map reuses deleted slots in place but chains overflow buckets, and cannot "
+            md += "hold 87% (its limit is 6.5 of 8 slots), so its fill grows it first. Storage is the map's buckets or "
+            md += "tables, directory included.\n\n"
+            md += markdownTable(header: TombstoneChurnRow.header, rows: results.tombstoneChurn.map(\.fields)) + "\n"
         }
         if !results.againstGo.isEmpty {
             md += "## Against Go\n\n"

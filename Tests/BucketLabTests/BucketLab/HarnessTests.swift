@@ -179,6 +179,7 @@ func temporaryDirectory() -> String {
         let report = try #require(readTextFile(dir + "/REPORT.md"))
         #expect(report.contains("| classic | fill-drain | go |") && report.contains("| swiss | fill-drain | go |"))
         #expect(report.contains("## The map models side by side") && report.contains("| fill-drain | go |"))
+        #expect(report.contains("## tombstone-churn") && report.contains("| swiss | go | 87 |"))
         #expect(report.contains("![") && report.contains("retained-classic.svg") && report.contains("retained-swiss.svg"))
         for svg in ["maps.svg", "retained-swiss.svg", "gc-time-classic.svg", "heap-classic-churn.svg", "heap-swiss-churn.svg"] {
             let text = try #require(readTextFile(dir + "/" + svg))
@@ -250,7 +251,7 @@ func temporaryDirectory() -> String {
     /// Swiss table needs to rehash; the classic map reuses deleted slots and
     /// never has tombstones; at 87% the classic map cannot hold the fill
     /// (its limit is 6.5 of 8) and grows during it.
-    @Test func tombstoneChurnHoldsItsLoads() {
+    @Test func tombstoneChurnHoldsItsLoads() throws {
         for map in MapModels.names {
             for load in Workload.churnLoads {
                 let fill = phase(smallSuite, "tombstone-churn", "go", "fill\(load)", map: map)
@@ -270,5 +271,15 @@ func temporaryDirectory() -> String {
         let swiss44 = phase(smallSuite, "tombstone-churn", "go", "churn44", map: SwissMap.modelName)
         #expect(swiss87.tombstones > 0 || swiss87.mapRehashes > 0, "87% churn leaves tombstones or rehashes tables")
         #expect(swiss44.tombstones > 0, "deletes from full groups leave tombstones")
+        // REPORT.md's table: one row per map × strategy × load, from phases.
+        let table = TombstoneChurnRow.rows(from: smallSuite.phases)
+        #expect(table.count == MapModels.names.count * 4 * Workload.churnLoads.count)
+        #expect(table.allSatisfy { $0.churnOps == 2 * 6000 && $0.liveKeys > 0 })
+        #expect(table.filter { $0.load == 10 && $0.strategy == "go" }.allSatisfy { $0.rehashes == 0 && $0.slotsChurned == $0.slotsFilled })
+        #expect(table.filter { $0.load == 10 && $0.strategy == "shrink" }.allSatisfy { $0.slotsChurned < $0.slotsFilled },
+                "10% is below shrink's quarter: the first delete shrinks the map")
+        let swissRow = try #require(table.first { $0.map == SwissMap.modelName && $0.strategy == "go" && $0.load == 87 })
+        #expect(swissRow.rehashes == swiss87.mapRehashes - phase(smallSuite, "tombstone-churn", "go", "fill87",
+                                                                   map: SwissMap.modelName).mapRehashes)
     }
 }
