@@ -1,6 +1,7 @@
-// Decodes the input into map operations and runs them against a lab map (with
-// a collector and payloads) and Swift's Dictionary; any disagreement, broken
-// invariant or damaged payload traps, which libFuzzer reports as a crash.
+// Decodes the input into map operations and runs them against a lab map of
+// either model (with a collector and payloads), through the map-model seam,
+// and Swift's Dictionary; any disagreement, broken invariant or damaged
+// payload traps, which libFuzzer reports as a crash.
 import BucketLab
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -12,10 +13,13 @@ public func fuzzMap(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let collector = Collector(heap: heap, gogc: Int(bytes[0] >> 4) + 1)
     let mutator = heap.makeMutator()
     var payloads = ChecksummedPayloads(heap: heap, mutator: mutator, bytes: 32)
-    let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator,
-                         policy: presets[Int(bytes[0]) % presets.count].policy, seed: UInt64(bytes[0]))
+    let model = MapModels.all[(Int(bytes[0]) / presets.count) % MapModels.all.count]
+    let map: any MapModel = model.init(type: .uint64ToPointer(heap: heap), mutator: mutator,
+                                       policy: presets[Int(bytes[0]) % presets.count].policy, seed: UInt64(bytes[0]),
+                                       hint: 0)
+    func payload(_ word: UInt64) -> UnsafeRawPointer { UnsafeRawPointer(bitPattern: UInt(word))! }
     var reference: [UInt64: UInt64] = [:]
-    var iterator: MapIterator? = nil
+    var iterator: (any MapIteration)? = nil
     var i = 1
     while i + 1 < size {
         let op = bytes[i] % 8
@@ -24,22 +28,22 @@ public func fuzzMap(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         i += 2
         switch op {
         case 0, 1, 2:
-            map[key] = payloads.make(key: key)
+            map.updateValue(UInt64(UInt(bitPattern: payloads.make(key: key))), forKey: key)
             reference[key] = key
         case 3, 4:
             let removed = map.removeValue(forKey: key)
             precondition(removed == (reference.removeValue(forKey: key) != nil), "delete of \(key) disagrees")
         case 5:
-            let found = map[key] ?? nil
+            let found = map.value(forKey: key)
             precondition((found != nil) == (reference[key] != nil), "lookup of \(key) disagrees")
-            if let found { precondition(payloads.isIntact(found, key: key), "payload \(key) damaged") }
+            if let found { precondition(payloads.isIntact(payload(found), key: key), "payload \(key) damaged") }
         case 6:
             if key % 7 == 0 {
                 map.removeAll()
                 reference.removeAll()
             } else if iterator == nil {
-                iterator = map.makeIterator()
-                _ = iterator!.next()
+                iterator = map.makeIteration()
+                _ = iterator!.nextEntry()
             } else {
                 iterator!.close()
                 iterator = nil
@@ -47,8 +51,8 @@ public func fuzzMap(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         default:
             collector.collect()
             var seen = 0
-            map.forEach { k, p in
-                precondition(reference[k] != nil && payloads.isIntact(p!, key: k), "entry \(k) after a collection")
+            map.forEachEntry { k, p in
+                precondition(reference[k] != nil && payloads.isIntact(payload(p), key: k), "entry \(k) after a collection")
                 seen += 1
             }
             precondition(seen == reference.count, "iteration saw \(seen) of \(reference.count)")
@@ -57,7 +61,7 @@ public func fuzzMap(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         collector.safePoint()
     }
     iterator?.close()
-    precondition(map.raw.invariantViolations().isEmpty, "map invariants: \(map.raw.invariantViolations())")
+    precondition(map.invariantViolations().isEmpty, "map invariants: \(map.invariantViolations())")
     precondition(heap.invariantViolations().isEmpty, "heap invariants: \(heap.invariantViolations())")
     return 0
 }

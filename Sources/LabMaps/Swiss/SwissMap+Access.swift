@@ -220,6 +220,7 @@ extension SwissMap {
         forEachFullSlot(t) { g, i in uncheckedPut(from: g, i, hash: hashOfSlot(g, i), into: nt) }
         replaceTable(nt)
         t.pointee.index = -1
+        tableSlots -= Int(t.pointee.capacity)
     }
 
     /// table.split: two full-size tables one level deeper, by the hash bit
@@ -236,6 +237,7 @@ extension SwissMap {
         }
         installTableSplit(old: t, left: left, right: right)
         t.pointee.index = -1
+        tableSlots -= Int(t.pointee.capacity)
     }
 
     /// Map.installTableSplit: double the directory when the old table was at

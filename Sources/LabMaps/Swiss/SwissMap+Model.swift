@@ -186,7 +186,7 @@ extension SwissMap: MapModel {
         let n = m.pointee.dirLen
         if n != 1 << Int(m.pointee.globalDepth) { problems.append("directory of \(n) entries at global depth \(m.pointee.globalDepth)") }
         if Int(m.pointee.globalShift) != 64 - Int(m.pointee.globalDepth) { problems.append("global shift \(m.pointee.globalShift)") }
-        var total = 0
+        var total = 0, slots = 0
         var i = 0
         while i < n {
             let t = directoryAt(i)
@@ -203,9 +203,11 @@ extension SwissMap: MapModel {
             }
             problems += tableViolations(t, directoryRange: i..<(i + entries))
             total += Int(t.pointee.used)
+            slots += Int(t.pointee.capacity)
             i += entries
         }
         if total != Int(m.pointee.used) { problems.append("tables hold \(total) entries, used = \(m.pointee.used)") }
+        if slots != tableSlots { problems.append("tables have \(slots) slots, the map counts \(tableSlots)") }
         return problems
     }
 

@@ -38,6 +38,7 @@ extension SwissMap {
     /// Drops the directory, tables and groups (the next insert starts a
     /// small map again): `emptyMap=release` and `clearAll=release`.
     func releaseStorage() {
+        tableSlots = 0
         m.pointee.used = 0
         m.pointee.dirPtr = nil
         m.pointee.dirLen = 0
@@ -52,9 +53,7 @@ extension SwissMap {
     public var capacity: Int {
         guard m.pointee.dirPtr != nil else { return 0 }
         if m.pointee.dirLen == 0 { return swissGroupSlots }
-        var slots = 0
-        forEachTable { slots += Int($0.pointee.capacity) }
-        return slots
+        return tableSlots
     }
 
     /// `shrink=below:f` on a Swiss map: when a delete leaves fewer entries
@@ -92,6 +91,7 @@ extension SwissMap {
         var oldTables: [TablePointer] = []
         if oldLen > 0 { forEachTable { oldTables.append($0) } }
         let used = m.pointee.used
+        tableSlots = 0
         m.pointee.dirPtr = nil
         m.pointee.dirLen = 0
         m.pointee.globalDepth = 0

@@ -123,6 +123,9 @@ public final class SwissMap {
     public internal(set) var rehashCount = 0
     /// Splits so far (each also counts in `rehashCount`).
     public internal(set) var splitCount = 0
+    /// The slots of every table in the directory (kept as tables come and
+    /// go, so the shrink check on every delete does not walk the directory).
+    var tableSlots = 0
     /// Tombstones pruned in place so far (Go 1.25's `pruneTombstones`).
     public internal(set) var prunedTombstones = 0
     /// Open iterators: the table (or small group) each walks is rooted.
@@ -246,6 +249,7 @@ public final class SwissMap {
         let slots = c <= 1 ? 1 : 1 << (Int.bitWidth - (c - 1).leadingZeroBitCount)
         precondition(slots <= swissMaxTableCapacity, "a table holds at most \(swissMaxTableCapacity) slots")
         let groupCount = slots / swissGroupSlots
+        tableSlots += slots
         let t = mutator.allocate(layout.table).bindMemory(to: SwissTable.self, capacity: 1)
         let groups = mutator.allocate(layout.group, count: groupCount)
         for g in 0..<groupCount { (groups + g * groupSize).storeBytes(of: emptyControlWord, as: UInt64.self) }

