@@ -712,7 +712,7 @@ func fail(msg string) {
 
 func main() {
 	var o options
-	mode := flag.String("mode", "phases", "phases, ops or gc")
+	mode := flag.String("mode", "phases", "phases, ops, gc, tables or version")
 	flag.StringVar(&o.workload, "workload", "fill-drain", "one workload")
 	flag.IntVar(&o.keys, "keys", 1000000, "keys")
 	flag.IntVar(&o.payloadBytes, "payload-bytes", 48, "payload bytes: 16, 48, 100 or 256")
@@ -752,6 +752,8 @@ func main() {
 		writeCSV(*out, runOps(o), false)
 	case "gc":
 		writeCSV(*out, runGC(o), false)
+	case "tables":
+		writeCSV(*out, runTables(o), false)
 	case "version":
 		fmt.Println(strings.TrimSpace(goVersion))
 	default:

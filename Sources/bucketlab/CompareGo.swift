@@ -21,7 +21,7 @@ struct CompareGo: ParsableCommand {
         try writeFileAtomically(AgainstGoRow.csv(rows), to: runDirectory + "/against-go.csv")
         let results: ResultSet
         do { results = try ResultSet(directory: runDirectory) } catch let e as CSVError { throw DataError(description: e.description) }
-        try Report.write(results, to: runDirectory, header: "Redrawn by `bucketlab compare-go` from the CSV files in this directory.")
+        try Report.write(results, to: runDirectory, header: RunInfo.redrawnReportHeader(directory: runDirectory, by: "compare-go"))
         print(renderTable(header: AgainstGo.tableHeader, rows: AgainstGo.tableRows(rows), rightAlign: Set(4..<13)),
               terminator: "")
     }

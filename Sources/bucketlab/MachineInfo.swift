@@ -49,10 +49,4 @@ enum MachineInfo {
                      cores: ProcessInfo.processInfo.activeProcessorCount, memoryBytes: meminfo("MemTotal") ?? 0,
                      date: ISO8601DateFormatter().string(from: Date()))
     }
-
-    static func reportHeader(config: SuiteConfig) -> String {
-        "`" + CommandLine.arguments.joined(separator: " ") + "` at commit \(gitCommit ?? "unknown"), "
-            + "\(config.keys) keys, \(config.payloadBytes)-byte payloads, window \(config.window), GOGC \(config.gogc.map(String.init) ?? "off"), "
-            + "seed \(config.seed), \(config.repeats) repeat(s), map models \(config.mapModels.joined(separator: ", ")); \(cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores."
-    }
 }

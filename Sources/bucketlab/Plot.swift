@@ -13,7 +13,7 @@ struct Plot: ParsableCommand {
         let results: ResultSet
         do { results = try ResultSet(directory: directory) } catch let e as CSVError { throw DataError(description: e.description) }
         guard !results.summaries.isEmpty else { throw DataError(description: "\(directory)/summary.csv has no rows") }
-        try Report.write(results, to: directory, header: "Redrawn by `bucketlab plot` from the CSV files in this directory.")
+        try Report.write(results, to: directory, header: RunInfo.redrawnReportHeader(directory: directory, by: "plot"))
         print(Report.text(results.summaries), terminator: "")
     }
 }

@@ -45,14 +45,15 @@ struct Run: ParsableCommand {
                                    runCell: runCell)
         if onTerminal { writeStandardError("\r\u{1B}[K") }
         try result.write(to: dir)
-        try writeFileAtomically(RunInfo(config: config, machine: MachineInfo.facts).json, to: dir + "/run.json")
+        let info = RunInfo(config: config, machine: MachineInfo.facts)
+        try writeFileAtomically(info.json, to: dir + "/run.json")
         if let reference {
             let rows = AgainstGo.join(phases: result.phases, gc: result.gc, reference: try AgainstGo.readReference(reference))
             try writeFileAtomically(AgainstGoRow.csv(rows), to: dir + "/against-go.csv")
         }
         // The report is drawn from the files just written (see Output/).
         let results = try ResultSet(directory: dir)
-        try Report.write(results, to: dir, header: MachineInfo.reportHeader(config: config))
+        try Report.write(results, to: dir, header: info.reportHeader)
         print(Report.text(results.summaries), terminator: "")
         print("\nwrote \(dir)/ (summary.csv, phases.csv, samples.csv, gc.csv, heap.csv, trace.json, run.json, REPORT.md, *.svg)")
         let failed = result.failedCells

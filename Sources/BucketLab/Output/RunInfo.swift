@@ -25,18 +25,34 @@ public struct MachineFacts: Sendable {
     }
 }
 
-/// The document written as run.json.
-public struct RunInfo: Encodable, Sendable {
+/// The document written as run.json, and read back to head a redrawn report.
+public struct RunInfo: Codable, Sendable {
     /// GOGC as Go's environment variable spells it: a number or "off".
-    enum GOGC: Encodable {
+    enum GOGC: Codable {
         case percent(Int)
         case off
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let p = try? c.decode(Int.self) { self = .percent(p); return }
+            guard try c.decode(String.self) == "off" else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "gogc is a number or \"off\"")
+            }
+            self = .off
+        }
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.singleValueContainer()
             switch self {
             case let .percent(p): try c.encode(p)
             case .off: try c.encode("off")
+            }
+        }
+
+        var text: String {
+            switch self {
+            case let .percent(p): String(p)
+            case .off: "off"
             }
         }
     }
@@ -94,4 +110,29 @@ public struct RunInfo: Encodable, Sendable {
     }
 
     public var json: String { try! jsonText(self) }
+
+    /// The run.json at `path`.
+    public static func read(_ path: String) throws -> RunInfo {
+        guard let text = readTextFile(path) else { throw CSVError(description: "\(path): cannot be read") }
+        do {
+            return try JSONDecoder().decode(RunInfo.self, from: Data(text.utf8))
+        } catch {
+            throw CSVError(description: "\(path): not a run.json bucketlab wrote (\(error))")
+        }
+    }
+
+    /// The line under REPORT.md's title: what produced the run, where.
+    public var reportHeader: String {
+        "`\(command)` at commit \(commit), \(keys) keys, \(payloadBytes)-byte payloads, window \(window), "
+            + "GOGC \(gogc.text), seed \(seed), \(self.repeat) repeat(s), map models \(maps.joined(separator: ", ")); "
+            + "\(cpu), \(cores) cores."
+    }
+
+    /// The header of a report redrawn by `command` from `dir`'s files: the
+    /// run's own (from its run.json), or a plain line when there is none.
+    public static func redrawnReportHeader(directory dir: String, by command: String) -> String {
+        let note = "Redrawn by `bucketlab \(command)` from the CSV files in this directory."
+        guard let info = try? read(dir + "/run.json") else { return note }
+        return info.reportHeader + " " + note
+    }
 }

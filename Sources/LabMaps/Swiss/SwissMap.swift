@@ -189,6 +189,12 @@ public final class SwissMap {
     /// Whether the map is small: one group, no directory.
     public var isSmall: Bool { m.pointee.dirLen == 0 && m.pointee.dirPtr != nil }
     public var directoryLength: Int { m.pointee.dirLen }
+    /// Distinct tables the directory points at (several entries may share one).
+    public var tableCount: Int {
+        var n = 0
+        forEachTable { _ in n += 1 }
+        return n
+    }
     public var globalDepth: Int { Int(m.pointee.globalDepth) }
 
     // MARK: Group and slot access

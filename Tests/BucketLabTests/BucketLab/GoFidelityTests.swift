@@ -98,7 +98,12 @@ import Testing
     /// many replaced groups arrays each concurrent collection frees together,
     /// and so how fragmented their spans end; five runs of fill-drain held
     /// 42.5–47.6 MB) while the lab's repeats agree to the byte; so Go runs
-    /// three times and the lab must be within 5% of the nearest run.
+    /// three times and the lab must be within 8% of the nearest run. The
+    /// structure under those bytes — tables and slots — is checked exactly
+    /// by `swissTablesMatchCurrentGo`; what is left is fragmentation, where
+    /// the lab's stop-the-world collector frees replaced groups arrays sooner
+    /// than Go's concurrent one (string-keys drained: 4.1 MB of partly empty
+    /// spans in the lab, 8.4–10 MB in Go, the same 2,045 tables).
     @Test(.enabled(if: swissRunnable, "no Go 1.24+ toolchain (BUCKETLAB_CURRENT_GO or .venv-go), or a sanitizer build"))
     func theSwissModelHoldsWhatCurrentGoHolds() throws {
         let go = try #require(Self.currentGo)
@@ -131,8 +136,46 @@ import Testing
             }
             #expect(goNet.count == 3)
             let nearest = goNet.min { abs($0 - r.labHeapInuseBytes) < abs($1 - r.labHeapInuseBytes) } ?? 0
-            #expect(abs(r.labHeapInuseBytes - nearest) <= max(nearest / 20, 64 << 10),
+            #expect(abs(r.labHeapInuseBytes - nearest) <= max(nearest * 8 / 100, 64 << 10),
                     "\(r.workload) \(r.phase): lab \(r.labHeapInuseBytes) bytes, \(r.goVersion) \(goNet) in three runs")
+        }
+    }
+
+    /// The structure no MemStats shows: a `map[uint64]uint64` of n keys
+    /// inserted from empty (or made with a hint), its directory, tables and
+    /// slots as Go's own header holds them (Reference/tables.go reads them
+    /// through unsafe) against the lab's. Without a hint, which tables have
+    /// split by n depends on the hash seed, so the count may differ by a few
+    /// tables in a thousand (Go itself gave 2,042-2,045 for 10^6 keys over
+    /// three runs); with a hint and no split, NewMap's sizing is exact.
+    @Test(.enabled(if: swissRunnable, "no Go 1.24+ toolchain (BUCKETLAB_CURRENT_GO or .venv-go), or a sanitizer build"))
+    func swissTablesMatchCurrentGo() throws {
+        let go = try #require(Self.currentGo)
+        let repo = testSourcesDirectory.deletingLastPathComponent().deletingLastPathComponent().path
+        let dir = temporaryDirectory()
+        let build = try runProcess(go, ["build", "-o", dir + "/reference", "."], cwd: repo + "/Reference",
+                                   environment: ["GOTOOLCHAIN": "local", "GOCACHE": dir + "/cache"])
+        try #require(build.status == 0, "go build: \(build.stderr)")
+        for (keys, hint) in [(1_000_000, 0), (300_000, 0), (37_000, 0), (5_000, 0), (9, 0), (896, 896), (897, 897),
+                             (100_000, 100_000), (500_000, 1_000_000)] {
+            let out = dir + "/tables-\(keys)-\(hint).csv"
+            let run = try runProcess(dir + "/reference", ["-mode", "tables", "-keys", String(keys), "-hint", String(hint),
+                                                          "-out", out])
+            try #require(run.status == 0, "reference -mode tables: \(run.stderr)")
+            let doc = try CSVDocument(path: out)
+            let row = try #require(doc.rows.first)
+            func field(_ name: String) throws -> Int {
+                let column = try #require(doc.header.firstIndex(of: name))
+                return try #require(Int(row[column]))
+            }
+            let heap = try MHeap()
+            let map = SwissMap(type: .uint64ToUInt64(heap: heap), mutator: heap.makeMutator(), policy: .go, seed: 1, hint: hint)
+            for i in 0..<keys { map.updateValue(UInt64(i), forKey: SplitMix64.mix(UInt64(i) ^ 1)) }
+            let (goTables, goSlots, goDirectory) = (try field("tables"), try field("slots"), try field("directory_length"))
+            let slack = hint > 0 ? 0 : max(1, goTables / 200)
+            #expect(abs(map.tableCount - goTables) <= slack && abs(map.slotCapacity - goSlots) <= slack * 1024
+                    && map.directoryLength == goDirectory,
+                    "\(keys) keys, hint \(hint): lab \(map.tableCount) tables, \(map.slotCapacity) slots, directory \(map.directoryLength); Go \(goTables), \(goSlots), \(goDirectory)")
         }
     }
 }
