@@ -148,8 +148,8 @@ extension BucketMap {
                         if slot < 0 { dst = overflow(dst) ?? newOverflow(after: dst) }
                     }
                     setTop(dst, slot, top(b, s))
-                    keySlot(dst, slot).copyMemory(from: keySlot(b, s), byteCount: keySlotBytes)
-                    valueSlot(dst, slot).copyMemory(from: valueSlot(b, s), byteCount: valueSlotBytes)
+                    copySlot(keySlot(dst, slot), keySlot(b, s), bytes: keySlotBytes)
+                    copySlot(valueSlot(dst, slot), valueSlot(b, s), bytes: valueSlotBytes)
                 }
                 current = overflow(b)
             }
@@ -206,8 +206,8 @@ extension BucketMap {
                         db = xb; di = xi; xi += 1
                     }
                     setTop(db, di, t)
-                    keySlot(db, di).copyMemory(from: keySlot(b, i), byteCount: keySlotBytes)
-                    valueSlot(db, di).copyMemory(from: valueSlot(b, i), byteCount: valueSlotBytes)
+                    copySlot(keySlot(db, di), keySlot(b, i), bytes: keySlotBytes)
+                    copySlot(valueSlot(db, di), valueSlot(b, i), bytes: valueSlotBytes)
                 }
                 current = overflow(b)
             }

@@ -71,6 +71,46 @@ let loadFactorDen = 2
 
 @inline(__always) func isEmptySlot(_ top: UInt8) -> Bool { top <= emptyOne }
 
+// A bucket's 8 tophash bytes read as one little-endian word (byte i = slot
+// i): the probe loops find the slots holding a tophash with a few word
+// operations instead of 8 byte compares (Go 1.19 compares byte by byte).
+let bytesLSB: UInt64 = 0x0101_0101_0101_0101
+private let bytesLow7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+
+/// Copies a key or value slot: one or two word moves for the common 8- and
+/// 16-byte slots (a `memmove` call costs more than the copy), else memmove.
+@inline(__always) func copySlot(_ dst: UnsafeMutableRawPointer, _ src: UnsafeRawPointer, bytes: Int) {
+    if bytes == 8 {
+        dst.storeBytes(of: src.load(as: UInt64.self), as: UInt64.self)
+    } else if bytes == 16 {
+        dst.storeBytes(of: src.load(as: UInt64.self), as: UInt64.self)
+        dst.storeBytes(of: src.load(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+    } else {
+        dst.copyMemory(from: src, byteCount: bytes)
+    }
+}
+
+/// Zeroes a slot, the same way.
+@inline(__always) func zeroSlot(_ p: UnsafeMutableRawPointer, bytes: Int) {
+    if bytes == 8 {
+        p.storeBytes(of: 0, as: UInt64.self)
+    } else {
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+    }
+}
+
+/// The bytes of `word` that are 0, as the top bit of each: exact (no
+/// borrow between bytes), since a false positive could hand an empty
+/// slot's stale key to the key comparison.
+@inline(__always) func zeroBytes(_ word: UInt64) -> UInt64 {
+    ~(((word & bytesLow7) &+ bytesLow7) | word | bytesLow7)
+}
+
+/// The slots of bucket `b` whose tophash is `t`, one bit each (byte top).
+@inline(__always) func slotsWithTop(_ b: UnsafeMutableRawPointer, _ t: UInt8) -> UInt64 {
+    zeroBytes(b.load(as: UInt64.self) ^ (bytesLSB &* UInt64(t)))
+}
+
 @inline(__always) func tophash(_ hash: UInt64) -> UInt8 {
     let top = UInt8(truncatingIfNeeded: hash >> 56)
     return top < minTopHash ? top &+ minTopHash : top
@@ -340,17 +380,31 @@ public final class BucketMap {
             let oldb = bucket(old, Int(truncatingIfNeeded: hash) & mask)
             if !evacuated(oldb) { b = oldb }
         }
+        return locate(key, K.self, hash: hash, from: b)
+    }
+
+    /// The slot holding `key` in the chain starting at bucket `first`, or nil.
+    ///
+    /// Per bucket: the slots whose tophash is the key's, in order, then one
+    /// word test for an emptyRest, which ends the chain (no slot after one
+    /// holds an entry, so this is Go's byte loop's answer). Measured at 10^6
+    /// keys against the byte loop that stops at the first emptyRest: misses
+    /// about a third cheaper (no mispredicted exit per bucket), hits the
+    /// same. Two forms that looked cheaper were slower on hits and deletes:
+    /// finding the slot from a SWAR match of the tophash word (+15–25%), and
+    /// comparing the 8 keys first as Go's mapaccess1_fast64 does (+30%); the
+    /// byte loop's predicted branches let the next lookup's loads start
+    /// early, a computed slot index does not.
+    @inline(__always)
+    func locate<K: MapKeyOps>(_ key: UnsafeRawPointer, _: K.Type, hash: UInt64,
+                              from first: UnsafeMutableRawPointer) -> (bucket: UnsafeMutableRawPointer, slot: Int)? {
         let want = tophash(hash)
-        var current: UnsafeMutableRawPointer? = b
+        var current: UnsafeMutableRawPointer? = first
         while let cb = current {
-            for i in 0..<bucketCount {
-                let t = top(cb, i)
-                if t != want {
-                    if t == emptyRest { return nil }
-                    continue
-                }
+            for i in 0..<bucketCount where top(cb, i) == want {
                 if K.equal(key, self.key(cb, i), size: type.keySize) { return (cb, i) }
             }
+            if slotsWithTop(cb, emptyRest) != 0 { return nil }
             current = overflow(cb)
         }
         return nil
@@ -372,24 +426,29 @@ public final class BucketMap {
             let want = tophash(hash)
             var insertBucket: UnsafeMutableRawPointer? = nil
             var insertSlot = 0
-            search: while true {
-                for i in 0..<bucketCount {
-                    let t = top(b, i)
-                    if t != want {
-                        if isEmptySlot(t) && insertBucket == nil {
-                            insertBucket = b
-                            insertSlot = i
-                        }
-                        if t == emptyRest { break search }
-                        continue
-                    }
+            // Per bucket of the chain: the slots with the tophash (the key
+            // may be there), then the first empty slot (emptyOne or
+            // emptyRest) of the first bucket that has one, where a new key
+            // goes; an emptyRest ends the chain.
+            while true {
+                let tops = b.load(as: UInt64.self)
+                var hits = zeroBytes(tops ^ (bytesLSB &* UInt64(want)))
+                while hits != 0 {
+                    let i = hits.trailingZeroBitCount >> 3
+                    hits &= hits &- 1
                     if !K.equal(key, self.key(b, i), size: type.keySize) { continue }
                     // Existing key: Go stores the new key only where equal keys
                     // may differ (strings: the old key's bytes become garbage).
-                    if K.needsKeyUpdate { keySlot(b, i).copyMemory(from: key, byteCount: type.keySize) }
+                    if K.needsKeyUpdate { copySlot(keySlot(b, i), key, bytes: type.keySize) }
                     return value(b, i)
                 }
-                guard let next = overflow(b) else { break }
+                let rest = zeroBytes(tops)
+                let empty = rest | zeroBytes(tops ^ (bytesLSB &* UInt64(emptyOne)))
+                if insertBucket == nil && empty != 0 {
+                    insertBucket = b
+                    insertSlot = empty.trailingZeroBitCount >> 3
+                }
+                guard rest == 0, let next = overflow(b) else { break }
                 b = next
             }
             // A new key. Past the load factor, or with too many overflow
@@ -416,9 +475,9 @@ public final class BucketMap {
             } else {
                 // A previous occupant's value may still be there (slot
                 // clearing `none`): an insert always starts from zero.
-                valueSlot(ib, insertSlot).initializeMemory(as: UInt8.self, repeating: 0, count: valueSlotBytes)
+                zeroSlot(valueSlot(ib, insertSlot), bytes: valueSlotBytes)
             }
-            k.copyMemory(from: key, byteCount: type.keySize)
+            copySlot(k, key, bytes: type.keySize)
             setTop(ib, insertSlot, want)
             h.pointee.count += 1
             return value(ib, insertSlot)
@@ -435,39 +494,26 @@ public final class BucketMap {
         let bucketIndex = Int(truncatingIfNeeded: hash) & ((1 << Int(h.pointee.B)) &- 1)
         if isGrowing { growWork(bucketIndex, K.self) }
         let first = bucket(h.pointee.buckets!, bucketIndex)
-        let want = tophash(hash)
-        var current: UnsafeMutableRawPointer? = first
-        while let b = current {
-            for i in 0..<bucketCount {
-                let t = top(b, i)
-                if t != want {
-                    if t == emptyRest { return false }
-                    continue
-                }
-                if !K.equal(key, self.key(b, i), size: type.keySize) { continue }
-                clearSlot(b, i)
-                let flags = fast.pointee
-                if flags.slotDeletedHooks {
-                    let event = DeletedSlot(bucket: b, index: i, keySlot: keySlot(b, i), valueSlot: valueSlot(b, i))
-                    for hook in activeHooks.slotDeleted { hook(self, event) }
-                }
-                setTop(b, i, emptyOne)
-                markTrailingEmpty(first: first, bucket: b, slot: i)
-                if b != first && flags.bucketEmptiedHooks && (0..<bucketCount).allSatisfy({ isEmptySlot(top(b, $0)) }) {
-                    let event = EmptiedBucket(chainHead: first, bucket: b)
-                    for hook in activeHooks.bucketEmptied { hook(self, event) }
-                }
-                h.pointee.count -= 1
-                if h.pointee.count == 0 {
-                    h.pointee.hash0 = random()
-                    if flags.releaseWhenEmpty { releaseBuckets() }
-                }
-                if flags.shrinkBelow > 0, h.pointee.buckets != nil { shrinkIfSparse(below: flags.shrinkBelow) }
-                return true
-            }
-            current = overflow(b)
+        guard let (b, i) = locate(key, K.self, hash: hash, from: first) else { return false }
+        clearSlot(b, i)
+        let flags = fast.pointee
+        if flags.slotDeletedHooks {
+            let event = DeletedSlot(bucket: b, index: i, keySlot: keySlot(b, i), valueSlot: valueSlot(b, i))
+            for hook in activeHooks.slotDeleted { hook(self, event) }
         }
-        return false
+        setTop(b, i, emptyOne)
+        markTrailingEmpty(first: first, bucket: b, slot: i)
+        if b != first && flags.bucketEmptiedHooks && (0..<bucketCount).allSatisfy({ isEmptySlot(top(b, $0)) }) {
+            let event = EmptiedBucket(chainHead: first, bucket: b)
+            for hook in activeHooks.bucketEmptied { hook(self, event) }
+        }
+        h.pointee.count -= 1
+        if h.pointee.count == 0 {
+            h.pointee.hash0 = random()
+            if flags.releaseWhenEmpty { releaseBuckets() }
+        }
+        if flags.shrinkBelow > 0, h.pointee.buckets != nil { shrinkIfSparse(below: flags.shrinkBelow) }
+        return true
     }
 
     /// What a delete does to the slot's words, by policy.
