@@ -44,39 +44,59 @@ enum SVG {
         return out
     }
 
-    /// One line per series over a shared x axis.
-    static func lineChart(title: String, xLabel: String, yLabel: String,
-                          series: [(name: String, points: [(x: Double, y: Double)])]) -> String {
-        let width = 760, height = 420, left = 70.0, right = 600.0, top = 40.0, bottom = 360.0
+    /// Small multiples: one panel per series on shared axes, the series in
+    /// colour and every other one faint grey behind it, so strategies whose
+    /// lines coincide stay readable (one line per strategy on one plot drew
+    /// five identical lines as one thick multicoloured band). Y labels on the
+    /// first column, x labels on the bottom row.
+    static func smallMultiples(title: String, xLabel: String, yLabel: String,
+                               series: [(name: String, points: [(x: Double, y: Double)])]) -> String {
+        let n = max(1, series.count)
+        let columns = min(3, n), rows = (n + columns - 1) / columns
+        let panelW = 250.0, panelH = 150.0, gapX = 40.0, gapY = 46.0, left = 80.0, top = 58.0
+        let width = Int(left + Double(columns) * (panelW + gapX)) + 10
+        let height = Int(top + Double(rows) * (panelH + gapY)) + 30
         let xs = series.flatMap { $0.points.map(\.x) }, ys = series.flatMap { $0.points.map(\.y) }
         let xMax = max(xs.max() ?? 1, 1), yMax = max(ys.max() ?? 1, 1e-9)
-        let xStep = niceStep(xMax), yStep = niceStep(yMax)
-        let xTop = (xMax / xStep).rounded(.up) * xStep, yTop = (yMax / yStep).rounded(.up) * yStep
-        func px(_ x: Double) -> Double { left + x / xTop * (right - left) }
-        func py(_ y: Double) -> Double { bottom - y / yTop * (bottom - top) }
+        let xStep = niceStep(xMax, ticks: 3), yStep = niceStep(yMax, ticks: 3)
+        // A run ends a few operations past a round count (the settle
+        // phases): not worth a whole empty tick.
+        let xTop = (xMax / xStep * 0.999).rounded(.up) * xStep, yTop = (yMax / yStep).rounded(.up) * yStep
         var body = ""
-        var t = 0.0
-        while t <= yTop + yStep / 2 {
-            body += "<line x1=\"\(num(left))\" y1=\"\(num(py(t)))\" x2=\"\(num(right))\" y2=\"\(num(py(t)))\" stroke=\"#ddd\"/>"
-            body += "<text x=\"\(num(left - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">\(label(t))</text>\n"
-            t += yStep
+        for (i, s) in series.enumerated() {
+            let col = i % columns, row = i / columns
+            let x0 = left + Double(col) * (panelW + gapX), y0 = top + Double(row) * (panelH + gapY)
+            func px(_ x: Double) -> Double { x0 + x / xTop * panelW }
+            func py(_ y: Double) -> Double { y0 + panelH - y / yTop * panelH }
+            var t = 0.0
+            while t <= yTop + yStep / 2 {
+                body += "<line x1=\"\(num(x0))\" y1=\"\(num(py(t)))\" x2=\"\(num(x0 + panelW))\" y2=\"\(num(py(t)))\" stroke=\"#e4e4e4\"/>"
+                if col == 0 {
+                    body += "<text x=\"\(num(x0 - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">\(label(t))</text>"
+                }
+                t += yStep
+            }
+            if row == rows - 1 || i + columns >= series.count {
+                t = 0
+                while t <= xTop + xStep / 2 {
+                    body += "<text x=\"\(num(px(t)))\" y=\"\(num(y0 + panelH + 16))\" text-anchor=\"middle\">\(label(t))</text>"
+                    t += xStep
+                }
+            }
+            body += "<rect x=\"\(num(x0))\" y=\"\(num(y0))\" width=\"\(num(panelW))\" height=\"\(num(panelH))\" fill=\"none\" stroke=\"#999\"/>\n"
+            for (j, other) in series.enumerated() where j != i && !other.points.isEmpty {
+                let pts = other.points.map { "\(num(px($0.x))),\(num(py($0.y)))" }.joined(separator: " ")
+                body += "<polyline fill=\"none\" stroke=\"#c8c8c8\" stroke-width=\"1\" points=\"\(pts)\"/>"
+            }
+            if !s.points.isEmpty {
+                let pts = s.points.map { "\(num(px($0.x))),\(num(py($0.y)))" }.joined(separator: " ")
+                body += "<polyline fill=\"none\" stroke=\"\(palette[i % palette.count])\" stroke-width=\"2.2\" points=\"\(pts)\"/>"
+            }
+            body += "<text x=\"\(num(x0 + 6))\" y=\"\(num(y0 - 6))\" font-weight=\"bold\" fill=\"\(palette[i % palette.count])\">\(escape(s.name))</text>\n"
         }
-        t = 0
-        while t <= xTop + xStep / 2 {
-            body += "<text x=\"\(num(px(t)))\" y=\"\(num(bottom + 16))\" text-anchor=\"middle\">\(label(t))</text>\n"
-            t += xStep
-        }
-        body += "<line x1=\"\(num(left))\" y1=\"\(num(bottom))\" x2=\"\(num(right))\" y2=\"\(num(bottom))\" stroke=\"black\"/>"
-        body += "<line x1=\"\(num(left))\" y1=\"\(num(top))\" x2=\"\(num(left))\" y2=\"\(num(bottom))\" stroke=\"black\"/>\n"
-        body += "<text x=\"\(num((left + right) / 2))\" y=\"\(num(bottom + 36))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
-        body += "<text x=\"16\" y=\"\(num((top + bottom) / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(num((top + bottom) / 2)))\">\(escape(yLabel))</text>\n"
-        // Earlier series are drawn wider, so identical lines stay visible.
-        for (i, s) in series.enumerated() where !s.points.isEmpty {
-            let pts = s.points.map { "\(num(px($0.x))),\(num(py($0.y)))" }.joined(separator: " ")
-            let width = 1.5 + 1.5 * Double(series.count - 1 - i)
-            body += "<polyline fill=\"none\" stroke=\"\(palette[i % palette.count])\" stroke-width=\"\(num(width))\" stroke-opacity=\"0.85\" points=\"\(pts)\"/>\n"
-        }
-        body += legend(series.map(\.name), x: Int(right) + 20, y: Int(top) + 10)
+        let plotBottom = top + Double(rows) * (panelH + gapY) - gapY
+        body += "<text x=\"\(num(left + Double(columns) * (panelW + gapX) / 2))\" y=\"\(num(plotBottom + 36))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+        body += "<text x=\"18\" y=\"\(num((top + plotBottom) / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(num((top + plotBottom) / 2)))\">\(escape(yLabel))</text>\n"
         return frame(width: width, height: height, title: title, body: body)
     }
 

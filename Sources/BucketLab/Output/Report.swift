@@ -99,7 +99,7 @@ public enum Report {
             for w in workloads {
                 guard let series = results.heapSeries[ResultSet.seriesKey(map: m, workload: w)] else { continue }
                 let title = "Heap in use over the run: \(w) (\(m))"
-                out.append(("heap-\(m)-\(w).svg", title, SVG.lineChart(
+                out.append(("heap-\(m)-\(w).svg", title, SVG.smallMultiples(
                     title: title, xLabel: "operations", yLabel: "heap in use (MiB)",
                     series: series.map { ($0.strategy, $0.points) })))
             }
