@@ -27,12 +27,30 @@ struct ScanTable {
     }
 }
 
+/// A unit of scanning: `count` elements of type `type` from `base` — a whole
+/// object, or one oblet of a large one (Go splits objects over 128 KiB into
+/// oblets so that several workers can scan one big bucket array).
+struct ScanJob {
+    var base: UnsafeMutableRawPointer
+    var count: Int
+    var type: Int
+    /// The occupancy threshold of a relocating map's buckets; negative: none.
+    var relocation: Double
+}
+
 /// The mark phase's working state: a work stack of objects to scan (no
-/// recursion) and the words of deleted slots set aside for the audit.
+/// recursion) and the words of deleted slots set aside for the audit. Each
+/// mark worker has one (MarkWorkers.swift); `markFrom(_:workers:)` merges
+/// theirs back.
 struct Marker {
+    /// Go's maxObletBytes.
+    static let obletBytes = 128 << 10
+
     let pageMap: PageMap
     let table: ScanTable
-    var stack: [(span: Span, index: Int)] = []
+    /// Other workers mark too: set mark bits atomically.
+    var concurrent = false
+    var stack: [ScanJob] = []
     var deferred: [UInt] = []
     /// In the audit phase deleted slots are scanned like live ones.
     var auditing = false
@@ -64,13 +82,30 @@ struct Marker {
               let h = pageMap.lookup(raw) else { return }
         let span = Span(h)
         guard let index = span.objectIndex(of: raw), span.isAllocated(index) else { return }
-        guard span.setMarked(index) else {
+        guard concurrent ? span.setMarkedAtomically(index) : span.setMarked(index) else {
             if trackingShared { markShared(span, index) }
             return
         }
         result.objects += 1
         result.bytes += span.elemsize
-        if !span.spanClass.noscan { stack.append((span, index)) }
+        if !span.spanClass.noscan { queue(span, index) }
+    }
+
+    /// Queues a newly marked object for scanning, in oblets if it is large.
+    mutating func queue(_ span: Span, _ index: Int) {
+        let base = span.objectAddress(index)
+        let type = Int(span.typeID(index).rawValue)
+        let size = table.size[type]
+        let count = max(1, span.objectBytes / size)
+        result.bytesScanned += count * size
+        let relocation = relocatingBuckets.isEmpty ? -1 : relocatingBuckets[UInt(bitPattern: base)] ?? -1
+        let perOblet = max(1, Self.obletBytes / size)
+        var first = 0
+        while first < count {
+            let n = min(perOblet, count - first)
+            stack.append(ScanJob(base: base + first * size, count: n, type: type, relocation: relocation))
+            first += n
+        }
     }
 
     mutating func markShared(_ span: Span, _ index: Int) {
@@ -78,23 +113,84 @@ struct Marker {
         shared[span.header, default: [UInt64](repeating: 0, count: words)][index >> 6] |= 1 << UInt64(index & 63)
     }
 
-    /// Scans queued objects until none is left.
-    mutating func drain() {
-        while let (span, index) = stack.popLast() {
-            let base = span.objectAddress(index)
-            let type = Int(span.typeID(index).rawValue)
-            let size = table.size[type]
-            let count = max(1, span.objectBytes / size)
-            result.bytesScanned += count * size
-            if let layout = table.bucket[type] {
-                let threshold = relocatingBuckets.isEmpty ? nil : relocatingBuckets[UInt(bitPattern: base)]
-                for e in 0..<count { scanBucket(base + e * size, layout, relocation: threshold) }
-            } else {
-                let words = table.pointerWords[type]
-                for e in 0..<count {
-                    let element = base + e * size
-                    for w in words { grey(element.load(fromByteOffset: w &* 8, as: UInt.self)) }
+    /// Scans queued objects until none is left; with a pool, until no worker
+    /// has any left, giving half of its stack to the pool whenever another
+    /// worker waits.
+    mutating func drain(sharing pool: MarkPool? = nil) {
+        while true {
+            while let job = stack.popLast() {
+                scan(job)
+                if let pool, stack.count >= 2, pool.wantsWork {
+                    let half = stack.count / 2
+                    pool.give(Array(stack[..<half]))
+                    stack.removeFirst(half)
                 }
+            }
+            guard let pool, let batch = pool.take() else { return }
+            stack = batch
+        }
+    }
+
+    @inline(__always)
+    mutating func scan(_ job: ScanJob) {
+        let size = table.size[job.type]
+        if let layout = table.bucket[job.type] {
+            let relocation = job.relocation < 0 ? nil : job.relocation
+            for e in 0..<job.count { scanBucket(job.base + e * size, layout, relocation: relocation) }
+        } else {
+            let words = table.pointerWords[job.type]
+            for e in 0..<job.count {
+                let element = job.base + e * size
+                for w in words { grey(element.load(fromByteOffset: w &* 8, as: UInt.self)) }
+            }
+        }
+    }
+
+    /// Greys `roots` and drains on `workers` threads, each with a marker of
+    /// its own (this one's settings, empty state), then takes in what they
+    /// found. The marked set does not depend on `workers`: it is the closure
+    /// of the roots either way.
+    mutating func markFrom(_ roots: [UInt], workers: Int) {
+        precondition(stack.isEmpty)
+        guard workers > 1 else {
+            for root in roots { grey(root) }
+            drain()
+            return
+        }
+        final class Box: @unchecked Sendable {
+            var marker: Marker
+            init(_ marker: Marker) { self.marker = marker }
+        }
+        var fork = self
+        fork.concurrent = true
+        fork.result = MarkResult()
+        fork.deferred = []
+        fork.slotRefs = []
+        fork.firstRefs = []
+        fork.shared = [:]
+        let boxes = (0..<workers).map { _ in Box(fork) }
+        let pool = MarkPool(workers: workers)
+        runOnThreads(workers) { i in
+            for r in stride(from: i, to: roots.count, by: workers) { boxes[i].marker.grey(roots[r]) }
+            boxes[i].marker.drain(sharing: pool)
+        }
+        for box in boxes { absorb(box.marker) }
+    }
+
+    /// Adds a worker's findings to this marker's.
+    private mutating func absorb(_ worker: Marker) {
+        result.objects += worker.result.objects
+        result.bytes += worker.result.bytes
+        result.bytesScanned += worker.result.bytesScanned
+        deferred += worker.deferred
+        slotRefs += worker.slotRefs
+        firstRefs += worker.firstRefs
+        for (header, bits) in worker.shared {
+            if var mine = shared[header] {
+                for w in mine.indices { mine[w] |= bits[w] }
+                shared[header] = mine
+            } else {
+                shared[header] = bits
             }
         }
     }
@@ -130,20 +226,24 @@ struct Marker {
 }
 
 extension Collector {
-    /// Marks everything reachable from the roots (world stopped, heap swept),
-    /// then audits what deleted slots alone keep.
+    /// Marks everything reachable from the roots (world stopped, heap swept)
+    /// on `gcWorkers` threads, then audits what deleted slots alone keep.
     func mark() -> MarkResult {
+        let workers = max(1, gcWorkers)
         var marker = Marker(pageMap: heap.pageMap, table: ScanTable(heap.typeDescriptors))
         for map in rootMaps {
             guard let t = map.relocationThreshold else { continue }
             for object in map.storageObjects { marker.relocatingBuckets[UInt(bitPattern: object)] = t }
         }
-        heap.roots.forEachRoot { address, _ in marker.grey(UInt(bitPattern: address)) }
-        marker.drain()
+        var roots: [UInt] = []
+        heap.roots.forEachRoot { address, _ in roots.append(UInt(bitPattern: address)) }
+        marker.markFrom(roots, workers: workers)
 
-        // Live slots of relocating maps: what they alone reach may move.
+        // Live slots of relocating maps: what they alone reach may move. In
+        // slot order, so that which slot is first to a shared target does not
+        // depend on how the workers met the buckets.
         marker.trackingShared = true
-        let slotRefs = marker.slotRefs
+        let slotRefs = marker.slotRefs.sorted { $0.slot < $1.slot }
         marker.slotRefs = []
         for (slot, threshold) in slotRefs {
             let target = slot.load(as: UInt.self)
@@ -162,8 +262,7 @@ extension Collector {
         marker.auditing = true
         let deferred = marker.deferred
         marker.deferred = []
-        for word in deferred { marker.grey(word) }
-        marker.drain()
+        marker.markFrom(deferred, workers: workers)
         marker.result.leakedObjects = marker.result.objects - live.objects
         marker.result.leakedBytes = marker.result.bytes - live.bytes
         marker.result.movable = marker.firstRefs.compactMap { ref in

@@ -63,6 +63,11 @@ public final class Collector {
         didSet { heap.setTrigger(goal(forMarked: lastMarkedBytes)) }
     }
     public var sweepMode: SweepMode
+    /// Threads that mark (MarkWorkers.swift); 1 marks on the caller's thread
+    /// alone. What is marked does not depend on it.
+    public var gcWorkers: Int {
+        didSet { precondition(gcWorkers >= 1, "at least one mark worker") }
+    }
     /// Every cycle so far, in order (the trace).
     public private(set) var trace: [CycleStats] = []
     private(set) var lastMarkedBytes = 0
@@ -74,8 +79,10 @@ public final class Collector {
     /// Go's heapMinimum: 4 MiB at GOGC = 100, scaled by GOGC/100.
     public static let heapMinimumBytes = 4 << 20
 
-    public init(heap: MHeap, gogc: Int? = 100, sweepMode: SweepMode = .eager) {
+    public init(heap: MHeap, gogc: Int? = 100, sweepMode: SweepMode = .eager, gcWorkers: Int = onlineCores) {
         precondition(gogc.map { $0 >= 0 } ?? true, "GOGC must be non-negative")
+        precondition(gcWorkers >= 1, "at least one mark worker")
+        self.gcWorkers = gcWorkers
         precondition(heap.collectorAttached.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged,
                      "a heap has one collector")
         self.heap = heap

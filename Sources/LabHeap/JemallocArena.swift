@@ -154,6 +154,18 @@ public enum Jemalloc {
     public static func sdallocx(_ p: UnsafeMutableRawPointer, _ bytes: Int) {
         CJemalloc.sdallocx(p, bytes, 0)
     }
+
+    /// `mallocx` of a block that starts on a cache line (the heap's span
+    /// metadata, read by every mark of an object in the span).
+    static func mallocLines(_ bytes: Int, alignment: Int = 64) -> UnsafeMutableRawPointer {
+        CJemalloc.mallocx(bytes, bl_mallocx_lg_align(UInt32(alignment.trailingZeroBitCount)))!
+    }
+
+    /// Frees a `mallocLines` block (sized deallocation takes the same
+    /// alignment flag).
+    static func freeLines(_ p: UnsafeMutableRawPointer, _ bytes: Int, alignment: Int = 64) {
+        CJemalloc.sdallocx(p, bytes, bl_mallocx_lg_align(UInt32(alignment.trailingZeroBitCount)))
+    }
 }
 
 #else
@@ -204,6 +216,10 @@ public enum Jemalloc {
         zero ? calloc(1, bytes) : malloc(bytes)
     }
     public static func sdallocx(_ p: UnsafeMutableRawPointer, _ bytes: Int) { free(p) }
+    static func mallocLines(_ bytes: Int, alignment: Int = 64) -> UnsafeMutableRawPointer {
+        aligned_alloc(alignment, (bytes + alignment - 1) & ~(alignment - 1))!
+    }
+    static func freeLines(_ p: UnsafeMutableRawPointer, _ bytes: Int, alignment: Int = 64) { free(p) }
 }
 #endif
 

@@ -193,10 +193,10 @@ public final class MHeap: @unchecked Sendable {
         arena = try JemallocArena(dirtyDecayMs: configuration.dirtyDecayMs, muzzyDecayMs: configuration.muzzyDecayMs)
         sentinel = .allocate(capacity: 1)
         sentinel.initialize(to: SpanHeader(
-            base: UnsafeMutableRawPointer(bitPattern: pageSize)!, npages: 0, spanClass: SpanClass(rawValue: 0),
-            elemsize: 0, nelems: 0, divMul: 0, freeindex: 0, allocCache: 0, allocCount: 0,
-            allocCountAtCache: 0, allocBits: .allocate(capacity: 1), gcmarkBits: .allocate(capacity: 1),
-            typeIDs: .allocate(capacity: 1), needzero: false, sideNelems: 0, state: .cached, usedBytes: 0, next: nil, prev: nil))
+            base: UnsafeMutableRawPointer(bitPattern: pageSize)!, divMul: 0, spanClass: SpanClass(rawValue: 0),
+            state: .cached, needzero: false, elemsize: 0, nelems: 0, freeindex: 0, allocBits: .allocate(capacity: 1),
+            gcmarkBits: .allocate(capacity: 1), typeIDs: .allocate(capacity: 1), inlineBitmaps: (0, 0, 0, 0, 0, 0, 0, 0), npages: 0, allocCache: 0,
+            allocCount: 0, allocCountAtCache: 0, sideNelems: 0, usedBytes: 0, next: nil, prev: nil))
         centrals = (0..<SizeClasses.spanClassCount).map {
             MCentral(spanClass: SpanClass(rawValue: UInt8($0)), heap: self)
         }
@@ -273,7 +273,8 @@ public final class MHeap: @unchecked Sendable {
             return pages.allocate(npages)!
         }()
         let s = spareHeaders.popLast() ?? newSpanHeader()
-        spanMetadataBytes += s.pointee.format(base: run.base, npages: npages, spanClass: spanClass)
+        spanMetadataBytes += s.pointee.format(base: run.base, npages: npages, spanClass: spanClass,
+                                              inline: SpanHeader.inlineBitmaps(of: s))
         #if BUCKETLAB_SYSTEM_PAGES
         Poison.unpoison(run.base, bytes)
         #endif
@@ -300,13 +301,14 @@ public final class MHeap: @unchecked Sendable {
     /// posix_memalign, which the interposer cannot tag, and a page-aligned
     /// block at the start of a mapping then faults in its free.
     private func newSpanHeader() -> UnsafeMutablePointer<SpanHeader> {
-        let s = Jemalloc.mallocx(MemoryLayout<SpanHeader>.stride)!.bindMemory(to: SpanHeader.self, capacity: 1)
+        let s = Jemalloc.mallocLines(SpanHeader.allocationBytes, alignment: 128).bindMemory(to: SpanHeader.self, capacity: 1)
         s.initialize(to: SpanHeader(
-            base: sentinel.pointee.base, npages: 0, spanClass: SpanClass(rawValue: 0), elemsize: 0, nelems: 0, divMul: 0,
-            freeindex: 0, allocCache: 0, allocCount: 0, allocCountAtCache: 0, allocBits: sentinel.pointee.allocBits,
+            base: sentinel.pointee.base, divMul: 0, spanClass: SpanClass(rawValue: 0), state: .cached,
+            needzero: false, elemsize: 0, nelems: 0, freeindex: 0, allocBits: sentinel.pointee.allocBits,
             gcmarkBits: sentinel.pointee.gcmarkBits, typeIDs: sentinel.pointee.typeIDs,
-            needzero: false, sideNelems: 0, state: .cached, usedBytes: 0, next: nil, prev: nil))
-        spanMetadataBytes += MemoryLayout<SpanHeader>.stride
+            inlineBitmaps: (0, 0, 0, 0, 0, 0, 0, 0), npages: 0, allocCache: 0,
+            allocCount: 0, allocCountAtCache: 0, sideNelems: 0, usedBytes: 0, next: nil, prev: nil))
+        spanMetadataBytes += SpanHeader.allocationBytes
         return s
     }
 
@@ -358,8 +360,8 @@ public final class MHeap: @unchecked Sendable {
     /// the bytes freed.
     @discardableResult
     private static func freeSpanHeader(_ s: UnsafeMutablePointer<SpanHeader>) -> Int {
-        let bytes = MemoryLayout<SpanHeader>.stride + s.pointee.releaseSide()
-        Jemalloc.sdallocx(UnsafeMutableRawPointer(s), MemoryLayout<SpanHeader>.stride)
+        let bytes = SpanHeader.allocationBytes + s.pointee.releaseSide()
+        Jemalloc.freeLines(UnsafeMutableRawPointer(s), SpanHeader.allocationBytes, alignment: 128)
         return bytes
     }
 

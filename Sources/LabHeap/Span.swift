@@ -1,6 +1,8 @@
 // A span: a run of pages holding objects of one span class, and the per-span
 // metadata Go's mspan keeps. See MHeap.swift for the overview.
 
+import Synchronization
+
 /// Where a span currently lives. Exactly one owner at a time.
 @usableFromInline
 package enum SpanState: UInt8 {
@@ -12,20 +14,38 @@ package enum SpanState: UInt8 {
     case large     // a large object's own span, on MHeap's large list
 }
 
-/// The mspan fields, in memory of their own (the heap's metadata).
+/// The mspan fields, in memory of their own (the heap's metadata). Marking an
+/// object reads the slot arithmetic, the bitmaps' addresses and the class's
+/// noscan bit, which fill the first cache line, then the bitmaps, which for a
+/// span of up to 256 slots live in the second (`inlineBitmaps`). Headers
+/// start on a 128-byte boundary (MHeap.newSpanHeader), so the two lines are
+/// the pair the L2 fetches together: a mark waits for one header miss, not
+/// three (issue 16's perf profile put most mark time in these reads; the
+/// bitmaps had been in the block of type ids, a line elsewhere).
 @usableFromInline
 package struct SpanHeader {
     @usableFromInline var base: UnsafeMutableRawPointer
-    @usableFromInline var npages: Int
-    @usableFromInline var spanClass: SpanClass
-    @usableFromInline var elemsize: Int
-    @usableFromInline var nelems: Int
     /// `offset * divMul >> 32 == offset / elemsize` for every offset in the
     /// span (Go's `divMul`, checked by the tests for every class).
     @usableFromInline var divMul: UInt32
+    @usableFromInline var spanClass: SpanClass
+    @usableFromInline var state: SpanState
+    /// Slots may hold old bytes: zero them when they are handed out.
+    @usableFromInline var needzero: Bool
+    @usableFromInline var elemsize: Int
+    @usableFromInline var nelems: Int
     /// Every slot below `freeindex` is allocated; at or above it, a slot is
     /// free when its `allocBits` bit is clear (Go's invariant).
     @usableFromInline var freeindex: Int
+    @usableFromInline var allocBits: UnsafeMutablePointer<UInt64>
+    @usableFromInline var gcmarkBits: UnsafeMutablePointer<UInt64>
+    /// One type id per slot, written on allocation, read by precise marking.
+    @usableFromInline var typeIDs: UnsafeMutablePointer<UInt16>
+    // ---- 64 bytes
+    /// `allocBits` then `gcmarkBits`, when each takes at most four words.
+    @usableFromInline var inlineBitmaps: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+    // ---- 128 bytes: what marking reads ends here.
+    @usableFromInline var npages: Int
     /// Inverted `allocBits` from the word that holds `freeindex`, shifted so
     /// bit 0 is slot `freeindex`: a set bit is a free slot.
     @usableFromInline var allocCache: UInt64
@@ -33,17 +53,10 @@ package struct SpanHeader {
     /// `allocCount` when the span entered an MCache; the difference on release
     /// is what was allocated through the cache (cumulative statistics).
     @usableFromInline var allocCountAtCache: Int
-    @usableFromInline var allocBits: UnsafeMutablePointer<UInt64>
-    @usableFromInline var gcmarkBits: UnsafeMutablePointer<UInt64>
-    /// One type id per slot, written on allocation, read by precise marking.
-    @usableFromInline var typeIDs: UnsafeMutablePointer<UInt16>
-    /// Slots may hold old bytes: zero them when they are handed out.
-    @usableFromInline var needzero: Bool
     /// Slots the side metadata (bitmaps, type ids) was sized for; 0 = none.
     /// Kept while the span sits in the free pool, so reusing it for a class of
     /// the same slot count allocates nothing.
     @usableFromInline var sideNelems: Int
-    @usableFromInline var state: SpanState
     /// For a large object: the bytes asked for (the span is rounded up to
     /// pages); the collector scans no further.
     @usableFromInline var usedBytes: Int
@@ -115,6 +128,18 @@ public struct Span: Hashable, @unchecked Sendable {
         return true
     }
 
+    /// Sets the mark bit when several mark workers may set bits of the same
+    /// word at once (Go's atomic.Or8 in greyobject): a relaxed load first,
+    /// since most targets are found marked or alone, then an atomic or.
+    /// True for the one caller that set it.
+    @inline(__always)
+    public func setMarkedAtomically(_ index: Int) -> Bool {
+        let word = UnsafeRawPointer(header.pointee.gcmarkBits + (index >> 6)).assumingMemoryBound(to: Atomic<UInt64>.self)
+        let bit: UInt64 = 1 << UInt64(index & 63)
+        if word.pointee.load(ordering: .relaxed) & bit != 0 { return false }
+        return word.pointee.bitwiseOr(bit, ordering: .relaxed).oldValue & bit == 0
+    }
+
     /// Clears the mark bit (relocation moves an object out of a marked slot).
     @inline(__always)
     public func clearMarked(_ index: Int) {
@@ -140,13 +165,28 @@ extension SpanHeader {
     /// type ids, in one block.
     static func sideBytes(nelems: Int) -> Int {
         let words = (nelems + 63) >> 6
-        return words * 8 * 2 + nelems * MemoryLayout<UInt16>.stride
+        let typeIDBytes = (nelems * MemoryLayout<UInt16>.stride + 63) & ~63
+        return typeIDBytes + (words <= inlineBitmapWords ? 0 : words * 8 * 2)
+    }
+
+    /// Bitmap words per bitmap that fit in the header.
+    static let inlineBitmapWords = 4
+
+    /// The block a header takes: its stride, rounded up to the 128-byte
+    /// alignment it is allocated with.
+    static let allocationBytes = (MemoryLayout<SpanHeader>.stride + 127) & ~127
+
+    /// Where `s`'s inline bitmaps are.
+    static func inlineBitmaps(of s: UnsafeMutablePointer<SpanHeader>) -> UnsafeMutablePointer<UInt64> {
+        (UnsafeMutableRawPointer(s) + MemoryLayout<SpanHeader>.offset(of: \.inlineBitmaps)!)
+            .assumingMemoryBound(to: UInt64.self)
     }
 
     /// Lays out a span over `base` for `spanClass`, reusing its side
-    /// metadata when the slot count allows. Returns the change in metadata
-    /// bytes.
-    mutating func format(base: UnsafeMutableRawPointer, npages: Int, spanClass: SpanClass) -> Int {
+    /// metadata when the slot count allows; `inline` is this header's
+    /// `inlineBitmaps`. Returns the change in metadata bytes.
+    mutating func format(base: UnsafeMutableRawPointer, npages: Int, spanClass: SpanClass,
+                         inline: UnsafeMutablePointer<UInt64>) -> Int {
         self.base = base
         self.npages = npages
         self.spanClass = spanClass
@@ -165,10 +205,12 @@ extension SpanHeader {
         if sideNelems != nelems {
             delta -= releaseSide()
             // From jemalloc's own API, as the headers (MHeap.newSpanHeader).
-            let side = Jemalloc.mallocx(Self.sideBytes(nelems: nelems))!
-            allocBits = side.bindMemory(to: UInt64.self, capacity: words * 2)
+            let side = Jemalloc.mallocLines(Self.sideBytes(nelems: nelems))
+            typeIDs = side.bindMemory(to: UInt16.self, capacity: nelems)
+            let typeIDBytes = (nelems * MemoryLayout<UInt16>.stride + 63) & ~63
+            allocBits = words <= Self.inlineBitmapWords
+                ? inline : (side + typeIDBytes).bindMemory(to: UInt64.self, capacity: words * 2)
             gcmarkBits = allocBits + words
-            typeIDs = (side + words * 16).bindMemory(to: UInt16.self, capacity: nelems)
             sideNelems = nelems
             delta += Self.sideBytes(nelems: nelems)
         }
@@ -186,7 +228,7 @@ extension SpanHeader {
     mutating func releaseSide() -> Int {
         guard sideNelems > 0 else { return 0 }
         let bytes = Self.sideBytes(nelems: sideNelems)
-        Jemalloc.sdallocx(UnsafeMutableRawPointer(allocBits), bytes)
+        Jemalloc.freeLines(UnsafeMutableRawPointer(typeIDs), bytes)
         sideNelems = 0
         return bytes
     }

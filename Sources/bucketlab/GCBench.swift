@@ -4,25 +4,63 @@ import BucketLab
 struct GCBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gcbench",
-        abstract: "Time one full collection (mark + sweep) of a heap holding a UInt64 → payload map; writes gcbench.csv."
+        abstract: "Time full collections of a heap holding a UInt64 → payload map, per mark-worker count, next to the real Go runtime's runtime.GC() on the same heap; writes gcbench.csv and ratios.csv."
     )
 
     @OptionGroup var sizes: SizeOptions
 
     @OptionGroup var repeats: RepeatOption
 
+    @Option(help: "Rounds; lab and Go alternate which goes first.")
+    var rounds = 3
+
+    @Option(name: .customLong("gc-workers"),
+            help: "Mark worker counts to time, comma-separated (default: 1 and the cores, here \(onlineCores)).")
+    var gcWorkers: String?
+
+    @Flag(name: .customLong("no-go"), help: "Do not run the Go reference even where a Go toolchain is installed.")
+    var noGo = false
+
     @OptionGroup var out: OutputOption
+
+    var workerCounts: [Int] {
+        get throws {
+            guard let gcWorkers else { return Array(Set([1, onlineCores])).sorted() }
+            return try gcWorkers.split(separator: ",", omittingEmptySubsequences: false).map { text in
+                guard let n = Int(text) else { throw ValidationError("--gc-workers: '\(text)' is not a number") }
+                try validated { try Bounds.gcWorkers.check(n) }
+                return n
+            }
+        }
+    }
+
+    func validate() throws {
+        _ = try workerCounts
+        try validated { try Bounds.repeats.check(rounds) }
+    }
 
     func run() throws {
         let dir = out.directory ?? "Results/gcbench"
         try prepareOutputDirectory(dir)
-        let r = try validated {
-            try CollectorBenchmark.fullCycle(keys: sizes.keys, payloadBytes: sizes.payloadBytes,
-                                             repetitions: repeats.count(default: 5))
+        let references = noGo || sizes.payloadBytes != 48 ? [] : try GoReference.toolchains().map { try GoReference(go: $0) }
+        let (rows, ratios) = try validated {
+            try CollectorBenchmark.run(keys: sizes.keys, payloadBytes: sizes.payloadBytes, workerCounts: workerCounts,
+                                       repetitions: repeats.count(default: 5), rounds: rounds, references: references,
+                                       progress: ProgressLine.show)
         }
-        var table = CSVTable(header: CollectorBenchmarkResult.header)
-        table.append(r.fields)
+        ProgressLine.end()
+        var table = CSVTable(header: GCBenchRow.header)
+        for r in rows { table.append(r.fields) }
+        var ratioTable = CSVTable(header: GCBenchRatio.header)
+        for r in ratios { ratioTable.append(r.fields) }
         try writeFileAtomically(table.text, to: dir + "/gcbench.csv")
-        print(renderTable(header: CollectorBenchmarkResult.header, rows: [r.fields], rightAlign: Set(0..<9)), terminator: "")
+        try writeFileAtomically(ratioTable.text, to: dir + "/ratios.csv")
+        print(renderTable(header: GCBenchRow.header, rows: rows.map(\.fields), rightAlign: Set(1..<GCBenchRow.header.count)),
+              terminator: "")
+        if ratios.isEmpty {
+            print("no Go reference ran (\(noGo ? "--no-go" : sizes.payloadBytes != 48 ? "its payloads are 48 bytes" : "no Go toolchain found"))")
+        } else {
+            print(renderTable(header: GCBenchRatio.header, rows: ratios.map(\.fields), rightAlign: [2]), terminator: "")
+        }
     }
 }

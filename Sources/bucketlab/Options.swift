@@ -37,6 +37,8 @@ struct SuiteOptions: ParsableArguments {
     @Option(help: "GOGC percent, or 'off'.")
     var gogc = "100"
 
+    @OptionGroup var gcWorkers: GCWorkersOption
+
     @Option(help: "Seed for keys and hash seeds.")
     var seed: UInt64 = 1
 
@@ -59,7 +61,7 @@ struct SuiteOptions: ParsableArguments {
         try validated {
             try SuiteConfig(workloads: Workload.parseList(workload), strategies: Strategy.parseLists(strategy),
                             mapModels: SuiteConfig.parseMapModels(map), keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
-                            gogc: Bounds.parseGOGC(gogc), seed: seed, repeats: repeats, samples: samples,
+                            gogc: Bounds.parseGOGC(gogc), gcWorkers: gcWorkers.count, seed: seed, repeats: repeats, samples: samples,
                             bursts: bursts, hint: hint, settle: !noSettle)
         }
     }
@@ -70,8 +72,22 @@ struct SuiteOptions: ParsableArguments {
         ["--map", cell.map, "--workload", cell.workload.rawValue, "--strategy", cell.strategy.name,
          "--keys", String(config.keys), "--payload-bytes", String(config.payloadBytes),
          "--window", String(config.window), "--gogc", config.gogc.map(String.init) ?? "off",
+         "--gc-workers", String(config.gcWorkers),
          "--seed", String(config.seed), "--samples", String(config.samples), "--bursts", String(config.bursts),
          "--hint", String(config.hint)] + (config.settle ? [] : ["--no-settle"])
+    }
+}
+
+/// `--gc-workers N`: the collector's mark threads.
+struct GCWorkersOption: ParsableArguments {
+    @Option(name: .customLong("gc-workers"),
+            help: "Mark worker threads (\(Bounds.gcWorkers.range.lowerBound)…\(Bounds.gcWorkers.range.upperBound); default: the cores, here \(onlineCores)).")
+    var value: Int?
+
+    var count: Int { value ?? onlineCores }
+
+    func validate() throws {
+        if let value { try validated { try Bounds.gcWorkers.check(value) } }
     }
 }
 

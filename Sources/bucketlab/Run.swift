@@ -34,16 +34,12 @@ struct Run: ParsableCommand {
         let runID = MachineInfo.today + "-" + commit
         let dir = out.directory ?? "Results/" + runID
         try prepareOutputDirectory(dir)
-        let onTerminal = isatty(2) != 0
-        let progress: ((String) -> Void)? = onTerminal ? { line in
-            writeStandardError("\r\u{1B}[K" + line)
-        } : nil
         let runCell: ((SuiteCell) throws -> CellResult)? = inProcess ? nil : { cell in
-            try CellProcess.run(cell, config: config, progress: onTerminal)
+            try CellProcess.run(cell, config: config, progress: ProgressLine.onTerminal)
         }
-        let result = try Suite.run(config, runID: (dir as NSString).lastPathComponent, progress: progress,
+        let result = try Suite.run(config, runID: (dir as NSString).lastPathComponent, progress: ProgressLine.show,
                                    runCell: runCell)
-        if onTerminal { writeStandardError("\r\u{1B}[K") }
+        ProgressLine.end()
         try result.write(to: dir)
         let info = RunInfo(config: config, machine: MachineInfo.facts)
         try writeFileAtomically(info.json, to: dir + "/run.json")

@@ -34,9 +34,9 @@ struct Stress: ParsableCommand {
         let dir = out.directory ?? "Results/stress"
         try prepareOutputDirectory(dir)
         let report = try StressTest.run(cycles: cycles, seed: seed, sweepMode: sweep, keySpace: keys) { n in
-            if n % 500 == 0, isatty(2) != 0 { writeStandardError("\r\u{1B}[Kcycle \(n)/\(cycles)") }
+            if n % 500 == 0 { ProgressLine.show?("cycle \(n)/\(cycles)") }
         }
-        if isatty(2) != 0 { writeStandardError("\r\u{1B}[K") }
+        ProgressLine.end()
         print("cycles \(report.cycles) (\(report.pacerCycles) from the pacer), operations \(report.operations), "
               + "payloads verified \(report.payloadsVerified), relocated \(report.relocated), violations \(report.violationCount)")
         for v in report.violations { print("  " + v) }

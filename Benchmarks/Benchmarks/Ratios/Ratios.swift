@@ -93,7 +93,7 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("lab:\(preset.name) / dictionary", configuration: ratioConfiguration(zip(dictionaryMetrics, ops.map { dictionaryPercent[$0]! }).map { ($0, $1) }, iterations: 31)) { benchmark in
             let rows = try OpsBenchmark.maps(options, strategies: [preset], swiss: false, keySets: keys.get(), summary: median)
             for (op, metric) in zip(ops, dictionaryMetrics) {
-                benchmark.measurement(metric, permille(rows.ns("lab:\(preset.name)", op), rows.ns("dictionary", op)))
+                benchmark.measurement(metric, permille(try rows.ns("lab:\(preset.name)", op), try rows.ns("dictionary", op)))
             }
         }
     }
@@ -102,11 +102,11 @@ let benchmarks: @Sendable () -> Void = {
     let allocMetrics = [ratioMetric("alloc48/mallocx48"), ratioMetric("alloc48/mallocx48_zero")]
     Benchmark("alloc48 / mallocx48", configuration: ratioConfiguration(allocMetrics.map { ($0, 10) }, iterations: 31)) { benchmark in
         let rows = try OpsBenchmark.allocation(allocOptions, summary: median)
-        benchmark.measurement(allocMetrics[0], permille(rows.ns("lab", "alloc48"), rows.ns("jemalloc", "mallocx48")))
-        benchmark.measurement(allocMetrics[1], permille(rows.ns("lab", "alloc48"), rows.ns("jemalloc", "mallocx48_zero")))
+        benchmark.measurement(allocMetrics[0], permille(try rows.ns("lab", "alloc48"), try rows.ns("jemalloc", "mallocx48")))
+        benchmark.measurement(allocMetrics[1], permille(try rows.ns("lab", "alloc48"), try rows.ns("jemalloc", "mallocx48_zero")))
     }
 
-    guard let go = GoReference.toolchain() else { return }
+    guard let go = GoReference.go119Toolchain() else { return }
     let reference = Lazy { try GoReference(go: go) }
 
     let goMetrics = ops.map { ratioMetric("\($0) lab:go/go1.19") }
@@ -119,7 +119,7 @@ let benchmarks: @Sendable () -> Void = {
         let rows = try OpsBenchmark.maps(options, strategies: [.go], swiss: false, keySets: keys.get(), summary: median)
         if labFirst { goRows = try reference.run(mode: "ops", keys: mapKeys, rounds: rounds) }
         for (op, metric) in zip(ops, goMetrics) {
-            benchmark.measurement(metric, permille(rows.ns("lab:go", op), goRows.ns(reference.version, op)))
+            benchmark.measurement(metric, permille(try rows.ns("lab:go", op), try goRows.ns(reference.version, op)))
         }
     }
 
@@ -133,7 +133,7 @@ let benchmarks: @Sendable () -> Void = {
         if !labFirst { goRows = try reference.run(mode: "gc", keys: gcKeys, rounds: 5) }
         let labNs = median((0..<5).map { _ in heap.collectNanoseconds() })
         if labFirst { goRows = try reference.run(mode: "gc", keys: gcKeys, rounds: 5) }
-        benchmark.measurement(gcMetric, permille(labNs, goRows.ns(reference.version, "gc_full_cycle")))
+        benchmark.measurement(gcMetric, permille(labNs, try goRows.ns(reference.version, "gc_full_cycle")))
     }
 }
 
@@ -141,15 +141,6 @@ let benchmarks: @Sendable () -> Void = {
 /// cycle's fixed cost, dominates.
 let gcKeys = 1 << 18
 
-
-extension [OpsRow] {
-    func ns(_ impl: String, _ op: String) -> Double {
-        guard let row = first(where: { $0.impl == impl && $0.op == op }) else {
-            fatalError("no \(impl) \(op) row among \(map { "\($0.impl) \($0.op)" })")
-        }
-        return row.nsPerOp
-    }
-}
 
 /// The Go reference's `-mode gc` heap: a map[uint64]*[48]byte of `gcKeys`
 /// entries and its payloads, collected once so that nothing is left to free.

@@ -42,6 +42,8 @@ public enum Bounds {
     /// A map size hint: none (0) up to the most keys a run may have.
     public static let hint = Bound("--hint", 0...keys.range.upperBound)
     public static let gogc = Bound("--gogc", 1...100_000)
+    /// Mark worker threads.
+    public static let gcWorkers = Bound("--gc-workers", 1...64)
     public static let cycles = Bound("--cycles", 1...10_000_000)
     /// The stress test's keys per map (its key space).
     public static let stressKeys = Bound("--keys", 1...10_000_000)

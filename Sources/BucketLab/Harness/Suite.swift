@@ -34,6 +34,8 @@ public struct SuiteConfig: Sendable {
     /// Churn window and cache capacity.
     public private(set) var window: Int
     public private(set) var gogc: Int?
+    /// The collector's mark workers (Collector.gcWorkers).
+    public private(set) var gcWorkers: Int
     public private(set) var seed: UInt64
     public private(set) var repeats: Int
     /// Samples per phase.
@@ -51,7 +53,7 @@ public struct SuiteConfig: Sendable {
 
     public init(workloads: [Workload] = Workload.allCases, strategies: [Strategy] = Strategy.presets,
                 mapModels: [String] = MapModels.names, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
-                window: Int? = nil, gogc: Int? = 100, seed: UInt64 = 1, repeats: Int = 1, samples: Int = 10,
+                window: Int? = nil, gogc: Int? = 100, gcWorkers: Int = onlineCores, seed: UInt64 = 1, repeats: Int = 1, samples: Int = 10,
                 bursts: Int = 4, hint: Int = 0, settle: Bool = true) throws {
         guard !workloads.isEmpty else { throw ConfigError("no workload given; valid: \(Workload.validNames)") }
         guard !strategies.isEmpty else { throw ConfigError("no strategy given; \(Strategy.validSpecHelp)") }
@@ -64,6 +66,7 @@ public struct SuiteConfig: Sendable {
         let window = window ?? max(1, keys / 10)
         try Bounds.window(keys: keys).check(window)
         if let gogc { try Bounds.gogc.check(gogc) }
+        try Bounds.gcWorkers.check(gcWorkers)
         try Bounds.repeats.check(repeats)
         try Bounds.samples.check(samples)
         try Bounds.bursts.check(bursts)
@@ -75,6 +78,7 @@ public struct SuiteConfig: Sendable {
         self.payloadBytes = payloadBytes
         self.window = window
         self.gogc = gogc
+        self.gcWorkers = gcWorkers
         self.seed = seed
         self.repeats = repeats
         self.samples = samples

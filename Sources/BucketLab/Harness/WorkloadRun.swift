@@ -63,7 +63,7 @@ public final class WorkloadRun {
         self.progress = progress
         model = MapModels.named(key.map)!
         heap = try MHeap()
-        collector = Collector(heap: heap, gogc: config.gogc)
+        collector = Collector(heap: heap, gogc: config.gogc, gcWorkers: config.gcWorkers)
         mutator = heap.makeMutator()
         wordMapType = .uint64ToUInt64(heap: heap)
         payloadMapType = .uint64ToPointer(heap: heap)

