@@ -1,8 +1,5 @@
 import ArgumentParser
 import BucketLab
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct Stress: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +18,8 @@ struct Stress: ParsableCommand {
     @Option(help: "Key space per map (live payloads grow with it).")
     var keys = 300
 
+    @OptionGroup var gcWorkers: GCWorkersOption
+
     @OptionGroup var out: OutputOption
 
     func validate() throws {
@@ -33,7 +32,7 @@ struct Stress: ParsableCommand {
     func run() throws {
         let dir = out.directory ?? "Results/stress"
         try prepareOutputDirectory(dir)
-        let report = try StressTest.run(cycles: cycles, seed: seed, sweepMode: sweep, keySpace: keys) { n in
+        let report = try StressTest.run(cycles: cycles, seed: seed, sweepMode: sweep, keySpace: keys, gcWorkers: gcWorkers.count) { n in
             if n % 500 == 0 { ProgressLine.show?("cycle \(n)/\(cycles)") }
         }
         ProgressLine.end()

@@ -392,4 +392,24 @@ import Glibc
         heap.inuseSpanBytes -= pageSize
         #expect(heap.invariantViolations().isEmpty)
     }
+
+    /// What marking reads of a span sits in one 128-byte pair of lines: the
+    /// fields in the first, the bitmaps of spans of up to 256 slots in the
+    /// second (Span.swift); larger spans keep them with their type ids.
+    @Test func aMarkReadsOneLinePairOfTheSpanHeader() throws {
+        #expect(MemoryLayout<SpanHeader>.offset(of: \SpanHeader.typeIDs)! + 8 <= 64)
+        #expect(MemoryLayout<SpanHeader>.offset(of: \SpanHeader.inlineBitmaps)! == 64)
+        let heap = try MHeap()
+        let mutator = heap.makeMutator()
+        for size in [8, 48, 1024, 40_000] {
+            let object = mutator.allocate(heap.registerType(name: "s\(size)", size: size))
+            let span = try #require(heap.findObject(object)).span
+            #expect(Int(bitPattern: span.header) % 128 == 0)
+            let inline = SpanHeader.inlineBitmaps(of: span.header)
+            #expect((span.header.pointee.allocBits == inline) == (span.nelems <= 256), "\(size)-byte objects")
+            #expect(span.header.pointee.gcmarkBits == span.header.pointee.allocBits + (span.nelems + 63) / 64)
+            #expect(span.isAllocated(span.objectIndex(of: object)!))
+        }
+        #expect(heap.invariantViolations() == [])
+    }
 }
