@@ -10,8 +10,19 @@ struct MarkResult {
     var bytesScanned = 0
     var leakedObjects = 0
     var leakedBytes = 0
-    /// Slot words whose target only they reach (relocation candidates).
-    var movable: [(slot: UnsafeMutableRawPointer, threshold: Double)] = []
+    /// Slot words that were first to mark their target (relocation
+    /// candidates), and whether a target was reached again: then only its
+    /// first slot would be updated, so it must not move.
+    var firstRefs: [MovableRef] = []
+    var isShared: (HeapObject) -> Bool = { _ in false }
+}
+
+/// A live slot of a relocating map and the object it was first to mark.
+struct MovableRef {
+    var slot: UnsafeMutableRawPointer
+    var object: HeapObject
+    /// The map's occupancy threshold (`relocate=sparse:t`).
+    var threshold: Double
 }
 
 /// Per-type scanning facts, flattened by type id for the mark loop.
@@ -55,40 +66,39 @@ struct Marker {
     /// In the audit phase deleted slots are scanned like live ones.
     var auditing = false
     var result = MarkResult()
-    /// Bucket objects of maps that relocate payloads: their live value words
-    /// are set aside in `slotRefs` instead of followed.
+    /// Bucket objects of maps that relocate payloads: a live value word that
+    /// is first to mark its target is recorded in `firstRefs`.
     var relocatingBuckets: [UInt: Double] = [:]
-    var slotRefs: [(slot: UnsafeMutableRawPointer, threshold: Double)] = []
-    /// Once set, reaching an already-marked object again records it as shared.
+    /// Set when some map relocates: reaching an already-marked object again
+    /// records it as shared.
     var trackingShared = false
     /// Slot words of relocating maps whose target they were first to mark;
-    /// the target may move unless it is in `shared` too.
-    var firstRefs: [(slot: UnsafeMutableRawPointer, threshold: Double)] = []
+    /// the target may move unless it is in `shared` too (reached again, in
+    /// any order, by any worker: so the set does not depend on the order).
+    var firstRefs: [MovableRef] = []
     /// Objects reached again after a first slot reference (from another
     /// slot, a payload, a stale slot): per span, a bitmap of slots. Rare, so
     /// kept sparse.
     var shared: [UnsafeMutablePointer<SpanHeader>: [UInt64]] = [:]
 
-    func isShared(_ object: HeapObject) -> Bool {
-        guard let bits = shared[object.span.header] else { return false }
-        return bits[object.index >> 6] & (1 << UInt64(object.index & 63)) != 0
-    }
-
     /// Marks the object containing `address`, if it is an allocated object of
-    /// this heap, and queues it for scanning unless it is noscan.
+    /// this heap, and queues it for scanning unless it is noscan. Returns the
+    /// object when this call marked it.
     @inline(__always)
-    mutating func grey(_ address: UInt) {
+    @discardableResult
+    mutating func grey(_ address: UInt) -> HeapObject? {
         guard address != 0, let raw = UnsafeRawPointer(bitPattern: address),
-              let h = pageMap.lookup(raw) else { return }
+              let h = pageMap.lookup(raw) else { return nil }
         let span = Span(h)
-        guard let index = span.objectIndex(of: raw), span.isAllocated(index) else { return }
+        guard let index = span.objectIndex(of: raw), span.isAllocated(index) else { return nil }
         guard concurrent ? span.setMarkedAtomically(index) : span.setMarked(index) else {
             if trackingShared { markShared(span, index) }
-            return
+            return nil
         }
         result.objects += 1
         result.bytes += span.elemsize
         if !span.spanClass.noscan { queue(span, index) }
+        return HeapObject(span: span, index: index)
     }
 
     /// Queues a newly marked object for scanning, in oblets if it is large.
@@ -150,7 +160,11 @@ struct Marker {
     /// its own (this one's settings, empty state), then takes in what they
     /// found. The marked set does not depend on `workers`: it is the closure
     /// of the roots either way.
-    mutating func markFrom(_ roots: [UInt], workers: Int) {
+    /// `spare` lends the workers arrays for their `firstRefs` and gets them
+    /// back emptied, capacity kept: relocating maps record a candidate per
+    /// live slot, and fresh arrays of that size cost more in page faults than
+    /// the recording itself.
+    mutating func markFrom(_ roots: [UInt], workers: Int, spare: inout [[MovableRef]]) {
         precondition(stack.isEmpty)
         guard workers > 1 else {
             for root in roots { grey(root) }
@@ -165,16 +179,23 @@ struct Marker {
         fork.concurrent = true
         fork.result = MarkResult()
         fork.deferred = []
-        fork.slotRefs = []
         fork.firstRefs = []
         fork.shared = [:]
         let boxes = (0..<workers).map { _ in Box(fork) }
+        for box in boxes { box.marker.firstRefs = spare.popLast() ?? [] }
         let pool = MarkPool(workers: workers)
         runOnThreads(workers) { i in
             for r in stride(from: i, to: roots.count, by: workers) { boxes[i].marker.grey(roots[r]) }
             boxes[i].marker.drain(sharing: pool)
         }
-        for box in boxes { absorb(box.marker) }
+        for box in boxes {
+            var refs = box.marker.firstRefs
+            box.marker.firstRefs = []
+            absorb(box.marker)
+            firstRefs += refs
+            refs.removeAll(keepingCapacity: true)
+            spare.append(refs)
+        }
     }
 
     /// Adds a worker's findings to this marker's.
@@ -183,8 +204,6 @@ struct Marker {
         result.bytes += worker.result.bytes
         result.bytesScanned += worker.result.bytesScanned
         deferred += worker.deferred
-        slotRefs += worker.slotRefs
-        firstRefs += worker.firstRefs
         for (header, bits) in worker.shared {
             if var mine = shared[header] {
                 for w in mine.indices { mine[w] |= bits[w] }
@@ -209,7 +228,10 @@ struct Marker {
                 let v = b + (layout.valuesOffset + i * layout.valueSlotBytes)
                 for w in layout.valuePointerWords {
                     if let threshold = relocation, occupied {
-                        if v.load(fromByteOffset: w &* 8, as: UInt.self) != 0 { slotRefs.append((v + w &* 8, threshold)) }
+                        let slot = v + w &* 8
+                        if let object = grey(slot.load(as: UInt.self)), !object.span.spanClass.isLarge {
+                            firstRefs.append(MovableRef(slot: slot, object: object, threshold: threshold))
+                        }
                     } else {
                         visit(v.load(fromByteOffset: w &* 8, as: UInt.self), live: live)
                     }
@@ -237,38 +259,23 @@ extension Collector {
         }
         var roots: [UInt] = []
         heap.roots.forEachRoot { address, _ in roots.append(UInt(bitPattern: address)) }
-        marker.markFrom(roots, workers: workers)
-
-        // Live slots of relocating maps: what they alone reach may move. In
-        // slot order, so that which slot is first to a shared target does not
-        // depend on how the workers met the buckets.
-        marker.trackingShared = true
-        let slotRefs = marker.slotRefs.sorted { $0.slot < $1.slot }
-        marker.slotRefs = []
-        for (slot, threshold) in slotRefs {
-            let target = slot.load(as: UInt.self)
-            guard let object = heap.findObject(UnsafeRawPointer(bitPattern: target)!), object.isAllocated else { continue }
-            if object.span.isMarked(object.index) {
-                marker.markShared(object.span, object.index)  // reached otherwise, or twice
-            } else {
-                marker.grey(target)
-                if !object.span.spanClass.isLarge { marker.firstRefs.append((slot, threshold)) }
-            }
-        }
-        marker.drain()
+        marker.trackingShared = !marker.relocatingBuckets.isEmpty
+        if marker.trackingShared { marker.firstRefs = firstRefBuffers.popLast() ?? [] }
+        marker.markFrom(roots, workers: workers, spare: &firstRefBuffers)
 
         // The audit: what only deleted or evacuated slots reach.
         let live = marker.result
         marker.auditing = true
         let deferred = marker.deferred
         marker.deferred = []
-        marker.markFrom(deferred, workers: workers)
+        marker.markFrom(deferred, workers: workers, spare: &firstRefBuffers)
         marker.result.leakedObjects = marker.result.objects - live.objects
         marker.result.leakedBytes = marker.result.bytes - live.bytes
-        marker.result.movable = marker.firstRefs.compactMap { ref in
-            let target = UnsafeRawPointer(bitPattern: ref.slot.load(as: UInt.self))!
-            guard let object = heap.findObject(target), !marker.isShared(object) else { return nil }
-            return (ref.slot, ref.threshold)
+        marker.result.firstRefs = marker.firstRefs
+        let shared = marker.shared
+        marker.result.isShared = { object in
+            guard let bits = shared[object.span.header] else { return false }
+            return bits[object.index >> 6] & (1 << UInt64(object.index & 63)) != 0
         }
         return marker.result
     }

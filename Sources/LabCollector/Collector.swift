@@ -22,6 +22,17 @@
 // through deleted slots, the audit's `leakedBytes`. It is still kept alive, as
 // Go would keep it: the audit measures the leak, it does not fix it.
 //
+// Marking runs on `gcWorkers` threads (MarkWorkers.swift, default one per
+// core), as Go's dedicated and idle mark workers do during runtime.GC():
+// roots are dealt round-robin, each worker scans from its own stack, gives
+// half of it to a shared pool when another worker waits, and sets mark bits
+// with an atomic or; objects over 128 KiB are scanned in oblets, so that one
+// big bucket array is shared out too. What is marked is the closure of the
+// roots whatever the number of workers — the same objects, bytes, leak audit
+// and relocation (ParallelMarkTests) — and the world stays stopped, so the
+// objects being scanned do not change under the workers. The relocation
+// pass between the two mark phases (what may move) is sequential.
+//
 // Sweep is the heap's (MHeap+Sweep.swift): eager by default (the whole heap
 // right after mark), or lazy (spans swept as MCaches refill, the rest before
 // the next mark). `collect()` is Go's runtime.GC(): it always finishes
@@ -36,16 +47,22 @@
 // where every heap pointer it needs is rooted. GOGC off (nil) disables
 // automatic cycles; `collect()` still works.
 //
-// Where a mark's time goes, and what did not help (issue 16, gcbench: 10^6
-// 48-byte payloads under a 40 MB bucket array, one thread). perf (cpu-clock
-// samples) puts it in the per-target steps — Span.objectIndex's first read of
-// the target's span header, Span.isAllocated's read of its bitmap — i.e. in
-// waiting for the metadata of payloads spread over ~5,900 spans. Tried and
-// reverted, gains within this machine's noise over six alternated runs
-// (minimum mark 35.8 ms before): making those span and page-map accessors
-// @inlinable across modules (36.1 ms), and a software pipeline that asks the
-// cache for the targets' span headers two buckets ahead and their mark-bit
-// words one ahead (41.5 ms). Parallel marking is not built yet.
+// Where a mark's time goes, what helped and what did not (issue 16,
+// `bucketlab gcbench`: 10^6 48-byte payloads under a 40 MB bucket array).
+// perf (cpu-clock samples) puts it in the per-target steps — the first read of
+// the target's span header (Span.objectIndex) and of its bitmaps
+// (Span.isAllocated) — i.e. in waiting for the metadata of payloads spread
+// over ~5,900 spans. Helped: the fields a mark reads moved into the header's
+// first cache line and the bitmaps of spans up to 256 slots into its second,
+// headers aligned to 128 bytes (one miss where there were three, in different
+// blocks): one worker 0.85× its time before, measured alternately with the
+// old binary. Parallel marking: two workers 0.65–0.75× one (the two cores
+// fetch the same mark-bit lines from each other; Go 1.27's runtime.GC() gains
+// about as much from its second core here). Tried and reverted, gains within
+// this machine's noise over six alternated runs: making the span and
+// page-map accessors @inlinable across modules, and a software pipeline that
+// asks the cache for the targets' span headers two buckets ahead and their
+// mark-bit words one ahead.
 
 import LabHeap
 import LabMaps
@@ -75,6 +92,9 @@ public final class Collector {
     var scavenger = ScavengerState()
     /// Allocates the copies relocation makes.
     lazy var relocationMutator = heap.makeMutator()
+    /// Arrays of relocation candidates, kept empty between cycles with their
+    /// capacity (Marker.markFrom).
+    var firstRefBuffers: [[MovableRef]] = []
 
     /// Go's heapMinimum: 4 MiB at GOGC = 100, scaled by GOGC/100.
     public static let heapMinimumBytes = 4 << 20
@@ -140,7 +160,7 @@ public final class Collector {
         stats.inuseBeforeBytes = before.inuseBytes
 
         t0 = monotonicNanos()
-        let marked = mark()
+        var marked = mark()
         stats.markNs = monotonicNanos() - t0
         stats.objectsMarked = marked.objects
         stats.bytesScanned = marked.bytesScanned
@@ -148,10 +168,14 @@ public final class Collector {
         stats.leakedObjects = marked.leakedObjects
         stats.heapAfterBytes = marked.bytes
 
-        if !marked.movable.isEmpty {
+        if !marked.firstRefs.isEmpty {
             t0 = monotonicNanos()
-            relocate(marked.movable, into: &stats)
+            relocate(marked.firstRefs, isShared: marked.isShared, into: &stats)
             stats.relocateNs = monotonicNanos() - t0
+            var refs = marked.firstRefs
+            marked.firstRefs = []
+            refs.removeAll(keepingCapacity: true)
+            firstRefBuffers.append(refs)
         }
 
         t0 = monotonicNanos()

@@ -27,6 +27,7 @@ extension MHeap {
             for i in 0..<s.nelems where s.isAllocated(i) { allocated += 1 }
             check(allocated == s.allocCount, "\(name): allocCount \(s.allocCount) but \(allocated) slots allocated")
             check(s.freeindex <= s.nelems, "\(name): freeindex \(s.freeindex) > nelems \(s.nelems)")
+            check(s.collectorNote == 0, "\(name): the collector left a note on it")
             let fi = s.freeindex
             if fi < s.nelems {
                 let inWord = 64 - (fi & 63)

@@ -74,6 +74,13 @@ public struct SweepStats: Sendable, Equatable {
 public struct HeapObject: Hashable, @unchecked Sendable {
     public let span: Span
     public let index: Int
+
+    @inline(__always)
+    package init(span: Span, index: Int) {
+        self.span = span
+        self.index = index
+    }
+
     public var address: UnsafeMutableRawPointer { span.objectAddress(index) }
     public var size: Int { span.elemsize }
     public var isAllocated: Bool { span.isAllocated(index) }
@@ -194,7 +201,7 @@ public final class MHeap: @unchecked Sendable {
         sentinel = .allocate(capacity: 1)
         sentinel.initialize(to: SpanHeader(
             base: UnsafeMutableRawPointer(bitPattern: pageSize)!, divMul: 0, spanClass: SpanClass(rawValue: 0),
-            state: .cached, needzero: false, elemsize: 0, nelems: 0, freeindex: 0, allocBits: .allocate(capacity: 1),
+            state: .cached, needzero: false, collectorNote: 0, elemsize: 0, nelems: 0, freeindex: 0, allocBits: .allocate(capacity: 1),
             gcmarkBits: .allocate(capacity: 1), typeIDs: .allocate(capacity: 1), inlineBitmaps: (0, 0, 0, 0, 0, 0, 0, 0), npages: 0, allocCache: 0,
             allocCount: 0, allocCountAtCache: 0, sideNelems: 0, usedBytes: 0, next: nil, prev: nil))
         centrals = (0..<SizeClasses.spanClassCount).map {
@@ -304,7 +311,7 @@ public final class MHeap: @unchecked Sendable {
         let s = Jemalloc.mallocLines(SpanHeader.allocationBytes, alignment: 128).bindMemory(to: SpanHeader.self, capacity: 1)
         s.initialize(to: SpanHeader(
             base: sentinel.pointee.base, divMul: 0, spanClass: SpanClass(rawValue: 0), state: .cached,
-            needzero: false, elemsize: 0, nelems: 0, freeindex: 0, allocBits: sentinel.pointee.allocBits,
+            needzero: false, collectorNote: 0, elemsize: 0, nelems: 0, freeindex: 0, allocBits: sentinel.pointee.allocBits,
             gcmarkBits: sentinel.pointee.gcmarkBits, typeIDs: sentinel.pointee.typeIDs,
             inlineBitmaps: (0, 0, 0, 0, 0, 0, 0, 0), npages: 0, allocCache: 0,
             allocCount: 0, allocCountAtCache: 0, sideNelems: 0, usedBytes: 0, next: nil, prev: nil))

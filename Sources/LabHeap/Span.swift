@@ -32,6 +32,9 @@ package struct SpanHeader {
     @usableFromInline var state: SpanState
     /// Slots may hold old bytes: zero them when they are handed out.
     @usableFromInline var needzero: Bool
+    /// The collector's note on the span during a cycle (relocation's
+    /// verdict on it); 0 between cycles.
+    @usableFromInline var collectorNote: UInt8
     @usableFromInline var elemsize: Int
     @usableFromInline var nelems: Int
     /// Every slot below `freeindex` is allocated; at or above it, a slot is
@@ -144,6 +147,12 @@ public struct Span: Hashable, @unchecked Sendable {
     @inline(__always)
     public func clearMarked(_ index: Int) {
         header.pointee.gcmarkBits[index >> 6] &= ~(1 << UInt64(index & 63))
+    }
+
+    /// The collector's note on this span during a cycle; 0 between cycles.
+    package var collectorNote: UInt8 {
+        get { header.pointee.collectorNote }
+        nonmutating set { header.pointee.collectorNote = newValue }
     }
 
     /// Type id recorded when slot `index` was allocated.

@@ -18,6 +18,9 @@ struct GCBench: ParsableCommand {
             help: "Mark worker counts to time, comma-separated (default: 1 and the cores, here \(onlineCores)).")
     var gcWorkers: String?
 
+    @Option(help: "Strategies of the lab's map, each timed on a heap of its own: presets or specs, comma-separated (see 'bucketlab list').")
+    var strategy = "go,compact"
+
     @Flag(name: .customLong("no-go"), help: "Do not run the Go reference even where a Go toolchain is installed.")
     var noGo = false
 
@@ -36,6 +39,7 @@ struct GCBench: ParsableCommand {
 
     func validate() throws {
         _ = try workerCounts
+        _ = try validated { try Strategy.parseList(strategy) }
         try validated { try Bounds.repeats.check(rounds) }
     }
 
@@ -44,7 +48,8 @@ struct GCBench: ParsableCommand {
         try prepareOutputDirectory(dir)
         let references = noGo || sizes.payloadBytes != 48 ? [] : try GoReference.toolchains().map { try GoReference(go: $0) }
         let (rows, ratios) = try validated {
-            try CollectorBenchmark.run(keys: sizes.keys, payloadBytes: sizes.payloadBytes, workerCounts: workerCounts,
+            try CollectorBenchmark.run(keys: sizes.keys, payloadBytes: sizes.payloadBytes,
+                                       strategies: Strategy.parseList(strategy), workerCounts: workerCounts,
                                        repetitions: repeats.count(default: 5), rounds: rounds, references: references,
                                        progress: ProgressLine.show)
         }

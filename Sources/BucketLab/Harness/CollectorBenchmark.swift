@@ -5,13 +5,15 @@
 /// The heap gcbench collects, and the Go reference's `-mode gc` one: a
 /// classic `UInt64 → payload` map of `keys` entries (fill-drain-ptr at its
 /// peak) with the same keys, collected once so that nothing is left to free.
+/// Under `compact` every cycle also weighs each payload for relocation
+/// (none moves: the spans are full).
 public final class PayloadHeap: @unchecked Sendable {
     public let heap: MHeap
     public let collector: Collector
     public let map: PayloadMap
     public let keys: Int
 
-    public init(keys: Int, payloadBytes: Int = 48, gcWorkers: Int = onlineCores) throws {
+    public init(keys: Int, payloadBytes: Int = 48, strategy: Strategy = .go, gcWorkers: Int = onlineCores) throws {
         try Bounds.keys.check(keys)
         try Bounds.payloadBytes.check(payloadBytes)
         try Bounds.gcWorkers.check(gcWorkers)
@@ -20,7 +22,7 @@ public final class PayloadHeap: @unchecked Sendable {
         collector = Collector(heap: heap, gogc: nil, gcWorkers: gcWorkers)
         let mutator = heap.makeMutator()
         let type = heap.registerType(name: "payload", size: payloadBytes)
-        map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, seed: 1)
+        map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, policy: strategy.policy, seed: 1)
         for k in OpsKeys(keys: keys, wantAbsent: false).present {
             let p = mutator.allocate(type)
             p.storeBytes(of: k, as: UInt64.self)
@@ -43,6 +45,8 @@ public final class PayloadHeap: @unchecked Sendable {
 public struct GCBenchRow: Sendable {
     /// "lab", or the Go version.
     public var config: String
+    /// The lab's strategy and mark workers.
+    public var strategy: String?
     public var gcWorkers: Int?
     public var keys: Int
     public var payloadBytes: Int
@@ -52,24 +56,24 @@ public struct GCBenchRow: Sendable {
     public var goCycleNs: [Double] = []
 
     public var isLab: Bool { gcWorkers != nil }
-    public var label: String { gcWorkers.map { "lab, \($0) worker(s)" } ?? config }
+    public var label: String { gcWorkers.map { "lab \(strategy ?? ""), \($0) worker(s)" } ?? config }
 
     /// Median ns of a full cycle (mark + sweep + relocation).
     public var cycleP50: Double { isLab ? median(cycles.map { Double($0.totalNs) }) : median(goCycleNs) }
 
-    public static let header = ["config", "gc_workers", "keys", "payload_bytes", "heap_object_bytes", "objects_marked",
+    public static let header = ["config", "strategy", "gc_workers", "keys", "payload_bytes", "heap_object_bytes", "objects_marked",
                                 "bytes_scanned", "cycles", "mark_ns_p50", "sweep_ns_p50", "relocate_ns_p50",
                                 "cycle_ns_p50", "cycle_ns_p99", "cycle_ns_max", "mark_gb_per_s", "mark_mobjects_per_s"]
 
     public var fields: [String] {
         func ns(_ v: Double) -> String { String(Int(v.rounded())) }
         guard isLab, let last = cycles.last else {
-            return [config, "", String(keys), String(payloadBytes), "", "", "", String(goCycleNs.count), "", "", "",
+            return [config, "", "", String(keys), String(payloadBytes), "", "", "", String(goCycleNs.count), "", "", "",
                     ns(cycleP50), "", "", "", ""]
         }
         let total = cycles.map { Double($0.totalNs) }
         let mark = median(cycles.map { Double($0.markNs) })
-        return [config, String(gcWorkers!), String(keys), String(payloadBytes), String(last.heapAfterBytes),
+        return [config, strategy ?? "", String(gcWorkers!), String(keys), String(payloadBytes), String(last.heapAfterBytes),
                 String(last.objectsMarked), String(last.bytesScanned), String(cycles.count), ns(mark),
                 ns(median(cycles.map { Double($0.sweepNs) })), ns(median(cycles.map { Double($0.relocateNs) })),
                 ns(median(total)), ns(quantile(total, 0.99)), ns(total.max()!),
@@ -95,26 +99,32 @@ extension CycleStats {
 }
 
 public enum CollectorBenchmark {
-    /// Times full cycles of one settled `PayloadHeap` with each worker count
-    /// in `workerCounts`, and runtime.GC() of the same heap in every Go
+    /// Times full cycles of a settled `PayloadHeap` per strategy with each
+    /// worker count in `workerCounts`, and runtime.GC() of the same heap in every Go
     /// reference given, in `rounds` rounds whose order alternates (lab
     /// first, then Go first), `repetitions` cycles per configuration and
     /// round.
-    public static func run(keys: Int, payloadBytes: Int, workerCounts: [Int], repetitions: Int, rounds: Int = 3,
+    public static func run(keys: Int, payloadBytes: Int, strategies: [Strategy] = [.go], workerCounts: [Int],
+                           repetitions: Int, rounds: Int = 3,
                            references: [GoReference] = [], progress: ((String) -> Void)? = nil) throws
         -> (rows: [GCBenchRow], ratios: [GCBenchRatio]) {
         try Bounds.repeats.check(repetitions)
         try Bounds.repeats.check(rounds)
         guard !workerCounts.isEmpty else { throw ConfigError("--gc-workers: no worker count given") }
         for w in workerCounts { try Bounds.gcWorkers.check(w) }
-        let heap = try PayloadHeap(keys: keys, payloadBytes: payloadBytes)
-        var lab = workerCounts.map { GCBenchRow(config: "lab", gcWorkers: $0, keys: keys, payloadBytes: payloadBytes) }
+        guard !strategies.isEmpty else { throw ConfigError("no strategy given; \(Strategy.validSpecHelp)") }
+        let heaps = try strategies.map { try PayloadHeap(keys: keys, payloadBytes: payloadBytes, strategy: $0) }
+        var lab = strategies.indices.flatMap { s in
+            workerCounts.map { GCBenchRow(config: "lab", strategy: strategies[s].name, gcWorkers: $0, keys: keys,
+                                          payloadBytes: payloadBytes) }
+        }
         // The reference's payloads are 48 bytes: other sizes are not its shape.
         let goRefs = payloadBytes == 48 ? references : []
         var go = goRefs.map { GCBenchRow(config: $0.version, keys: keys, payloadBytes: 48) }
         for round in 0..<rounds {
             func runLab() {
                 for i in lab.indices {
+                    let heap = heaps[i / workerCounts.count]
                     heap.collector.gcWorkers = lab[i].gcWorkers!
                     for _ in 0..<repetitions { lab[i].cycles.append(heap.collect()) }
                 }
