@@ -49,6 +49,9 @@ public struct CycleStats: Sendable, Equatable {
 
     public init() {}
 
+    /// The whole pause: mark, sweep and relocation.
+    public var totalNs: UInt64 { markNs + sweepNs + relocateNs }
+
     /// Scanned bytes per second of marking.
     public var markBytesPerSecond: Double {
         markNs == 0 ? 0 : Double(bytesScanned) / (Double(markNs) / 1e9)

@@ -93,11 +93,6 @@ public struct GCBenchRatio: Sendable {
     public var fields: [String] { [lab, go, formatFixed(ratio, digits: 3)] }
 }
 
-extension CycleStats {
-    /// The whole pause: mark, sweep and relocation.
-    public var totalNs: UInt64 { markNs + sweepNs + relocateNs }
-}
-
 public enum CollectorBenchmark {
     /// Times full cycles of a settled `PayloadHeap` per strategy with each
     /// worker count in `workerCounts`, and runtime.GC() of the same heap in every Go

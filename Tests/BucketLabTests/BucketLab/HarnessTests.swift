@@ -165,6 +165,34 @@ func temporaryDirectory() -> String {
         let events = try #require(json?["traceEvents"] as? [[String: Any]])
         #expect(events.filter { $0["cat"] as? String == "gc" }.count == smallSuite.gc.count)
         #expect(events.filter { $0["cat"] as? String == "phase" }.count == smallSuite.phases.count)
+        // Perfetto's view: metadata, slices and counters, each run's in time
+        // order; every collection with its steps inside it; the heap and goal
+        // counter tracks.
+        #expect(Set(events.compactMap { $0["ph"] as? String }) == ["M", "X", "C"])
+        var last: [Int: Double] = [:]
+        for e in events where e["ph"] as? String != "M" {
+            let pid = try #require(e["pid"] as? Int), ts = try #require(e["ts"] as? Double)
+            #expect(ts >= last[pid, default: 0], "run \(pid): time goes back at \(e["name"] ?? "")")
+            last[pid] = ts
+        }
+        #expect(Set(last.keys).count == smallSuiteCells)
+        var open: (end: Double, pid: Int)?
+        var steps = 0
+        for e in events where e["ph"] as? String == "X" {
+            let ts = e["ts"] as! Double, dur = try #require(e["dur"] as? Double), pid = e["pid"] as! Int
+            if e["cat"] as? String == "gc" { open = (ts + dur, pid) }
+            if e["cat"] as? String == "gc-step" {
+                let parent = try #require(open)
+                #expect(parent.pid == pid && ts + dur <= parent.end + 0.001)
+                steps += 1
+            }
+        }
+        #expect(steps >= smallSuite.gc.count)
+        let counters = events.filter { $0["ph"] as? String == "C" }
+        #expect(Set(counters.compactMap { $0["name"] as? String }) == ["heap bytes", "heap goal"])
+        let heapArgs = try #require(counters.first { $0["name"] as? String == "heap bytes" }?["args"] as? [String: Int])
+        #expect(Set(heapArgs.keys) == ["in use", "resident", "released"])
+        #expect(counters.count > smallSuite.samples.count)
 
         let results = try ResultSet(directory: dir)
         #expect(results.summaries.count == smallSuiteCells)
