@@ -15,6 +15,9 @@ public struct ResultSet {
     public var againstGo: [AgainstGoRow] = []
     /// tombstone-churn's figures, when the folder ran it.
     public var tombstoneChurn: [TombstoneChurnRow] = []
+    /// Each cell's measurement at the end of its headline phase (repeat 1),
+    /// by `RunKey.cellName`, from phases.csv.
+    public var headlineMeasurements: [String: RunMeasurement] = [:]
 
     /// Reads summary.csv, and samples.csv and phases.csv when present (the
     /// heap-over-time charts need them), from `dir`.
@@ -33,6 +36,10 @@ public struct ResultSet {
         if access(phases, F_OK) == 0 {
             let rows = try PhaseRow.read(phases)
             for r in rows { add(r.key, r.measurement) }
+            let headline = Dictionary(summaries.map { ($0.key.cellName, $0.headlinePhase) }) { a, _ in a }
+            for r in rows where r.key.repeatIndex == 1 && headline[r.key.cellName] == r.phase {
+                headlineMeasurements[r.key.cellName] = r.measurement
+            }
             tombstoneChurn = TombstoneChurnRow.rows(from: rows)
         }
         let against = dir + "/against-go.csv"
@@ -176,6 +183,7 @@ public enum Report {
         md += "the same once the background scavenger has reached its goal, freeos = after FreeOSMemory; live = what the "
         md += "program still needs (live keys × slot bytes + live payload bytes), — where nothing is live. Columns of "
         md += "every file: `Results/README.md`.\n\n"
+        md += findingsMarkdown(results)
         if let side = modelComparison(results.summaries) {
             md += "## The map models side by side\n\n"
             md += "The same workload, strategy, keys and heap on each map model: Go 1.19's buckets (classic) and the Swiss "
