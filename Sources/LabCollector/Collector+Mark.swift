@@ -51,7 +51,7 @@ struct ScanJob {
 
 /// The mark phase's working state: a work stack of objects to scan (no
 /// recursion) and the words of deleted slots set aside for the audit. Each
-/// mark worker has one (MarkWorkers.swift); `markFrom(_:workers:)` merges
+/// mark worker has one (MarkWorkers.swift); `markFrom(_:workers:spare:)` merges
 /// theirs back.
 struct Marker {
     /// Go's maxObletBytes.
