@@ -51,7 +51,7 @@ struct ScanJob {
 
 /// The mark phase's working state: a work stack of objects to scan (no
 /// recursion) and the words of deleted slots set aside for the audit. Each
-/// mark worker has one (MarkWorkers.swift); `markFrom(_:workers:spare:)` merges
+/// mark worker has one (MarkWorkers.swift); `markFrom(_:workers:on:spare:)` merges
 /// theirs back.
 struct Marker {
     /// Go's maxObletBytes.
@@ -164,7 +164,7 @@ struct Marker {
     /// back emptied, capacity kept: relocating maps record a candidate per
     /// live slot, and fresh arrays of that size cost more in page faults than
     /// the recording itself.
-    mutating func markFrom(_ roots: [UInt], workers: Int, spare: inout [[MovableRef]]) {
+    mutating func markFrom(_ roots: [UInt], workers: Int, on threads: MarkThreads, spare: inout [[MovableRef]]) {
         precondition(stack.isEmpty)
         guard workers > 1 else {
             for root in roots { grey(root) }
@@ -184,7 +184,7 @@ struct Marker {
         let boxes = (0..<workers).map { _ in Box(fork) }
         for box in boxes { box.marker.firstRefs = spare.popLast() ?? [] }
         let pool = MarkPool(workers: workers)
-        runOnThreads(workers) { i in
+        threads.run(workers) { i in
             for r in stride(from: i, to: roots.count, by: workers) { boxes[i].marker.grey(roots[r]) }
             boxes[i].marker.drain(sharing: pool)
         }
@@ -261,14 +261,14 @@ extension Collector {
         heap.roots.forEachRoot { address, _ in roots.append(UInt(bitPattern: address)) }
         marker.trackingShared = !marker.relocatingBuckets.isEmpty
         if marker.trackingShared { marker.firstRefs = firstRefBuffers.popLast() ?? [] }
-        marker.markFrom(roots, workers: workers, spare: &firstRefBuffers)
+        marker.markFrom(roots, workers: workers, on: markThreads, spare: &firstRefBuffers)
 
         // The audit: what only deleted or evacuated slots reach.
         let live = marker.result
         marker.auditing = true
         let deferred = marker.deferred
         marker.deferred = []
-        marker.markFrom(deferred, workers: workers, spare: &firstRefBuffers)
+        marker.markFrom(deferred, workers: workers, on: markThreads, spare: &firstRefBuffers)
         marker.result.leakedObjects = marker.result.objects - live.objects
         marker.result.leakedBytes = marker.result.bytes - live.bytes
         marker.result.firstRefs = marker.firstRefs

@@ -23,7 +23,8 @@
 // Go would keep it: the audit measures the leak, it does not fix it.
 //
 // Marking runs on `gcWorkers` threads (MarkWorkers.swift, default one per
-// core), as Go's dedicated and idle mark workers do during runtime.GC():
+// core), as Go's dedicated and idle mark workers do during runtime.GC(); the
+// helper threads live as long as the collector, parked between cycles. The
 // roots are dealt round-robin, each worker scans from its own stack, gives
 // half of it to a shared pool when another worker waits, and sets mark bits
 // with an atomic or; objects over 128 KiB are scanned in oblets, so that one
@@ -100,6 +101,8 @@ public final class Collector {
     /// Arrays of relocation candidates, kept empty between cycles with their
     /// capacity (Marker.markFrom).
     var firstRefBuffers: [[MovableRef]] = []
+    /// The mark's helper threads (MarkWorkers.swift).
+    let markThreads = MarkThreads()
 
     /// Go's heapMinimum: 4 MiB at GOGC = 100, scaled by GOGC/100.
     public static let heapMinimumBytes = 4 << 20

@@ -77,29 +77,107 @@ final class MarkPool: @unchecked Sendable {
     }
 }
 
-/// Runs `body(0)` on the calling thread and `body(1) … body(n - 1)` on threads
-/// of their own, and returns when all have.
-func runOnThreads(_ n: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    final class Start: @unchecked Sendable {
-        let body: @Sendable (Int) -> Void
-        let index: Int
-        init(_ body: @escaping @Sendable (Int) -> Void, _ index: Int) {
-            self.body = body
-            self.index = index
+/// The helper threads of one collector's mark, started on first use and
+/// parked between cycles (Go's mark workers are long-lived goroutines too):
+/// a cycle costs a wake-up per helper, not a thread creation. The helpers
+/// hold only the shared state, so the collector's going ends them.
+final class MarkThreads: @unchecked Sendable {
+    private final class Shared: @unchecked Sendable {
+        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+        let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+        /// The current cycle's work, its number, how many helpers take part
+        /// and how many of them have not finished.
+        var body: (@Sendable (Int) -> Void)?
+        var generation = 0
+        var helpers = 0
+        var running = 0
+        var exiting = false
+
+        init() {
+            pthread_mutex_init(mutex, nil)
+            pthread_cond_init(wake, nil)
+            pthread_cond_init(done, nil)
+        }
+
+        deinit {
+            pthread_cond_destroy(done)
+            pthread_cond_destroy(wake)
+            pthread_mutex_destroy(mutex)
+            done.deallocate()
+            wake.deallocate()
+            mutex.deallocate()
+        }
+
+        /// A helper: waits for each cycle it takes part in, runs its share,
+        /// and says so; returns once told to exit.
+        func helperLoop(index: Int) {
+            var seen = 0
+            pthread_mutex_lock(mutex)
+            while true {
+                while generation == seen && !exiting { pthread_cond_wait(wake, mutex) }
+                if exiting { break }
+                seen = generation
+                guard index <= helpers, let body else { continue }
+                pthread_mutex_unlock(mutex)
+                body(index)
+                pthread_mutex_lock(mutex)
+                running -= 1
+                if running == 0 { pthread_cond_signal(done) }
+            }
+            pthread_mutex_unlock(mutex)
         }
     }
-    var threads: [pthread_t] = []
-    for i in 1..<max(n, 1) {
+
+    private let shared = Shared()
+    private var threads: [pthread_t] = []
+
+    deinit {
+        pthread_mutex_lock(shared.mutex)
+        shared.exiting = true
+        pthread_cond_broadcast(shared.wake)
+        pthread_mutex_unlock(shared.mutex)
+        for thread in threads { pthread_join(thread, nil) }
+    }
+
+    /// Runs `body(0)` on the calling thread and `body(1) … body(n - 1)` on
+    /// helpers, and returns when all have. One caller at a time (the
+    /// collector's, world stopped).
+    func run(_ n: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        guard n > 1 else { return body(0) }
+        while threads.count < n - 1 { start(index: threads.count + 1) }
+        let s = shared
+        pthread_mutex_lock(s.mutex)
+        s.body = body
+        s.helpers = n - 1
+        s.running = n - 1
+        s.generation += 1
+        pthread_cond_broadcast(s.wake)
+        pthread_mutex_unlock(s.mutex)
+        body(0)
+        pthread_mutex_lock(s.mutex)
+        while s.running > 0 { pthread_cond_wait(s.done, s.mutex) }
+        s.body = nil
+        pthread_mutex_unlock(s.mutex)
+    }
+
+    private func start(index: Int) {
+        final class Start: @unchecked Sendable {
+            let shared: Shared
+            let index: Int
+            init(_ shared: Shared, _ index: Int) {
+                self.shared = shared
+                self.index = index
+            }
+        }
         var thread = pthread_t()
-        let start = Unmanaged.passRetained(Start(body, i)).toOpaque()
+        let arg = Unmanaged.passRetained(Start(shared, index)).toOpaque()
         let rc = pthread_create(&thread, nil, { raw in
             let start = Unmanaged<Start>.fromOpaque(raw!).takeRetainedValue()
-            start.body(start.index)
+            start.shared.helperLoop(index: start.index)
             return nil
-        }, start)
+        }, arg)
         precondition(rc == 0, "pthread_create failed: \(rc)")
         threads.append(thread)
     }
-    body(0)
-    for thread in threads { pthread_join(thread, nil) }
 }
