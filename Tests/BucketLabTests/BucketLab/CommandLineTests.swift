@@ -136,7 +136,7 @@ func runProcess(_ executable: String, _ args: [String], cwd: String? = nil,
     @Test func runWritesEveryFileAndPlotRedrawsThem() throws {
         let dir = temporaryDirectory()
         let r = try bucketlab(["run", "--keys", "800", "--workload", "all", "--strategy", "go", "--strategy",
-                               "clear=pointers+overflow=reclaim", "--out", dir])
+                               "clear=pointers+overflow=reclaim", "--repeat", "2", "--out", dir])
         #expect(r.status == 0, "\(r.stderr)")
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
         for f in ["phases.csv", "samples.csv", "gc.csv", "heap.csv", "summary.csv", "trace.json", "run.json", "REPORT.md",
@@ -145,7 +145,8 @@ func runProcess(_ executable: String, _ args: [String], cwd: String? = nil,
             #expect(files.contains(f), "\(f) missing")
         }
         let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json"))) as? [String: Any]
-        #expect(info?["keys"] as? Int == 800 && info?["gogc"] as? Int == 100)
+        #expect(info?["keys"] as? Int == 800 && info?["gogc"] as? Int == 100 && info?["repeat"] as? Int == 2)
+        #expect(info?["gc_workers"] as? Int == onlineCores)
         #expect(info?["strategies"] as? [String] == ["go", "clear=pointers+overflow=reclaim+shrink=never+evac=incremental+empty=keep+clearall=zero-in-place+relocate=off"])
         try FileManager.default.removeItem(atPath: dir + "/REPORT.md")
         try FileManager.default.removeItem(atPath: dir + "/retained-swiss.svg")
