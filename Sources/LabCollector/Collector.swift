@@ -57,7 +57,7 @@
 // first cache line and the bitmaps of spans up to 256 slots into its second,
 // headers aligned to 128 bytes (one miss where there were three, in different
 // blocks): one worker 0.85× its time before, measured alternately with the
-// old binary. Parallel marking: two workers 0.65–0.75× one (the two cores
+// old binary. Parallel marking: two workers 0.65–0.9× one (the two cores
 // fetch the same mark-bit lines from each other; Go 1.27's runtime.GC() gains
 // about as much from its second core here). Tried and reverted, gains within
 // this machine's noise over six alternated runs: making the span and

@@ -53,7 +53,7 @@ struct ScavengerState {
     static let quantumBytes = 64 << 10
     /// Go's scavengePercent, of every processor's time.
     static let cpuShare = 0.01
-    static let processors = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    static let processors = onlineCores
     /// Safe points between clock reads while active.
     static let checkEvery = 32
 }
