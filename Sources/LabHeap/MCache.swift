@@ -13,6 +13,9 @@ struct MCacheState {
     /// Objects and bytes allocated through spans this cache has released.
     var allocatedObjects = 0
     var allocatedBytes = 0
+    /// Small objects allocated so far, per type and size class (the heap
+    /// profile's alloc_objects; MHeap+Profile.swift).
+    var typeAllocs: UnsafeMutablePointer<Int>
 }
 
 /// Go's `mcache`: one current span per span class, allocation from its bitmap
@@ -25,10 +28,12 @@ struct MCache {
         let alloc = UnsafeMutablePointer<UnsafeMutablePointer<SpanHeader>>.allocate(capacity: n)
         alloc.initialize(repeating: sentinel, count: n)
         state = .allocate(capacity: 1)
-        state.initialize(to: MCacheState(alloc: alloc))
+        let counters = calloc(AllocationSite.counterSlots, MemoryLayout<Int>.stride)!
+        state.initialize(to: MCacheState(alloc: alloc, typeAllocs: counters.bindMemory(to: Int.self, capacity: AllocationSite.counterSlots)))
     }
 
     func deallocate() {
+        free(state.pointee.typeAllocs)
         state.pointee.alloc.deallocate()
         state.deallocate()
     }
@@ -78,11 +83,14 @@ public final class Mutator {
     let cache: MCache
     /// `cache.state.pointee.alloc`, kept here so the fast path loads it once.
     @usableFromInline let alloc: UnsafeMutablePointer<UnsafeMutablePointer<SpanHeader>>
+    /// `cache.state.pointee.typeAllocs`, for the same reason.
+    @usableFromInline let typeAllocs: UnsafeMutablePointer<Int>
 
     init(heap: MHeap) {
         self.heap = heap
         cache = MCache(sentinel: heap.sentinel)
         alloc = cache.state.pointee.alloc
+        typeAllocs = cache.state.pointee.typeAllocs
         heap.register(cache)
     }
 
@@ -113,6 +121,7 @@ public final class Mutator {
         // Go's nextFreeFast: the next free slot from the 64-slot cache, unless
         // that would step onto a new bitmap word.
         let s = alloc[Int(spanClass.rawValue)]
+        typeAllocs[AllocationSite.counterIndex(typeID, spanClass)] &+= 1
         let cached = s.pointee.allocCache
         let bit = cached.trailingZeroBitCount
         if bit < 64 {

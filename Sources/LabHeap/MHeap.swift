@@ -146,6 +146,11 @@ public final class MHeap: @unchecked Sendable {
     var spanMetadataBytes = 0
     var retiredAllocated = (objects: 0, bytes: 0)
     var largeAllocated = (objects: 0, bytes: 0)
+    /// Allocation counts per site (MHeap+Profile.swift): retired mutators'
+    /// small objects, and large objects.
+    let retiredTypeAllocs = calloc(AllocationSite.counterSlots, MemoryLayout<Int>.stride)!
+        .bindMemory(to: Int.self, capacity: AllocationSite.counterSlots)
+    var largeAllocationsBySite: [AllocationSite: Int] = [:]
 
     /// Counts `bytes` into the live-heap estimate and flags a collection when
     /// it crosses the trigger (Go checks the same on span refill and large
@@ -230,6 +235,7 @@ public final class MHeap: @unchecked Sendable {
         sentinel.deallocate()
         pageMap.destroy()
         arena.destroy()
+        free(retiredTypeAllocs)
     }
 
     /// A new allocating context with its own MCache.
@@ -261,6 +267,7 @@ public final class MHeap: @unchecked Sendable {
         lock.withLock {
             retiredAllocated.objects += cache.state.pointee.allocatedObjects
             retiredAllocated.bytes += cache.state.pointee.allocatedBytes
+            retireTypeAllocs(cache.state.pointee.typeAllocs)
             caches.removeAll { $0 == cache.state }
         }
     }
@@ -422,6 +429,7 @@ public final class MHeap: @unchecked Sendable {
             largeSpans.push(s)
             largeAllocated.objects += 1
             largeAllocated.bytes += s.pointee.bytes
+            largeAllocationsBySite[AllocationSite(typeID: typeID, slotBytes: s.pointee.bytes), default: 0] += 1
             noteAllocation(bytes: s.pointee.bytes)
             return s.pointee.base
         }

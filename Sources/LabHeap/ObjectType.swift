@@ -113,7 +113,7 @@ final class TypeTable: @unchecked Sendable {
         precondition(pointerWords.allSatisfy { $0 >= 0 && ($0 + 1) * 8 <= size },
                      "pointer words must lie inside the type")
         return lock.withLock {
-            precondition(descriptors.count < Int(UInt16.max), "too many types")
+            precondition(descriptors.count < AllocationSite.maxTypes, "too many types")
             let id = TypeID(rawValue: UInt16(descriptors.count))
             let words = Array(Set(pointerWords)).sorted()
             descriptors.append(TypeDescriptor(id: id, name: name, size: size, pointerWords: words,
@@ -127,4 +127,6 @@ final class TypeTable: @unchecked Sendable {
     }
 
     var all: [TypeDescriptor] { lock.withLock { descriptors } }
+
+    var count: Int { lock.withLock { descriptors.count } }
 }

@@ -57,12 +57,15 @@ struct SuiteOptions: ParsableArguments {
     @Flag(name: .customLong("no-settle"), help: "Skip the idle and freeos phases that end every workload.")
     var noSettle = false
 
+    @Option(help: "Heap profiles (pprof/, for go tool pprof) of each cell's phase ends: \(ProfilePhases.validNames).")
+    var pprof = "headline"
+
     func config(repeats: Int) throws -> SuiteConfig {
         try validated {
             try SuiteConfig(workloads: Workload.parseList(workload), strategies: Strategy.parseLists(strategy),
                             mapModels: SuiteConfig.parseMapModels(map), keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
                             gogc: Bounds.parseGOGC(gogc), gcWorkers: gcWorkers.count, seed: seed, repeats: repeats, samples: samples,
-                            bursts: bursts, hint: hint, settle: !noSettle)
+                            bursts: bursts, hint: hint, settle: !noSettle, pprof: ProfilePhases.parse(pprof))
         }
     }
 
@@ -74,7 +77,7 @@ struct SuiteOptions: ParsableArguments {
          "--window", String(config.window), "--gogc", config.gogc.map(String.init) ?? "off",
          "--gc-workers", String(config.gcWorkers),
          "--seed", String(config.seed), "--samples", String(config.samples), "--bursts", String(config.bursts),
-         "--hint", String(config.hint)] + (config.settle ? [] : ["--no-settle"])
+         "--hint", String(config.hint), "--pprof", config.pprof.rawValue] + (config.settle ? [] : ["--no-settle"])
     }
 }
 

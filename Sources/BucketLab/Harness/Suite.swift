@@ -1,3 +1,4 @@
+import FoundationEssentials
 // Harness: how a measurement is made.
 //
 //   suite ─▶ cells ─▶ phases ─▶ rows
@@ -46,6 +47,8 @@ public struct SuiteConfig: Sendable {
     public private(set) var hint: Int
     /// End every workload with the `idle` and `freeos` phases.
     public private(set) var settle: Bool
+    /// Which phase ends write a heap profile (pprof/, repeat 1 only).
+    public private(set) var pprof: ProfilePhases
 
     /// The default suite: every workload × every preset, sized to finish in
     /// about two minutes on two cores.
@@ -54,7 +57,7 @@ public struct SuiteConfig: Sendable {
     public init(workloads: [Workload] = Workload.allCases, strategies: [Strategy] = Strategy.presets,
                 mapModels: [String] = MapModels.names, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
                 window: Int? = nil, gogc: Int? = 100, gcWorkers: Int = onlineCores, seed: UInt64 = 1, repeats: Int = 1, samples: Int = 10,
-                bursts: Int = 4, hint: Int = 0, settle: Bool = true) throws {
+                bursts: Int = 4, hint: Int = 0, settle: Bool = true, pprof: ProfilePhases = .headline) throws {
         guard !workloads.isEmpty else { throw ConfigError("no workload given; valid: \(Workload.validNames)") }
         guard !strategies.isEmpty else { throw ConfigError("no strategy given; \(Strategy.validSpecHelp)") }
         guard !mapModels.isEmpty else { throw ConfigError("no map model given; valid: \(MapModels.validNames)") }
@@ -85,6 +88,7 @@ public struct SuiteConfig: Sendable {
         self.bursts = bursts
         self.hint = hint
         self.settle = settle
+        self.pprof = pprof
         try Bounds.checkFreeMemory(needs: estimatedPeakBytes,
                                    for: "--keys \(keys) with --payload-bytes \(payloadBytes)")
     }
@@ -110,6 +114,29 @@ public struct SuiteConfig: Sendable {
 }
 
 /// One map model × workload × strategy × repeat of a suite.
+/// Which phase ends of a cell write a heap profile (`--pprof`).
+public enum ProfilePhases: String, Sendable, CaseIterable {
+    /// The workload's headline phase (the summary's).
+    case headline
+    case all
+    case none
+
+    public static var validNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    public static func parse(_ text: String) throws -> ProfilePhases {
+        guard let p = ProfilePhases(rawValue: text) else {
+            throw ConfigError("unknown --pprof '\(text)'; valid: \(validNames)")
+        }
+        return p
+    }
+}
+
+/// A heap profile a cell wrote: its file name under `pprof/` and its bytes.
+public struct ProfileFile: Sendable {
+    public var name: String
+    public var bytes: [UInt8]
+}
+
 public struct SuiteCell: Sendable {
     /// The map model's name (MapModels.names).
     public var map: String { key.map }
@@ -130,6 +157,7 @@ public struct CellResult: Sendable {
     public var samples: [SampleRow] = []
     public var gc: [GCRow] = []
     public var heap: [HeapClassRow] = []
+    public var profiles: [ProfileFile] = []
     public var summary: RunSummary
 
     public init(summary: RunSummary) { self.summary = summary }
@@ -150,6 +178,7 @@ public struct CellResult: Sendable {
         try writeFileAtomically(GCRow.csv(gc), to: dir + "/gc.csv")
         try writeFileAtomically(HeapClassRow.csv(heap), to: dir + "/heap.csv")
         try writeFileAtomically(RunSummary.csv([summary]), to: dir + "/cell.csv")
+        try ProfileFile.write(profiles, to: dir)
     }
 
     /// Reads what `write(to:)` left, for `cell`.
@@ -164,7 +193,32 @@ public struct CellResult: Sendable {
         result.samples = try SampleRow.read(dir + "/samples.csv")
         result.gc = try GCRow.read(dir + "/gc.csv")
         result.heap = try HeapClassRow.read(dir + "/heap.csv")
+        result.profiles = try ProfileFile.read(from: dir)
         return result
+    }
+}
+
+extension ProfileFile {
+    static let directory = "pprof"
+
+    /// Writes `profiles` into `dir`/pprof/ (made if needed; nothing when
+    /// there are none).
+    static func write(_ profiles: [ProfileFile], to dir: String) throws {
+        guard !profiles.isEmpty else { return }
+        try prepareOutputDirectory(dir + "/" + directory)
+        for p in profiles { try writeFileAtomically(bytes: p.bytes, to: dir + "/" + directory + "/" + p.name) }
+    }
+
+    /// The profiles in `dir`/pprof/, if any.
+    static func read(from dir: String) throws -> [ProfileFile] {
+        let path = dir + "/" + directory
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [] }
+        return try names.sorted().map { name in
+            guard let data = FileManager.default.contents(atPath: path + "/" + name) else {
+                throw OutputError(description: "cannot read \(path)/\(name)")
+            }
+            return ProfileFile(name: name, bytes: Array(data))
+        }
     }
 }
 
@@ -176,6 +230,7 @@ public struct SuiteResult: Sendable {
     public var samples: [SampleRow] = []
     public var gc: [GCRow] = []
     public var heap: [HeapClassRow] = []
+    public var profiles: [ProfileFile] = []
     public var summaries: [RunSummary] = []
     public var startNs: UInt64 = 0
 
@@ -187,6 +242,7 @@ public struct SuiteResult: Sendable {
         samples += cell.samples
         gc += cell.gc
         heap += cell.heap
+        profiles += cell.profiles
         summaries.append(cell.summary)
     }
 }
@@ -231,6 +287,7 @@ public enum Suite {
         result.phases = run.phases
         result.samples = run.samples
         result.heap = run.heapRows
+        result.profiles = run.profiles
         result.gc = run.collector.trace.map { GCRow(key: cell.key, cycle: $0) }
         return result
     }

@@ -54,6 +54,7 @@ public final class WorkloadRun {
     var phases: [PhaseRow] = []
     var samples: [SampleRow] = []
     var heapRows: [HeapClassRow] = []
+    var profiles: [ProfileFile] = []
 
     init(config: SuiteConfig, key: RunKey, workload: Workload, strategy: Strategy, progress: ((String) -> Void)?) throws {
         self.config = config
@@ -167,15 +168,40 @@ public final class WorkloadRun {
     }
 
     /// Ends the phase as Go's `runtime.GC(); runtime.ReadMemStats` would:
-    /// a full collection, then a measurement.
+    /// a full collection, then a measurement, then the census of who keeps
+    /// what (outside the phase's time and every cycle's) and, if asked, its
+    /// heap profile.
     public func endPhase() {
         collector.collect()
         let now = monotonicNanos()
-        phases.append(PhaseRow(key: key, phase: phaseName, measurement: measure(), phaseNs: now - phaseStart,
-                               startNs: phaseStart))
+        let measurement = measure()
+        let census = collector.census()
+        phases.append(PhaseRow(key: key, phase: phaseName, measurement: measurement, phaseNs: now - phaseStart,
+                               startNs: phaseStart, retention: Retention(census)))
+        if wantsProfile(of: phaseName) {
+            let name = "\(key.map)-\(key.workload)-\(key.strategy)-\(phaseName)"
+            let comments = [
+                "bucketlab \(key.runID): map \(key.map), workload \(key.workload), strategy \(key.strategy), repeat \(key.repeatIndex)",
+                "phase \(phaseName), after a full collection: heap in use \(census.inuseBytes) bytes",
+                "\(config.keys) keys, \(config.payloadBytes)-byte payloads, seed \(config.seed)",
+            ]
+            profiles.append(ProfileFile(
+                name: name.replacingOccurrences(of: "/", with: "_") + ".pb",
+                bytes: HeapProfile.encode(census, types: heap.typeDescriptors, workload: key.workload,
+                                          comments: comments, timeNanos: Int64(wallClockNanos()))))
+        }
         for c in heap.sizeClassCensus() {
             heapRows.append(HeapClassRow(key: key, phase: phaseName, sizeClass: c.sizeClass, spans: c.spans,
                                          objects: c.objects, inuseBytes: c.inuseBytes))
+        }
+    }
+
+    private func wantsProfile(of phase: String) -> Bool {
+        guard key.repeatIndex == 1 else { return false }
+        switch config.pprof {
+        case .none: return false
+        case .all: return true
+        case .headline: return phase == workload.headlinePhase(bursts: config.bursts)
         }
     }
 

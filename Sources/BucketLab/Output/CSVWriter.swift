@@ -45,11 +45,14 @@ public struct OutputError: Error, CustomStringConvertible {
 /// Writes `contents` to `path` through a temporary file in the same directory
 /// and a rename, so a crash never leaves half a file under the real name.
 public func writeFileAtomically(_ contents: String, to path: String) throws {
+    try writeFileAtomically(bytes: Array(contents.utf8), to: path)
+}
+
+public func writeFileAtomically(bytes: [UInt8], to path: String) throws {
     let tmp = path + ".tmp-\(getpid())"
     guard let f = fopen(tmp, "w") else {
         throw OutputError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
     }
-    let bytes = Array(contents.utf8)
     let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, f) }
     let flushed = fflush(f) == 0 && fsync(fileno(f)) == 0
     fclose(f)

@@ -34,6 +34,7 @@ extension SuiteResult {
         try writeFileAtomically(heapCSV, to: dir + "/heap.csv")
         try writeFileAtomically(summaryCSV, to: dir + "/summary.csv")
         try writeFileAtomically(traceJSON, to: dir + "/trace.json")
+        try ProfileFile.write(profiles, to: dir)
     }
 }
 

@@ -93,12 +93,49 @@ public struct PhaseRow: Sendable, ResultRow {
     public var measurement: RunMeasurement
     public var phaseNs: UInt64
     public var startNs: UInt64
+    /// Who keeps the heap (the collector's census); zero in files written
+    /// before it was measured.
+    public var retention = Retention()
+
+    public init(key: RunKey, phase: String, measurement: RunMeasurement, phaseNs: UInt64, startNs: UInt64,
+                retention: Retention = Retention()) {
+        self.key = key
+        self.phase = phase
+        self.measurement = measurement
+        self.phaseNs = phaseNs
+        self.startNs = startNs
+        self.retention = retention
+    }
 
     public static var blank: PhaseRow { PhaseRow(key: .blank, phase: "", measurement: RunMeasurement(), phaseNs: 0, startNs: 0) }
 
     public static var columns: [Column<PhaseRow>] {
         RunKey.columns.map { $0.nested(in: \.key) } + [.name("phase", \.phase)]
             + RunMeasurement.columns.map { $0.nested(in: \.measurement) } + [.uint64("phase_ns", \.phaseNs)]
+            + Retention.columns.map { $0.nested(in: \.retention).addedLater() }
+    }
+}
+
+/// Live bytes at a phase end by the kind of root that keeps them through live
+/// slots (the census, LabCollector/Collector+Census.swift). What only deleted
+/// slots keep is the measurement's `leaked_bytes`; the four add up to the
+/// live objects' bytes.
+public struct Retention: Sendable, Equatable {
+    public var mapBytes = 0
+    public var iteratorBytes = 0
+    public var pinBytes = 0
+
+    public init() {}
+
+    public init(_ census: HeapCensus) {
+        mapBytes = census.bytes(retainedBy: .map)
+        iteratorBytes = census.bytes(retainedBy: .iterator)
+        pinBytes = census.bytes(retainedBy: .pin)
+    }
+
+    static var columns: [Column<Retention>] {
+        [.int("retained_by_map_bytes", \.mapBytes), .int("retained_by_iterator_bytes", \.iteratorBytes),
+         .int("retained_by_pin_bytes", \.pinBytes)]
     }
 }
 

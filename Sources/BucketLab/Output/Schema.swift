@@ -11,11 +11,21 @@ public struct Column<Row> {
     /// Stores the field into the row; false when the text is not a valid
     /// value. Columns derived from others only check their text.
     let read: (inout Row, String) -> Bool
+    /// A column added after files were written without it: such a file still
+    /// reads, the field keeping the blank row's value.
+    public private(set) var isAddedLater = false
 
     public init(_ name: String, write: @escaping (Row) -> String, read: @escaping (inout Row, String) -> Bool) {
         self.name = name
         self.write = write
         self.read = read
+    }
+
+    /// This column, marked as added later (see `isAddedLater`).
+    public func addedLater() -> Column {
+        var c = self
+        c.isAddedLater = true
+        return c
     }
 
     public static func int(_ name: String, _ path: WritableKeyPath<Row, Int>) -> Column {
@@ -71,9 +81,11 @@ public struct Column<Row> {
     /// This column for a row type that holds `Row` at `path`.
     public func nested<Outer>(in path: WritableKeyPath<Outer, Row>) -> Column<Outer> {
         let write = self.write, read = self.read
-        return Column<Outer>(name, write: { write($0[keyPath: path]) }, read: { outer, text in
+        var c = Column<Outer>(name, write: { write($0[keyPath: path]) }, read: { outer, text in
             read(&outer[keyPath: path], text)
         })
+        c.isAddedLater = isAddedLater
+        return c
     }
 }
 
@@ -101,8 +113,9 @@ extension ResultRow {
     /// The rows of a parsed file, refusing anything bucketlab did not write:
     /// the header must be exactly this schema's, every field a valid value.
     public static func rows(of doc: CSVDocument, file: String) throws -> [Self] {
-        try doc.expectHeader(header, file: file)
-        let columns = Self.columns
+        // A file from before some columns were added lacks exactly those.
+        let columns = Self.columns.filter { !$0.isAddedLater || doc.header.contains($0.name) }
+        try doc.expectHeader(columns.map(\.name), file: file)
         return try doc.rows.enumerated().map { n, fields in
             var row = blank
             for (column, text) in zip(columns, fields) where !column.read(&row, text) {
