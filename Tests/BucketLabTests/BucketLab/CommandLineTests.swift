@@ -57,6 +57,7 @@ func runProcess(_ executable: String, _ args: [String], cwd: String? = nil,
         (["run", "--payload-bytes", "0"], 64, "--payload-bytes"),
         (["run", "--gogc", "fast"], 64, "--gogc"),
         (["run", "--samples", "0"], 64, "--samples"),
+        (["run", "--pprof", "sometimes"], 64, "unknown --pprof 'sometimes'"),
         (["run", "--bogus"], 64, "bogus"),
         (["run", "--map", "hashbrown"], 64, "unknown map model 'hashbrown'; valid: classic, swiss, all"),
         (["ops", "--keys", "0"], 64, "--keys"),
@@ -162,6 +163,56 @@ func runProcess(_ executable: String, _ args: [String], cwd: String? = nil,
         #expect(list.status == 0 && list.stdout.contains("compact") && list.stdout.contains("cache-zipf"))
         #expect(list.stdout.contains("on swiss: overflow=reclaim does nothing") && list.stdout.contains("the same as go there"))
         #expect(list.stdout.contains("tombstone-churn"))
+    }
+
+    /// The heap profiles a run writes, read by each Go toolchain's own
+    /// `go tool pprof`: no warning, in-use totals equal to the phase's heap
+    /// in use to the byte, the labels there, and the pinned array charged to
+    /// the pin. `--pprof none` writes none, `--pprof all` one per phase end.
+    @Test(.enabled(if: !GoReference.toolchains().isEmpty, "needs a Go toolchain (golang-1.19-go)"))
+    func profilesOpenInGoToolPprof() throws {
+        let dir = temporaryDirectory()
+        let r = try bucketlab(["run", "--keys", "3000", "--workload", "leaked-interior-ref,pinned-iterator",
+                               "--strategy", "go", "--repeat", "1", "--no-settle", "--out", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        let phases = try PhaseRow.read(dir + "/phases.csv")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/pprof").sorted()
+        #expect(files == MapModels.names.flatMap { ["\($0)-leaked-interior-ref-go-dropped-pinned.pb",
+                                                     "\($0)-pinned-iterator-go-grown-pinned.pb"] }.sorted())
+        /// Sums each value column of `go tool pprof -raw`'s sample lines.
+        func totals(_ raw: String) -> [Int] {
+            var sums = [0, 0, 0, 0]
+            for line in raw.split(separator: "\n") {
+                guard let colon = line.firstIndex(of: ":"), line.first == " " else { continue }
+                let numbers = line[..<colon].split(separator: " ").compactMap { Int($0) }
+                guard numbers.count == 4 else { continue }
+                for i in 0..<4 { sums[i] += numbers[i] }
+            }
+            return sums
+        }
+        for go in GoReference.toolchains() {
+            for file in files {
+                let row = try #require(phases.first { "\($0.key.map)-\($0.key.workload)-go-\($0.phase).pb" == file })
+                let path = dir + "/pprof/" + file
+                let raw = try runProcess(go, ["tool", "pprof", "-raw", path], environment: ["GOTOOLCHAIN": "local"])
+                #expect(raw.status == 0 && raw.stderr.isEmpty, "\(go) \(file): \(raw.stderr)")
+                #expect(totals(raw.stdout)[3] == row.measurement.heapInuseBytes, "\(go) \(file): inuse_space")
+                let tags = try runProcess(go, ["tool", "pprof", "-tags", path], environment: ["GOTOOLCHAIN": "local"])
+                #expect(tags.stdout.contains("retained_by") && tags.stdout.contains("leaked"), "\(go) \(file)")
+                let pin = try runProcess(go, ["tool", "pprof", "-raw", "-tagfocus", "retained_by=pin", path],
+                                         environment: ["GOTOOLCHAIN": "local"])
+                #expect(totals(pin.stdout)[3] == row.retention.pinBytes, "\(go) \(file): the pin's bytes")
+                if row.key.workload == "leaked-interior-ref" { #expect(row.retention.pinBytes > 0) }
+            }
+        }
+        let none = temporaryDirectory(), all = temporaryDirectory()
+        #expect(try bucketlab(["run", "--keys", "800", "--workload", "fill-clear", "--strategy", "go", "--map", "classic",
+                               "--repeat", "1", "--pprof", "none", "--out", none]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: none + "/pprof"))
+        #expect(try bucketlab(["run", "--keys", "800", "--workload", "fill-clear", "--strategy", "go", "--map", "classic",
+                               "--repeat", "1", "--pprof", "all", "--out", all]).status == 0)
+        let phaseEnds = try PhaseRow.read(all + "/phases.csv").count
+        #expect(try FileManager.default.contentsOfDirectory(atPath: all + "/pprof").count == phaseEnds)
     }
 
     /// Every cell runs in a child process: one that is killed becomes a
