@@ -1,17 +1,18 @@
 // REPORT.md's findings: for each map model and workload, two or three
 // sentences generated from the run's own figures — which strategy keeps least
 // at the headline phase, by how much against `go`, at what collection time
-// and throughput, and what `go` keeps: map storage, what only deleted slots
-// reach (the leak audit), and the rest — and the one-table summary
+// and throughput, and what keeps `go`'s heap: the census's kinds of root
+// (live map slots, iterators, pins), what only deleted slots reach (the leak
+// audit) and the free slots of spans in use — and the one-table summary
 // "best strategy per workload". Nothing in it is typed by hand. See Report.swift.
 
 /// One map model × workload's finding.
 struct Finding {
     var best: RunSummary
     var go: RunSummary
-    /// `go`'s measurement at the end of the headline phase (repeat 1), when
-    /// phases.csv was read: its map storage and leak audit.
-    var goHeadline: RunMeasurement?
+    /// `go`'s row at the end of the headline phase (repeat 1), when
+    /// phases.csv was read: map storage, leak audit, who keeps what.
+    var goHeadline: PhaseRow?
 
     var map: String { go.key.map }
     var workload: String { go.key.workload }
@@ -39,12 +40,26 @@ struct Finding {
             s += "against `go`'s \(Self.ms(go.gcTotalNs)) ms and \(Self.times(best.opsPerSecond, go.opsPerSecond))× its "
             s += "operations per second."
         }
-        if let m = goHeadline {
-            let rest = max(0, go.headlineHeapInuseBytes - m.bucketBytes - m.leakedBytes)
-            s += " Of what `go` keeps, \(Report.mib(m.bucketBytes)) MiB is map storage (buckets or tables, live slots "
-            s += "included), \(Report.mib(m.leakedBytes)) MiB is reachable only through deleted slots (the leak audit), "
-            s += "and \(Report.mib(rest)) MiB is everything else: payloads and other objects (a dropped map's array "
-            s += "that a pin or an iterator keeps counts here) and the free slots of spans still in use."
+        if let row = goHeadline {
+            let m = row.measurement, r = row.retention
+            let inuse = m.heapInuseBytes
+            if r != Retention() {
+                // The census (files written since it existed).
+                let free = max(0, inuse - r.mapBytes - r.iteratorBytes - r.pinBytes - m.leakedBytes)
+                var parts = ["\(Report.mib(r.mapBytes)) MiB is reached through live maps' live slots "
+                             + "(\(Report.mib(m.bucketBytes)) MiB of it the maps' own storage)"]
+                if r.iteratorBytes > 0 { parts.append("\(Report.mib(r.iteratorBytes)) MiB only through open iterators") }
+                if r.pinBytes > 0 { parts.append("\(Report.mib(r.pinBytes)) MiB only through pins (interior pointers)") }
+                parts.append("\(Report.mib(m.leakedBytes)) MiB only through deleted slots (the leak audit)")
+                parts.append("\(Report.mib(free)) MiB is free slots of spans still in use")
+                s += " Of what `go` keeps, " + parts.dropLast().joined(separator: ", ") + ", and " + parts.last! + "."
+            } else {
+                let rest = max(0, inuse - m.bucketBytes - m.leakedBytes)
+                s += " Of what `go` keeps, \(Report.mib(m.bucketBytes)) MiB is map storage (buckets or tables, live slots "
+                s += "included), \(Report.mib(m.leakedBytes)) MiB is reachable only through deleted slots (the leak audit), "
+                s += "and \(Report.mib(rest)) MiB is everything else: payloads and other objects (a dropped map's array "
+                s += "that a pin or an iterator keeps counts here) and the free slots of spans still in use."
+            }
         }
         return s
     }
@@ -66,7 +81,7 @@ extension Report {
             let least = peers.map(\.headlineHeapInuseBytes).min()!
             let best = Double(go.headlineHeapInuseBytes) <= Double(least) * 1.01
                 ? go : peers.filter { $0.headlineHeapInuseBytes == least }.min { $0.gcTotalNs < $1.gcTotalNs }!
-            out.append(Finding(best: best, go: go, goHeadline: results.headlineMeasurements[go.key.cellName]))
+            out.append(Finding(best: best, go: go, goHeadline: results.headlinePhases[go.key.cellName]))
         }
         return out
     }

@@ -15,9 +15,9 @@ public struct ResultSet {
     public var againstGo: [AgainstGoRow] = []
     /// tombstone-churn's figures, when the folder ran it.
     public var tombstoneChurn: [TombstoneChurnRow] = []
-    /// Each cell's measurement at the end of its headline phase (repeat 1),
-    /// by `RunKey.cellName`, from phases.csv.
-    public var headlineMeasurements: [String: RunMeasurement] = [:]
+    /// Each cell's phase-end row of its headline phase (repeat 1), by
+    /// `RunKey.cellName`, from phases.csv.
+    public var headlinePhases: [String: PhaseRow] = [:]
 
     /// Reads summary.csv, and samples.csv and phases.csv when present (the
     /// heap-over-time charts need them), from `dir`.
@@ -38,7 +38,7 @@ public struct ResultSet {
             for r in rows { add(r.key, r.measurement) }
             let headline = Dictionary(summaries.map { ($0.key.cellName, $0.headlinePhase) }) { a, _ in a }
             for r in rows where r.key.repeatIndex == 1 && headline[r.key.cellName] == r.phase {
-                headlineMeasurements[r.key.cellName] = r.measurement
+                headlinePhases[r.key.cellName] = r
             }
             tombstoneChurn = TombstoneChurnRow.rows(from: rows)
         }

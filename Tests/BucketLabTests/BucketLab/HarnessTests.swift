@@ -234,11 +234,17 @@ func temporaryDirectory() -> String {
             #expect(f.bestIsGo ? Double(f.go.headlineHeapInuseBytes) <= Double(least) * 1.01
                                : f.best.headlineHeapInuseBytes == least && Double(f.go.headlineHeapInuseBytes) > Double(least) * 1.01)
             let headline = phase(smallSuite, f.workload, "go", f.go.headlinePhase, map: f.map)
-            #expect(f.goHeadline?.leakedBytes == headline.leakedBytes && f.goHeadline?.bucketBytes == headline.bucketBytes)
+            #expect(f.goHeadline?.measurement.leakedBytes == headline.leakedBytes
+                    && f.goHeadline?.measurement.bucketBytes == headline.bucketBytes)
+            #expect(f.text.contains("reached through live maps' live slots"), "the census's split")
             #expect(f.text.contains("**\(f.map) · \(f.workload)**"))
             #expect(f.text.contains(f.bestIsGo ? "no strategy keeps 1% less than `go`" : "`\(f.best.key.strategy)` keeps least"))
         }
         for map in MapModels.names {
+            // The pin keeps the dropped map's storage, and the finding says so.
+            let pinned = try #require(findings.first { $0.map == map && $0.workload == "leaked-interior-ref" })
+            let pin = try #require(pinned.goHeadline?.retention.pinBytes)
+            #expect(pin > 0 && pinned.text.contains("\(Report.mib(pin)) MiB only through pins"))
             let drain = try #require(findings.first { $0.map == map && $0.workload == "fill-drain" })
             #expect(!drain.bestIsGo, "shrink and compact give a drained map's storage back")
             #expect(drain.tableRow[6] == formatFixed(Double(drain.best.headlineHeapInuseBytes)
