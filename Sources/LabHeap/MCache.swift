@@ -109,10 +109,11 @@ public final class Mutator {
     /// A zeroed array of `count` elements of `type` (one object).
     @inlinable @inline(__always)
     public func allocate(_ type: ObjectType, count: Int) -> UnsafeMutableRawPointer {
-        let (bytes, overflow) = type.size.multipliedReportingOverflow(by: count)
+        let (_, overflow) = type.size.multipliedReportingOverflow(by: count)
         precondition(count > 0 && !overflow, "impossible allocation: \(count) × \(type.size) bytes")
         if count == 1 { return allocate(type) }
-        let sizeClass = SizeClasses.classIndex(forSize: bytes)
+        let (sizeClass, bytes) = MallocHeader.sizeClass(forBytes: type.size &* count, noscan: type.noscan,
+                                                        headers: type.mallocHeader)
         return allocate(spanClass: SpanClass(sizeClass: sizeClass, noscan: type.noscan), typeID: type.id, bytes: bytes)
     }
 

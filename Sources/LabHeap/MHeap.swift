@@ -243,14 +243,16 @@ public final class MHeap: @unchecked Sendable {
 
     /// Registers a type; the result is what `allocate` takes.
     /// - Parameter pointerWords: 8-byte word offsets that hold heap pointers.
-    public func registerType(name: String, size: Int, pointerWords: [Int] = []) -> ObjectType {
-        types.register(name: name, size: size, pointerWords: pointerWords, bucketLayout: nil)
+    /// - Parameter mallocHeader: allocate as Go 1.22+ does (`MallocHeader`).
+    public func registerType(name: String, size: Int, pointerWords: [Int] = [], mallocHeader: Bool = false) -> ObjectType {
+        types.register(name: name, size: size, pointerWords: pointerWords, bucketLayout: nil, mallocHeader: mallocHeader)
     }
 
     /// Registers a map bucket type: the collector scans its slots by their
     /// tophash, so the leak audit can tell live slots from deleted ones.
-    public func registerBucketType(name: String, size: Int, pointerWords: [Int], layout: BucketLayout) -> ObjectType {
-        types.register(name: name, size: size, pointerWords: pointerWords, bucketLayout: layout)
+    public func registerBucketType(name: String, size: Int, pointerWords: [Int], layout: BucketLayout,
+                                   mallocHeader: Bool = false) -> ObjectType {
+        types.register(name: name, size: size, pointerWords: pointerWords, bucketLayout: layout, mallocHeader: mallocHeader)
     }
 
     /// Every registered type, by id.

@@ -93,12 +93,42 @@ public struct ObjectType: Sendable, Hashable {
     /// Span class of a single element.
     public let spanClass: SpanClass
     public let noscan: Bool
+    /// Allocated as Go 1.22+ allocates: a pointer-holding object over 512
+    /// bytes carries an 8-byte type header in its slot (`MallocHeader`).
+    public let mallocHeader: Bool
 
-    init(id: TypeID, size: Int, noscan: Bool) {
+    init(id: TypeID, size: Int, noscan: Bool, mallocHeader: Bool) {
         self.id = id
         self.size = size
         self.noscan = noscan
-        spanClass = SpanClass(sizeClass: SizeClasses.classIndex(forSize: max(size, 1)), noscan: noscan)
+        self.mallocHeader = mallocHeader
+        spanClass = SpanClass(sizeClass: MallocHeader.sizeClass(forBytes: max(size, 1), noscan: noscan,
+                                                                 headers: mallocHeader).sizeClass, noscan: noscan)
+    }
+}
+
+/// Go 1.22's allocation headers (runtime/malloc.go, mallocgc; the constants in
+/// internal/runtime/gc/malloc.go): an object that holds pointers and is
+/// larger than 512 bytes (`minSizeForMallocHeader` = pointer size × 64)
+/// keeps its type in an 8-byte header at the start of its slot, so it asks
+/// for 8 bytes more; objects too big for the largest size class with it are
+/// large objects, whose span keeps the type instead. Go 1.19 had a heap
+/// bitmap and no headers: only the Swiss map model (current Go) registers
+/// its types with them.
+public enum MallocHeader {
+    @inlinable public static var size: Int { 8 }
+    @inlinable public static var minObjectSize: Int { 512 }
+
+    /// The size class (0: large) of an object of `bytes` and the bytes it
+    /// asks of it. With `headers` (Go 1.22+, mallocgc): a pointer-holding
+    /// object over 512 bytes asks 8 more, and anything over 32,760 bytes is
+    /// large, even a noscan one of exactly 32 KiB (Go 1.19: class 67).
+    @inlinable
+    public static func sizeClass(forBytes bytes: Int, noscan: Bool, headers: Bool) -> (sizeClass: Int, bytes: Int) {
+        guard headers else { return (SizeClasses.classIndex(forSize: bytes), bytes) }
+        if bytes > maxSmallSize - size { return (0, bytes) }
+        let asked = !noscan && bytes > minObjectSize ? bytes + size : bytes
+        return (SizeClasses.classIndex(forSize: asked), asked)
     }
 }
 
@@ -108,7 +138,8 @@ final class TypeTable: @unchecked Sendable {
     private let lock = LabLock()
     private var descriptors: [TypeDescriptor] = []
 
-    func register(name: String, size: Int, pointerWords: [Int], bucketLayout: BucketLayout?) -> ObjectType {
+    func register(name: String, size: Int, pointerWords: [Int], bucketLayout: BucketLayout?,
+                  mallocHeader: Bool) -> ObjectType {
         precondition(size > 0, "a type needs a positive size")
         precondition(pointerWords.allSatisfy { $0 >= 0 && ($0 + 1) * 8 <= size },
                      "pointer words must lie inside the type")
@@ -118,7 +149,7 @@ final class TypeTable: @unchecked Sendable {
             let words = Array(Set(pointerWords)).sorted()
             descriptors.append(TypeDescriptor(id: id, name: name, size: size, pointerWords: words,
                                               bucketLayout: bucketLayout))
-            return ObjectType(id: id, size: size, noscan: words.isEmpty)
+            return ObjectType(id: id, size: size, noscan: words.isEmpty, mallocHeader: mallocHeader)
         }
     }
 

@@ -90,8 +90,9 @@ public enum HeapProfile {
             part = type.name
         }
         let count = max(1, site.slotBytes / type.size)
-        // Arrays of 2^B buckets or groups (classic adds 2^(B-4) spare
-        // overflow buckets; size classes round up less than the next power).
+        // Arrays of 2^B buckets, groups or directory entries (classic adds
+        // 2^(B-4) spare overflow buckets, current Go an 8-byte malloc header;
+        // size classes round up less than the next power of two).
         let log2 = Int.bitWidth - 1 - count.leadingZeroBitCount
         var leaf: String
         switch part {
@@ -105,7 +106,7 @@ public enum HeapProfile {
         case "Map": leaf = "internal/runtime/maps.NewMap"
         case "table": leaf = "internal/runtime/maps.newTable"
         case "group": leaf = count >= 2 ? "internal/runtime/maps.newarray (groups of a \((1 << log2) * 8)-slot table)" : "internal/runtime/maps.newobject (small map group)"
-        case "*table": leaf = "internal/runtime/maps.(*Map) directory (\(count) entries)"
+        case "*table": leaf = "internal/runtime/maps.(*Map) directory (\(1 << log2) entries)"
         case "payload": leaf = "main.newPayload (\(type.size) B)"
         case "string": leaf = "runtime.rawstring (\(count) B)"
         default: leaf = "runtime.newobject (\(type.name))"

@@ -70,7 +70,7 @@ public struct SwissLayout: Sendable {
         let valueWords = indirectValue ? [0] : valuePointerWords
         if keyWords.isEmpty && valueWords.isEmpty {
             // No pointers: a noscan group, as Go allocates it.
-            group = heap.registerType(name: "\(name).group", size: groupSize)
+            group = heap.registerType(name: "\(name).group", size: groupSize, mallocHeader: true)
         } else {
             var words: [Int] = []
             let elemOffset = elemOffset, slotSize = slotSize
@@ -88,12 +88,16 @@ public struct SwissLayout: Sendable {
                 keysOffset: 8, keySlotBytes: slotSize, keyPointerWords: keyWords,
                 valuesOffset: 8 + elemOffset, valueSlotBytes: slotSize, valuePointerWords: valueWords,
                 overflowOffset: nil)
-            group = heap.registerBucketType(name: "\(name).group", size: groupSize, pointerWords: words, layout: layout)
+            group = heap.registerBucketType(name: "\(name).group", size: groupSize, pointerWords: words, layout: layout,
+                                            mallocHeader: true)
         }
+        // Current Go allocates with malloc headers (LabHeap's MallocHeader):
+        // a directory of more than 64 tables, or a group array with pointers
+        // over 512 bytes, takes 8 bytes more of its size class.
         table = heap.registerType(name: "\(name).table", size: MemoryLayout<SwissTable>.stride,
-                                  pointerWords: SwissTable.pointerWords)
-        directoryEntry = heap.registerType(name: "\(name).*table", size: 8, pointerWords: [0])
+                                  pointerWords: SwissTable.pointerWords, mallocHeader: true)
+        directoryEntry = heap.registerType(name: "\(name).*table", size: 8, pointerWords: [0], mallocHeader: true)
         header = heap.registerType(name: "\(name).Map", size: MemoryLayout<SwissHeader>.stride,
-                                   pointerWords: SwissHeader.pointerWords)
+                                   pointerWords: SwissHeader.pointerWords, mallocHeader: true)
     }
 }

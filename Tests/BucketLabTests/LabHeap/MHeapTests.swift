@@ -72,6 +72,30 @@ import Glibc
         #expect(heap.invariantViolations().isEmpty)
     }
 
+    /// Current Go's allocation headers: a pointer-holding object over 512 B
+    /// takes 8 bytes more of its class, a noscan one does not, and past
+    /// 32,760 B every object is large; without headers (Go 1.19) none of it.
+    @Test func mallocHeadersMoveScanObjectsOver512BytesUpAClass() throws {
+        let heap = try MHeap()
+        let mutator = heap.makeMutator()
+        let pointers = heap.registerType(name: "*T", size: 8, pointerWords: [0], mallocHeader: true)
+        let words = heap.registerType(name: "uint64", size: 8, mallocHeader: true)
+        let old = heap.registerType(name: "*T (1.19)", size: 8, pointerWords: [0])
+        func size(_ type: ObjectType, _ count: Int) throws -> Int {
+            try #require(heap.findObject(mutator.allocate(type, count: count))).size
+        }
+        #expect(try size(pointers, 64) == 512, "512 B: the heap bitmap in the span, no header")
+        #expect(try size(pointers, 65) == 576 && size(old, 65) == 576, "520 B + 8 still fits 576")
+        #expect(try size(pointers, 2048) == 18_432 && size(old, 2048) == 16_384, "a 2048-table directory")
+        #expect(try size(words, 2048) == 16_384, "noscan: no header")
+        #expect(try size(pointers, 4095) == 32_768, "32,760 B + 8")
+        let large = try #require(heap.findObject(mutator.allocate(words, count: 4096)))
+        #expect(large.span.spanClass.isLarge && large.span.npages == 4, "32 KiB noscan is large with headers")
+        let small = try #require(heap.findObject(mutator.allocate(heap.registerType(name: "u", size: 8), count: 4096)))
+        #expect(!small.span.spanClass.isLarge, "and class 67 without")
+        #expect(heap.invariantViolations().isEmpty)
+    }
+
     @Test func addressesOutsideTheHeapAnswerNil() throws {
         let heap = try MHeap()
         let mutator = heap.makeMutator()
