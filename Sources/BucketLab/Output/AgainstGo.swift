@@ -7,6 +7,15 @@
 // besides (about 0.25 MiB at start-up). The reference records that start-up
 // heap (`baseline_heap_inuse_bytes`, after a GC before the workload's first
 // allocation), and the comparison subtracts it: `go_net_heap_inuse_bytes`.
+//
+// Go's figure is a distribution, not a number: its heap in use after a
+// collection moves by several percent from one process to the next (a new
+// hash seed each time, so tables split at other moments relative to the
+// concurrent collections, and replaced groups arrays leave their spans
+// differently fragmented). scripts/reference runs each workload several
+// times; the join takes, per Go version and phase, the run with the median
+// net heap as Go's figure and keeps the smallest and largest net heap beside
+// it. The lab's repeats agree to the byte.
 
 /// A row of the Go reference's phases.csv.
 public struct GoPhaseRow: Sendable, ResultRow {
@@ -57,8 +66,18 @@ public struct AgainstGoRow: Sendable, ResultRow {
     /// The phase's closing collection (median over repeats for the lab).
     public var labGCNs = 0
     public var goGCNs = 0
+    /// Go processes behind the figures, and the range of their net heap in
+    /// use (0: a file from before the range was kept).
+    public var goRuns = 0
+    public var goNetMinHeapInuseBytes = 0
+    public var goNetMaxHeapInuseBytes = 0
 
     public static var blank: AgainstGoRow { AgainstGoRow() }
+
+    /// Whether the lab's heap in use lies within Go's runs' range.
+    public var withinGoRange: Bool {
+        goRuns > 0 && labHeapInuseBytes >= goNetMinHeapInuseBytes && labHeapInuseBytes <= goNetMaxHeapInuseBytes
+    }
 
     public var goNetHeapInuseBytes: Int { goHeapInuseBytes - goBaselineHeapInuseBytes }
     /// Lab heap in use over Go's net heap in use.
@@ -69,7 +88,10 @@ public struct AgainstGoRow: Sendable, ResultRow {
     public var residentRatio: Double? { goResidentBytes > 0 ? Double(labResidentBytes) / Double(goResidentBytes) : nil }
 
     public static var columns: [Column<AgainstGoRow>] {
-        [.name("map", \.map), .name("workload", \.workload), .name("phase", \.phase), .name("go_version", \.goVersion),
+        let range: [Column<AgainstGoRow>] = [
+            .int("go_runs", \.goRuns), .int("go_net_min_heap_inuse_bytes", \.goNetMinHeapInuseBytes),
+            .int("go_net_max_heap_inuse_bytes", \.goNetMaxHeapInuseBytes)]
+        let measured: [Column<AgainstGoRow>] = [.name("map", \.map), .name("workload", \.workload), .name("phase", \.phase), .name("go_version", \.goVersion),
          .int("lab_live_keys", \.labLiveKeys), .int("go_live_keys", \.goLiveKeys),
          .int("lab_heap_inuse_bytes", \.labHeapInuseBytes), .int("go_heap_inuse_bytes", \.goHeapInuseBytes),
          .int("go_baseline_heap_inuse_bytes", \.goBaselineHeapInuseBytes),
@@ -78,6 +100,7 @@ public struct AgainstGoRow: Sendable, ResultRow {
          .int("lab_resident_bytes", \.labResidentBytes), .int("go_resident_bytes", \.goResidentBytes),
          .derivedRatio("resident_ratio", digits: 4) { $0.residentRatio },
          .int("lab_gc_ns", \.labGCNs), .int("go_gc_ns", \.goGCNs), .derivedRatio("gc_ratio", digits: 3) { $0.gcRatio }]
+        return measured + range.map { $0.addedLater() }
     }
 }
 
@@ -127,11 +150,21 @@ public enum AgainstGo {
             }
             lab[id] = entry
         }
+        // Go's runs of each version and phase, in file order.
+        var goOrder: [String] = []
+        var goRuns: [String: [GoPhaseRow]] = [:]
+        for g in reference {
+            let id = g.goVersion + "\u{1}" + g.workload + "\u{1}" + g.phase
+            if goRuns[id] == nil { goOrder.append(id) }
+            goRuns[id, default: []].append(g)
+        }
         var rows: [AgainstGoRow] = []
         for (map, workload, phase) in order {
             let entry = lab[map + "\u{1}" + workload + "\u{1}" + phase]!
-            for g in reference where g.workload == workload && g.phase == phase
-                && mapModel(ofGoVersion: g.goVersion) == map {
+            for id in goOrder {
+                let runs = goRuns[id]!
+                let g = runs.sorted { $0.netHeapInuseBytes < $1.netHeapInuseBytes }[(runs.count - 1) / 2]
+                guard g.workload == workload && g.phase == phase && mapModel(ofGoVersion: g.goVersion) == map else { continue }
                 var row = AgainstGoRow()
                 row.map = map
                 row.workload = workload
@@ -143,9 +176,12 @@ public enum AgainstGo {
                 row.goHeapInuseBytes = g.heapInuseBytes
                 row.goBaselineHeapInuseBytes = g.baselineHeapInuseBytes
                 row.labResidentBytes = Int(median(entry.resident))
-                row.goResidentBytes = g.residentBytes
+                row.goResidentBytes = Int(median(runs.map { Double($0.residentBytes) }))
                 row.labGCNs = entry.gc.isEmpty ? 0 : Int(median(entry.gc))
-                row.goGCNs = g.gcNs
+                row.goGCNs = Int(median(runs.map { Double($0.gcNs) }))
+                row.goRuns = runs.count
+                row.goNetMinHeapInuseBytes = runs.map(\.netHeapInuseBytes).min()!
+                row.goNetMaxHeapInuseBytes = runs.map(\.netHeapInuseBytes).max()!
                 rows.append(row)
             }
         }
@@ -163,13 +199,17 @@ public enum AgainstGo {
         return rows
     }
 
-    public static let tableHeader = ["map", "workload", "phase", "Go", "lab MiB", "Go MiB (net)", "lab / Go",
-                                     "lab resident MiB", "Go resident MiB", "lab / Go", "lab GC ms", "Go GC ms", "GC lab / Go"]
+    public static let tableHeader = ["map", "workload", "phase", "Go", "lab MiB", "Go MiB (net, median)", "lab / Go",
+                                     "Go runs: MiB min–max", "lab resident MiB", "Go resident MiB", "lab / Go", "lab GC ms",
+                                     "Go GC ms", "GC lab / Go"]
 
     public static func tableRows(_ rows: [AgainstGoRow]) -> [[String]] {
         rows.map { r in
-            [r.map, r.workload, r.phase, r.goVersion, Report.mib(r.labHeapInuseBytes), Report.mib(r.goNetHeapInuseBytes),
-             r.ratio.map { formatFixed($0, digits: 3) } ?? "—", Report.mib(r.labResidentBytes), Report.mib(r.goResidentBytes),
+            let range = r.goRuns == 0 ? "—"
+                : "\(r.goRuns): \(Report.mib(r.goNetMinHeapInuseBytes))–\(Report.mib(r.goNetMaxHeapInuseBytes))"
+                    + (r.withinGoRange ? " (lab within)" : "")
+            return [r.map, r.workload, r.phase, r.goVersion, Report.mib(r.labHeapInuseBytes), Report.mib(r.goNetHeapInuseBytes),
+             r.ratio.map { formatFixed($0, digits: 3) } ?? "—", range, Report.mib(r.labResidentBytes), Report.mib(r.goResidentBytes),
              r.residentRatio.map { formatFixed($0, digits: 3) } ?? "—", formatFixed(Double(r.labGCNs) / 1e6, digits: 2),
              formatFixed(Double(r.goGCNs) / 1e6, digits: 2), r.gcRatio.map { formatFixed($0, digits: 2) } ?? "—"]
         }

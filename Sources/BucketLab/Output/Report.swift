@@ -206,7 +206,10 @@ public enum Report {
             md += "The `go` strategy's phase ends against the real Go runtime running the same workload with the same keys "
             md += "(Reference/, `scripts/reference`). Go's heap in use is net of the runtime's start-up heap. Each map "
             md += "model is joined with the Go versions whose map it models: classic with Go before 1.24, swiss with "
-            md += "1.24 and later. Every figure: `against-go.csv`.\n\n"
+            md += "1.24 and later. Go's heap in use after a collection moves by several percent from one process to "
+            md += "the next (a new hash seed each run, so tables split at other moments against its concurrent "
+            md += "collections): where the reference ran each workload several times, Go's figure is the run with the "
+            md += "median net heap, and the range of all runs stands beside it. Every figure: `against-go.csv`.\n\n"
             md += markdownTable(header: AgainstGo.tableHeader, rows: AgainstGo.tableRows(results.againstGo)) + "\n"
         }
         for c in charts { md += "## \(c.title)\n\n![\(c.title)](\(c.file))\n\n" }

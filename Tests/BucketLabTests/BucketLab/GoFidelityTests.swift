@@ -24,7 +24,7 @@ import Testing
         let dir = temporaryDirectory()
         let repo = testSourcesDirectory.deletingLastPathComponent().deletingLastPathComponent().path
         let script = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", dir,
-                                           "--keys", String(Self.keys), "--no-ops"], cwd: repo)
+                                           "--keys", String(Self.keys), "--no-ops", "--runs", "1"], cwd: repo)
         #expect(script.status == 0, "scripts/reference failed: \(script.stderr)")
         let reference = try AgainstGo.readReference(dir)
         let workloads = Workload.allCases.filter { $0 != .leakedInteriorRef }
@@ -61,7 +61,7 @@ import Testing
         for n in 1...2 {
             let more = dir + "-again\(n)"
             let again = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", more, "--keys",
-                                             String(Self.keys), "--no-ops", "--no-settle", "--workload",
+                                             String(Self.keys), "--no-ops", "--runs", "1", "--no-settle", "--workload",
                                              "fill-drain,fill-drain-ptr,sparse-survivors,churn"], cwd: repo)
             #expect(again.status == 0, "scripts/reference failed: \(again.stderr)")
             goRuns.append(try AgainstGo.readReference(more))
@@ -118,7 +118,7 @@ import Testing
         for n in 0..<3 {
             let dir = temporaryDirectory() + "-swiss\(n)"
             let run = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", go, "--out", dir, "--keys",
-                                                   String(Self.keys), "--no-ops", "--no-settle", "--workload", names],
+                                                   String(Self.keys), "--no-ops", "--runs", "1", "--no-settle", "--workload", names],
                                      cwd: repo)
             #expect(run.status == 0, "scripts/reference failed: \(run.stderr)")
             let rows = try AgainstGo.readReference(dir)

@@ -256,6 +256,36 @@ func temporaryDirectory() -> String {
         #expect(report.contains("| classic | fill-drain | drained |"))
     }
 
+    /// Several Go runs of one phase: the one with the median net heap is
+    /// Go's figure, the smallest and largest its range; other versions and
+    /// phases stay apart; the rows round-trip through against-go.csv.
+    @Test func againstGoTakesTheMedianOfGosRuns() throws {
+        var phase = PhaseRow(key: RunKey(runID: "t", map: SwissMap.modelName, workload: "fill-drain", strategy: "go",
+                                         repeatIndex: 1), phase: "drained", measurement: RunMeasurement(), phaseNs: 1, startNs: 0)
+        phase.measurement.heapInuseBytes = 250
+        func go(_ version: String, _ phase: String, net: Int, gc: Int) -> GoPhaseRow {
+            var g = GoPhaseRow()
+            g.goVersion = version
+            g.workload = "fill-drain"
+            g.phase = phase
+            g.baselineHeapInuseBytes = 1000
+            g.heapInuseBytes = 1000 + net
+            g.gcNs = gc
+            return g
+        }
+        let reference = [go("go1.27.3", "drained", net: 100, gc: 5), go("go1.27.3", "drained", net: 300, gc: 1),
+                         go("go1.27.3", "drained", net: 200, gc: 3), go("go1.27.3", "peak", net: 900, gc: 9),
+                         go("go1.19.8", "drained", net: 50, gc: 7)]
+        let rows = AgainstGo.join(phases: [phase], gc: [], reference: reference)
+        #expect(rows.count == 1, "one Go version models swiss; the lab has no peak")
+        let r = try #require(rows.first)
+        #expect(r.goNetHeapInuseBytes == 200 && r.goGCNs == 3 && r.goRuns == 3)
+        #expect(r.goNetMinHeapInuseBytes == 100 && r.goNetMaxHeapInuseBytes == 300 && r.withinGoRange)
+        #expect(r.ratio == 1.25)
+        let back = try AgainstGoRow.rows(of: CSVDocument(text: AgainstGoRow.csv(rows), name: "t"), file: "t")
+        #expect(back.first?.goNetMaxHeapInuseBytes == 300 && back.first?.goRuns == 3)
+    }
+
     @Test func csvRoundTripsAwkwardFields() throws {
         var t = CSVTable(header: ["a", "b", "c"])
         t.append(["plain", "with,comma", "with \"quotes\""])
