@@ -101,13 +101,16 @@ enum SVG {
     }
 
     /// Grouped bars: one group per label, one bar per series; nil = no bar.
+    /// `ranges`, when given, draws each bar's low–high as a whisker (Go's
+    /// runs against the median one).
     static func barChart(title: String, yLabel: String, groups: [String], seriesNames: [String],
-                         values: [[Double?]], logScale: Bool = false) -> String {
+                         values: [[Double?]], ranges: [[(low: Double, high: Double)?]]? = nil,
+                         logScale: Bool = false) -> String {
         let groupWidth = Double(max(1, seriesNames.count)) * 12 + 16
         let left = 70.0, top = 40.0, bottom = 330.0
         let right = left + groupWidth * Double(max(1, groups.count))
         let width = Int(right) + 200, height = 450
-        let all = values.flatMap { $0.compactMap { $0 } }
+        let all = values.flatMap { $0.compactMap { $0 } } + (ranges ?? []).flatMap { $0.compactMap { $0?.high } }
         let yMaxRaw = max(all.max() ?? 1, 1e-9)
         var body = ""
         let scale: (Double) -> Double
@@ -136,6 +139,10 @@ enum SVG {
                 guard let v else { continue }
                 let x = gx + Double(s) * 12, y = scale(v)
                 body += "<rect x=\"\(num(x))\" y=\"\(num(y))\" width=\"10\" height=\"\(num(max(0, bottom - y)))\" fill=\"\(palette[s % palette.count])\"><title>\(escape("\(name) \(seriesNames[s]): \(label(v))"))</title></rect>"
+                if let r = ranges?[g][s], r.high > r.low {
+                    let lo = scale(r.low), hi = scale(r.high), mid = x + 5
+                    body += "<path d=\"M\(num(mid)) \(num(lo))V\(num(hi))M\(num(x + 1)) \(num(lo))H\(num(x + 9))M\(num(x + 1)) \(num(hi))H\(num(x + 9))\" stroke=\"black\" stroke-width=\"1\"><title>\(escape("\(name) \(seriesNames[s]): \(label(r.low))–\(label(r.high))"))</title></path>"
+                }
             }
             let cx = gx + Double(seriesNames.count) * 6
             body += "<text x=\"\(num(cx))\" y=\"\(num(bottom + 12))\" text-anchor=\"end\" transform=\"rotate(-35 \(num(cx)) \(num(bottom + 12)))\">\(escape(name))</text>\n"

@@ -134,11 +134,16 @@ public enum Report {
                 results.againstGo.first { "\($0.map) \($0.workload) \($0.phase)" == p && $0.goVersion == v }
                     .map { Double($0.goNetHeapInuseBytes) / 1_048_576 }
             }
-            let title = "Heap in use at each phase end: the lab's go strategy and the real Go runtime"
+            func goRange(_ p: String, _ v: String) -> (low: Double, high: Double)? {
+                results.againstGo.first { "\($0.map) \($0.workload) \($0.phase)" == p && $0.goVersion == v && $0.goRuns > 1 }
+                    .map { (Double($0.goNetMinHeapInuseBytes) / 1_048_576, Double($0.goNetMaxHeapInuseBytes) / 1_048_576) }
+            }
+            let title = "Heap in use at each phase end: the lab's go strategy and the real Go runtime (median run, whiskers: all runs)"
             out.append(("against-go.svg", title, SVG.barChart(
                 title: title, yLabel: "heap in use, MiB (Go: net of its start-up heap)", groups: phases,
                 seriesNames: ["lab (go)"] + versions,
-                values: phases.map { p in [lab(p)] + versions.map { go(p, $0) } })))
+                values: phases.map { p in [lab(p)] + versions.map { go(p, $0) } },
+                ranges: phases.map { p in [nil] + versions.map { goRange(p, $0) } })))
         }
         return out
     }

@@ -284,6 +284,9 @@ func temporaryDirectory() -> String {
         #expect(r.ratio == 1.25)
         let back = try AgainstGoRow.rows(of: CSVDocument(text: AgainstGoRow.csv(rows), name: "t"), file: "t")
         #expect(back.first?.goNetMaxHeapInuseBytes == 300 && back.first?.goRuns == 3)
+        let chart = SVG.barChart(title: "t", yLabel: "y", groups: ["a"], seriesNames: ["lab", "go"], values: [[250, 200]],
+                                 ranges: [[nil, (low: 100, high: 300)]])
+        #expect(chart.contains("a go: 100–300"), "Go's runs drawn as a whisker")
     }
 
     @Test func csvRoundTripsAwkwardFields() throws {
