@@ -49,6 +49,10 @@ public struct SuiteConfig: Sendable {
     public private(set) var settle: Bool
     /// Which phase ends write a heap profile (pprof/, repeat 1 only).
     public private(set) var pprof: ProfilePhases
+    /// Whether phase ends take the census (the `retained_by_*` columns and
+    /// the profiles): off only for callers that need neither, such as the
+    /// Go fidelity tests, whose 10^6-key suites would pay it unoptimised.
+    public private(set) var census: Bool
 
     /// The default suite: every workload × every preset, sized to finish in
     /// about two minutes on two cores.
@@ -57,7 +61,8 @@ public struct SuiteConfig: Sendable {
     public init(workloads: [Workload] = Workload.allCases, strategies: [Strategy] = Strategy.presets,
                 mapModels: [String] = MapModels.names, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
                 window: Int? = nil, gogc: Int? = 100, gcWorkers: Int = onlineCores, seed: UInt64 = 1, repeats: Int = 1, samples: Int = 10,
-                bursts: Int = 4, hint: Int = 0, settle: Bool = true, pprof: ProfilePhases = .headline) throws {
+                bursts: Int = 4, hint: Int = 0, settle: Bool = true, pprof: ProfilePhases = .headline,
+                census: Bool = true) throws {
         guard !workloads.isEmpty else { throw ConfigError("no workload given; valid: \(Workload.validNames)") }
         guard !strategies.isEmpty else { throw ConfigError("no strategy given; \(Strategy.validSpecHelp)") }
         guard !mapModels.isEmpty else { throw ConfigError("no map model given; valid: \(MapModels.validNames)") }
@@ -88,7 +93,8 @@ public struct SuiteConfig: Sendable {
         self.bursts = bursts
         self.hint = hint
         self.settle = settle
-        self.pprof = pprof
+        self.pprof = census ? pprof : .none
+        self.census = census
         try Bounds.checkFreeMemory(needs: estimatedPeakBytes,
                                    for: "--keys \(keys) with --payload-bytes \(payloadBytes)")
     }

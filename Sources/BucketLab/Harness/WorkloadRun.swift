@@ -175,10 +175,10 @@ public final class WorkloadRun {
         collector.collect()
         let now = monotonicNanos()
         let measurement = measure()
-        let census = collector.census()
+        let census = config.census ? collector.census() : nil
         phases.append(PhaseRow(key: key, phase: phaseName, measurement: measurement, phaseNs: now - phaseStart,
-                               startNs: phaseStart, retention: Retention(census)))
-        if wantsProfile(of: phaseName) {
+                               startNs: phaseStart, retention: census.map(Retention.init) ?? Retention()))
+        if let census, wantsProfile(of: phaseName) {
             let name = "\(key.map)-\(key.workload)-\(key.strategy)-\(phaseName)"
             let comments = [
                 "bucketlab \(key.runID): map \(key.map), workload \(key.workload), strategy \(key.strategy), repeat \(key.repeatIndex)",

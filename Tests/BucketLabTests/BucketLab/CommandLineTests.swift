@@ -169,7 +169,11 @@ func runProcess(_ executable: String, _ args: [String], cwd: String? = nil,
     /// `go tool pprof`: no warning, in-use totals equal to the phase's heap
     /// in use to the byte, the labels there, and the pinned array charged to
     /// the pin. `--pprof none` writes none, `--pprof all` one per phase end.
-    @Test(.enabled(if: !GoReference.toolchains().isEmpty, "needs a Go toolchain (golang-1.19-go)"))
+    /// Sanitizer builds skip it: it checks the file format against Go's
+    /// tools, which the plain run already did, and CensusTests run there.
+    @Test(.enabled(if: !GoReference.toolchains().isEmpty
+                   && ProcessInfo.processInfo.environment["BUCKETLAB_SYSTEM_PAGES"] == nil,
+                   "needs a Go toolchain (golang-1.19-go); skipped in sanitizer builds"))
     func profilesOpenInGoToolPprof() throws {
         let dir = temporaryDirectory()
         let r = try bucketlab(["run", "--keys", "3000", "--workload", "leaked-interior-ref,pinned-iterator",

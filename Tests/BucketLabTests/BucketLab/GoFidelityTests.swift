@@ -29,7 +29,7 @@ import Testing
         let reference = try AgainstGo.readReference(dir)
         let workloads = Workload.allCases.filter { $0 != .leakedInteriorRef }
         let config = try SuiteConfig(workloads: workloads, strategies: [.go], mapModels: [BucketMap.modelName], keys: Self.keys,
-                                     repeats: 1, samples: 1)
+                                     repeats: 1, samples: 1, census: false)
         let lab = try Suite.run(config, runID: "fidelity")
         let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: reference)
         let expected = workloads.reduce(0) { $0 + $1.phases(bursts: config.bursts, settle: true).count }
@@ -127,7 +127,7 @@ import Testing
             goRuns.append(rows)
         }
         let config = try SuiteConfig(workloads: workloads, strategies: [.go], mapModels: [SwissMap.modelName],
-                                     keys: Self.keys, repeats: 1, samples: 1, settle: false)
+                                     keys: Self.keys, repeats: 1, samples: 1, settle: false, census: false)
         let lab = try Suite.run(config, runID: "swiss-fidelity")
         let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: goRuns[0])
         let expected = workloads.reduce(0) { $0 + $1.phases(bursts: config.bursts).count }
