@@ -34,6 +34,10 @@
 // objects being scanned do not change under the workers. The relocation
 // pass between the two mark phases (what may move) is sequential.
 //
+// The census (Collector+Census.swift) is not part of a cycle: after one, it
+// marks again on one thread, one kind of root at a time, to say which kind
+// keeps each live object (the heap profiles and `retained_by_*` columns).
+//
 // Sweep is the heap's (MHeap+Sweep.swift): eager by default (the whole heap
 // right after mark), or lazy (spans swept as MCaches refill, the rest before
 // the next mark). `collect()` is Go's runtime.GC(): it always finishes
