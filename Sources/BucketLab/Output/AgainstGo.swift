@@ -150,7 +150,8 @@ public enum AgainstGo {
             }
             lab[id] = entry
         }
-        // Go's runs of each version and phase, in file order.
+        // Go's runs of each version and phase, in file order, each with the
+        // run of the median net heap.
         var goOrder: [String] = []
         var goRuns: [String: [GoPhaseRow]] = [:]
         for g in reference {
@@ -158,12 +159,14 @@ public enum AgainstGo {
             if goRuns[id] == nil { goOrder.append(id) }
             goRuns[id, default: []].append(g)
         }
+        let goMedian = goRuns.mapValues { runs in
+            runs.sorted { $0.netHeapInuseBytes < $1.netHeapInuseBytes }[(runs.count - 1) / 2]
+        }
         var rows: [AgainstGoRow] = []
         for (map, workload, phase) in order {
             let entry = lab[map + "\u{1}" + workload + "\u{1}" + phase]!
             for id in goOrder {
-                let runs = goRuns[id]!
-                let g = runs.sorted { $0.netHeapInuseBytes < $1.netHeapInuseBytes }[(runs.count - 1) / 2]
+                let runs = goRuns[id]!, g = goMedian[id]!
                 guard g.workload == workload && g.phase == phase && mapModel(ofGoVersion: g.goVersion) == map else { continue }
                 var row = AgainstGoRow()
                 row.map = map
