@@ -45,7 +45,8 @@ let package = Package(
         ),
         .target(name: "LabHeap", dependencies: pageSource, swiftSettings: [internalChecks] + poisoning + tsanLocks),
         .target(name: "LabMaps", dependencies: ["LabHeap"], swiftSettings: [internalChecks]),
-        .target(name: "LabCollector", dependencies: ["LabHeap", "LabMaps"], swiftSettings: [internalChecks]),
+        .target(name: "CLabIntrinsics"),
+        .target(name: "LabCollector", dependencies: ["LabHeap", "LabMaps", "CLabIntrinsics"], swiftSettings: [internalChecks]),
         .target(
             name: "BucketLab",
             dependencies: [

@@ -1,5 +1,6 @@
 // Marking and the leak audit. See Collector.swift for the overview.
 
+import CLabIntrinsics
 import LabHeap
 import LabMaps
 
@@ -23,6 +24,12 @@ struct MovableRef {
     var object: HeapObject
     /// The map's occupancy threshold (`relocate=sparse:t`).
     var threshold: Double
+}
+
+/// An address `greySoon` has looked up and not yet marked.
+struct PendingMark {
+    var address: UnsafeRawPointer
+    var header: UnsafeMutablePointer<SpanHeader>
 }
 
 /// Per-type scanning facts, flattened by type id for the mark loop.
@@ -80,6 +87,12 @@ struct Marker {
     /// slot, a payload, a stale slot): per span, a bitmap of slots. Rare, so
     /// kept sparse.
     var shared: [UnsafeMutablePointer<SpanHeader>: [UInt64]] = [:]
+    /// `greySoon`'s ring of addresses whose headers are on their way: set
+    /// only while `drain` runs (its own stack memory).
+    static let prefetchDistance = 16
+    var pending: UnsafeMutablePointer<PendingMark>? = nil
+    var pendingHead = 0
+    var pendingCount = 0
 
     /// Marks the object containing `address`, if it is an allocated object of
     /// this heap, and queues it for scanning unless it is noscan. Returns the
@@ -89,6 +102,47 @@ struct Marker {
     mutating func grey(_ address: UInt) -> HeapObject? {
         guard address != 0, let raw = UnsafeRawPointer(bitPattern: address),
               let h = pageMap.lookup(raw) else { return nil }
+        return mark(raw, in: h)
+    }
+
+    /// `grey`, a few objects later: the span header is prefetched now and
+    /// the object marked once `prefetchDistance` more have been queued (or
+    /// when the drain runs out of jobs). Marking a payload is three
+    /// dependent loads (page map, span header, mark word); the header is the
+    /// one that misses, and this lets the misses of a bucket's pointers
+    /// overlap instead of queueing one behind the other. Outside `drain`
+    /// (roots, relocation candidates) marking is immediate.
+    @inline(__always)
+    mutating func greySoon(_ address: UInt) {
+        guard let pending else { grey(address); return }
+        guard address != 0, let raw = UnsafeRawPointer(bitPattern: address),
+              let h = pageMap.lookup(raw) else { return }
+        bl_prefetch(h)
+        bl_prefetch_write(UnsafeRawPointer(h) + 64)
+        let slot = pending + (pendingHead & (Self.prefetchDistance - 1))
+        pendingHead &+= 1
+        if pendingCount == Self.prefetchDistance {
+            mark(slot.pointee.address, in: slot.pointee.header)
+        } else {
+            pendingCount += 1
+        }
+        slot.pointee = PendingMark(address: raw, header: h)
+    }
+
+    /// Marks what `greySoon` still holds, oldest first.
+    mutating func markPending() {
+        guard let pending else { return }
+        while pendingCount > 0 {
+            let slot = pending + ((pendingHead &- pendingCount) & (Self.prefetchDistance - 1))
+            pendingCount -= 1
+            mark(slot.pointee.address, in: slot.pointee.header)
+        }
+    }
+
+    /// Marks the object containing `raw`, which lies in the pages of span `h`.
+    @inline(__always)
+    @discardableResult
+    mutating func mark(_ raw: UnsafeRawPointer, in h: UnsafeMutablePointer<SpanHeader>) -> HeapObject? {
         let span = Span(h)
         guard let index = span.objectIndex(of: raw), span.isAllocated(index) else { return nil }
         guard concurrent ? span.setMarkedAtomically(index) : span.setMarked(index) else {
@@ -127,17 +181,26 @@ struct Marker {
     /// has any left, giving half of its stack to the pool whenever another
     /// worker waits.
     mutating func drain(sharing pool: MarkPool? = nil) {
-        while true {
-            while let job = stack.popLast() {
-                scan(job)
-                if let pool, stack.count >= 2, pool.wantsWork {
-                    let half = stack.count / 2
-                    pool.give(Array(stack[..<half]))
-                    stack.removeFirst(half)
-                }
+        withUnsafeTemporaryAllocation(of: PendingMark.self, capacity: Self.prefetchDistance) { ring in
+            pending = ring.baseAddress
+            pendingHead = 0
+            pendingCount = 0
+            defer { pending = nil }
+            while true {
+                repeat {
+                    while let job = stack.popLast() {
+                        scan(job)
+                        if let pool, stack.count >= 2, pool.wantsWork {
+                            let half = stack.count / 2
+                            pool.give(Array(stack[..<half]))
+                            stack.removeFirst(half)
+                        }
+                    }
+                    markPending()
+                } while !stack.isEmpty
+                guard let pool, let batch = pool.take() else { return }
+                stack = batch
             }
-            guard let pool, let batch = pool.take() else { return }
-            stack = batch
         }
     }
 
@@ -151,7 +214,7 @@ struct Marker {
             let words = table.pointerWords[job.type]
             for e in 0..<job.count {
                 let element = job.base + e * size
-                for w in words { grey(element.load(fromByteOffset: w &* 8, as: UInt.self)) }
+                for w in words { greySoon(element.load(fromByteOffset: w &* 8, as: UInt.self)) }
             }
         }
     }
@@ -171,8 +234,16 @@ struct Marker {
             drain()
             return
         }
+        // Each worker writes its marker's counters and ring on every mark:
+        // two cache lines of padding keep one worker's box off the lines of
+        // the next one's (false sharing made the two-worker mark take twice
+        // as long whenever the allocator placed the boxes side by side).
         final class Box: @unchecked Sendable {
+            var before: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
             var marker: Marker
+            var after: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
             init(_ marker: Marker) { self.marker = marker }
         }
         var fork = self
@@ -243,7 +314,7 @@ struct Marker {
 
     @inline(__always)
     mutating func visit(_ word: UInt, live: Bool) {
-        if live { grey(word) } else if word != 0 { deferred.append(word) }
+        if live { greySoon(word) } else if word != 0 { deferred.append(word) }
     }
 }
 

@@ -75,7 +75,7 @@ public struct HeapObject: Hashable, @unchecked Sendable {
     public let span: Span
     public let index: Int
 
-    @inline(__always)
+    @inlinable @inline(__always)
     package init(span: Span, index: Int) {
         self.span = span
         self.index = index

@@ -5,7 +5,7 @@
 /// Index into the heap's type table, stored with every object.
 public struct TypeID: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
     public var description: String { "type#\(rawValue)" }
 }
 

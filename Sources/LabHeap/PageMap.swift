@@ -6,19 +6,25 @@
 // allocated with the heap; middle nodes (16 KiB) and leaves (64 KiB) appear on
 // first use and stay until the heap is torn down. All of it is metadata.
 
+@usableFromInline
 package struct PageMap {
-    static let leafBits = 13
-    static let midBits = 11
-    static let rootBits = 11
-    static let addressBits = pageShift + leafBits + midBits + rootBits  // 48
+    // Computed, not stored: the mark loop inlines `lookup` from another
+    // module, where a stored static would cost a lazy-initialisation check.
+    @inlinable static var leafBits: Int { 13 }
+    @inlinable static var midBits: Int { 11 }
+    @inlinable static var rootBits: Int { 11 }
+    /// `pageShift`, as a literal for the same reason.
+    @inlinable static var pageBits: Int { 13 }
+    @inlinable static var addressBits: Int { pageBits + leafBits + midBits + rootBits }  // 48
 
-    typealias Leaf = UnsafeMutablePointer<UnsafeMutablePointer<SpanHeader>?>
-    typealias Mid = UnsafeMutablePointer<Leaf?>
+    @usableFromInline typealias Leaf = UnsafeMutablePointer<UnsafeMutablePointer<SpanHeader>?>
+    @usableFromInline typealias Mid = UnsafeMutablePointer<Leaf?>
 
-    private let root: UnsafeMutablePointer<Mid?>
+    @usableFromInline let root: UnsafeMutablePointer<Mid?>
     private(set) var metadataBytes: Int
 
     init() {
+        precondition(Self.pageBits == pageShift)
         root = .allocate(capacity: 1 << Self.rootBits)
         root.initialize(repeating: nil, count: 1 << Self.rootBits)
         metadataBytes = (1 << Self.rootBits) * MemoryLayout<Mid?>.stride
@@ -34,19 +40,19 @@ package struct PageMap {
         root.deallocate()
     }
 
-    @inline(__always)
-    private static func split(_ page: UInt) -> (root: Int, mid: Int, leaf: Int) {
+    @inlinable @inline(__always)
+    static func split(_ page: UInt) -> (root: Int, mid: Int, leaf: Int) {
         (Int(page >> UInt(leafBits + midBits)) & ((1 << rootBits) - 1),
          Int(page >> UInt(leafBits)) & ((1 << midBits) - 1),
          Int(page) & ((1 << leafBits) - 1))
     }
 
     /// The span whose pages contain `address`, or nil.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func lookup(_ address: UnsafeRawPointer) -> UnsafeMutablePointer<SpanHeader>? {
         let a = UInt(bitPattern: address)
         if a >> UInt(Self.addressBits) != 0 { return nil }
-        let (r, m, l) = Self.split(a >> UInt(pageShift))
+        let (r, m, l) = Self.split(a >> UInt(Self.pageBits))
         guard let mid = root[r], let leaf = mid[m] else { return nil }
         return leaf[l]
     }

@@ -153,7 +153,7 @@ public struct SpanClass: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var sizeClass: Int { Int(rawValue >> 1) }
-    public var noscan: Bool { rawValue & 1 != 0 }
+    @inlinable public var noscan: Bool { rawValue & 1 != 0 }
     @inlinable public var isLarge: Bool { rawValue >> 1 == 0 }
 
     public var description: String { "\(sizeClass)\(noscan ? "n" : "s")" }

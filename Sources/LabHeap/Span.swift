@@ -66,23 +66,23 @@ package struct SpanHeader {
     @usableFromInline var next: UnsafeMutablePointer<SpanHeader>?
     @usableFromInline var prev: UnsafeMutablePointer<SpanHeader>?
 
-    var bitmapWords: Int { (nelems + 63) >> 6 }
-    var bytes: Int { npages << pageShift }
+    @usableFromInline var bitmapWords: Int { (nelems + 63) >> 6 }
+    @usableFromInline var bytes: Int { npages << PageMap.pageBits }
 }
 
 /// A handle to a span: a pointer to its header.
 public struct Span: Hashable, @unchecked Sendable {
     @usableFromInline package let header: UnsafeMutablePointer<SpanHeader>
 
-    @inline(__always)
+    @inlinable @inline(__always)
     package init(_ header: UnsafeMutablePointer<SpanHeader>) { self.header = header }
 
     public var base: UnsafeMutableRawPointer { header.pointee.base }
     public var npages: Int { header.pointee.npages }
     public var bytes: Int { header.pointee.bytes }
-    public var spanClass: SpanClass { header.pointee.spanClass }
-    public var elemsize: Int { header.pointee.elemsize }
-    public var nelems: Int { header.pointee.nelems }
+    @inlinable public var spanClass: SpanClass { header.pointee.spanClass }
+    @inlinable public var elemsize: Int { header.pointee.elemsize }
+    @inlinable public var nelems: Int { header.pointee.nelems }
     public var allocCount: Int { header.pointee.allocCount }
     public var freeindex: Int { header.pointee.freeindex }
     var state: SpanState { header.pointee.state }
@@ -93,13 +93,13 @@ public struct Span: Hashable, @unchecked Sendable {
     }
 
     /// Address of slot `index`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func objectAddress(_ index: Int) -> UnsafeMutableRawPointer {
         header.pointee.base + index * header.pointee.elemsize
     }
 
     /// Slot index of an address inside the span, or nil for the tail waste.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func objectIndex(of address: UnsafeRawPointer) -> Int? {
         let h = header
         let offset = UInt64(UInt(bitPattern: address - UnsafeRawPointer(h.pointee.base)))
@@ -109,19 +109,19 @@ public struct Span: Hashable, @unchecked Sendable {
     }
 
     /// Whether slot `index` holds an object (Go's `!isFree`).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func isAllocated(_ index: Int) -> Bool {
         index < header.pointee.freeindex
             || header.pointee.allocBits[index >> 6] & (1 << UInt64(index & 63)) != 0
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func isMarked(_ index: Int) -> Bool {
         header.pointee.gcmarkBits[index >> 6] & (1 << UInt64(index & 63)) != 0
     }
 
     /// Sets the mark bit; true when it was clear.
-    @inline(__always)
+    @inlinable @inline(__always)
     @discardableResult
     public func setMarked(_ index: Int) -> Bool {
         let word = header.pointee.gcmarkBits + (index >> 6)
@@ -135,7 +135,7 @@ public struct Span: Hashable, @unchecked Sendable {
     /// word at once (Go's atomic.Or8 in greyobject): a relaxed load first,
     /// since most targets are found marked or alone, then an atomic or.
     /// True for the one caller that set it.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func setMarkedAtomically(_ index: Int) -> Bool {
         let word = UnsafeRawPointer(header.pointee.gcmarkBits + (index >> 6)).assumingMemoryBound(to: Atomic<UInt64>.self)
         let bit: UInt64 = 1 << UInt64(index & 63)
@@ -144,7 +144,7 @@ public struct Span: Hashable, @unchecked Sendable {
     }
 
     /// Clears the mark bit (relocation moves an object out of a marked slot).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func clearMarked(_ index: Int) {
         header.pointee.gcmarkBits[index >> 6] &= ~(1 << UInt64(index & 63))
     }
@@ -156,7 +156,7 @@ public struct Span: Hashable, @unchecked Sendable {
     }
 
     /// Type id recorded when slot `index` was allocated.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func typeID(_ index: Int) -> TypeID {
         TypeID(rawValue: header.pointee.typeIDs[index])
     }
