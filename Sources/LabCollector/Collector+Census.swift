@@ -98,14 +98,14 @@ extension Collector {
         var marker = Marker(pageMap: heap.pageMap, table: table)
         var deferred: [RootKind: [UInt]] = [:]
         for kind in RootKind.allCases {
-            marker.markFrom(roots[kind] ?? [], workers: 1, on: markThreads, spare: &firstRefBuffers)
+            marker.markFrom(roots[kind] ?? [], workers: 1, on: markThreads)
             charge(kind, leaked: false, marked: true)
             deferred[kind] = marker.deferred
             marker.deferred = []
         }
         marker.auditing = true
         for kind in RootKind.allCases {
-            marker.markFrom(deferred[kind] ?? [], workers: 1, on: markThreads, spare: &firstRefBuffers)
+            marker.markFrom(deferred[kind] ?? [], workers: 1, on: markThreads)
             charge(kind, leaked: true, marked: true)
         }
         charge(nil, leaked: false, marked: false)

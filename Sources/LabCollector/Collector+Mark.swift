@@ -11,37 +11,86 @@ struct MarkResult {
     var bytesScanned = 0
     var leakedObjects = 0
     var leakedBytes = 0
-    /// Slot words that were first to mark their target (relocation
-    /// candidates), and whether a target was reached again: then only its
-    /// first slot would be updated, so it must not move.
-    var firstRefs: [MovableRef] = []
+    /// Whether an object was reached more than once (tracked when some map
+    /// relocates): one that was not has exactly one pointer to it, so
+    /// relocation may move it and update that pointer
+    /// (Collector+Relocate.swift).
     var isShared: (HeapObject) -> Bool = { _ in false }
 }
 
-/// A live slot of a relocating map and the object it was first to mark.
-struct MovableRef {
-    var slot: UnsafeMutableRawPointer
-    var object: HeapObject
-    /// The map's occupancy threshold (`relocate=sparse:t`).
-    var threshold: Double
-}
-
-/// An address `greySoon` has looked up and not yet marked.
+/// An address `greySoon` holds, and its page's page-map entry.
 struct PendingMark {
     var address: UnsafeRawPointer
-    var header: UnsafeMutablePointer<SpanHeader>
+    var entry: UnsafeMutablePointer<UnsafeMutablePointer<SpanHeader>?>
 }
 
 /// Per-type scanning facts, flattened by type id for the mark loop.
 struct ScanTable {
     var size: [Int] = []
     var pointerWords: [[Int]] = []
-    var bucket: [BucketLayout?] = []
+    var plan: [BucketPlan?] = []
 
     init(_ descriptors: [TypeDescriptor]) {
         size = descriptors.map(\.size)
         pointerWords = descriptors.map(\.pointerWords)
-        bucket = descriptors.map(\.bucketLayout)
+        plan = descriptors.map { $0.bucketLayout.map(BucketPlan.init) }
+    }
+}
+
+/// A bucket layout flattened for the mark loop, which reads it once per
+/// bucket: one range test tells a live control byte, and every pointer word
+/// of every slot is one entry of `words`. The general `scanBucket` walked
+/// the layout's arrays slot by slot and took about a third of a cycle's mark
+/// time in loop overhead (perf, issue 16).
+struct BucketPlan {
+    let slotCount: Int
+    let controlOffset: Int
+    /// A slot is live when `control &- liveLow <= liveMax` (unsigned): a
+    /// classic tophash at or above the minimum, a Swiss control byte below
+    /// 0x80 (BucketLayout.isLive, as one test).
+    let liveLow: UInt8
+    let liveMax: UInt8
+    /// Each pointer word as `byteOffset << offsetShift | valueFlag? | slot`,
+    /// slot by slot, keys then values.
+    let words: [Int]
+    static let slotMask = 15
+    static let valueFlag = 16
+    static let offsetShift = 5
+    let overflowOffset: Int?
+
+    init(_ layout: BucketLayout) {
+        precondition(layout.slotCount <= Self.slotMask + 1)
+        slotCount = layout.slotCount
+        controlOffset = layout.controlOffset
+        switch layout.liveness {
+        case let .tophashAtLeast(minimum):
+            liveLow = minimum
+            liveMax = 255 - minimum
+        case .controlHighBitClear:
+            liveLow = 0
+            liveMax = 0x7F
+        }
+        var words: [Int] = []
+        for i in 0..<layout.slotCount {
+            for w in layout.keyPointerWords {
+                words.append((layout.keysOffset + i * layout.keySlotBytes + w * 8) << Self.offsetShift | i)
+            }
+            for w in layout.valuePointerWords {
+                words.append((layout.valuesOffset + i * layout.valueSlotBytes + w * 8) << Self.offsetShift | Self.valueFlag | i)
+            }
+        }
+        self.words = words
+        overflowOffset = layout.overflowOffset
+    }
+
+    /// Bit i set: slot i of the bucket at `b` holds an entry.
+    @inline(__always)
+    func liveSlots(_ b: UnsafeRawPointer) -> UInt {
+        var live: UInt = 0
+        for i in 0..<slotCount where b.load(fromByteOffset: controlOffset &+ i, as: UInt8.self) &- liveLow <= liveMax {
+            live |= 1 << UInt(i)
+        }
+        return live
     }
 }
 
@@ -52,13 +101,11 @@ struct ScanJob {
     var base: UnsafeMutableRawPointer
     var count: Int
     var type: Int
-    /// The occupancy threshold of a relocating map's buckets; negative: none.
-    var relocation: Double
 }
 
 /// The mark phase's working state: a work stack of objects to scan (no
 /// recursion) and the words of deleted slots set aside for the audit. Each
-/// mark worker has one (MarkWorkers.swift); `markFrom(_:workers:on:spare:)` merges
+/// mark worker has one (MarkWorkers.swift); `markFrom(_:workers:on:)` merges
 /// theirs back.
 struct Marker {
     /// Go's maxObletBytes.
@@ -73,23 +120,16 @@ struct Marker {
     /// In the audit phase deleted slots are scanned like live ones.
     var auditing = false
     var result = MarkResult()
-    /// Bucket objects of maps that relocate payloads: a live value word that
-    /// is first to mark its target is recorded in `firstRefs`.
-    var relocatingBuckets: [UInt: Double] = [:]
     /// Set when some map relocates: reaching an already-marked object again
     /// records it as shared.
     var trackingShared = false
-    /// Slot words of relocating maps whose target they were first to mark;
-    /// the target may move unless it is in `shared` too (reached again, in
-    /// any order, by any worker: so the set does not depend on the order).
-    var firstRefs: [MovableRef] = []
     /// Objects reached again after a first slot reference (from another
     /// slot, a payload, a stale slot): per span, a bitmap of slots. Rare, so
     /// kept sparse.
     var shared: [UnsafeMutablePointer<SpanHeader>: [UInt64]] = [:]
     /// `greySoon`'s ring of addresses whose headers are on their way: set
     /// only while `drain` runs (its own stack memory).
-    static let prefetchDistance = 16
+    static let prefetchDistance = 32
     var pending: UnsafeMutablePointer<PendingMark>? = nil
     var pendingHead = 0
     var pendingCount = 0
@@ -105,37 +145,50 @@ struct Marker {
         return mark(raw, in: h)
     }
 
-    /// `grey`, a few objects later: the span header is prefetched now and
-    /// the object marked once `prefetchDistance` more have been queued (or
-    /// when the drain runs out of jobs). Marking a payload is three
-    /// dependent loads (page map, span header, mark word); the header is the
-    /// one that misses, and this lets the misses of a bucket's pointers
-    /// overlap instead of queueing one behind the other. Outside `drain`
-    /// (roots, relocation candidates) marking is immediate.
+    /// `grey`, a few objects later. Marking a payload is three dependent
+    /// loads (its page's page-map entry, the span header, the mark word) and
+    /// on a heap of this lab's sizes the first two miss the cache; issued one
+    /// object at a time, every mark waits for both. So `greySoon` pipelines
+    /// them through a ring of `prefetchDistance` addresses: on entry it
+    /// prefetches the page-map entry; `prefetchDistance / 2` addresses later
+    /// it reads that entry and prefetches the header's two lines; once the
+    /// ring is full, the oldest address is marked (and `markPending` marks
+    /// the rest when the drain runs out of jobs). Outside `drain` (roots,
+    /// the overflow words) marking is immediate. Measured gains are in
+    /// Collector.swift's design note.
     @inline(__always)
     mutating func greySoon(_ address: UInt) {
         guard let pending else { grey(address); return }
         guard address != 0, let raw = UnsafeRawPointer(bitPattern: address),
-              let h = pageMap.lookup(raw) else { return }
-        bl_prefetch(h)
-        bl_prefetch_write(UnsafeRawPointer(h) + 64)
-        let slot = pending + (pendingHead & (Self.prefetchDistance - 1))
-        pendingHead &+= 1
-        if pendingCount == Self.prefetchDistance {
-            mark(slot.pointee.address, in: slot.pointee.header)
+              let entry = pageMap.entry(raw) else { return }
+        bl_prefetch(entry)
+        let n = Self.prefetchDistance
+        let oldest = pending + (pendingHead & (n - 1))
+        if pendingCount == n {
+            markPending(oldest.pointee)
         } else {
             pendingCount += 1
         }
-        slot.pointee = PendingMark(address: raw, header: h)
+        oldest.pointee = PendingMark(address: raw, entry: entry)
+        if pendingCount > n / 2, let h = pending[(pendingHead &- n / 2) & (n - 1)].entry.pointee {
+            bl_prefetch(h)
+            bl_prefetch(UnsafeRawPointer(h) + 64)
+        }
+        pendingHead &+= 1
+    }
+
+    @inline(__always)
+    mutating func markPending(_ p: PendingMark) {
+        if let h = p.entry.pointee { mark(p.address, in: h) }
     }
 
     /// Marks what `greySoon` still holds, oldest first.
     mutating func markPending() {
         guard let pending else { return }
         while pendingCount > 0 {
-            let slot = pending + ((pendingHead &- pendingCount) & (Self.prefetchDistance - 1))
+            let p = pending[(pendingHead &- pendingCount) & (Self.prefetchDistance - 1)]
             pendingCount -= 1
-            mark(slot.pointee.address, in: slot.pointee.header)
+            markPending(p)
         }
     }
 
@@ -162,12 +215,11 @@ struct Marker {
         let size = table.size[type]
         let count = max(1, span.objectBytes / size)
         result.bytesScanned += count * size
-        let relocation = relocatingBuckets.isEmpty ? -1 : relocatingBuckets[UInt(bitPattern: base)] ?? -1
         let perOblet = max(1, Self.obletBytes / size)
         var first = 0
         while first < count {
             let n = min(perOblet, count - first)
-            stack.append(ScanJob(base: base + first * size, count: n, type: type, relocation: relocation))
+            stack.append(ScanJob(base: base + first * size, count: n, type: type))
             first += n
         }
     }
@@ -207,9 +259,10 @@ struct Marker {
     @inline(__always)
     mutating func scan(_ job: ScanJob) {
         let size = table.size[job.type]
-        if let layout = table.bucket[job.type] {
-            let relocation = job.relocation < 0 ? nil : job.relocation
-            for e in 0..<job.count { scanBucket(job.base + e * size, layout, relocation: relocation) }
+        if let plan = table.plan[job.type] {
+            plan.words.withUnsafeBufferPointer { words in
+                for e in 0..<job.count { scanBucket(job.base + e &* size, plan, words) }
+            }
         } else {
             let words = table.pointerWords[job.type]
             for e in 0..<job.count {
@@ -223,11 +276,7 @@ struct Marker {
     /// its own (this one's settings, empty state), then takes in what they
     /// found. The marked set does not depend on `workers`: it is the closure
     /// of the roots either way.
-    /// `spare` lends the workers arrays for their `firstRefs` and gets them
-    /// back emptied, capacity kept: relocating maps record a candidate per
-    /// live slot, and fresh arrays of that size cost more in page faults than
-    /// the recording itself.
-    mutating func markFrom(_ roots: [UInt], workers: Int, on threads: MarkThreads, spare: inout [[MovableRef]]) {
+    mutating func markFrom(_ roots: [UInt], workers: Int, on threads: MarkThreads) {
         precondition(stack.isEmpty)
         guard workers > 1 else {
             for root in roots { grey(root) }
@@ -250,23 +299,14 @@ struct Marker {
         fork.concurrent = true
         fork.result = MarkResult()
         fork.deferred = []
-        fork.firstRefs = []
         fork.shared = [:]
         let boxes = (0..<workers).map { _ in Box(fork) }
-        for box in boxes { box.marker.firstRefs = spare.popLast() ?? [] }
         let pool = MarkPool(workers: workers)
         threads.run(workers) { i in
             for r in stride(from: i, to: roots.count, by: workers) { boxes[i].marker.grey(roots[r]) }
             boxes[i].marker.drain(sharing: pool)
         }
-        for box in boxes {
-            var refs = box.marker.firstRefs
-            box.marker.firstRefs = []
-            absorb(box.marker)
-            firstRefs += refs
-            refs.removeAll(keepingCapacity: true)
-            spare.append(refs)
-        }
+        for box in boxes { absorb(box.marker) }
     }
 
     /// Adds a worker's findings to this marker's.
@@ -285,36 +325,23 @@ struct Marker {
         }
     }
 
-    /// A bucket: live slots' pointer words are followed, deleted or
-    /// evacuated slots' are set aside (or followed, when auditing), the
-    /// overflow pointer always.
+    /// A bucket, from its type's plan: live slots' pointer words are
+    /// followed, deleted or evacuated slots' are set aside (or followed,
+    /// when auditing), the overflow pointer always.
     @inline(__always)
-    mutating func scanBucket(_ b: UnsafeMutableRawPointer, _ layout: BucketLayout, relocation: Double?) {
-        if !layout.keyPointerWords.isEmpty || !layout.valuePointerWords.isEmpty {
-            for i in 0..<layout.slotCount {
-                let occupied = layout.isLive(b, slot: i)
-                let live = occupied || auditing
-                let k = b + (layout.keysOffset + i * layout.keySlotBytes)
-                for w in layout.keyPointerWords { visit(k.load(fromByteOffset: w &* 8, as: UInt.self), live: live) }
-                let v = b + (layout.valuesOffset + i * layout.valueSlotBytes)
-                for w in layout.valuePointerWords {
-                    if let threshold = relocation, occupied {
-                        let slot = v + w &* 8
-                        if let object = grey(slot.load(as: UInt.self)), !object.span.spanClass.isLarge {
-                            firstRefs.append(MovableRef(slot: slot, object: object, threshold: threshold))
-                        }
-                    } else {
-                        visit(v.load(fromByteOffset: w &* 8, as: UInt.self), live: live)
-                    }
+    mutating func scanBucket(_ b: UnsafeMutableRawPointer, _ plan: BucketPlan, _ words: UnsafeBufferPointer<Int>) {
+        if !words.isEmpty {
+            let live = auditing ? ~0 : plan.liveSlots(b)
+            for code in words {
+                let word = b.load(fromByteOffset: code >> BucketPlan.offsetShift, as: UInt.self)
+                if live >> UInt(code & BucketPlan.slotMask) & 1 != 0 {
+                    greySoon(word)
+                } else if word != 0 {
+                    deferred.append(word)
                 }
             }
         }
-        if let overflow = layout.overflowOffset { grey(b.load(fromByteOffset: overflow, as: UInt.self)) }
-    }
-
-    @inline(__always)
-    mutating func visit(_ word: UInt, live: Bool) {
-        if live { greySoon(word) } else if word != 0 { deferred.append(word) }
+        if let overflow = plan.overflowOffset { grey(b.load(fromByteOffset: overflow, as: UInt.self)) }
     }
 }
 
@@ -324,25 +351,19 @@ extension Collector {
     func mark() -> MarkResult {
         let workers = max(1, gcWorkers)
         var marker = Marker(pageMap: heap.pageMap, table: ScanTable(heap.typeDescriptors))
-        for map in rootMaps {
-            guard let t = map.relocationThreshold else { continue }
-            for object in map.storageObjects { marker.relocatingBuckets[UInt(bitPattern: object)] = t }
-        }
         var roots: [UInt] = []
         heap.roots.forEachRoot { address, _ in roots.append(UInt(bitPattern: address)) }
-        marker.trackingShared = !marker.relocatingBuckets.isEmpty
-        if marker.trackingShared { marker.firstRefs = firstRefBuffers.popLast() ?? [] }
-        marker.markFrom(roots, workers: workers, on: markThreads, spare: &firstRefBuffers)
+        marker.trackingShared = rootMaps.contains { $0.relocationThreshold != nil }
+        marker.markFrom(roots, workers: workers, on: markThreads)
 
         // The audit: what only deleted or evacuated slots reach.
         let live = marker.result
         marker.auditing = true
         let deferred = marker.deferred
         marker.deferred = []
-        marker.markFrom(deferred, workers: workers, on: markThreads, spare: &firstRefBuffers)
+        marker.markFrom(deferred, workers: workers, on: markThreads)
         marker.result.leakedObjects = marker.result.objects - live.objects
         marker.result.leakedBytes = marker.result.bytes - live.bytes
-        marker.result.firstRefs = marker.firstRefs
         let shared = marker.shared
         marker.result.isShared = { object in
             guard let bits = shared[object.span.header] else { return false }

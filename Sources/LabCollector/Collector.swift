@@ -31,8 +31,8 @@
 // big bucket array is shared out too. What is marked is the closure of the
 // roots whatever the number of workers — the same objects, bytes, leak audit
 // and relocation (ParallelMarkTests) — and the world stays stopped, so the
-// objects being scanned do not change under the workers. The relocation
-// pass between the two mark phases (what may move) is sequential.
+// objects being scanned do not change under the workers. Relocation, after
+// the mark, is sequential (Collector+Relocate.swift).
 //
 // The census (Collector+Census.swift) is not part of a cycle: after one, it
 // marks again on one thread, one kind of root at a time, to say which kind
@@ -53,26 +53,36 @@
 // automatic cycles; `collect()` still works.
 //
 // Where a mark's time goes, what helped and what did not (issue 16,
-// `bucketlab gcbench`: 10^6 48-byte payloads under a 40 MB bucket array).
-// perf (cpu-clock samples) puts it in the per-target steps — the first read of
-// the target's span header (Span.objectIndex) and of its bitmaps
-// (Span.isAllocated) — i.e. in waiting for the metadata of payloads spread
-// over ~5,900 spans. Helped: the fields a mark reads moved into the header's
-// first cache line and the bitmaps of spans up to 256 slots into its second,
-// headers aligned to 128 bytes (one miss where there were three, in different
-// blocks): one worker 0.85× its time before, measured alternately with the
-// old binary. Parallel marking: two workers 0.65–0.9× one (the two cores
-// fetch the same mark-bit lines from each other; Go 1.27's runtime.GC() gains
-// about as much from its second core here). Tried and reverted, gains within
-// this machine's noise over six alternated runs: making the span and
-// page-map accessors @inlinable across modules, and a software pipeline that
-// asks the cache for the targets' span headers two buckets ahead and their
-// mark-bit words one ahead; a prefetch of the header's bitmap line as soon as
-// the page map names the span (to overlap its miss with the first line's);
-// and marking a bucket's targets in two passes (resolve and test all eight,
-// then set the bits), meant to keep the atomic ors of a parallel mark from
-// holding back the next slots' loads — none beat the machine's noise in five
-// alternated runs of `gcbench --rounds 1`.
+// `bucketlab gcbench`: 10^6 48-byte payloads under a 40 MB bucket array;
+// variants compared by alternating their binaries, 6–8 runs of `gcbench
+// --rounds 1` each, medians, since this machine's speed drifts by ±30%).
+// perf (cpu-clock samples) puts the time in the per-target steps: the reads
+// of the target's page-map entry and span header, which miss the cache for
+// payloads spread over ~5,900 spans.
+// - Header layout (an earlier session): the fields a mark reads in the
+//   header's first cache line, the bitmaps of spans up to 256 slots in its
+//   second, headers 128-byte aligned: one worker 0.85× its time before.
+// - Prefetching (`Marker.greySoon`): targets go through a ring of 32; on
+//   entry the page-map entry is prefetched, 16 targets later the span
+//   header's two lines, and the target is marked when it leaves the ring.
+//   One worker 55.6 → 41.5 ms. Prefetching the header alone at entry gave
+//   about the same; the two stages are kept because they also cover the
+//   page-map miss. A distance of 16 or 32: no difference.
+// - False sharing: each worker's Marker sits in a heap box, and two boxes
+//   side by side shared a cache line that both workers wrote on every mark
+//   (counters, ring position). Two workers were bimodal, 23 or 50 ms,
+//   depending on where the allocator put the boxes; padded, 21–23 ms.
+// - `BucketPlan`: each bucket type's pointer words flattened into one list
+//   and liveness into one range test, instead of walking the layout's arrays
+//   slot by slot: one worker 46 → 32 ms, two 22.8 → 17.5 ms.
+// - Relocation no longer records a candidate per live slot during the mark
+//   nor looks up, per scanned object, whether its map relocates
+//   (Collector+Relocate.swift): `compact`'s mark now costs what `go`'s does.
+// - Tried, no gain: `prefetchw` (the header line that holds the mark bits
+//   fetched for writing; the atomic or still waits); @inlinable span and
+//   page-map accessors on their own (needed for the rest, no gain alone).
+// After all of it, two workers mark the heap in 12–16 ms (2.5–3.4 GB/s of
+// scanned bytes) against 27–31 ms for Go 1.27's runtime.GC() on this machine.
 
 import LabHeap
 import LabMaps
@@ -102,9 +112,6 @@ public final class Collector {
     var scavenger = ScavengerState()
     /// Allocates the copies relocation makes.
     lazy var relocationMutator = heap.makeMutator()
-    /// Arrays of relocation candidates, kept empty between cycles with their
-    /// capacity (Marker.markFrom).
-    var firstRefBuffers: [[MovableRef]] = []
     /// The mark's helper threads (MarkWorkers.swift).
     let markThreads = MarkThreads()
 
@@ -172,7 +179,7 @@ public final class Collector {
         stats.inuseBeforeBytes = before.inuseBytes
 
         t0 = monotonicNanos()
-        var marked = mark()
+        let marked = mark()
         stats.markNs = monotonicNanos() - t0
         stats.objectsMarked = marked.objects
         stats.bytesScanned = marked.bytesScanned
@@ -180,14 +187,10 @@ public final class Collector {
         stats.leakedObjects = marked.leakedObjects
         stats.heapAfterBytes = marked.bytes
 
-        if !marked.firstRefs.isEmpty {
+        if rootMaps.contains(where: { $0.relocationThreshold != nil }) {
             t0 = monotonicNanos()
-            relocate(marked.firstRefs, isShared: marked.isShared, into: &stats)
+            relocate(isShared: marked.isShared, into: &stats)
             stats.relocateNs = monotonicNanos() - t0
-            var refs = marked.firstRefs
-            marked.firstRefs = []
-            refs.removeAll(keepingCapacity: true)
-            firstRefBuffers.append(refs)
         }
 
         t0 = monotonicNanos()

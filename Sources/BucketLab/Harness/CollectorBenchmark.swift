@@ -5,8 +5,8 @@
 /// The heap gcbench collects, and the Go reference's `-mode gc` one: a
 /// classic `UInt64 → payload` map of `keys` entries (fill-drain-ptr at its
 /// peak) with the same keys, collected once so that nothing is left to free.
-/// Under `compact` every cycle also weighs each payload for relocation
-/// (none moves: the spans are full).
+/// Under `compact` every cycle also notes objects reached twice and weighs
+/// the sparse spans (a few, under 5% of the heap: nothing moves).
 public final class PayloadHeap: @unchecked Sendable {
     public let heap: MHeap
     public let collector: Collector

@@ -8,8 +8,4 @@
 // Collector+Mark.swift says why).
 static inline void bl_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 
-// The same for a line about to be written (`prefetchw`): it arrives owned, so
-// the mark bit's store, or atomic or, does not wait for it a second time.
-static inline void bl_prefetch_write(const void *p) { __builtin_prefetch(p, 1, 3); }
-
 #endif
