@@ -42,8 +42,10 @@ public struct CycleStats: Sendable, Equatable {
     public var objectsRelocated = 0
     public var bytesRelocated = 0
     public var relocateNs: UInt64 = 0
-    /// The pacer's goal for the next cycle (Int.max when GOGC is off).
+    /// The pacer's goal for the next cycle (Int.max when GOGC is off), and
+    /// the heap size at which that cycle starts (Collector.trigger).
     public var nextGoalBytes = 0
+    public var nextTriggerBytes = 0
     /// The scavenger's retained-bytes goal set by this cycle (0: none).
     public var scavengeGoalBytes = 0
 

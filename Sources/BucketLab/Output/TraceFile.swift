@@ -4,7 +4,7 @@
 // its collections as complete events — each collection with mark, relocate
 // and sweep children laid end to end (a lazy cycle's leftover sweep, which
 // runs first, is counted in sweep) — and, as counter tracks, the heap in use,
-// resident and released at every sample and phase end, and the heap goal each
+// resident and released at every sample and phase end, and the heap goal (and trigger) each
 // collection set: the timeline `go tool trace` draws for a Go program. See
 // ResultFiles.swift.
 
@@ -92,7 +92,7 @@ extension SuiteResult {
             }
             if c.nextGoalBytes != Int.max {
                 add(g.key) { TraceEvent(ph: "C", pid: $0, tid: 1, name: "heap goal", ts: us(at),
-                                        args: ["goal": .int(c.nextGoalBytes)]) }
+                                        args: ["goal": .int(c.nextGoalBytes), "trigger": .int(c.nextTriggerBytes)]) }
             }
         }
         // Each run's events in time order (a parent before its children).

@@ -138,6 +138,24 @@ import Testing
         #expect(end.sysBytes == full.sysBytes && end.releasedBytes == end.idleBytes)
     }
 
+    /// Go's trigger with an empty runway (mgcpacer.go, trigger()): 61/64 of
+    /// the way from the marked heap to the goal, or goal − 4 MiB when that
+    /// is later.
+    @Test func theNextCycleStartsAtGosTrigger() throws {
+        let heap = try MHeap()
+        let collector = Collector(heap: heap, gogc: 100)
+        let mib = 1 << 20
+        #expect(collector.trigger(forMarked: 0) == (4 * mib) / 64 * 61)  // 3.81 MiB, as Go's first cycle
+        #expect(collector.trigger(forMarked: 10 * mib) == 10 * mib + 10 * mib / 64 * 61)
+        // 0.05 of a 90 MiB runway is more than 4 MiB: goal − 4 MiB.
+        #expect(collector.trigger(forMarked: 90 * mib) == 176 * mib)
+        #expect(collector.trigger(forMarked: 60 * mib) == 60 * mib + 60 * mib / 64 * 61)
+        collector.gogc = 50
+        #expect(collector.trigger(forMarked: 8 * mib) == 8 * mib + 4 * mib / 64 * 61)
+        collector.gogc = nil
+        #expect(collector.trigger(forMarked: 8 * mib) == .max)
+    }
+
     @Test func gogc100PacesAMillionPayloadFillInAFewCycles() throws {
         let heap = try MHeap()
         let collector = Collector(heap: heap, gogc: 100)
@@ -151,9 +169,11 @@ import Testing
         let cycles = collector.trace.count
         #expect(cycles >= 3 && cycles <= 40, "\(cycles) automatic cycles")
         #expect(collector.trace.allSatisfy { $0.reason == .pacer })
-        // Each goal is the marked heap doubled (or the 4 MiB floor).
+        // Each goal is the marked heap doubled (or the 4 MiB floor), and the
+        // next cycle starts at Go's trigger for it.
         for c in collector.trace {
             #expect(c.nextGoalBytes == max(2 * c.heapAfterBytes, 4 << 20))
+            #expect(c.nextTriggerBytes == collector.trigger(forMarked: c.heapAfterBytes))
         }
         // GOGC off: no automatic cycle at all.
         collector.gogc = nil
