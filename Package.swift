@@ -22,7 +22,8 @@ let tsanLocks: [SwiftSetting] = Context.environment["BUCKETLAB_TSAN"] != nil ? [
 //   LabHeap       size classes, spans, MCache/MCentral/MHeap, page map, jemalloc
 //                 arena, object types, the root registry, the seeded generator
 //   LabMaps       the map-model seam, the classic Go 1.19 bucket map, strategies
-//   LabCollector  mark, sweep, relocation, pacer, cycle statistics
+//   LabCollector  mark, sweep, relocation, pacer, cycle statistics (and
+//                 CLabIntrinsics, a header of compiler intrinsics: prefetch)
 //   BucketLab     the lab: workloads, suite, measurements, result files, report,
 //                 charts; re-exports the tiers below (the public product)
 //   bucketlab     the command line
