@@ -308,7 +308,12 @@ public enum Workload: String, Sendable, CaseIterable {
             r.beginPhase("peak", expectedOps: n)
             for i in 0..<n {
                 let k = r.key(i)
-                r.op { map.updateValue(r.makePayload(k), forString: r.makeKeyString(k), count: WorkloadRun.keyStringBytes) }
+                // Go: m[fmt.Sprintf("%016x", k)] = newPayload(k), Sprintf first.
+                r.op {
+                    r.boxSprintfArgument()
+                    let key = r.makeKeyString(k)
+                    map.updateValue(r.makePayload(k), forString: key, count: WorkloadRun.keyStringBytes)
+                }
                 r.liveKeys += 1
                 r.livePayloads += 1
                 r.liveStringBytes += stringBytes
