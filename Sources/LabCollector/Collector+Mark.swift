@@ -95,7 +95,7 @@ struct Marker {
         let n = Self.prefetchDistance
         let oldest = pending + (pendingHead & (n - 1))
         if pendingCount == n {
-            markPending(oldest.pointee)
+            mark(oldest.pointee)
         } else {
             pendingCount += 1
         }
@@ -107,8 +107,9 @@ struct Marker {
         pendingHead &+= 1
     }
 
+    /// Marks one address `greySoon` held.
     @inline(__always)
-    mutating func markPending(_ p: PendingMark) {
+    mutating func mark(_ p: PendingMark) {
         if let h = p.entry.pointee { mark(p.address, in: h) }
     }
 
@@ -118,7 +119,7 @@ struct Marker {
         while pendingCount > 0 {
             let p = pending[(pendingHead &- pendingCount) & (Self.prefetchDistance - 1)]
             pendingCount -= 1
-            markPending(p)
+            mark(p)
         }
     }
 

@@ -26,7 +26,7 @@ struct BucketPlan {
     let controlOffset: Int
     /// A slot is live when `control &- liveLow <= liveMax` (unsigned): a
     /// classic tophash at or above the minimum, a Swiss control byte below
-    /// 0x80 (BucketLayout.isLive, as one test).
+    /// 0x80 (the layout's `SlotLiveness`, as one test).
     let liveLow: UInt8
     let liveMax: UInt8
     /// Each pointer word as `byteOffset << offsetShift | valueFlag? | slot`,

@@ -72,16 +72,6 @@ public struct BucketLayout: Sendable, Hashable {
         self.valuePointerWords = valuePointerWords
         self.overflowOffset = overflowOffset
     }
-
-    /// Whether slot `i` of the bucket at `b` holds an entry.
-    @inline(__always)
-    public func isLive(_ b: UnsafeRawPointer, slot i: Int) -> Bool {
-        let control = b.load(fromByteOffset: controlOffset + i, as: UInt8.self)
-        switch liveness {
-        case let .tophashAtLeast(minimum): return control >= minimum
-        case .controlHighBitClear: return control & 0x80 == 0
-        }
-    }
 }
 
 /// What the allocation fast path needs of a type, resolved once at
