@@ -114,6 +114,16 @@ public final class Collector {
     /// Every cycle so far, in order (the trace).
     public private(set) var trace: [CycleStats] = []
     private(set) var lastMarkedBytes = 0
+    /// Go's mark overlapping the mutator, modelled
+    /// (Collector+ConcurrentMark.swift); nil: each cycle is whole at one
+    /// safe point, with nothing allocated during its mark.
+    public var concurrentMark: ConcurrentMark? {
+        didSet {
+            if concurrentMark == nil && openCycle != nil { finishOpenCycle() }
+        }
+    }
+    /// The cycle whose mark is open, while the mutator runs on.
+    var openCycle: OpenCycle?
     /// The background scavenger (Scavenger.swift).
     var scavenger = ScavengerState()
     /// Allocates the copies relocation makes.
@@ -138,6 +148,7 @@ public final class Collector {
 
     deinit {
         heap.collectorAttached.store(false, ordering: .relaxed)
+        heap.allocatingBlack.store(false, ordering: .relaxed)
         heap.resetPacing(liveBytes: 0, triggerBytes: .max)
     }
 
@@ -185,18 +196,37 @@ public final class Collector {
 
     /// Runs the pending automatic cycle, if the pacer asked for one. Call it
     /// where every heap pointer the program holds is reachable from a root.
+    /// With a `concurrentMark` model the cycle is marked here and finished
+    /// at a later safe point (Collector+ConcurrentMark.swift); the stats are
+    /// returned when it finishes.
     @discardableResult
     public func safePoint() -> CycleStats? {
+        if openCycle != nil { return advanceOpenCycle() }
         guard gogc != nil, heap.collectionPending else {
             scavengeAtSafePoint()
             return nil
         }
+        if let model = concurrentMark { return openConcurrentCycle(model) }
         return collect(reason: .pacer)
     }
 
-    /// A full cycle: mark from the roots, audit, sweep, re-pace.
+    /// A full cycle: mark from the roots, audit, sweep, re-pace. Like Go's
+    /// runtime.GC(), it first finishes a cycle whose mark is still open.
     @discardableResult
     public func collect(reason: CycleReason = .explicit) -> CycleStats {
+        if openCycle != nil { finishOpenCycle() }
+        let cycle = startCycle(reason: reason)
+        return finishCycle(cycle, markedBytes: cycle.stats.heapAfterBytes)
+    }
+
+    /// A cycle between its mark and its sweep.
+    struct MarkedCycle {
+        var stats: CycleStats
+        var leftover: SweepStats
+    }
+
+    /// Sweeps what the last lazy cycle left, marks, audits and relocates.
+    func startCycle(reason: CycleReason) -> MarkedCycle {
         var stats = CycleStats()
         stats.cycle = trace.count + 1
         stats.reason = reason
@@ -206,7 +236,7 @@ public final class Collector {
         stats.startNs = t0
         heap.releaseAllCaches()
         let leftover = heap.finishSweep()
-        var sweepNs = monotonicNanos() - t0
+        stats.sweepNs = monotonicNanos() - t0
 
         let before = heap.objectCensus()
         stats.heapBeforeBytes = before.objectBytes
@@ -226,15 +256,23 @@ public final class Collector {
             relocate(isShared: marked.isShared, into: &stats)
             stats.relocateNs = monotonicNanos() - t0
         }
+        return MarkedCycle(stats: stats, leftover: leftover)
+    }
 
-        t0 = monotonicNanos()
-        var swept = sweepMode == .eager || reason == .explicit ? heap.sweep() : heap.sweepLazily()
-        sweepNs += monotonicNanos() - t0
-        swept.spansSwept += leftover.spansSwept
-        swept.spansFreed += leftover.spansFreed
-        swept.objectsFreed += leftover.objectsFreed
-        swept.bytesFreed += leftover.bytesFreed
-        stats.sweepNs = sweepNs
+    /// Sweeps and re-paces after a mark that, with what was allocated black
+    /// since, marked `markedBytes` (Go's heapMarked).
+    func finishCycle(_ cycle: MarkedCycle, markedBytes: Int) -> CycleStats {
+        var stats = cycle.stats
+        stats.allocatedBlackBytes = markedBytes - stats.heapAfterBytes
+        stats.heapAfterBytes = markedBytes
+
+        let t0 = monotonicNanos()
+        var swept = sweepMode == .eager || stats.reason == .explicit ? heap.sweep() : heap.sweepLazily()
+        stats.sweepNs += monotonicNanos() - t0
+        swept.spansSwept += cycle.leftover.spansSwept
+        swept.spansFreed += cycle.leftover.spansFreed
+        swept.objectsFreed += cycle.leftover.objectsFreed
+        swept.bytesFreed += cycle.leftover.bytesFreed
         stats.spansSwept = swept.spansSwept
         stats.spansFreed = swept.spansFreed
         stats.objectsFreed = swept.objectsFreed
@@ -242,10 +280,10 @@ public final class Collector {
         stats.inuseAfterBytes = heap.objectCensus().inuseBytes
 
         let lastGoal = goal(forMarked: lastMarkedBytes)
-        lastMarkedBytes = marked.bytes
-        stats.nextGoalBytes = goal(forMarked: marked.bytes)
-        stats.nextTriggerBytes = trigger(forMarked: marked.bytes)
-        heap.resetPacing(liveBytes: marked.bytes, triggerBytes: stats.nextTriggerBytes)
+        lastMarkedBytes = markedBytes
+        stats.nextGoalBytes = goal(forMarked: markedBytes)
+        stats.nextTriggerBytes = trigger(forMarked: markedBytes)
+        heap.resetPacing(liveBytes: markedBytes, triggerBytes: stats.nextTriggerBytes)
         paceScavenger(inuseAtMark: stats.inuseBeforeBytes, lastGoal: lastGoal, newGoal: stats.nextGoalBytes)
         stats.scavengeGoalBytes = scavengeGoalBytes ?? 0
         trace.append(stats)

@@ -42,6 +42,12 @@ public struct CycleStats: Sendable, Equatable {
     public var objectsRelocated = 0
     public var bytesRelocated = 0
     public var relocateNs: UInt64 = 0
+    /// With a concurrent-mark model (Collector+ConcurrentMark.swift): the
+    /// mutator operations run between the mark and its termination, and the
+    /// bytes they allocated black (kept by this cycle; part of
+    /// `heapAfterBytes`, as of Go's heapMarked).
+    public var overlapOps = 0
+    public var allocatedBlackBytes = 0
     /// The pacer's goal for the next cycle (Int.max when GOGC is off), and
     /// the heap size at which that cycle starts (Collector.trigger).
     public var nextGoalBytes = 0

@@ -78,6 +78,14 @@ extension MHeap {
         return (bytes, objects, lock.withLock { inuseSpanBytes })
     }
 
+    /// Bytes of the objects whose mark bit is set: after a mark, what it
+    /// found plus what was allocated black since (Go's heapMarked).
+    public func markedObjectBytes() -> Int {
+        var bytes = 0
+        forEachInUseSpan { span in bytes += span.markedCount * span.elemsize }
+        return bytes
+    }
+
     /// Per size class (0 = large): spans, objects and in-use bytes, for the
     /// heap snapshot a run writes at each phase (world stopped).
     public func sizeClassCensus() -> [(sizeClass: Int, spans: Int, objects: Int, inuseBytes: Int)] {

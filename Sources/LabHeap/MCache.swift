@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Synchronization
 import Glibc
 #endif
 
@@ -134,6 +135,7 @@ public final class Mutator {
                 s.pointee.freeindex = next
                 s.pointee.allocCount &+= 1
                 s.pointee.typeIDs[result] = typeID.rawValue
+                if heap.allocatingBlack.load(ordering: .relaxed) { Span(s).setMarked(result) }
                 let p = s.pointee.base + result &* s.pointee.elemsize
                 #if BUCKETLAB_SYSTEM_PAGES
                 Poison.unpoison(p, s.pointee.elemsize)
@@ -165,6 +167,7 @@ public final class Mutator {
         }
         s.pointee.allocCount += 1
         s.pointee.typeIDs[index] = typeID.rawValue
+        if heap.allocatingBlack.load(ordering: .relaxed) { Span(s).setMarked(index) }
         let p = s.pointee.base + index * s.pointee.elemsize
         #if BUCKETLAB_SYSTEM_PAGES
         Poison.unpoison(p, s.pointee.elemsize)

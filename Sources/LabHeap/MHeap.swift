@@ -124,6 +124,12 @@ public final class MHeap: @unchecked Sendable {
     /// Set once the trigger is crossed; a collector runs the cycle at its
     /// next safe point.
     let gcPending = Atomic<Bool>(false)
+    /// Set while a collector's mark overlaps the mutator (Go's gcphase
+    /// _GCmark): every object allocated meanwhile is born marked, Go's
+    /// "allocate black" (mallocgc → gcmarknewobject), so this cycle's sweep
+    /// keeps it.
+    @usableFromInline package let allocatingBlack = Atomic<Bool>(false)
+    public var isAllocatingBlack: Bool { allocatingBlack.load(ordering: .relaxed) }
     let lock = LabLock()
     private(set) var centrals: [MCentral] = []
     let types = TypeTable()
@@ -422,6 +428,7 @@ public final class MHeap: @unchecked Sendable {
         return lock.withLock {
             let s = allocSpanLocked(npages: npages, spanClass: SpanClass(sizeClass: 0, noscan: noscan))
             s.pointee.allocBits[0] = 1
+            if allocatingBlack.load(ordering: .relaxed) { s.pointee.gcmarkBits[0] = 1 }
             s.pointee.freeindex = 1
             s.pointee.allocCount = 1
             s.pointee.allocCache = 0

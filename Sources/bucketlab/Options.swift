@@ -39,6 +39,10 @@ struct SuiteOptions: ParsableArguments {
 
     @OptionGroup var gcWorkers: GCWorkersOption
 
+    @Flag(name: .customLong("stw-mark"),
+          help: "Pacer cycles whole at the trigger, keeping nothing allocated during the mark (default: Go's mark overlapping the mutator, modelled).")
+    var stwMark = false
+
     @Option(help: "Seed for keys and hash seeds.")
     var seed: UInt64 = 1
 
@@ -64,7 +68,7 @@ struct SuiteOptions: ParsableArguments {
         try validated {
             try SuiteConfig(workloads: Workload.parseList(workload), strategies: Strategy.parseLists(strategy),
                             mapModels: SuiteConfig.parseMapModels(map), keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
-                            gogc: Bounds.parseGOGC(gogc), gcWorkers: gcWorkers.count, seed: seed, repeats: repeats, samples: samples,
+                            gogc: Bounds.parseGOGC(gogc), gcWorkers: gcWorkers.count, concurrentMark: !stwMark, seed: seed, repeats: repeats, samples: samples,
                             bursts: bursts, hint: hint, settle: !noSettle, pprof: ProfilePhases.parse(pprof))
         }
     }
@@ -72,12 +76,15 @@ struct SuiteOptions: ParsableArguments {
     /// The options that reproduce `config` for one cell (its map model,
     /// workload and strategy).
     static func arguments(for cell: SuiteCell, of config: SuiteConfig) -> [String] {
-        ["--map", cell.map, "--workload", cell.workload.rawValue, "--strategy", cell.strategy.name,
-         "--keys", String(config.keys), "--payload-bytes", String(config.payloadBytes),
-         "--window", String(config.window), "--gogc", config.gogc.map(String.init) ?? "off",
-         "--gc-workers", String(config.gcWorkers),
-         "--seed", String(config.seed), "--samples", String(config.samples), "--bursts", String(config.bursts),
-         "--hint", String(config.hint), "--pprof", config.pprof.rawValue] + (config.settle ? [] : ["--no-settle"])
+        var arguments = ["--map", cell.map, "--workload", cell.workload.rawValue, "--strategy", cell.strategy.name,
+            "--keys", String(config.keys), "--payload-bytes", String(config.payloadBytes),
+            "--window", String(config.window), "--gogc", config.gogc.map(String.init) ?? "off",
+            "--gc-workers", String(config.gcWorkers),
+            "--seed", String(config.seed), "--samples", String(config.samples), "--bursts", String(config.bursts),
+            "--hint", String(config.hint), "--pprof", config.pprof.rawValue]
+        if !config.settle { arguments.append("--no-settle") }
+        if !config.concurrentMark { arguments.append("--stw-mark") }
+        return arguments
     }
 }
 

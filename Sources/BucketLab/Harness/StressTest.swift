@@ -68,12 +68,14 @@ public enum StressTest {
     /// violations.
     public static func run(cycles target: Int, seed: UInt64 = 1, sweepMode: SweepMode = .eager,
                            strategies: [Strategy] = Strategy.presets, model: any MapModel.Type = BucketMap.self,
-                           keySpace: Int = 300, gcWorkers: Int = onlineCores, progress: ((Int) -> Void)? = nil) throws -> StressReport {
+                           keySpace: Int = 300, gcWorkers: Int = onlineCores, concurrentMark: Bool = true,
+                           progress: ((Int) -> Void)? = nil) throws -> StressReport {
         try Bounds.cycles.check(target)
         try Bounds.stressKeys.check(keySpace)
         try Bounds.gcWorkers.check(gcWorkers)
         let heap = try MHeap()
         let collector = Collector(heap: heap, gogc: 1, sweepMode: sweepMode, gcWorkers: gcWorkers)
+        collector.concurrentMark = concurrentMark ? .goOnTwoCores : nil
         let mutator = heap.makeMutator()
         var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
         let type = MapType.uint64ToPointer(heap: heap)

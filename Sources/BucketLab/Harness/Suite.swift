@@ -37,6 +37,9 @@ public struct SuiteConfig: Sendable {
     public private(set) var gogc: Int?
     /// The collector's mark workers (Collector.gcWorkers).
     public private(set) var gcWorkers: Int
+    /// Pacer cycles mark while the mutator runs on, as Go's do
+    /// (Collector+ConcurrentMark.swift); false: whole at the trigger.
+    public private(set) var concurrentMark: Bool
     public private(set) var seed: UInt64
     public private(set) var repeats: Int
     /// Samples per phase.
@@ -60,7 +63,7 @@ public struct SuiteConfig: Sendable {
 
     public init(workloads: [Workload] = Workload.allCases, strategies: [Strategy] = Strategy.presets,
                 mapModels: [String] = MapModels.names, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
-                window: Int? = nil, gogc: Int? = 100, gcWorkers: Int = onlineCores, seed: UInt64 = 1, repeats: Int = 1, samples: Int = 10,
+                window: Int? = nil, gogc: Int? = 100, gcWorkers: Int = onlineCores, concurrentMark: Bool = true, seed: UInt64 = 1, repeats: Int = 1, samples: Int = 10,
                 bursts: Int = 4, hint: Int = 0, settle: Bool = true, pprof: ProfilePhases = .headline,
                 census: Bool = true) throws {
         guard !workloads.isEmpty else { throw ConfigError("no workload given; valid: \(Workload.validNames)") }
@@ -87,6 +90,7 @@ public struct SuiteConfig: Sendable {
         self.window = window
         self.gogc = gogc
         self.gcWorkers = gcWorkers
+        self.concurrentMark = concurrentMark
         self.seed = seed
         self.repeats = repeats
         self.samples = samples

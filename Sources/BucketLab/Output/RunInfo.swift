@@ -73,6 +73,8 @@ public struct RunInfo: Codable, Sendable {
     var gogc: GOGC
     /// Absent from runs made before the collector had workers (one marked).
     var gcWorkers: Int?
+    /// Absent from runs made before the concurrent-mark model (whole cycles).
+    var concurrentMark: Bool?
     var seed: UInt64
     var `repeat`: Int
     var samples: Int
@@ -85,6 +87,7 @@ public struct RunInfo: Codable, Sendable {
         case command, commit, swift, jemalloc, cpu, cores, date, workloads, strategies, keys, window, gogc, seed, samples, bursts
         case hint, maps, settle
         case memoryBytes = "memory_bytes", payloadBytes = "payload_bytes", `repeat`, gcWorkers = "gc_workers"
+        case concurrentMark = "concurrent_mark"
     }
 
     public init(config: SuiteConfig, machine: MachineFacts) {
@@ -103,6 +106,7 @@ public struct RunInfo: Codable, Sendable {
         window = config.window
         gogc = config.gogc.map { .percent($0) } ?? .off
         gcWorkers = config.gcWorkers
+        concurrentMark = config.concurrentMark
         seed = config.seed
         self.repeat = config.repeats
         samples = config.samples
@@ -127,7 +131,7 @@ public struct RunInfo: Codable, Sendable {
     /// The line under REPORT.md's title: what produced the run, where.
     public var reportHeader: String {
         "`\(command)` at commit \(commit), \(keys) keys, \(payloadBytes)-byte payloads, window \(window), "
-            + "GOGC \(gogc.text), \(gcWorkers ?? 1) mark worker(s), seed \(seed), \(self.repeat) repeat(s), map models \(maps.joined(separator: ", ")); "
+            + "GOGC \(gogc.text), \(gcWorkers ?? 1) mark worker(s), \(concurrentMark == true ? "concurrent" : "stop-the-world") mark, seed \(seed), \(self.repeat) repeat(s), map models \(maps.joined(separator: ", ")); "
             + "\(cpu), \(cores) cores."
     }
 

@@ -9,9 +9,11 @@ import Testing
     /// grows, pins and iterators on one map per preset: after every cycle
     /// every payload still in a map or pinned is intact and allocated, and the
     /// heap's books add up (the short form of `bucketlab stress`).
-    @Test(arguments: [SweepMode.eager, .lazy])
-    func neverFreesAReachableObject(mode: SweepMode) throws {
-        let report = try StressTest.run(cycles: 1500, seed: mode == .eager ? 1 : 2, sweepMode: mode)
+    /// Pacer cycles overlap the mutator (Collector+ConcurrentMark.swift)
+    /// unless `concurrent` is false.
+    @Test(arguments: [(SweepMode.eager, true), (.lazy, true), (.eager, false)])
+    func neverFreesAReachableObject(mode: SweepMode, concurrent: Bool) throws {
+        let report = try StressTest.run(cycles: 1500, seed: mode == .eager ? 1 : 2, sweepMode: mode, concurrentMark: concurrent)
         #expect(report.violations == [])
         #expect(report.cycles >= 1500 && report.pacerCycles > 100)
         #expect(report.payloadsVerified > 100_000)

@@ -1,0 +1,119 @@
+// Go's mark overlapping the mutator, modelled on the lab's stop-the-world
+// mark. See Collector.swift for the overview.
+//
+// Go marks while the program runs: from the trigger until mark termination
+// the mutator allocates black (every new object is born marked) and the
+// hybrid write barrier keeps everything that was reachable when the mark
+// began. A cycle therefore keeps what died during its mark and what was
+// allocated during it, and Go's pacer starts the next one early by a runway
+// of what the mutator is expected to allocate meanwhile. The lab marks with
+// the world stopped, which keeps none of that; with a `ConcurrentMark` model
+// a pacer cycle becomes:
+//
+// - at the safe point after the trigger: the whole mark of what is reachable
+//   there (what Go's barrier keeps: the snapshot), then allocation turns
+//   black (`MHeap.allocatingBlack`);
+// - the mutator runs on for as long as Go's mark would take: its scan work
+//   divided by the work Go's mark workers do per mutator operation
+//   (`scannedBytesPerOp`), or until the heap reaches its goal (past it Go's
+//   assists make the mutator finish the mark);
+// - at that safe point: sweep, with the black objects kept, and re-pace with
+//   the marked bytes including them (Go's heapMarked).
+//
+// Counting the mark's length in operations, not time, keeps runs byte-exact
+// for a seed. The mutator's allocation during the mark then follows from the
+// workload: a churn operation allocates about half what a fill operation
+// does, and so does its mark window in Go.
+//
+// Calibration (GODEBUG=gctrace=1,gcpacertrace=1 on Reference/, this 2-core
+// machine, 10^6 keys, every non-forced cycle with over 1 MB of heap scan
+// work): heap growth during the mark per byte of scan work, median per
+// workload, is 0.10 for churn and 0.15–0.33 for the fills in Go 1.27.3, 0.15
+// and 0.34–0.41 in Go 1.19.8; at ~50 B allocated per churn operation and
+// ~110 B per fill operation, both come to about 2 operations per KiB of scan
+// work: `scannedBytesPerOp` 480. The scan work includes the program's
+// globals and stacks, 153,514 + 5,184 B in the Go 1.27.3 reference's traces
+// (`rootScanBytes`), which is all a mark of noscan Swiss groups has to do.
+//
+// Measured against Go (`go` strategy, phase ends, mean |lab/Go median − 1|
+// over the 61 shared phases; Go 1.27.3's runs of Results/reference at 10^6
+// keys, three runs each at 3×10^5 and 10^5): Swiss 0.0191 → 0.0130 at 10^6
+// (phases within Go's range ±2%: 57 → 61 of 61; `churn`, 5% under Go
+// before, now within 2.5%), 0.0123 → 0.0103 at 3×10^5, 0.0143 → 0.0141 at
+// 10^5; the same with 400 or 600 bytes per operation. The classic model is
+// unchanged against Go 1.19 (61, 61 and 60 of 61 within 2%).
+//
+// Not modelled: the runway. Go also starts the mark earlier, by cons/mark ×
+// 3 × the scan work (cons/mark = heap growth during the mark × (u + idle) /
+// (scan work × (1 − u)), the maximum over five cycles; mgcpacer.go, Go
+// 1.21+), down to 45/64 of the way to the goal, where gctrace shows most
+// pointer-heavy fills of Go 1.27 starting. Computing it from the modelled
+// mark (with (u + idle)/(1 − u) = 1.5, Go's reported cons/mark over
+// growth/scan work on this machine) improved 10^6 keys further (mean 0.0126)
+// but made 3×10^5 (0.0155) and 10^5 (0.0170) worse than no overlap at all;
+// with 1.0 all three were worse. So the lab's trigger stays at the top of
+// Go's range (Collector.trigger).
+
+import LabHeap
+
+/// How long Go's concurrent mark lets the mutator run, in the lab's terms.
+public struct ConcurrentMark: Sendable, Equatable {
+    /// Bytes of scan work Go's mark workers do while the mutator runs one
+    /// operation.
+    public var scannedBytesPerOp: Int
+    /// Scan work a Go program does besides its heap: its globals (data and
+    /// bss, the runtime's own included) and goroutine stacks. Part of every
+    /// mark's length.
+    public var rootScanBytes: Int
+
+    public init(scannedBytesPerOp: Int, rootScanBytes: Int) {
+        precondition(scannedBytesPerOp > 0 && rootScanBytes >= 0, "impossible concurrent mark model")
+        self.scannedBytesPerOp = scannedBytesPerOp
+        self.rootScanBytes = rootScanBytes
+    }
+
+    /// Go on this lab's 2-core machine (calibration in the file comment).
+    public static let goOnTwoCores = ConcurrentMark(scannedBytesPerOp: 480, rootScanBytes: 158_698)
+}
+
+/// A pacer cycle whose mark is done while the mutator runs on.
+struct OpenCycle {
+    var cycle: Collector.MarkedCycle
+    /// Operations the mark lasts, and those left before mark termination.
+    var ops: Int
+    var opsLeft: Int
+    /// The heap goal the mark must finish by.
+    var goal: Int
+}
+
+extension Collector {
+    /// Marks now and lets the mutator run on, allocating black, until the
+    /// mark's modelled end; returns the cycle's stats if that is already now.
+    func openConcurrentCycle(_ model: ConcurrentMark) -> CycleStats? {
+        let cycle = startCycle(reason: .pacer)
+        let ops = (cycle.stats.bytesScanned + model.rootScanBytes) / model.scannedBytesPerOp
+        openCycle = OpenCycle(cycle: cycle, ops: ops, opsLeft: ops, goal: goal(forMarked: lastMarkedBytes))
+        heap.allocatingBlack.store(true, ordering: .relaxed)
+        return ops == 0 ? finishOpenCycle() : nil
+    }
+
+    /// One mutator operation of the open cycle's mark has passed.
+    func advanceOpenCycle() -> CycleStats? {
+        openCycle!.opsLeft -= 1
+        guard openCycle!.opsLeft <= 0 || heap.heapLiveEstimate >= openCycle!.goal else { return nil }
+        return finishOpenCycle()
+    }
+
+    /// Mark termination: allocation turns white again, and the cycle sweeps
+    /// with what was allocated black counted as marked.
+    @discardableResult
+    func finishOpenCycle() -> CycleStats {
+        let open = openCycle!
+        openCycle = nil
+        heap.allocatingBlack.store(false, ordering: .relaxed)
+        heap.releaseAllCaches()
+        var cycle = open.cycle
+        cycle.stats.overlapOps = open.ops - max(0, open.opsLeft)
+        return finishCycle(cycle, markedBytes: heap.markedObjectBytes())
+    }
+}
