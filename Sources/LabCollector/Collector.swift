@@ -1,5 +1,6 @@
-// The collector: stop-the-world, precise mark and sweep over one lab heap,
-// with GOGC pacing, per-cycle statistics and a leak audit.
+// The collector: a precise mark and sweep over one lab heap, its mark done
+// with the world stopped, with GOGC pacing, per-cycle statistics and a leak
+// audit.
 //
 // Overview (after Go's mgc.go, mgcmark.go, mgcsweep.go and mgcpacer.go, made
 // stop-the-world so that its cost can be measured exactly).
@@ -46,13 +47,17 @@
 // Pacing: after a cycle that marked M bytes the goal is M × (1 + GOGC/100),
 // at least 4 MiB × GOGC/100 (Go's heapMinimum), and the next cycle starts at
 // Go's trigger for it, 61/64 of the way from M to the goal (`trigger(forMarked:)`
-// says why). After each cycle the
-// scavenger (Scavenger.swift) gets its goal too: safe points between cycles
-// release free pages down to it, within Go's CPU share. Allocation counts bytes as
-// spans are cached and large objects made; crossing the trigger flags a cycle,
-// which runs at the mutator's next `safePoint()` — an operation boundary
-// where every heap pointer it needs is rooted. GOGC off (nil) disables
-// automatic cycles; `collect()` still works.
+// says why). Allocation counts bytes as spans are cached and large objects
+// made; crossing the trigger flags a cycle, which runs at the mutator's next
+// `safePoint()` — an operation boundary where every heap pointer it needs is
+// rooted. With a `concurrentMark` model (Collector+ConcurrentMark.swift, what
+// `bucketlab run` uses) that safe point only marks: the mutator runs on,
+// allocating black, for as long as Go's concurrent mark would take, and a
+// later safe point sweeps — so a cycle keeps what is allocated and what dies
+// during its mark, as Go's do. Without one, the cycle is whole at its safe
+// point. After each cycle the scavenger (Scavenger.swift) gets its goal too:
+// safe points between cycles release free pages down to it, within Go's CPU
+// share. GOGC off (nil) disables automatic cycles; `collect()` still works.
 //
 // Where a mark's time goes, what helped and what did not (issue 16,
 // `bucketlab gcbench`: 10^6 48-byte payloads under a 40 MB bucket array;
@@ -165,9 +170,10 @@ public final class Collector {
     /// concurrent mark early by a "runway" of what the mutator will allocate
     /// meanwhile (cons/mark × 3 × the scannable heap), bounded to 45/64–61/64
     /// of the way from the marked heap to the goal, the upper bound raised to
-    /// goal − 4 MiB for large heaps. The lab marks with the world stopped:
-    /// its cons/mark is 0, its runway empty, and Go's rule puts the trigger
-    /// at that upper bound. A cycle at the goal instead (the lab's rule
+    /// goal − 4 MiB for large heaps. The lab's trigger is that upper bound,
+    /// Go's rule for an empty runway: with the concurrent-mark model the
+    /// runway computed Go's way moved phase ends further from Go's at 10^5
+    /// and 3×10^5 keys (Collector+ConcurrentMark.swift has the figures). A cycle at the goal instead (the lab's rule
     /// until issue 15) ran one cycle fewer than Go 1.27 in a 3×10^5-key fill
     /// and left other 18 KiB group arrays free. Against Go runs of every
     /// workload (`go` strategy, phases within 2% of Go's median run, before →

@@ -20,6 +20,9 @@ struct Stress: ParsableCommand {
 
     @OptionGroup var gcWorkers: GCWorkersOption
 
+    @Flag(name: .customLong("stw-mark"), help: "Pacer cycles whole at the trigger (default: Go's mark overlapping the mutator, modelled).")
+    var stwMark = false
+
     @OptionGroup var out: OutputOption
 
     func validate() throws {
@@ -32,14 +35,15 @@ struct Stress: ParsableCommand {
     func run() throws {
         let dir = out.directory ?? "Results/stress"
         try prepareOutputDirectory(dir)
-        let report = try StressTest.run(cycles: cycles, seed: seed, sweepMode: sweep, keySpace: keys, gcWorkers: gcWorkers.count) { n in
+        let report = try StressTest.run(cycles: cycles, seed: seed, sweepMode: sweep, keySpace: keys, gcWorkers: gcWorkers.count,
+                                        concurrentMark: !stwMark) { n in
             if n % 500 == 0 { ProgressLine.show?("cycle \(n)/\(cycles)") }
         }
         ProgressLine.end()
         print("cycles \(report.cycles) (\(report.pacerCycles) from the pacer), operations \(report.operations), "
               + "payloads verified \(report.payloadsVerified), relocated \(report.relocated), violations \(report.violationCount)")
         for v in report.violations { print("  " + v) }
-        try writeFileAtomically(StressReport.csv([report]), to: dir + "/stress-seed\(seed)-\(sweep.rawValue).csv")
+        try writeFileAtomically(StressReport.csv([report]), to: dir + "/stress-seed\(seed)-\(sweep.rawValue)\(stwMark ? "-stw" : "").csv")
         if !report.violations.isEmpty { throw ExitCode(1) }
     }
 }
