@@ -129,6 +129,8 @@ public final class Collector {
     }
     /// The cycle whose mark is open, while the mutator runs on.
     var openCycle: OpenCycle?
+    /// Whether a cycle has marked and the mutator runs on before its sweep.
+    public var isMarking: Bool { openCycle != nil }
     /// The background scavenger (Scavenger.swift).
     var scavenger = ScavengerState()
     /// Allocates the copies relocation makes.
@@ -172,8 +174,8 @@ public final class Collector {
     /// of the way from the marked heap to the goal, the upper bound raised to
     /// goal − 4 MiB for large heaps. The lab's trigger is that upper bound,
     /// Go's rule for an empty runway: with the concurrent-mark model the
-    /// runway computed Go's way moved phase ends further from Go's at 10^5
-    /// and 3×10^5 keys (Collector+ConcurrentMark.swift has the figures). A cycle at the goal instead (the lab's rule
+    /// runway computed Go's way moved phase ends further from Go's at 10^5,
+    /// 3×10^5 and 5×10^5 keys (Collector+ConcurrentMark.swift has the figures). A cycle at the goal instead (the lab's rule
     /// until issue 15) ran one cycle fewer than Go 1.27 in a 3×10^5-key fill
     /// and left other 18 KiB group arrays free. Against Go runs of every
     /// workload (`go` strategy, phases within 2% of Go's median run, before →

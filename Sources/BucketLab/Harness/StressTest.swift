@@ -104,6 +104,16 @@ public enum StressTest {
             report.cycles += 1
             if cycle.reason == .pacer { report.pacerCycles += 1 }
             report.relocated += cycle.objectsRelocated
+            checkPayloads()
+            for problem in checkBooks(heap) { violation(problem) }
+            progress?(report.cycles)
+        }
+
+        /// Every payload in a map or pinned is allocated and intact; the
+        /// reference follows the payloads relocation moved. Run after every
+        /// mark: relocation moves payloads there, also when the cycle's sweep
+        /// comes later (Collector+ConcurrentMark.swift).
+        func checkPayloads() {
             for (m, ref) in reference.enumerated() {
                 for (k, p) in ref {
                     // Relocation may move a payload: the map has its address.
@@ -121,8 +131,6 @@ public enum StressTest {
             for (p, k) in pinned where heap.findObject(p)?.isAllocated != true || !payloads.isIntact(p, key: k) {
                 violation("pinned payload \(k) damaged or freed")
             }
-            for problem in checkBooks(heap) { violation(problem) }
-            progress?(report.cycles)
         }
 
         while report.cycles < target && report.violations.isEmpty {
@@ -167,7 +175,12 @@ public enum StressTest {
                     violation("lookup of \(k) disagrees")
                 }
             default:
-                if let cycle = collector.safePoint() { verify(cycle) }
+                let marking = collector.isMarking
+                if let cycle = collector.safePoint() {
+                    verify(cycle)
+                } else if !marking && collector.isMarking {
+                    checkPayloads()
+                }
             }
             if next() % 1000 == 0 { verify(collector.collect()) }
         }
