@@ -88,10 +88,14 @@
 // - Tried, no gain: `prefetchw` (the header line that holds the mark bits
 //   fetched for writing; the atomic or still waits); @inlinable span and
 //   page-map accessors on their own (needed for the rest, no gain alone).
-// After all of it, two workers mark the heap in 12–17 ms (2.4–3.4 GB/s of
-// scanned bytes, with the machine's speed); in the committed gcbench run a
-// whole cycle took 17.3 ms against 27.4 ms for Go 1.27's runtime.GC() and
-// 41.0 ms for Go 1.19's, in the same rounds. Sweeping that heap takes
+// After all of it, two workers mark the heap in 11–17 ms (2.4–3.7 GB/s of
+// scanned bytes, with the machine's speed: four default gcbench runs in one
+// later session gave 3.31, 3.73, 3.56 and 3.70 GB/s); in the committed
+// gcbench run a whole cycle took 11.3 ms against 18.0 ms for Go 1.27's
+// runtime.GC() and 31.6 ms for Go 1.19's, in the same rounds. perf (one
+// worker) still spreads the mark's time over the bucket loop (~40%), the
+// ring and the per-target mark (~30% each), the last two not inlined into
+// the loop despite @inline(__always). Sweeping that heap takes
 // 0.4–0.9 ms (one pass over ~6,000 span headers and their bitmaps), under 5%
 // of a cycle: it stays sequential, eager or lazy.
 
