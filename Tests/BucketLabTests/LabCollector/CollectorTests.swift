@@ -456,9 +456,12 @@ import Testing
 
     /// Two mutators on two threads fill and churn maps of their own between
     /// cycles; each cycle marks with several workers. Every payload a map
-    /// holds stays allocated and intact.
-    @Test(arguments: [2, 3])
-    func twoMutatorsBetweenParallelCycles(gcWorkers: Int) throws {
+    /// holds stays allocated and intact. With `blackRounds`, every round
+    /// after the first runs while a cycle's mark is open, so both threads
+    /// allocate black (Collector+ConcurrentMark.swift); the next collection
+    /// finishes that cycle first.
+    @Test(arguments: [(2, false), (3, false), (2, true)])
+    func twoMutatorsBetweenParallelCycles(gcWorkers: Int, blackRounds: Bool) throws {
         let heap = try MHeap()
         let collector = Collector(heap: heap, gogc: nil, gcWorkers: gcWorkers)
         let payload = heap.registerType(name: "payload", size: 48)
@@ -491,6 +494,10 @@ import Testing
             }
             let stats = collector.collect()
             #expect(stats.objectsMarked == heap.objectCensus().objects, "round \(round)")
+            if blackRounds && round > 0 {
+                let finished = collector.trace[collector.trace.count - 2]
+                #expect(finished.reason == .pacer && finished.allocatedBlackBytes > 0, "round \(round)")
+            }
             for side in sides {
                 side.map.forEach { k, p in
                     guard let p else {
@@ -502,7 +509,9 @@ import Testing
                     }
                 }
             }
+            if blackRounds { #expect(collector.openConcurrentCycle(.goOnTwoCores) == nil) }
         }
+        collector.collect()
         #expect(heap.invariantViolations() == [])
     }
 }
