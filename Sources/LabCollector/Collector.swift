@@ -279,6 +279,7 @@ public final class Collector {
         stats.heapAfterBytes = markedBytes
 
         let t0 = monotonicNanos()
+        stats.sweepStartNs = t0
         var swept = sweepMode == .eager || stats.reason == .explicit ? heap.sweep() : heap.sweepLazily()
         stats.sweepNs += monotonicNanos() - t0
         swept.spansSwept += cycle.leftover.spansSwept

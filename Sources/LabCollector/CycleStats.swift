@@ -18,6 +18,9 @@ public struct CycleStats: Sendable, Equatable {
     public var reason = CycleReason.explicit
     /// CLOCK_MONOTONIC nanoseconds when the cycle started (for traces).
     public var startNs: UInt64 = 0
+    /// When the sweep began: right after the mark, or, with a concurrent-mark
+    /// model, once the mutator's operations during the mark had run.
+    public var sweepStartNs: UInt64 = 0
     /// Object bytes in the heap when the cycle started / marked live.
     public var heapBeforeBytes = 0
     public var heapAfterBytes = 0

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Synchronization
 import Glibc
 #endif
+import Synchronization
 
 // MCache and Mutator: the per-mutator allocation fast path. See MHeap.swift for
 // the overview.

@@ -189,7 +189,8 @@ public struct GCRow: Sendable, ResultRow {
             .int("objects_marked", \.objectsMarked), .int("bytes_scanned", \.bytesScanned),
             .int("spans_swept", \.spansSwept), .int("spans_freed", \.spansFreed), .int("bytes_freed", \.bytesFreed),
             .int("leaked_bytes", \.leakedBytes), .int("objects_relocated", \.objectsRelocated),
-            .uint64("relocate_ns", \.relocateNs), .int("scavenge_goal_bytes", \.scavengeGoalBytes)]
+            .uint64("relocate_ns", \.relocateNs), .int("scavenge_goal_bytes", \.scavengeGoalBytes),
+            .int("overlap_ops", \.overlapOps), .int("allocated_black_bytes", \.allocatedBlackBytes)]
         return RunKey.columns.map { $0.nested(in: \.key) } + cycle.map { $0.nested(in: \.cycle) }
     }
 }

@@ -80,13 +80,19 @@ extension SuiteResult {
         for g in gc {
             let c = g.cycle
             let start = c.startNs &- startNs
+            // A concurrent-mark cycle sweeps after the mutator's operations
+            // during its mark: the gap between relocation and sweep.
+            let overlapNs = c.sweepStartNs > c.startNs + c.markNs + c.relocateNs
+                ? c.sweepStartNs - (c.startNs + c.markNs + c.relocateNs) : 0
             add(g.key) { TraceEvent(
-                ph: "X", pid: $0, tid: 1, name: "GC \(c.reason.rawValue)", cat: "gc", ts: us(start), dur: us(c.totalNs),
+                ph: "X", pid: $0, tid: 1, name: "GC \(c.reason.rawValue)", cat: "gc", ts: us(start), dur: us(c.totalNs + overlapNs),
                 args: ["cycle": .int(c.cycle), "mark_ns": .int(Int(c.markNs)), "sweep_ns": .int(Int(c.sweepNs)),
                        "relocate_ns": .int(Int(c.relocateNs)), "heap_before_bytes": .int(c.heapBeforeBytes),
-                       "heap_after_bytes": .int(c.heapAfterBytes), "leaked_bytes": .int(c.leakedBytes)]) }
+                       "heap_after_bytes": .int(c.heapAfterBytes), "leaked_bytes": .int(c.leakedBytes),
+                       "overlap_ops": .int(c.overlapOps), "allocated_black_bytes": .int(c.allocatedBlackBytes)]) }
             var at = start
-            for (name, ns) in [("mark", c.markNs), ("relocate", c.relocateNs), ("sweep", c.sweepNs)] where ns > 0 {
+            let steps = [("mark", c.markNs), ("relocate", c.relocateNs), ("mutator during mark", overlapNs), ("sweep", c.sweepNs)]
+            for (name, ns) in steps where ns > 0 {
                 add(g.key) { TraceEvent(ph: "X", pid: $0, tid: 1, name: name, cat: "gc-step", ts: us(at), dur: us(ns), args: [:]) }
                 at += ns
             }
