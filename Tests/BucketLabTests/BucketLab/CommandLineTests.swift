@@ -74,6 +74,25 @@ func runProcess(_ executable: String, _ args: [String], cwd: String? = nil,
         #expect(!FileManager.default.fileExists(atPath: dir + "/out"), "no output before validation passed")
     }
 
+    /// A stress seed replays exactly in another process (Swift seeds its
+    /// dictionaries' hashing per process; the stress test never lets their
+    /// order choose an operation), so a violation it finds can be re-run.
+    @Test func aStressSeedReplaysInAnotherProcess() throws {
+        var reports: [[String]] = []
+        for _ in 0..<2 {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bucketlab-stress-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let outcome = try bucketlab(["stress", "--cycles", "400", "--seed", "3", "--out", dir])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            let table = try CSVDocument(path: dir + "/stress-seed3-eager.csv")
+            let row = try #require(table.rows.first)
+            reports.append(Array(row.dropLast()))  // all but elapsed_ns
+            #expect(table.header.last == "elapsed_ns")
+        }
+        #expect(reports[0] == reports[1])
+        #expect(Int(reports[0][5])! > 1000, "operations")
+    }
+
     @Test func unwritableOutputIsReportedBeforeAnyWork() throws {
         for out in ["/proc/forbidden/x", "/dev/null/x"] {
             let r = try bucketlab(["run", "--keys", "1000", "--out", out])
