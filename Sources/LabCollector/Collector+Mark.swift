@@ -86,7 +86,7 @@ struct Marker {
     /// the rest when the drain runs out of jobs). Outside `drain` (roots,
     /// the overflow words) marking is immediate. Measured gains are in
     /// Collector.swift's design note.
-    @inline(__always)
+    @_transparent
     mutating func greySoon(_ address: UInt) {
         guard let pending else { grey(address); return }
         guard address != 0, let raw = UnsafeRawPointer(bitPattern: address),
@@ -108,7 +108,7 @@ struct Marker {
     }
 
     /// Marks one address `greySoon` held.
-    @inline(__always)
+    @_transparent
     mutating func mark(_ p: PendingMark) {
         if let h = p.entry.pointee { mark(p.address, in: h) }
     }
@@ -124,7 +124,7 @@ struct Marker {
     }
 
     /// Marks the object containing `raw`, which lies in the pages of span `h`.
-    @inline(__always)
+    @_transparent
     @discardableResult
     mutating func mark(_ raw: UnsafeRawPointer, in h: UnsafeMutablePointer<SpanHeader>) -> HeapObject? {
         let span = Span(h)
@@ -187,7 +187,11 @@ struct Marker {
         }
     }
 
-    @inline(__always)
+    /// One job's objects. Its own function, so that the per-target steps
+    /// (`greySoon`, `mark`) inline into its loop: they are @_transparent
+    /// because @inline(__always) left them out of line (Collector.swift's
+    /// design note has the gain).
+    @inline(never)
     mutating func scan(_ job: ScanJob) {
         let size = table.size[job.type]
         if let plan = table.plan[job.type] {

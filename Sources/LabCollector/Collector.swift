@@ -85,17 +85,21 @@
 // - Relocation no longer records a candidate per live slot during the mark
 //   nor looks up, per scanned object, whether its map relocates
 //   (Collector+Relocate.swift): `compact`'s mark now costs what `go`'s does.
+// - Inlining: `greySoon` and the per-target `mark` were called out of the
+//   bucket loop despite @inline(__always) (perf: ~30% of the mark each,
+//   call overhead and the ring's state kept in memory). @_transparent, with
+//   `scan` a function of its own: one worker 18.6 → 16.4 ms, two 10.6 →
+//   10.0 ms (medians of six alternated `gcbench --rounds 1` runs).
 // - Tried, no gain: `prefetchw` (the header line that holds the mark bits
 //   fetched for writing; the atomic or still waits); @inlinable span and
 //   page-map accessors on their own (needed for the rest, no gain alone).
-// After all of it, two workers mark the heap in 11–17 ms (2.4–3.7 GB/s of
-// scanned bytes, with the machine's speed: four default gcbench runs in one
-// later session gave 3.31, 3.73, 3.56 and 3.70 GB/s); in the committed
-// gcbench run a whole cycle took 11.3 ms against 18.0 ms for Go 1.27's
-// runtime.GC() and 31.6 ms for Go 1.19's, in the same rounds. perf (one
-// worker) still spreads the mark's time over the bucket loop (~40%), the
-// ring and the per-target mark (~30% each), the last two not inlined into
-// the loop despite @inline(__always). Sweeping that heap takes
+// After all of it, two workers mark the heap in 10–17 ms (2.4–4.0 GB/s of
+// scanned bytes, with the machine's speed: before the inlining, four
+// default gcbench runs in one session gave 3.31, 3.73, 3.56 and 3.70 GB/s;
+// the committed run, after it and in a slower hour — Go 1.27's cycle took
+// 28.2 ms there against 18.0 ms an hour before — 3.05 GB/s). In that run a
+// whole cycle took 13.7 ms against 28.2 ms for Go 1.27's runtime.GC() and
+// 30.3 ms for Go 1.19's, in the same rounds. Sweeping that heap takes
 // 0.4–0.9 ms (one pass over ~6,000 span headers and their bitmaps), under 5%
 // of a cycle: it stays sequential, eager or lazy.
 
