@@ -91,9 +91,9 @@ public struct ConcurrentMark: Sendable, Equatable {
 /// A pacer cycle whose mark is done while the mutator runs on.
 struct OpenCycle {
     var cycle: Collector.MarkedCycle
-    /// Operations the mark lasts, and those left before mark termination.
+    /// Operations the mark lasts, and those run so far.
     var ops: Int
-    var opsLeft: Int
+    var opsRun = 0
     /// The heap goal the mark must finish by.
     var goal: Int
 }
@@ -104,15 +104,15 @@ extension Collector {
     func openConcurrentCycle(_ model: ConcurrentMark) -> CycleStats? {
         let cycle = startCycle(reason: .pacer)
         let ops = (cycle.stats.bytesScanned + model.rootScanBytes) / model.scannedBytesPerOp
-        openCycle = OpenCycle(cycle: cycle, ops: ops, opsLeft: ops, goal: goal(forMarked: lastMarkedBytes))
+        openCycle = OpenCycle(cycle: cycle, ops: ops, goal: goal(forMarked: lastMarkedBytes))
         heap.allocatingBlack.store(true, ordering: .relaxed)
         return ops == 0 ? finishOpenCycle() : nil
     }
 
     /// One mutator operation of the open cycle's mark has passed.
     func advanceOpenCycle() -> CycleStats? {
-        openCycle!.opsLeft -= 1
-        guard openCycle!.opsLeft <= 0 || heap.heapLiveEstimate >= openCycle!.goal else { return nil }
+        openCycle!.opsRun += 1
+        guard openCycle!.opsRun >= openCycle!.ops || heap.heapLiveEstimate >= openCycle!.goal else { return nil }
         return finishOpenCycle()
     }
 
@@ -123,9 +123,8 @@ extension Collector {
         let open = openCycle!
         openCycle = nil
         heap.allocatingBlack.store(false, ordering: .relaxed)
-        heap.releaseAllCaches()
         var cycle = open.cycle
-        cycle.stats.overlapOps = open.ops - max(0, open.opsLeft)
+        cycle.stats.overlapOps = open.opsRun
         return finishCycle(cycle, markedBytes: heap.markedObjectBytes())
     }
 }
