@@ -24,5 +24,7 @@ struct CompareGo: ParsableCommand {
         try Report.write(results, to: runDirectory, header: RunInfo.redrawnReportHeader(directory: runDirectory, by: "compare-go"))
         print(renderTable(header: AgainstGo.tableHeader, rows: AgainstGo.tableRows(rows), rightAlign: Set(4..<13)),
               terminator: "")
+        print(renderTable(header: AgainstGo.summaryHeader, rows: AgainstGo.summaryRows(AgainstGo.summaries(rows)),
+                          rightAlign: Set(2..<9)), terminator: "")
     }
 }

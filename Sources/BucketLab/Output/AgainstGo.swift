@@ -16,6 +16,12 @@
 // times; the join takes, per Go version and phase, the run with the median
 // net heap as Go's figure and keeps the smallest and largest net heap beside
 // it. The lab's repeats agree to the byte.
+//
+// How close can anything get to that median? Go itself, leave one out: each
+// run against the median of the others (`go_run_error`, the mean over runs
+// of |run / median of the others − 1|, and `go_runs_within_2pct`). That is
+// the floor under any fidelity target; `AgainstGo.Summary` sets the lab's
+// figures beside Go's own, per map model and Go version.
 
 /// A row of the Go reference's phases.csv.
 public struct GoPhaseRow: Sendable, ResultRow {
@@ -71,6 +77,11 @@ public struct AgainstGoRow: Sendable, ResultRow {
     public var goRuns = 0
     public var goNetMinHeapInuseBytes = 0
     public var goNetMaxHeapInuseBytes = 0
+    /// Go against itself: the mean over its runs of |run / median of the
+    /// other runs − 1|, and how many runs are within 2% of that median
+    /// (0 and 0 with fewer than two runs).
+    public var goRunError = 0.0
+    public var goRunsWithin2Percent = 0
 
     public static var blank: AgainstGoRow { AgainstGoRow() }
 
@@ -90,7 +101,8 @@ public struct AgainstGoRow: Sendable, ResultRow {
     public static var columns: [Column<AgainstGoRow>] {
         let range: [Column<AgainstGoRow>] = [
             .int("go_runs", \.goRuns), .int("go_net_min_heap_inuse_bytes", \.goNetMinHeapInuseBytes),
-            .int("go_net_max_heap_inuse_bytes", \.goNetMaxHeapInuseBytes)]
+            .int("go_net_max_heap_inuse_bytes", \.goNetMaxHeapInuseBytes),
+            .double("go_run_error", \.goRunError, digits: 4), .int("go_runs_within_2pct", \.goRunsWithin2Percent)]
         let measured: [Column<AgainstGoRow>] = [.name("map", \.map), .name("workload", \.workload), .name("phase", \.phase), .name("go_version", \.goVersion),
          .int("lab_live_keys", \.labLiveKeys), .int("go_live_keys", \.goLiveKeys),
          .int("lab_heap_inuse_bytes", \.labHeapInuseBytes), .int("go_heap_inuse_bytes", \.goHeapInuseBytes),
@@ -185,10 +197,80 @@ public enum AgainstGo {
                 row.goRuns = runs.count
                 row.goNetMinHeapInuseBytes = runs.map(\.netHeapInuseBytes).min()!
                 row.goNetMaxHeapInuseBytes = runs.map(\.netHeapInuseBytes).max()!
+                (row.goRunError, row.goRunsWithin2Percent) = leaveOneOut(runs.map { Double($0.netHeapInuseBytes) })
                 rows.append(row)
             }
         }
         return rows
+    }
+
+    /// Each of Go's runs against the median of the others: the mean of
+    /// |run / that median − 1|, and how many are within 2% of it.
+    static func leaveOneOut(_ runs: [Double]) -> (meanError: Double, within2Percent: Int) {
+        guard runs.count >= 2 else { return (0, 0) }
+        var total = 0.0, within = 0
+        for i in runs.indices {
+            var others = runs
+            others.remove(at: i)
+            let m = median(others)
+            guard m > 0 else { continue }
+            let error = abs(runs[i] / m - 1)
+            total += error
+            if error <= 0.02 { within += 1 }
+        }
+        return (total / Double(runs.count), within)
+    }
+
+    /// The lab against Go and Go against itself, over the shared phases of
+    /// one map model and Go version.
+    public struct Summary: Sendable, Equatable {
+        public var map: String
+        public var goVersion: String
+        public var phases: Int
+        /// Phases where the lab is within 2% of Go's median run, and within
+        /// Go's runs' range widened by 2%.
+        public var labWithin2Percent: Int
+        public var labWithinRange: Int
+        public var labMeanError: Double
+        /// What one Go run scores against the median of the others: phases
+        /// within 2%, averaged over runs, and the mean error.
+        public var goRunWithin2Percent: Double
+        public var goRunMeanError: Double
+        /// The fewest Go runs behind a phase (Go against itself needs two).
+        public var goRuns: Int
+    }
+
+    public static func summaries(_ rows: [AgainstGoRow]) -> [Summary] {
+        let keys = Report.orderedUnique(rows.map { $0.map + "\u{1}" + $0.goVersion })
+        return keys.compactMap { key in
+            let group = rows.filter { $0.map + "\u{1}" + $0.goVersion == key && $0.ratio != nil }
+            guard let first = group.first else { return nil }
+            let n = Double(group.count)
+            return Summary(
+                map: first.map, goVersion: first.goVersion, phases: group.count,
+                labWithin2Percent: group.filter { abs($0.ratio! - 1) <= 0.02 }.count,
+                labWithinRange: group.filter {
+                    $0.goRuns > 0 && Double($0.labHeapInuseBytes) >= Double($0.goNetMinHeapInuseBytes) * 0.98
+                        && Double($0.labHeapInuseBytes) <= Double($0.goNetMaxHeapInuseBytes) * 1.02
+                }.count,
+                labMeanError: group.reduce(0) { $0 + abs($1.ratio! - 1) } / n,
+                goRunWithin2Percent: group.reduce(0) { $0 + ($1.goRuns > 0 ? Double($1.goRunsWithin2Percent) / Double($1.goRuns) : 0) },
+                goRunMeanError: group.reduce(0) { $0 + $1.goRunError } / n,
+                goRuns: group.map(\.goRuns).min() ?? 0)
+        }
+    }
+
+    public static let summaryHeader = ["map", "Go", "phases", "lab within 2% of Go's median", "lab within Go's range ±2%",
+                                       "lab mean |lab/Go − 1|", "Go run within 2% of the others' median",
+                                       "Go run mean |run/others − 1|", "Go runs"]
+
+    public static func summaryRows(_ summaries: [Summary]) -> [[String]] {
+        summaries.map { s in
+            let goSelf = s.goRuns >= 2
+            return [s.map, s.goVersion, String(s.phases), String(s.labWithin2Percent), String(s.labWithinRange),
+                    formatFixed(s.labMeanError, digits: 4), goSelf ? formatFixed(s.goRunWithin2Percent, digits: 1) : "—",
+                    goSelf ? formatFixed(s.goRunMeanError, digits: 4) : "—", String(s.goRuns)]
+        }
     }
 
     /// Reads a run folder and a reference folder and joins them.

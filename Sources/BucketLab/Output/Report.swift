@@ -172,9 +172,13 @@ public enum Report {
     }
 
     static func markdownTable(header: [String], rows: [[String]]) -> String {
-        var md = "| " + header.joined(separator: " | ") + " |\n"
+        // A pipe inside a cell would end it.
+        func line(_ cells: [String]) -> String {
+            "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
+        }
+        var md = line(header)
         md += "|" + header.map { _ in "---" }.joined(separator: "|") + "|\n"
-        for row in rows { md += "| " + row.joined(separator: " | ") + " |\n" }
+        for row in rows { md += line(row) }
         return md
     }
 
@@ -215,6 +219,11 @@ public enum Report {
             md += "the next (a new hash seed each run, so tables split at other moments against its concurrent "
             md += "collections): where the reference ran each workload several times, Go's figure is the run with the "
             md += "median net heap, and the range of all runs stands beside it. Every figure: `against-go.csv`.\n\n"
+            md += "How close the lab comes, set beside how close Go comes to itself: each Go run against the median of "
+            md += "the other runs (leave one out). Phases where one Go run is within 2% of the others' median are the "
+            md += "floor under any 2% fidelity target.\n\n"
+            md += markdownTable(header: AgainstGo.summaryHeader,
+                                rows: AgainstGo.summaryRows(AgainstGo.summaries(results.againstGo))) + "\n"
             md += markdownTable(header: AgainstGo.tableHeader, rows: AgainstGo.tableRows(results.againstGo)) + "\n"
         }
         for c in charts { md += "## \(c.title)\n\n![\(c.title)](\(c.file))\n\n" }
