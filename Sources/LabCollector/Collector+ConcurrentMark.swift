@@ -76,6 +76,15 @@
 // 0.0095 and 0.0181 without (Results/README.md, "Against Go"). So the lab's
 // trigger stays at the top of Go's range (Collector.trigger).
 //
+// Also tried against those eight runs, and left out: a mark that lasts a
+// fixed 4,000 or 8,000 operations more (gcpacertrace shows Go's marks of a
+// noscan heap, ~0.2 MB of scan work, growing the heap by ~0.6 MB: a latency
+// floor the scan-proportional window lacks), and 360 B per operation
+// (Go's growth per byte of scan work in large marks: 0.40 for fill-drain-ptr
+// in this hour's traces). Mean |error| averaged over the four sizes: 0.0158
+// as modelled, 0.0159 with 360 B; 0.0170–0.0171 with the fixed part;
+// 0.0194–0.0209 with the runway and any of them.
+//
 // The floor under all of this is Go itself: one Go 1.27.3 run against the
 // median of the other runs (`compare-go`'s summary) is within 2% at 40.6,
 // 49.1, 50.9 and 38.5 of the 61 phases on average, with mean |error|

@@ -130,9 +130,19 @@ import Testing
         let config = try SuiteConfig(workloads: workloads, strategies: [.go], mapModels: [SwissMap.modelName],
                                      keys: Self.keys, repeats: 1, samples: 1, settle: false, census: false)
         let lab = try Suite.run(config, runID: "swiss-fidelity")
-        let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: goRuns[0])
+        let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: goRuns.flatMap { $0 })
         let expected = workloads.reduce(0) { $0 + $1.phases(bursts: config.bursts).count }
         #expect(rows.count == expected, "every phase of every workload is shared")
+        // Over all phases the lab must be within a few times Go's own
+        // spread of Go's median run: a model error of 5% in every phase fails
+        // this where the per-phase bound below still passes. (The reference
+        // run: 0.0130 against one Go run's 0.0195 over 61 phases, five Go
+        // runs; here, three Go runs of these 30 phases beside the test: 0.0302
+        // against 0.0157 in one run, as Go's medians move with the load.)
+        let summary = try #require(AgainstGo.summaries(rows).first)
+        #expect(summary.goRuns == 3)
+        #expect(summary.labMeanError <= max(0.05, 3 * summary.goRunMeanError),
+                "lab mean |lab/Go − 1| \(formatFixed(summary.labMeanError, digits: 4)) over \(summary.phases) phases; one Go run against the others: \(formatFixed(summary.goRunMeanError, digits: 4))")
         for r in rows {
             #expect(r.labLiveKeys == r.goLiveKeys, "\(r.workload) \(r.phase): live keys differ")
             let goNet = goRuns.compactMap { run in
