@@ -85,6 +85,11 @@ public struct AgainstGoRow: Sendable, ResultRow {
 
     public static var blank: AgainstGoRow { AgainstGoRow() }
 
+    /// Whether the row carries Go against itself: two runs or more, in a
+    /// file written since the columns were added (a real leave-one-out has a
+    /// run within 2% or a non-zero error).
+    public var hasGoRunSpread: Bool { goRuns >= 2 && (goRunsWithin2Percent > 0 || goRunError > 0) }
+
     /// Whether the lab's heap in use lies within Go's runs' range.
     public var withinGoRange: Bool {
         goRuns > 0 && labHeapInuseBytes >= goNetMinHeapInuseBytes && labHeapInuseBytes <= goNetMaxHeapInuseBytes
@@ -233,10 +238,11 @@ public enum AgainstGo {
         public var labWithinRange: Int
         public var labMeanError: Double
         /// What one Go run scores against the median of the others: phases
-        /// within 2%, averaged over runs, and the mean error.
-        public var goRunWithin2Percent: Double
-        public var goRunMeanError: Double
-        /// The fewest Go runs behind a phase (Go against itself needs two).
+        /// within 2%, averaged over runs, and the mean error; nil where the
+        /// rows do not carry it (fewer than two Go runs, or an older file).
+        public var goRunWithin2Percent: Double?
+        public var goRunMeanError: Double?
+        /// The fewest Go runs behind a phase.
         public var goRuns: Int
     }
 
@@ -246,6 +252,7 @@ public enum AgainstGo {
             let group = rows.filter { $0.map + "\u{1}" + $0.goVersion == key && $0.ratio != nil }
             guard let first = group.first else { return nil }
             let n = Double(group.count)
+            let spread = group.filter(\.hasGoRunSpread)
             return Summary(
                 map: first.map, goVersion: first.goVersion, phases: group.count,
                 labWithin2Percent: group.filter { abs($0.ratio! - 1) <= 0.02 }.count,
@@ -254,8 +261,9 @@ public enum AgainstGo {
                         && Double($0.labHeapInuseBytes) <= Double($0.goNetMaxHeapInuseBytes) * 1.02
                 }.count,
                 labMeanError: group.reduce(0) { $0 + abs($1.ratio! - 1) } / n,
-                goRunWithin2Percent: group.reduce(0) { $0 + ($1.goRuns > 0 ? Double($1.goRunsWithin2Percent) / Double($1.goRuns) : 0) },
-                goRunMeanError: group.reduce(0) { $0 + $1.goRunError } / n,
+                goRunWithin2Percent: spread.isEmpty ? nil
+                    : spread.reduce(0) { $0 + Double($1.goRunsWithin2Percent) / Double($1.goRuns) } * n / Double(spread.count),
+                goRunMeanError: spread.isEmpty ? nil : spread.reduce(0) { $0 + $1.goRunError } / Double(spread.count),
                 goRuns: group.map(\.goRuns).min() ?? 0)
         }
     }
@@ -266,10 +274,9 @@ public enum AgainstGo {
 
     public static func summaryRows(_ summaries: [Summary]) -> [[String]] {
         summaries.map { s in
-            let goSelf = s.goRuns >= 2
-            return [s.map, s.goVersion, String(s.phases), String(s.labWithin2Percent), String(s.labWithinRange),
-                    formatFixed(s.labMeanError, digits: 4), goSelf ? formatFixed(s.goRunWithin2Percent, digits: 1) : "—",
-                    goSelf ? formatFixed(s.goRunMeanError, digits: 4) : "—", String(s.goRuns)]
+            [s.map, s.goVersion, String(s.phases), String(s.labWithin2Percent), String(s.labWithinRange),
+             formatFixed(s.labMeanError, digits: 4), s.goRunWithin2Percent.map { formatFixed($0, digits: 1) } ?? "—",
+             s.goRunMeanError.map { formatFixed($0, digits: 4) } ?? "—", String(s.goRuns)]
         }
     }
 
