@@ -91,8 +91,12 @@ public struct AgainstGoRow: Sendable, ResultRow {
     public var hasGoRunSpread: Bool { goRuns >= 2 && (goRunsWithin2Percent > 0 || goRunError > 0) }
 
     /// Whether the lab's heap in use lies within Go's runs' range.
-    public var withinGoRange: Bool {
-        goRuns > 0 && labHeapInuseBytes >= goNetMinHeapInuseBytes && labHeapInuseBytes <= goNetMaxHeapInuseBytes
+    public var withinGoRange: Bool { withinGoRange(widenedBy: 0) }
+
+    /// The same with the range widened by a share of each end (0.02: ±2%).
+    public func withinGoRange(widenedBy share: Double) -> Bool {
+        goRuns > 0 && Double(labHeapInuseBytes) >= Double(goNetMinHeapInuseBytes) * (1 - share)
+            && Double(labHeapInuseBytes) <= Double(goNetMaxHeapInuseBytes) * (1 + share)
     }
 
     public var goNetHeapInuseBytes: Int { goHeapInuseBytes - goBaselineHeapInuseBytes }
@@ -256,10 +260,7 @@ public enum AgainstGo {
             return Summary(
                 map: first.map, goVersion: first.goVersion, phases: group.count,
                 labWithin2Percent: group.filter { abs($0.ratio! - 1) <= 0.02 }.count,
-                labWithinRange: group.filter {
-                    $0.goRuns > 0 && Double($0.labHeapInuseBytes) >= Double($0.goNetMinHeapInuseBytes) * 0.98
-                        && Double($0.labHeapInuseBytes) <= Double($0.goNetMaxHeapInuseBytes) * 1.02
-                }.count,
+                labWithinRange: group.filter { $0.withinGoRange(widenedBy: 0.02) }.count,
                 labMeanError: group.reduce(0) { $0 + abs($1.ratio! - 1) } / n,
                 goRunWithin2Percent: spread.isEmpty ? nil
                     : spread.reduce(0) { $0 + Double($1.goRunsWithin2Percent) / Double($1.goRuns) } * n / Double(spread.count),
