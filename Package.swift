@@ -21,7 +21,8 @@ let tsanLocks: [SwiftSetting] = Context.environment["BUCKETLAB_TSAN"] != nil ? [
 //
 //   LabHeap       size classes, spans, MCache/MCentral/MHeap, page map, jemalloc
 //                 arena, object types, the root registry, the seeded generator
-//   LabMaps       the map-model seam, the classic Go 1.19 bucket map, strategies
+//   LabMaps       the map-model seam, the classic Go 1.19 bucket map, the Swiss
+//                 tables of Go 1.24+, strategies
 //   LabCollector  mark, sweep, relocation, pacer, cycle statistics (and
 //                 CLabIntrinsics, a header of compiler intrinsics: prefetch)
 //   BucketLab     the lab: workloads, suite, measurements, result files, report,
@@ -51,7 +52,7 @@ let package = Package(
         .target(
             name: "BucketLab",
             dependencies: [
-                "LabHeap", "LabMaps", "LabCollector",
+                "LabHeap", "LabMaps", "LabCollector", "CLabIntrinsics",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: [internalChecks]

@@ -1,7 +1,8 @@
 // Bucket clearing strategies: what a map does to memory when entries go
 // away. Each policy is independent; presets name useful combinations
-// (Presets.swift); hooks let a user add behaviour without touching the probe
-// loops (MapHooks.swift). Go 1.19's behaviour is `ClearingPolicy.go`.
+// (`Strategy.presets`, Strategy.swift); hooks let a user add behaviour
+// without touching the probe loops (MapHooks.swift). Go 1.19's behaviour is
+// `ClearingPolicy.go`.
 
 import LabHeap
 
