@@ -84,8 +84,8 @@ struct Marker {
     /// it reads that entry and prefetches the header's two lines; once the
     /// ring is full, the oldest address is marked (and `markPending` marks
     /// the rest when the drain runs out of jobs). Outside `drain` (roots,
-    /// the overflow words) marking is immediate. Measured gains are in
-    /// Collector.swift's design note.
+    /// the overflow words) marking is immediate. Measured gains:
+    /// docs/notes/mark-performance.md.
     @_transparent
     mutating func greySoon(_ address: UInt) {
         guard let pending else { grey(address); return }
@@ -189,8 +189,8 @@ struct Marker {
 
     /// One job's objects. Its own function, so that the per-target steps
     /// (`greySoon`, `mark`) inline into its loop: they are @_transparent
-    /// because @inline(__always) left them out of line (Collector.swift's
-    /// design note has the gain).
+    /// because @inline(__always) left them out of line (the gain:
+    /// docs/notes/mark-performance.md).
     @inline(never)
     mutating func scan(_ job: ScanJob) {
         let size = table.size[job.type]

@@ -5,14 +5,15 @@
 // reached more than once (`Marker.markShared`): an object reached once has
 // exactly one pointer to it, so it may move if that pointer is a live value
 // slot of a relocating map — the slot is then updated. The mark records no
-// candidates (it did, one per live slot, until issue 16: that recording and a
-// per-object lookup of which buckets relocate made `compact`'s mark about
-// twice `go`'s). Instead, relocation first weighs the sparse spans: unless
-// they hold at least `wastePercent` of the heap's spans (G1's rule), the
-// cycle moves nothing; in most cycles the only sparse spans are the few still
-// being filled. Otherwise it walks the relocating maps' buckets once more (a
-// second read of every bucket: about as long as marking them), in the maps'
-// own order, so what moves does not depend on the number of mark workers.
+// candidates: recording one per live slot, with a per-object lookup of which
+// buckets relocate, made `compact`'s mark about twice `go`'s
+// (docs/notes/mark-performance.md). Instead, relocation first weighs the
+// sparse spans: unless they hold at least `wastePercent` of the heap's spans
+// (G1's rule), the cycle moves nothing; in most cycles the only sparse spans
+// are the few still being filled. Otherwise it walks the relocating maps'
+// buckets once more (a second read of every bucket: about as long as marking
+// them), in the maps' own order, so what moves does not depend on the number
+// of mark workers.
 
 import LabHeap
 import LabMaps

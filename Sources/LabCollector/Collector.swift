@@ -59,49 +59,17 @@
 // safe points between cycles release free pages down to it, within Go's CPU
 // share. GOGC off (nil) disables automatic cycles; `collect()` still works.
 //
-// Where a mark's time goes, what helped and what did not (issue 16,
-// `bucketlab gcbench`: 10^6 48-byte payloads under a 40 MB bucket array;
-// variants compared by alternating their binaries, 6–8 runs of `gcbench
-// --rounds 1` each, medians, since this machine's speed drifts by ±30%).
-// perf (cpu-clock samples) puts the time in the per-target steps: the reads
-// of the target's page-map entry and span header, which miss the cache for
-// payloads spread over ~5,900 spans.
-// - Header layout (an earlier session): the fields a mark reads in the
-//   header's first cache line, the bitmaps of spans up to 256 slots in its
-//   second, headers 128-byte aligned: one worker 0.85× its time before.
-// - Prefetching (`Marker.greySoon`): targets go through a ring of 32; on
-//   entry the page-map entry is prefetched, 16 targets later the span
-//   header's two lines, and the target is marked when it leaves the ring.
-//   One worker 55.6 → 41.5 ms. Prefetching the header alone at entry gave
-//   about the same; the two stages are kept because they also cover the
-//   page-map miss. A distance of 16 or 32: no difference.
-// - False sharing: each worker's Marker sits in a heap box, and two boxes
-//   side by side shared a cache line that both workers wrote on every mark
-//   (counters, ring position). Two workers were bimodal, 23 or 50 ms,
-//   depending on where the allocator put the boxes; padded, 21–23 ms.
-// - `BucketPlan`: each bucket type's pointer words flattened into one list
-//   and liveness into one range test, instead of walking the layout's arrays
-//   slot by slot: one worker 46 → 32 ms, two 22.8 → 17.5 ms.
-// - Relocation no longer records a candidate per live slot during the mark
-//   nor looks up, per scanned object, whether its map relocates
-//   (Collector+Relocate.swift): `compact`'s mark now costs what `go`'s does.
-// - Inlining: `greySoon` and the per-target `mark` were called out of the
-//   bucket loop despite @inline(__always) (perf: ~30% of the mark each,
-//   call overhead and the ring's state kept in memory). @_transparent, with
-//   `scan` a function of its own: one worker 18.6 → 16.4 ms, two 10.6 →
-//   10.0 ms (medians of six alternated `gcbench --rounds 1` runs).
-// - Tried, no gain: `prefetchw` (the header line that holds the mark bits
-//   fetched for writing; the atomic or still waits); @inlinable span and
-//   page-map accessors on their own (needed for the rest, no gain alone).
-// After all of it, two workers mark the heap in 10–17 ms (2.4–4.0 GB/s of
-// scanned bytes, with the machine's speed: before the inlining, four
-// default gcbench runs in one session gave 3.31, 3.73, 3.56 and 3.70 GB/s;
-// the committed run, after it and in a slower hour — Go 1.27's cycle took
-// 28.2 ms there against 18.0 ms an hour before — 3.05 GB/s). In that run a
-// whole cycle took 13.7 ms against 28.2 ms for Go 1.27's runtime.GC() and
-// 30.3 ms for Go 1.19's, in the same rounds. Sweeping that heap takes
-// 0.4–0.9 ms (one pass over ~6,000 span headers and their bitmaps), under 5%
-// of a cycle: it stays sequential, eager or lazy.
+// Mark speed: on heaps of this lab's sizes a mark's time goes to the
+// per-target steps — the reads of a target's page-map entry and span header,
+// which miss the cache for payloads spread over thousands of spans — more
+// than to scanning. Hence the span header's layout (what a mark reads in one
+// 128-byte line pair, Span.swift), `Marker.greySoon`'s prefetch ring, each
+// worker's Marker padded against false sharing, bucket layouts flattened
+// into `BucketPlan`s (ScanTable.swift), and the per-target steps
+// @_transparent so that they inline into `scan`. Sweeping is a small part of
+// a cycle (one pass over the span headers) and stays sequential, eager or
+// lazy. What each step gained, what did not help, and how it was measured:
+// docs/notes/mark-performance.md.
 
 import LabHeap
 import LabMaps
@@ -181,14 +149,11 @@ public final class Collector {
     /// meanwhile (cons/mark × 3 × the scannable heap), bounded to 45/64–61/64
     /// of the way from the marked heap to the goal, the upper bound raised to
     /// goal − 4 MiB for large heaps. The lab's trigger is that upper bound,
-    /// Go's rule for an empty runway: with the concurrent-mark model the
-    /// runway computed Go's way moved phase ends further from Go's at 10^5,
-    /// 3×10^5 and 5×10^5 keys (Collector+ConcurrentMark.swift has the figures). A cycle at the goal instead (the lab's rule
-    /// until issue 15) ran one cycle fewer than Go 1.27 in a 3×10^5-key fill
-    /// and left other 18 KiB group arrays free. Against Go runs of every
-    /// workload (`go` strategy, phases within 2% of Go's median run, before →
-    /// after): Swiss 32 → 50 of 61 at 10^5 keys, 35 → 43 at 3×10^5, 34 → 37
-    /// at 10^6; classic 56 → 59, 61 → 61, 61 → 61.
+    /// Go's rule for an empty runway: the concurrent-mark model stands for
+    /// the mark's overlap with the mutator, and a runway on top of it moved
+    /// the lab's phase ends further from Go's; a cycle at the goal instead
+    /// falls out of step with Go's (one cycle fewer in a 3×10^5-key fill).
+    /// Measurements: docs/notes/pacer-trigger.md.
     public func trigger(forMarked marked: Int) -> Int {
         let goal = goal(forMarked: marked)
         guard goal != .max, marked < goal else { return goal }

@@ -18,9 +18,9 @@ struct ScanTable {
 
 /// A bucket layout flattened for the mark loop, which reads it once per
 /// bucket: one range test tells a live control byte, and every pointer word
-/// of every slot is one entry of `words`. The general `scanBucket` walked
-/// the layout's arrays slot by slot and took about a third of a cycle's mark
-/// time in loop overhead (perf, issue 16).
+/// of every slot is one entry of `words`. Walking the layout's arrays slot
+/// by slot instead spent about a third of a cycle's mark time in loop
+/// overhead (docs/notes/mark-performance.md).
 struct BucketPlan {
     let slotCount: Int
     let controlOffset: Int

@@ -13,16 +13,13 @@
 // it has spent stays under that share of the wall time since the collection.
 // With GOGC off there is no goal, as in Go.
 //
-// A simplification, measured: Go reaches that share through a PI controller
-// that starts cautiously (a one-second sleep after its first millisecond of
-// work, startingScavSleepRatio 0.001) and releases at a rate that depends on
-// how fragmented its free pages are — against Go 1.19 at 10^6 keys it
-// released 35 MB during fill-drain's drain but 2.5 MB during fill-drain-ptr's
-// (scavtrace). Porting the controller made the lab release 10 MB in the
-// first case and matched the second; holding the share from the first moment
-// matches the first and releases more in the second. Either way the resident
-// heap right after a collection agrees with Go's within about 10%, and after
-// `idle` and `freeos` within a few percent (Results/README.md).
+// A simplification: Go reaches that share through a PI controller that
+// starts cautiously and releases at a rate that depends on how fragmented its
+// free pages are; the lab holds the share from the first moment. A port of
+// the controller came no closer to Go: with either, the resident heap right
+// after a collection agrees with Go's within about 10%, and after `idle` and
+// `freeos` within a few percent. What each released against Go 1.19:
+// docs/notes/scavenger-pacing.md.
 //
 // `scavengeToGoal()` is what an idle process reaches once the scavenger has
 // run its course; `freeOSMemory()` is `debug.FreeOSMemory`: a full collection,

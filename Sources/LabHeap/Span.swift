@@ -20,8 +20,8 @@ package enum SpanState: UInt8 {
 /// span of up to 256 slots live in the second (`inlineBitmaps`). Headers
 /// start on a 128-byte boundary (MHeap.newSpanHeader), so the two lines are
 /// the pair the L2 fetches together: a mark waits for one header miss, not
-/// three (issue 16's perf profile put most mark time in these reads; the
-/// bitmaps had been in the block of type ids, a line elsewhere).
+/// three, and these reads are where most of a mark's time goes
+/// (docs/notes/mark-performance.md).
 @usableFromInline
 package struct SpanHeader {
     @usableFromInline var base: UnsafeMutableRawPointer

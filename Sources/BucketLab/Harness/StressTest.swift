@@ -75,7 +75,7 @@ public enum StressTest {
         try Bounds.gcWorkers.check(gcWorkers)
         let heap = try MHeap()
         let collector = Collector(heap: heap, gogc: 1, sweepMode: sweepMode, gcWorkers: gcWorkers)
-        collector.concurrentMark = concurrentMark ? .goOnTwoCores : nil
+        collector.concurrentMark = concurrentMark ? .calibrated : nil
         let mutator = heap.makeMutator()
         var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
         let type = MapType.uint64ToPointer(heap: heap)

@@ -71,7 +71,7 @@ public final class WorkloadRun {
         heap = try MHeap()
         collector = Collector(heap: heap, gogc: config.gogc, gcWorkers: config.gcWorkers)
         mutator = heap.makeMutator()
-        collector.concurrentMark = config.concurrentMark ? .goOnTwoCores : nil
+        collector.concurrentMark = config.concurrentMark ? .calibrated : nil
         wordMapType = .uint64ToUInt64(heap: heap)
         payloadMapType = .uint64ToPointer(heap: heap)
         stringMapType = .stringToPointer(heap: heap)

@@ -387,14 +387,12 @@ public final class BucketMap {
     ///
     /// Per bucket: the slots whose tophash is the key's, in order, then one
     /// word test for an emptyRest, which ends the chain (no slot after one
-    /// holds an entry, so this is Go's byte loop's answer). Measured at 10^6
-    /// keys against the byte loop that stops at the first emptyRest: misses
-    /// about a third cheaper (no mispredicted exit per bucket), hits the
-    /// same. Two forms that looked cheaper were slower on hits and deletes:
-    /// finding the slot from a SWAR match of the tophash word (+15–25%), and
-    /// comparing the 8 keys first as Go's mapaccess1_fast64 does (+30%); the
-    /// byte loop's predicted branches let the next lookup's loads start
-    /// early, a computed slot index does not.
+    /// holds an entry, so this is Go's byte loop's answer), which spares a
+    /// miss a mispredicted exit per bucket. A SWAR match of the tophash word,
+    /// or comparing the keys first as Go's mapaccess1_fast64 does, are slower
+    /// on hits and deletes: the byte loop's predicted branches let the next
+    /// lookup's loads start early, a computed slot index does not
+    /// (docs/notes/classic-map-lookup.md).
     @inline(__always)
     func locate<K: MapKeyOps>(_ key: UnsafeRawPointer, _: K.Type, hash: UInt64,
                               from first: UnsafeMutableRawPointer) -> (bucket: UnsafeMutableRawPointer, slot: Int)? {

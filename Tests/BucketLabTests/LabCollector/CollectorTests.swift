@@ -509,7 +509,7 @@ import Testing
                     }
                 }
             }
-            if blackRounds { #expect(collector.openConcurrentCycle(.goOnTwoCores) == nil) }
+            if blackRounds { #expect(collector.openConcurrentCycle(.calibrated) == nil) }
         }
         collector.collect()
         #expect(heap.invariantViolations() == [])
