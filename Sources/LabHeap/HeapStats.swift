@@ -98,7 +98,4 @@ extension MHeap {
         }
         return rows.enumerated().filter { $0.element.spans > 0 }.map { ($0.offset, $0.element.spans, $0.element.objects, $0.element.bytes) }
     }
-
-    /// jemalloc's view of this heap's arena alone (refreshed).
-    public func arenaStats() -> ArenaStats { arena.stats() }
 }

@@ -484,11 +484,4 @@ public final class MHeap: @unchecked Sendable {
         for s in cached { body(Span(s)) }
         for s in large { body(Span(s)) }
     }
-
-    /// Every allocated object (world stopped).
-    public func forEachObject(_ body: (HeapObject) -> Void) {
-        forEachInUseSpan { span in
-            for i in 0..<span.nelems where span.isAllocated(i) { body(HeapObject(span: span, index: i)) }
-        }
-    }
 }

@@ -13,13 +13,8 @@ struct Compare: ParsableCommand {
     var b: String
 
     func run() throws {
-        let (x, y): ([RunSummary], [RunSummary])
-        do {
-            x = try ResultSet(directory: a).summaries
-            y = try ResultSet(directory: b).summaries
-        } catch let e as CSVError {
-            throw DataError(description: e.description)
-        }
+        let x = try ResultSet(directory: a).summaries
+        let y = try ResultSet(directory: b).summaries
         let table = Report.compare(x, y)
         guard !table.rows.isEmpty else { throw DataError(description: "\(a) and \(b) share no workload × strategy") }
         print(renderTable(header: table.header, rows: table.rows, rightAlign: Set(2..<10)), terminator: "")

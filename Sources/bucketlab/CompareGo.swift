@@ -14,13 +14,9 @@ struct CompareGo: ParsableCommand {
     var reference: String
 
     func run() throws {
-        let rows: [AgainstGoRow]
-        do { rows = try AgainstGo.compare(runDirectory: runDirectory, referenceDirectory: reference) } catch let e as CSVError {
-            throw DataError(description: e.description)
-        }
+        let rows = try AgainstGo.compare(runDirectory: runDirectory, referenceDirectory: reference)
         try writeFileAtomically(AgainstGoRow.csv(rows), to: runDirectory + "/against-go.csv")
-        let results: ResultSet
-        do { results = try ResultSet(directory: runDirectory) } catch let e as CSVError { throw DataError(description: e.description) }
+        let results = try ResultSet(directory: runDirectory)
         try Report.write(results, to: runDirectory, header: RunInfo.redrawnReportHeader(directory: runDirectory, by: "compare-go"))
         print(renderTable(header: AgainstGo.tableHeader, rows: AgainstGo.tableRows(rows), rightAlign: Set(4..<13)),
               terminator: "")

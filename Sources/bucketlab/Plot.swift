@@ -10,8 +10,7 @@ struct Plot: ParsableCommand {
     var directory: String
 
     func run() throws {
-        let results: ResultSet
-        do { results = try ResultSet(directory: directory) } catch let e as CSVError { throw DataError(description: e.description) }
+        let results = try ResultSet(directory: directory)
         guard !results.summaries.isEmpty else { throw DataError(description: "\(directory)/summary.csv has no rows") }
         try Report.write(results, to: directory, header: RunInfo.redrawnReportHeader(directory: directory, by: "plot"))
         print(Report.text(results.summaries), terminator: "")

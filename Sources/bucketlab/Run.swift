@@ -24,7 +24,7 @@ struct Run: ParsableCommand {
         _ = try suite.config(repeats: repeats.count(default: 3))
         if let reference {
             // Refused before any work, like every other bad input.
-            do { _ = try AgainstGo.readReference(reference) } catch let e as CSVError { throw DataError(description: e.description) }
+            _ = try AgainstGo.readReference(reference)
         }
     }
 
