@@ -70,6 +70,7 @@ type options struct {
 	seed         uint64
 	repeat       int
 	thp          string
+	gc           string
 	settle       bool
 }
 
@@ -559,131 +560,6 @@ func writePhases(path string, rows []phaseRow, header bool) {
 	writeCSV(path, out, !header)
 }
 
-// ---- ops: the lab's OpsBenchmark key sets and operations ----
-
-func keySets(keys int, seed uint64) (present, absent, probe []uint64) {
-	g := splitMix{seed}
-	seen := make(map[uint64]struct{}, keys)
-	for len(present) < keys {
-		k := g.next()
-		if _, dup := seen[k]; !dup {
-			seen[k] = struct{}{}
-			present = append(present, k)
-		}
-	}
-	for len(absent) < keys {
-		k := g.next()
-		if _, in := seen[k]; !in {
-			absent = append(absent, k)
-		}
-	}
-	probe = append([]uint64(nil), present...)
-	for i := len(probe) - 1; i > 0; i-- {
-		j := int(g.next() % uint64(i+1))
-		probe[i], probe[j] = probe[j], probe[i]
-	}
-	return
-}
-
-func runOps(o options) [][]string {
-	present, absent, probe := keySets(o.keys, o.seed)
-	samples := map[string][]float64{}
-	var sink uint64
-	timed := func(op string, body func()) {
-		t0 := time.Now()
-		body()
-		samples[op] = append(samples[op], float64(time.Since(t0).Nanoseconds())/float64(o.keys))
-	}
-	for rep := 0; rep < o.repeat; rep++ {
-		m := map[uint64]uint64{}
-		timed("insert", func() {
-			for _, k := range present {
-				m[k] = k
-			}
-		})
-		timed("lookup_hit", func() {
-			var s uint64
-			for _, k := range probe {
-				s += m[k]
-			}
-			sink += s
-		})
-		timed("lookup_miss", func() {
-			var s uint64
-			for _, k := range absent {
-				if v, ok := m[k]; ok {
-					s += v
-				} else {
-					s++
-				}
-			}
-			sink += s
-		})
-		timed("iterate", func() {
-			var s uint64
-			for k, v := range m {
-				s += k ^ v
-			}
-			sink += s
-		})
-		timed("delete", func() {
-			for _, k := range probe {
-				delete(m, k)
-			}
-		})
-		if len(m) != 0 {
-			fail("delete left keys behind")
-		}
-		runtime.GC()
-	}
-	runtime.KeepAlive(sink)
-	return opsRows(o, samples, []string{"insert", "lookup_hit", "lookup_miss", "delete", "iterate"})
-}
-
-// runGC times runtime.GC() on a settled heap: a map[uint64]*P48 of o.keys
-// entries (fill-drain-ptr's peak), collected once, then o.repeat more times
-// with nothing to free: a full cycle's fixed cost and its marking of the map
-// and every payload (the lab's collector on the same heap:
-// Benchmarks/Ratios).
-func runGC(o options) [][]string {
-	present, _, _ := keySets(o.keys, o.seed)
-	m := make(map[uint64]*P48)
-	for _, k := range present {
-		p := new(P48)
-		putKey(p[:], k)
-		m[k] = p
-	}
-	runtime.GC()
-	samples := map[string][]float64{}
-	for rep := 0; rep < o.repeat; rep++ {
-		t0 := time.Now()
-		runtime.GC()
-		samples["gc_full_cycle"] = append(samples["gc_full_cycle"], float64(time.Since(t0).Nanoseconds()))
-	}
-	runtime.KeepAlive(m)
-	return opsRows(o, samples, []string{"gc_full_cycle"})
-}
-
-// opsRows: per op, the median and the best of its samples.
-func opsRows(o options, samples map[string][]float64, ops []string) [][]string {
-	rows := [][]string{{"impl", "op", "keys", "thp", "ns_per_op"}}
-	for _, op := range ops {
-		s := append([]float64(nil), samples[op]...)
-		sort.Float64s(s)
-		med := s[len(s)/2]
-		if len(s)%2 == 0 {
-			med = (s[len(s)/2-1] + s[len(s)/2]) / 2
-		}
-		for _, row := range []struct {
-			impl string
-			ns   float64
-		}{{goVersion, med}, {goVersion + ":best", s[0]}} {
-			rows = append(rows, []string{row.impl, op, strconv.Itoa(o.keys), o.thp, strconv.FormatFloat(row.ns, 'f', 2, 64)})
-		}
-	}
-	return rows
-}
-
 // ---- Plumbing ----
 
 func writeCSV(path string, rows [][]string, appendTo bool) {
@@ -722,6 +598,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed")
 	flag.IntVar(&o.repeat, "repeat", 5, "ops and gc repetitions")
 	flag.StringVar(&o.thp, "thp", "on", "on: the runtime's own huge-page advice; off: THP disabled for this process")
+	flag.StringVar(&o.gc, "gc", "off", "ops: off (debug.SetGCPercent(-1) during the timed loops) or on (GOGC 100)")
 	out := flag.String("out", "", "CSV file (phases: appended, header when new)")
 	noSettle := flag.Bool("no-settle", false, "skip the idle and freeos phases that end every workload")
 	flag.Parse()

@@ -59,15 +59,29 @@ public final class GoReference: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(at: scratch) }
 
-    /// One run of the reference in `mode` (ops or gc): its rows, a median
-    /// and a best (`<version>:best`) per op over `rounds`.
-    public func run(mode: String, keys: Int, rounds: Int) throws -> [OpsRow] {
-        let dir = scratch.appendingPathComponent("out")
-        try? FileManager.default.removeItem(at: dir)
-        let file = dir.appendingPathComponent(version).appendingPathComponent("ops.csv")
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Self.run(binary.path, ["-mode", mode, "-keys", "\(keys)", "-repeat", "\(rounds)", "-out", file.path])
-        return try OpsBenchmark.referenceRows(dir.path)
+    /// Whether this runtime's maps are Swiss tables (Go 1.24 and later).
+    public var hasSwissMaps: Bool { Self.versionHasSwissMaps(version) }
+
+    /// Whether `version` (`go1.27.3`) has Swiss-table maps.
+    public static func versionHasSwissMaps(_ version: String) -> Bool {
+        let parts = version.dropFirst(2).split(separator: ".").compactMap { Int($0.prefix { $0.isNumber }) }
+        guard parts.count >= 2 else { return false }
+        return parts[0] > 1 || parts[1] >= 24
+    }
+
+    /// One process of the reference in `mode` (ops or gc): one sample per
+    /// op and round (Reference/ops.go).
+    public func run(mode: String, keys: Int, rounds: Int, seed: UInt64 = 1, gc: String = "off",
+                    thp: String = "on") throws -> [OpsSample] {
+        let file = scratch.appendingPathComponent("\(mode)-\(UInt32.random(in: 0...UInt32.max)).csv")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Self.run(binary.path, ["-mode", mode, "-keys", "\(keys)", "-repeat", "\(rounds)", "-seed", "\(seed)",
+                                   "-gc", gc, "-thp", thp, "-out", file.path])
+        do {
+            return try OpsSample.read(file.path)
+        } catch let e as CSVError {
+            throw GoReferenceError(description: "\(version) \(mode): \(e.description)")
+        }
     }
 
     private static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil,
@@ -91,14 +105,4 @@ public final class GoReference: @unchecked Sendable {
 
 public struct GoReferenceError: Error, CustomStringConvertible {
     public let description: String
-}
-
-extension [OpsRow] {
-    /// The row of `impl` and `op`'s ns per op.
-    public func ns(_ impl: String, _ op: String) throws -> Double {
-        guard let row = first(where: { $0.impl == impl && $0.op == op }) else {
-            throw GoReferenceError(description: "no \(impl) \(op) row among \(map { "\($0.impl) \($0.op)" })")
-        }
-        return row.nsPerOp
-    }
 }

@@ -171,7 +171,7 @@ public enum Report {
         return (header, rows)
     }
 
-    static func markdownTable(header: [String], rows: [[String]]) -> String {
+    public static func markdownTable(header: [String], rows: [[String]]) -> String {
         // A pipe inside a cell would end it.
         func line(_ cells: [String]) -> String {
             "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"

@@ -41,6 +41,39 @@ extension BucketMap {
         withUnsafePointer(to: key) { k in find(k, WordKey.self).map { value($0.bucket, $0.slot) } }
     }
 
+    /// The value slot for an 8-byte key, or nil, found the way Go 1.19's
+    /// `mapaccess1_fast64` finds it: no hash for a one-bucket map; per
+    /// bucket of the chain, the 8 keys compared directly (a slot counts
+    /// when its tophash is not empty), then the overflow word, to the end of
+    /// the chain. `valuePointer(forWord:)` is the lab's own path (tophash
+    /// first, an emptyRest ends the chain); `bucketlab ops` times both
+    /// (`lab:go` and `lab:go/fast64`) so the difference is measured, not
+    /// assumed. Needs `type.isWordKey`.
+    public func valuePointerGoFast64(forWord key: UInt64) -> UnsafeMutableRawPointer? {
+        guard h.pointee.count != 0, let buckets = h.pointee.buckets else { return nil }
+        var b: UnsafeMutableRawPointer
+        if h.pointee.B == 0 {
+            b = buckets
+        } else {
+            let hash = hashWord(key, seed: h.pointee.hash0)
+            var mask = (1 << Int(h.pointee.B)) &- 1
+            b = bucket(buckets, Int(truncatingIfNeeded: hash) & mask)
+            if let old = h.pointee.oldbuckets {
+                if !h.pointee.sameSizeGrow { mask >>= 1 }
+                let oldb = bucket(old, Int(truncatingIfNeeded: hash) & mask)
+                if !evacuated(oldb) { b = oldb }
+            }
+        }
+        var current: UnsafeMutableRawPointer? = b
+        while let cb = current {
+            for i in 0..<bucketCount where self.key(cb, i).load(as: UInt64.self) == key && !isEmptySlot(top(cb, i)) {
+                return value(cb, i)
+            }
+            current = overflow(cb)
+        }
+        return nil
+    }
+
     /// The value slot for an 8-byte key, inserting it if absent.
     public func insertionPointer(forWord key: UInt64) -> UnsafeMutableRawPointer {
         withUnsafePointer(to: key) { assign($0, WordKey.self) }
