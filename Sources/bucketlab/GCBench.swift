@@ -4,8 +4,12 @@ import BucketLab
 struct GCBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gcbench",
-        abstract: "Time full collections of a heap holding a UInt64 → payload map, per mark-worker count, next to the real Go runtime's runtime.GC() on the same heap; writes gcbench.csv and ratios.csv."
+        abstract: "Time full collections of a heap holding a UInt64 → payload map, per map model and mark-worker count, next to the real Go runtime's runtime.GC() on the same shape (classic against Go 1.19, swiss against Go 1.24+); writes gcbench.csv and ratios.csv."
     )
+
+    enum THP: String, ExpressibleByArgument, CaseIterable {
+        case on, off
+    }
 
     @OptionGroup var sizes: SizeOptions
 
@@ -20,6 +24,12 @@ struct GCBench: ParsableCommand {
 
     @Option(help: "Strategies of the lab's map, each timed on a heap of its own: presets or specs, comma-separated (see 'bucketlab list').")
     var strategy = "go,compact"
+
+    @Option(help: "Map models: comma-separated, of classic and swiss, or 'all'.")
+    var map = "all"
+
+    @Option(help: "Transparent huge pages: off (none for the lab and the Go processes: prctl PR_SET_THP_DISABLE, the default) or on (the lab advises its spans MADV_HUGEPAGE; Go does what its version does). anon_huge_kib says what each got.")
+    var thp = THP.off
 
     @Flag(name: .customLong("no-go"), help: "Do not run the Go reference even where a Go toolchain is installed.")
     var noGo = false
@@ -40,18 +50,21 @@ struct GCBench: ParsableCommand {
     func validate() throws {
         _ = try workerCounts
         _ = try validated { try Strategy.parseList(strategy) }
+        _ = try validated { try SuiteConfig.parseMapModels(map) }
         try validated { try Bounds.repeats.check(rounds) }
     }
 
     func run() throws {
         let dir = out.directory ?? "Results/gcbench"
+        if thp == .off { try HugePages.disableForProcess() }
         try prepareOutputDirectory(dir)
+        let models = try validated { try SuiteConfig.parseMapModels(map).compactMap(MapModels.named) }
         let references = noGo || sizes.payloadBytes != 48 ? [] : try GoReference.toolchains().map { try GoReference(go: $0) }
         let (rows, ratios) = try validated {
-            try CollectorBenchmark.run(keys: sizes.keys, payloadBytes: sizes.payloadBytes,
+            try CollectorBenchmark.run(keys: sizes.keys, payloadBytes: sizes.payloadBytes, models: models,
                                        strategies: Strategy.parseList(strategy), workerCounts: workerCounts,
-                                       repetitions: repeats.count(default: 5), rounds: rounds, references: references,
-                                       progress: ProgressLine.show)
+                                       repetitions: repeats.count(default: 5), rounds: rounds, hugePages: thp == .on,
+                                       references: references, progress: ProgressLine.show)
         }
         ProgressLine.end()
         var table = CSVTable(header: GCBenchRow.header)
@@ -65,7 +78,7 @@ struct GCBench: ParsableCommand {
         if ratios.isEmpty {
             print("no Go reference ran (\(noGo ? "--no-go" : sizes.payloadBytes != 48 ? "its payloads are 48 bytes" : "no Go toolchain found"))")
         } else {
-            print(renderTable(header: GCBenchRatio.header, rows: ratios.map(\.fields), rightAlign: [2]), terminator: "")
+            print(renderTable(header: GCBenchRatio.header, rows: ratios.map(\.fields), rightAlign: Set(2..<GCBenchRatio.header.count)), terminator: "")
         }
     }
 }

@@ -91,7 +91,7 @@ let benchmarks: @Sendable () -> Void = {
     let dictionaryMetrics = ops.map { ratioMetric("\($0) lab/dictionary") }
     for preset in Strategy.presets {
         Benchmark("lab:\(preset.name) / dictionary", configuration: ratioConfiguration(zip(dictionaryMetrics, ops.map { dictionaryPercent[$0]! }).map { ($0, $1) }, iterations: 31)) { benchmark in
-            let rows = try OpsBenchmark.maps(options, strategies: [preset], swiss: false, keySets: keys.get(), summary: median)
+            let rows = try OpsBenchmark.maps(options, strategies: [preset], swiss: false, keySets: keys.get())
             for (op, metric) in zip(ops, dictionaryMetrics) {
                 benchmark.measurement(metric, permille(try rows.ns("lab:\(preset.name)", op), try rows.ns("dictionary", op)))
             }
@@ -101,7 +101,7 @@ let benchmarks: @Sendable () -> Void = {
     let allocOptions = try! OpsOptions(keys: 4096, repetitions: 51, hugePages: false)
     let allocMetrics = [ratioMetric("alloc48/mallocx48"), ratioMetric("alloc48/mallocx48_zero")]
     Benchmark("alloc48 / mallocx48", configuration: ratioConfiguration(allocMetrics.map { ($0, 10) }, iterations: 31)) { benchmark in
-        let rows = try OpsBenchmark.allocation(allocOptions, summary: median)
+        let rows = try OpsBenchmark.allocation(allocOptions)
         benchmark.measurement(allocMetrics[0], permille(try rows.ns("lab", "alloc48"), try rows.ns("jemalloc", "mallocx48")))
         benchmark.measurement(allocMetrics[1], permille(try rows.ns("lab", "alloc48"), try rows.ns("jemalloc", "mallocx48_zero")))
     }
@@ -113,10 +113,10 @@ let benchmarks: @Sendable () -> Void = {
     let mapTurn = Turn()
     Benchmark("lab:go / go1.19 map", configuration: ratioConfiguration(goMetrics.map { ($0, 20) }, iterations: 15)) { benchmark in
         let reference = try reference.get()
-        var goRows: [OpsRow] = []
+        var goRows: [OpsSample] = []
         let labFirst = mapTurn.labFirst()
         if !labFirst { goRows = try reference.run(mode: "ops", keys: mapKeys, rounds: rounds) }
-        let rows = try OpsBenchmark.maps(options, strategies: [.go], swiss: false, keySets: keys.get(), summary: median)
+        let rows = try OpsBenchmark.maps(options, strategies: [.go], swiss: false, keySets: keys.get())
         if labFirst { goRows = try reference.run(mode: "ops", keys: mapKeys, rounds: rounds) }
         for (op, metric) in zip(ops, goMetrics) {
             benchmark.measurement(metric, permille(try rows.ns("lab:go", op), try goRows.ns(reference.version, op)))
@@ -129,7 +129,7 @@ let benchmarks: @Sendable () -> Void = {
     let gcTurn = Turn()
     Benchmark("collector / go1.19 runtime.GC()", configuration: ratioConfiguration([(gcMetric, 40)], iterations: 21)) { benchmark in
         let reference = try reference.get(), heap = try payloadHeap.get()
-        var goRows: [OpsRow] = []
+        var goRows: [OpsSample] = []
         let labFirst = gcTurn.labFirst()
         if !labFirst { goRows = try reference.run(mode: "gc", keys: gcKeys, rounds: 5) }
         let labNs = median((0..<5).map { _ in
