@@ -180,8 +180,15 @@ public enum AgainstGo {
             if goRuns[id] == nil { goOrder.append(id) }
             goRuns[id, default: []].append(g)
         }
+        // The median run; of an even number, the mean of the two middle
+        // runs' heap figures (the rest is the same in every run).
         let goMedian = goRuns.mapValues { runs in
-            runs.sorted { $0.netHeapInuseBytes < $1.netHeapInuseBytes }[(runs.count - 1) / 2]
+            let sorted = runs.sorted { $0.netHeapInuseBytes < $1.netHeapInuseBytes }
+            let low = sorted[(runs.count - 1) / 2], high = sorted[runs.count / 2]
+            var mid = low
+            mid.heapInuseBytes = (low.heapInuseBytes + high.heapInuseBytes) / 2
+            mid.baselineHeapInuseBytes = (low.baselineHeapInuseBytes + high.baselineHeapInuseBytes) / 2
+            return mid
         }
         var rows: [AgainstGoRow] = []
         for (map, workload, phase) in order {

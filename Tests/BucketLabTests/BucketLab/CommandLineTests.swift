@@ -61,6 +61,11 @@ func runProcess(_ executable: String, _ args: [String], cwd: String? = nil,
         (["run", "--bogus"], 64, "bogus"),
         (["run", "--map", "hashbrown"], 64, "unknown map model 'hashbrown'; valid: classic, swiss, all"),
         (["ops", "--keys", "0"], 64, "--keys"),
+        (["ops", "--repeat", "0"], 64, "--repeat"),
+        (["ops", "--thp", "maybe"], 64, "--thp"),
+        (["ops", "--gc", "sometimes"], 64, "--gc"),
+        (["gcbench", "--map", "hashbrown"], 64, "unknown map model 'hashbrown'"),
+        (["gcbench", "--thp", "maybe"], 64, "--thp"),
         (["gcbench", "--payload-bytes", "0"], 64, "--payload-bytes"),
     ] as [([String], Int32, String)])
     func badCommandLinesAreRefused(args: [String], status: Int32, message: String) throws {

@@ -24,7 +24,7 @@ import Testing
         let dir = temporaryDirectory()
         let repo = testSourcesDirectory.deletingLastPathComponent().deletingLastPathComponent().path
         let script = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", dir,
-                                           "--keys", String(Self.keys), "--no-ops", "--runs", "1"], cwd: repo)
+                                           "--keys", String(Self.keys), "--runs", "1"], cwd: repo)
         #expect(script.status == 0, "scripts/reference failed: \(script.stderr)")
         let reference = try AgainstGo.readReference(dir)
         let workloads = Workload.allCases.filter { $0 != .leakedInteriorRef }
@@ -36,9 +36,7 @@ import Testing
         #expect(rows.count == expected, "every phase of every workload is shared")
         for r in rows {
             #expect(r.labLiveKeys == r.goLiveKeys, "\(r.workload) \(r.phase): live keys differ")
-            let difference = abs(r.labHeapInuseBytes - r.goNetHeapInuseBytes)
-            let allowed = max(r.goNetHeapInuseBytes / 50, 64 << 10)
-            #expect(difference <= allowed,
+            #expect(FidelityBounds.classicPhaseHolds(lab: r.labHeapInuseBytes, go: r.goNetHeapInuseBytes),
                     "\(r.workload) \(r.phase): lab \(r.labHeapInuseBytes) bytes, \(r.goVersion) \(r.goNetHeapInuseBytes) (net of \(r.goBaselineHeapInuseBytes)), ratio \(r.ratio.map { formatFixed($0, digits: 4) } ?? "—")")
         }
         // What the process holds from the OS (HeapSys − HeapReleased), after
@@ -53,15 +51,14 @@ import Testing
         }
         // Right after the collection that shows the scenario, Go's own figure
         // moves from run to run (when its scavenger wakes and how fast it
-        // releases): measured here, sparse-survivors kept1pct came out at
-        // 88.8 MB in one run and 108.9 MB in another. So Go runs three times,
+        // releases; docs/notes/ has the figures). So Go runs three times,
         // and the lab must be within 10% of one of them.
         let busy = ["fill-drain drained", "fill-drain-ptr drained", "sparse-survivors kept1pct", "churn end"]
         var goRuns: [[GoPhaseRow]] = [reference]
         for n in 1...2 {
             let more = dir + "-again\(n)"
             let again = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", more, "--keys",
-                                             String(Self.keys), "--no-ops", "--runs", "1", "--no-settle", "--workload",
+                                             String(Self.keys), "--runs", "1", "--no-settle", "--workload",
                                              "fill-drain,fill-drain-ptr,sparse-survivors,churn"], cwd: repo)
             #expect(again.status == 0, "scripts/reference failed: \(again.stderr)")
             goRuns.append(try AgainstGo.readReference(more))
@@ -119,7 +116,7 @@ import Testing
         for n in 0..<3 {
             let dir = temporaryDirectory() + "-swiss\(n)"
             let run = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", go, "--out", dir, "--keys",
-                                                   String(Self.keys), "--no-ops", "--runs", "1", "--no-settle", "--workload", names],
+                                                   String(Self.keys), "--runs", "1", "--no-settle", "--workload", names],
                                      cwd: repo)
             #expect(run.status == 0, "scripts/reference failed: \(run.stderr)")
             let rows = try AgainstGo.readReference(dir)
@@ -133,25 +130,23 @@ import Testing
         let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: goRuns.flatMap { $0 })
         let expected = workloads.reduce(0) { $0 + $1.phases(bursts: config.bursts).count }
         #expect(rows.count == expected, "every phase of every workload is shared")
-        // Over all phases the lab must be within a few times Go's own
-        // spread of Go's median run: a model error of 5% in every phase fails
-        // this where the per-phase bound below still passes. (The reference
-        // run: 0.0130 against one Go run's 0.0195 over 61 phases, five Go
-        // runs; here, three Go runs of these 30 phases beside the test: 0.0302
-        // against 0.0157 in one run, as Go's medians move with the load.)
+        // Over all phases the lab's mean error must be within twice Go's own
+        // spread (+1%, at least 3%) of Go's median run, and its mean signed
+        // error under 3%: a model off by 3% in every phase fails the second
+        // where the per-phase bound below still passes
+        // (FidelityBounds; FidelityBoundsTests shows each failing).
         let summary = try #require(AgainstGo.summaries(rows).first)
         #expect(summary.goRuns == 3)
-        let goSpread = try #require(summary.goRunMeanError)
-        #expect(summary.labMeanError <= max(0.05, 3 * goSpread),
-                "lab mean |lab/Go − 1| \(formatFixed(summary.labMeanError, digits: 4)) over \(summary.phases) phases; one Go run against the others: \(formatFixed(goSpread, digits: 4))")
+        let verdict = try #require(FidelityBounds.swissVerdict(rows))
+        #expect(verdict.holds,
+                "lab mean |lab/Go − 1| \(formatFixed(verdict.meanError, digits: 4)) (bound \(formatFixed(verdict.meanErrorBound, digits: 4))), mean lab/Go − 1 \(formatFixed(verdict.bias, digits: 4)) (bound ±\(FidelityBounds.swissBiasBound)) over \(summary.phases) phases")
         for r in rows {
             #expect(r.labLiveKeys == r.goLiveKeys, "\(r.workload) \(r.phase): live keys differ")
             let goNet = goRuns.compactMap { run in
                 run.first { $0.workload == r.workload && $0.phase == r.phase }?.netHeapInuseBytes
             }
             #expect(goNet.count == 3)
-            let nearest = goNet.min { abs($0 - r.labHeapInuseBytes) < abs($1 - r.labHeapInuseBytes) } ?? 0
-            #expect(abs(r.labHeapInuseBytes - nearest) <= max(nearest * 15 / 100, 64 << 10),
+            #expect(FidelityBounds.swissPhaseHolds(lab: r.labHeapInuseBytes, goRuns: goNet),
                     "\(r.workload) \(r.phase): lab \(r.labHeapInuseBytes) bytes, \(r.goVersion) \(goNet) in three runs")
         }
     }
