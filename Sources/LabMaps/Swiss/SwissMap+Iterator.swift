@@ -12,15 +12,18 @@ import LabHeap
 public final class SwissIterator {
     public let map: SwissMap
     let entryOffset: UInt64
-    var dirOffset: UInt64
+    // The position, read and written on every step: exempt from dynamic
+    // exclusivity checks (one swift_beginAccess per step cost 76
+    // instructions); an iterator is used by one thread and lends no access.
+    @exclusivity(unchecked) var dirOffset: UInt64
     let clearSeq: UInt64
-    var globalDepth: UInt8
+    @exclusivity(unchecked) var globalDepth: UInt8
     /// −1: the map was small at the start (walk `groupSmall`).
-    var dirIdx: Int
-    var tab: TablePointer?
+    @exclusivity(unchecked) var dirIdx: Int
+    @exclusivity(unchecked) var tab: TablePointer?
     let groupSmall: UnsafeMutableRawPointer?
-    var entryIdx: UInt64 = 0
-    public private(set) var isOpen: Bool
+    @exclusivity(unchecked) var entryIdx: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var isOpen: Bool
 
     init(map: SwissMap) {
         self.map = map

@@ -113,7 +113,10 @@ public final class SwissMap {
     public let type: MapType
     let layout: SwissLayout
     public let mutator: Mutator
-    public var policy: ClearingPolicy
+    /// Read on every delete: exempt from dynamic exclusivity checks (a
+    /// swift_beginAccess per read cost more than Go's whole delete); the
+    /// map is single-threaded and never hands out access to it.
+    @exclusivity(unchecked) public var policy: ClearingPolicy
     /// The header, a heap object.
     let m: UnsafeMutablePointer<SwissHeader>
     /// The map's random source (Go draws from the runtime's `rand()`): seeds
