@@ -12,11 +12,11 @@ extension SlotClearing {
             break
         case .go:
             if type.indirectKey { k.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self) }
-            else if type.keySlotHasPointers { k.initializeMemory(as: UInt8.self, repeating: 0, count: type.keySlotSize) }
-            v.initializeMemory(as: UInt8.self, repeating: 0, count: type.valueSlotSize)
+            else if type.keySlotHasPointers { zeroSlot(k, bytes: type.keySlotSize) }
+            zeroSlot(v, bytes: type.valueSlotSize)
         case .full:
-            k.initializeMemory(as: UInt8.self, repeating: 0, count: type.keySlotSize)
-            v.initializeMemory(as: UInt8.self, repeating: 0, count: type.valueSlotSize)
+            zeroSlot(k, bytes: type.keySlotSize)
+            zeroSlot(v, bytes: type.valueSlotSize)
         case .pointers:
             if type.indirectKey { k.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self) }
             else { for w in type.keyPointerWords { k.storeBytes(of: 0, toByteOffset: w * 8, as: UInt64.self) } }

@@ -61,7 +61,7 @@ extension SwissMap {
         while match != 0 {
             let i = firstSlot(match)
             if K.equal(key, self.key(g, i), size: type.keySize) {
-                if K.needsKeyUpdate { self.key(g, i).copyMemory(from: key, byteCount: type.keySize) }
+                if K.needsKeyUpdate { copySlot(self.key(g, i), key, bytes: type.keySize) }
                 return value(g, i)
             }
             match &= match &- 1
@@ -87,7 +87,7 @@ extension SwissMap {
             while match != 0 {
                 let i = firstSlot(match)
                 if K.equal(key, self.key(g, i), size: type.keySize) {
-                    if K.needsKeyUpdate { self.key(g, i).copyMemory(from: key, byteCount: type.keySize) }
+                    if K.needsKeyUpdate { copySlot(self.key(g, i), key, bytes: type.keySize) }
                     return value(g, i)
                 }
                 match &= match &- 1
@@ -134,9 +134,9 @@ extension SwissMap {
         if indirectValue {
             valueSlot(g, i).storeBytes(of: mutator.allocate(type.valueObject!), as: UnsafeMutableRawPointer.self)
         } else {
-            valueSlot(g, i).initializeMemory(as: UInt8.self, repeating: 0, count: type.valueSlotSize)
+            zeroSlot(valueSlot(g, i), bytes: type.valueSlotSize)
         }
-        k.copyMemory(from: key, byteCount: type.keySize)
+        copySlot(k, key, bytes: type.keySize)
         setControl(g, i, h2(hash))
     }
 
@@ -150,7 +150,7 @@ extension SwissMap {
             let free = matchEmptyOrDeleted(controlWord(dg))
             if free != 0 {
                 let j = firstSlot(free)
-                keySlot(dg, j).copyMemory(from: keySlot(g, i), byteCount: slotSize)
+                copySlot(keySlot(dg, j), keySlot(g, i), bytes: slotSize)
                 setControl(dg, j, h2(hash))
                 t.pointee.growthLeft -= 1
                 t.pointee.used += 1
