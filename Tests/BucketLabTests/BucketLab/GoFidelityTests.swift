@@ -63,7 +63,7 @@ import Testing
             #expect(again.status == 0, "scripts/reference failed: \(again.stderr)")
             goRuns.append(try AgainstGo.readReference(more))
         }
-        for r in rows where busy.contains("\(r.workload) \(r.phase)") {
+        for r in matching(rows, where: { busy.contains("\($0.workload) \($0.phase)") }) {
             let goResident = goRuns.compactMap { run in
                 run.first { $0.workload == r.workload && $0.phase == r.phase }?.residentBytes
             }

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+@testable import BucketLab
+@testable import LabHeap
+@testable import LabMaps
+@testable import LabCollector
+
+@Suite struct FindingsTests {
+    /// REPORT.md's findings come from the figures: per map model and
+    /// workload the strategy named keeps least at the headline phase, its
+    /// ratios are the summaries', and the leak audit is the headline phase's.
+    @Test func findingsNameWhatKeepsLeast() throws {
+        let dir = temporaryDirectory()
+        try smallSuite.write(to: dir)
+        let results = try ResultSet(directory: dir)
+        let findings = Report.findings(results)
+        #expect(findings.count == MapModels.names.count * Workload.allCases.count)
+        for f in findings {
+            let peers = results.summaries.filter { $0.key.map == f.map && $0.key.workload == f.workload }
+            let least = try #require(peers.map(\.headlineHeapInuseBytes).min())
+            #expect(f.bestIsGo ? Double(f.go.headlineHeapInuseBytes) <= Double(least) * 1.01
+                               : f.best.headlineHeapInuseBytes == least && Double(f.go.headlineHeapInuseBytes) > Double(least) * 1.01)
+            let headline = phase(smallSuite, f.workload, "go", f.go.headlinePhase, map: f.map)
+            #expect(f.goHeadline?.measurement.leakedBytes == headline.leakedBytes
+                    && f.goHeadline?.measurement.bucketBytes == headline.bucketBytes)
+            #expect(f.text.contains("reached through live maps' live slots"), "the census's split")
+            #expect(f.text.contains("**\(f.map) · \(f.workload)**"))
+            #expect(f.text.contains(f.bestIsGo ? "no strategy keeps 1% less than `go`" : "`\(f.best.key.strategy)` keeps least"))
+        }
+        for map in MapModels.names {
+            // The pin keeps the dropped map's storage, and the finding says so.
+            let pinned = try #require(findings.first { $0.map == map && $0.workload == "leaked-interior-ref" })
+            let pin = try #require(pinned.goHeadline?.retention.pinBytes)
+            #expect(pin > 0 && pinned.text.contains("\(Report.mib(pin)) MiB only through pins"))
+            let drain = try #require(findings.first { $0.map == map && $0.workload == "fill-drain" })
+            #expect(!drain.bestIsGo, "shrink and compact give a drained map's storage back")
+            #expect(drain.tableRow[6] == formatFixed(Double(drain.best.headlineHeapInuseBytes)
+                                                      / Double(drain.go.headlineHeapInuseBytes), digits: 2))
+        }
+        try Report.write(results, to: dir, header: "test")
+        let report = try #require(readTextFile(dir + "/REPORT.md"))
+        #expect(report.contains("## Findings") && report.contains("### Best strategy per workload"))
+        #expect(report.contains("| classic | fill-drain | drained |"))
+    }
+}
