@@ -7,7 +7,9 @@
 // The seam speaks in 8-byte words: keys are `UInt64` (or Go strings, for
 // maps with string keys), values are `UInt64` words (a plain number, or the
 // address of a payload on the lab heap when the map type's value is a
-// pointer). That is every shape the workloads use.
+// pointer). That is every shape the workloads use. `WordMap` (WordMap.swift)
+// types the words for any model; the string-key entry points are shared by
+// both models (MapModel+StringKeys.swift).
 
 import LabHeap
 
@@ -172,17 +174,5 @@ extension MHeap {
     /// Heap bytes of the object at `address` (size-class rounded; nil: 0).
     func objectBytes(_ address: UnsafeMutableRawPointer?) -> Int {
         address.flatMap { findObject($0)?.size } ?? 0
-    }
-}
-
-/// Calls `body` with a Go string header (address, length) for `count` bytes
-/// at `bytes`: how both models' probe loops take a string key.
-func withGoStringHeader<R>(_ bytes: UnsafeRawPointer, _ count: Int, of type: MapType,
-                           _ body: (UnsafeRawPointer) -> R) -> R {
-    precondition(type.keyKind == .string, "string keys on a map whose keys are not strings")
-    return withUnsafeTemporaryAllocation(of: UInt.self, capacity: 2) { header in
-        header[0] = UInt(bitPattern: bytes)
-        header[1] = UInt(count)
-        return body(UnsafeRawPointer(header.baseAddress!))
     }
 }

@@ -33,8 +33,9 @@ extension BucketMap {
 
 extension BucketMap {
     // The 8-byte-key fast path as non-generic entry points, so callers in
-    // other modules reach code specialised for `WordKey` with one call (see
-    // WordMap, whose thin accessors are inlined into the caller).
+    // other modules reach code specialised for `WordKey` with one call (the
+    // seam's word accessors, BucketMap+Model.swift, are inlined into the
+    // caller).
 
     /// The value slot for an 8-byte key, or nil. Needs `type.isWordKey`.
     public func valuePointer(forWord key: UInt64) -> UnsafeMutableRawPointer? {
@@ -86,48 +87,7 @@ extension BucketMap {
     }
 }
 
-/// A map from `UInt64` to a one-word value (`UInt64`, or a pointer to a
-/// payload on the lab heap): the shapes the workloads use, on the fast path
-/// for 8-byte keys (Go's `mapaccess1_fast64` family).
-public struct WordMap<Value: BitwiseCopyable> {
-    public let raw: BucketMap
-
-    public init(type: MapType, mutator: Mutator, policy: ClearingPolicy = .go, seed: UInt64? = nil, hint: Int = 0) {
-        precondition(type.isWordKey && type.valueSize == MemoryLayout<Value>.size && !type.indirectValue,
-                     "WordMap needs 8-byte keys and \(MemoryLayout<Value>.size)-byte values")
-        raw = BucketMap(type: type, mutator: mutator, policy: policy, seed: seed, hint: hint)
-    }
-
-    @inlinable public var count: Int { raw.count }
-
-    @inlinable
-    public subscript(key: UInt64) -> Value? {
-        get { raw.valuePointer(forWord: key)?.load(as: Value.self) }
-        nonmutating set {
-            if let newValue {
-                raw.insertionPointer(forWord: key).storeBytes(of: newValue, as: Value.self)
-            } else {
-                raw.removeValue(forWord: key)
-            }
-        }
-    }
-
-    @inlinable
-    public func contains(_ key: UInt64) -> Bool { raw.valuePointer(forWord: key) != nil }
-
-    /// Deletes `key`; false when absent.
-    @inlinable @discardableResult
-    public func removeValue(forKey key: UInt64) -> Bool { raw.removeValue(forWord: key) }
-
-    /// Go 1.21 `clear(m)`.
-    public func removeAll() { raw.removeAll() }
-
-    public func forEach(_ body: (UInt64, Value) throws -> Void) rethrows {
-        try raw.forEachEntryPointer { k, v in try body(k.load(as: UInt64.self), v.load(as: Value.self)) }
-    }
-
-    public func makeIterator() -> MapIterator { raw.makeIterator() }
-}
-
-public typealias UInt64Map = WordMap<UInt64>
-public typealias PayloadMap = WordMap<UnsafeMutableRawPointer?>
+/// Classic maps with `UInt64` keys and one-word values, for the tests and
+/// benchmarks of the classic model (`WordMap` takes any model).
+public typealias UInt64Map = WordMap<BucketMap, UInt64>
+public typealias PayloadMap = WordMap<BucketMap, UnsafeMutableRawPointer?>

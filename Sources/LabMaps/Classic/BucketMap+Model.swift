@@ -3,7 +3,7 @@
 
 import LabHeap
 
-extension BucketMap: MapModel {
+extension BucketMap: MapModel, GoStringKeyProbes {
     public static var modelName: String { "classic" }
 
     /// Just after a grow to B, 6.5 × 2^(B−1) entries sit in 2^B new plus
@@ -27,22 +27,17 @@ extension BucketMap: MapModel {
     @inlinable @discardableResult
     public func removeValue(forKey key: UInt64) -> Bool { removeValue(forWord: key) }
 
-    public func value(forString bytes: UnsafeRawPointer, count: Int) -> UInt64? {
-        withStringHeader(bytes, count) { find($0, StringKey.self).map { value($0.bucket, $0.slot).load(as: UInt64.self) } }
+    // String keys: the seam's entry points are MapModel+StringKeys.swift.
+
+    func valueSlot(forStringHeader header: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
+        find(header, StringKey.self).map { value($0.bucket, $0.slot) }
     }
 
-    public func updateValue(_ value: UInt64, forString bytes: UnsafeRawPointer, count: Int) {
-        withStringHeader(bytes, count) { assign($0, StringKey.self).storeBytes(of: value, as: UInt64.self) }
+    func insertionSlot(forStringHeader header: UnsafeRawPointer) -> UnsafeMutableRawPointer {
+        assign(header, StringKey.self)
     }
 
-    @discardableResult
-    public func removeValue(forString bytes: UnsafeRawPointer, count: Int) -> Bool {
-        withStringHeader(bytes, count) { delete($0, StringKey.self) }
-    }
-
-    private func withStringHeader<R>(_ bytes: UnsafeRawPointer, _ count: Int, _ body: (UnsafeRawPointer) -> R) -> R {
-        withGoStringHeader(bytes, count, of: type, body)
-    }
+    func removeEntry(forStringHeader header: UnsafeRawPointer) -> Bool { delete(header, StringKey.self) }
 
     public func makeIteration() -> MapIterator { makeIterator() }
 

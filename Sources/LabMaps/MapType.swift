@@ -1,5 +1,6 @@
-// The runtime description of a map's key and value (Go's `maptype`). See
-// BucketMap.swift for the overview.
+// The runtime description of a map's key and value (Go's `maptype`), shared
+// by both map models: the classic bucket layout (Classic/BucketMap.swift)
+// and the Swiss one it carries (Swiss/SwissLayout.swift).
 
 import LabHeap
 
@@ -36,7 +37,7 @@ public struct MapType: Sendable {
     public let swiss: SwissLayout
     /// Go's `mapextra`, the `*[]*bmap` slice header and its backing array's
     /// element: what keeps a pointer-free map's overflow buckets alive
-    /// (BucketMap+Extra.swift).
+    /// (Classic/BucketMap+Extra.swift).
     let extraType: ObjectType
     let sliceHeaderType: ObjectType
     let overflowPointerType: ObjectType
