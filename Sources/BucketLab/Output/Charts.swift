@@ -24,6 +24,43 @@ enum SVG {
         v == v.rounded() ? String(Int(v)) : formatFixed(v, digits: abs(v) < 1 ? 2 : 1)
     }
 
+    /// What an axis counts, for its tick labels.
+    enum Unit {
+        /// Plain counts (operations): 500k, 2M, 1.5G.
+        case count
+        /// Figures in MiB: 512 KiB, 40 MiB, 1.5 GiB.
+        case mebibytes
+        /// Figures in milliseconds: 250 ms, 1.5 s.
+        case milliseconds
+    }
+
+    /// A tick label that fits beside an axis: `2M` rather than `2000000`,
+    /// `1.5 GiB` rather than `1536`.
+    static func tick(_ v: Double, _ unit: Unit) -> String {
+        guard v != 0 else { return "0" }
+        switch unit {
+        case .count:
+            for (scale, suffix) in [(1e9, "G"), (1e6, "M"), (1e3, "k")] where abs(v) >= scale {
+                return trimmed(v / scale) + suffix
+            }
+            return trimmed(v)
+        case .mebibytes:
+            if abs(v) >= 1024 { return trimmed(v / 1024) + " GiB" }
+            if abs(v) < 1 { return trimmed(v * 1024) + " KiB" }
+            return trimmed(v) + " MiB"
+        case .milliseconds:
+            return abs(v) >= 1000 ? trimmed(v / 1000) + " s" : trimmed(v) + " ms"
+        }
+    }
+
+    /// `v` with at most two decimals and no trailing zeros.
+    static func trimmed(_ v: Double) -> String {
+        var s = formatFixed(v, digits: 2)
+        while s.hasSuffix("0") { s.removeLast() }
+        if s.hasSuffix(".") { s.removeLast() }
+        return s
+    }
+
     static func frame(width: Int, height: Int, title: String, body: String) -> String {
         """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="12">
@@ -49,7 +86,8 @@ enum SVG {
     /// lines coincide stay readable (one line per strategy on one plot drew
     /// five identical lines as one thick multicoloured band). Y labels on the
     /// first column, x labels on the bottom row.
-    static func smallMultiples(title: String, xLabel: String, yLabel: String,
+    static func smallMultiples(title: String, xLabel: String, yLabel: String, xUnit: Unit = .count,
+                               yUnit: Unit = .mebibytes,
                                series: [(name: String, points: [(x: Double, y: Double)])]) -> String {
         let n = max(1, series.count)
         let columns = min(3, n), rows = (n + columns - 1) / columns
@@ -72,14 +110,14 @@ enum SVG {
             while t <= yTop + yStep / 2 {
                 body += "<line x1=\"\(num(x0))\" y1=\"\(num(py(t)))\" x2=\"\(num(x0 + panelW))\" y2=\"\(num(py(t)))\" stroke=\"#e4e4e4\"/>"
                 if col == 0 {
-                    body += "<text x=\"\(num(x0 - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">\(label(t))</text>"
+                    body += "<text x=\"\(num(x0 - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">\(tick(t, yUnit))</text>"
                 }
                 t += yStep
             }
             if row == rows - 1 || i + columns >= series.count {
                 t = 0
                 while t <= xTop + xStep / 2 {
-                    body += "<text x=\"\(num(px(t)))\" y=\"\(num(y0 + panelH + 16))\" text-anchor=\"middle\">\(label(t))</text>"
+                    body += "<text x=\"\(num(px(t)))\" y=\"\(num(y0 + panelH + 16))\" text-anchor=\"middle\">\(tick(t, xUnit))</text>"
                     t += xStep
                 }
             }
@@ -103,9 +141,9 @@ enum SVG {
     /// Grouped bars: one group per label, one bar per series; nil = no bar.
     /// `ranges`, when given, draws each bar's low–high as a whisker (Go's
     /// runs against the median one).
-    static func barChart(title: String, yLabel: String, groups: [String], seriesNames: [String],
-                         values: [[Double?]], ranges: [[(low: Double, high: Double)?]]? = nil,
-                         logScale: Bool = false) -> String {
+    static func barChart(title: String, yLabel: String, unit: Unit = .mebibytes, groups: [String],
+                         seriesNames: [String], values: [[Double?]],
+                         ranges: [[(low: Double, high: Double)?]]? = nil, logScale: Bool = false) -> String {
         let groupWidth = Double(max(1, seriesNames.count)) * 12 + 16
         let left = 70.0, top = 40.0, bottom = 330.0
         let right = left + groupWidth * Double(max(1, groups.count))
@@ -131,7 +169,7 @@ enum SVG {
         }
         for t in ticks {
             body += "<line x1=\"\(num(left))\" y1=\"\(num(scale(t)))\" x2=\"\(num(right))\" y2=\"\(num(scale(t)))\" stroke=\"#ddd\"/>"
-            body += "<text x=\"\(num(left - 6))\" y=\"\(num(scale(t) + 4))\" text-anchor=\"end\">\(label(t))</text>\n"
+            body += "<text x=\"\(num(left - 6))\" y=\"\(num(scale(t) + 4))\" text-anchor=\"end\">\(tick(t, unit))</text>\n"
         }
         for (g, name) in groups.enumerated() {
             let gx = left + Double(g) * groupWidth + 8

@@ -98,7 +98,7 @@ public enum Report {
         if maps.count > 1, let s = strategies.first(where: { $0 == Strategy.go.name }) ?? strategies.first {
             let title = "Heap in use at each workload's headline phase, map models side by side (\(s))"
             out.append(("maps.svg", title, SVG.barChart(
-                title: title, yLabel: "heap in use after the phase's collection (MiB)", groups: workloads,
+                title: title, yLabel: "heap in use after the phase's collection", groups: workloads,
                 seriesNames: maps,
                 values: workloads.map { w in maps.map { m in value(m, w, s) { Double($0.headlineHeapInuseBytes) / 1_048_576 } } })))
         }
@@ -107,20 +107,21 @@ public enum Report {
                 guard let series = results.heapSeries[ResultSet.seriesKey(map: m, workload: w)] else { continue }
                 let title = "Heap in use over the run: \(w) (\(m))"
                 out.append(("heap-\(m)-\(w).svg", title, SVG.smallMultiples(
-                    title: title, xLabel: "operations", yLabel: "heap in use (MiB)",
+                    title: title, xLabel: "operations", yLabel: "heap in use",
                     series: series.map { ($0.strategy, $0.points) })))
             }
             let retainedTitle = "Heap in use at each workload's headline phase (\(m))"
             out.append(("retained-\(m).svg", retainedTitle, SVG.barChart(
-                title: retainedTitle, yLabel: "heap in use after the phase's collection (MiB)", groups: workloads,
+                title: retainedTitle, yLabel: "heap in use after the phase's collection", groups: workloads,
                 seriesNames: strategies, values: perStrategy(m) { Double($0.headlineHeapInuseBytes) / 1_048_576 })))
             let residentTitle = "Heap resident (held from the OS) at the headline phase (\(m))"
             out.append(("resident-\(m).svg", residentTitle, SVG.barChart(
-                title: residentTitle, yLabel: "heap sys − released (MiB)", groups: workloads, seriesNames: strategies,
+                title: residentTitle, yLabel: "heap sys − released", groups: workloads, seriesNames: strategies,
                 values: perStrategy(m) { Double($0.headlineResidentBytes) / 1_048_576 })))
             let gcTitle = "GC time per run (\(m))"
             out.append(("gc-time-\(m).svg", gcTitle, SVG.barChart(
-                title: gcTitle, yLabel: "GC ms (mark + sweep + relocation)", groups: workloads, seriesNames: strategies,
+                title: gcTitle, yLabel: "GC time (mark + sweep + relocation)", unit: .milliseconds, groups: workloads,
+                seriesNames: strategies,
                 values: perStrategy(m) { Double($0.gcTotalNs) / 1e6 })))
         }
         if !results.againstGo.isEmpty {
@@ -140,7 +141,7 @@ public enum Report {
             }
             let title = "Heap in use at each phase end: the lab's go strategy and the real Go runtime (median run, whiskers: all runs)"
             out.append(("against-go.svg", title, SVG.barChart(
-                title: title, yLabel: "heap in use, MiB (Go: net of its start-up heap)", groups: phases,
+                title: title, yLabel: "heap in use (Go: net of its start-up heap)", groups: phases,
                 seriesNames: ["lab (go)"] + versions,
                 values: phases.map { p in [lab(p)] + versions.map { go(p, $0) } },
                 ranges: phases.map { p in [nil] + versions.map { goRange(p, $0) } })))
