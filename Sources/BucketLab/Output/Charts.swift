@@ -138,6 +138,88 @@ enum SVG {
         return frame(width: width, height: height, title: title, body: body)
     }
 
+    /// One panel of `barPanels`: its groups along the x axis, in each a bar
+    /// per series the panel has (`series` indexes the chart's series names,
+    /// for colour and legend); nil = no bar. `ranges` has the same shape:
+    /// a whisker from low to high where given.
+    struct BarPanel {
+        var title: String
+        var row: Int
+        var column: Int
+        var groups: [String]
+        var series: [Int]
+        var values: [[Double?]]
+        var ranges: [[(low: Double, high: Double)?]]
+    }
+
+    /// Small multiples of grouped bars, on a grid of panels at (row, column):
+    /// every panel with its own groups and y axis, the panels of one row on
+    /// one scale (one workload on each map model side by side), the legend
+    /// on top. Each panel holds a handful of groups, so every label stays
+    /// readable however many panels there are.
+    static func barPanels(title: String, yLabel: String, unit: Unit, seriesNames: [String],
+                          whiskerLabel: String?, panels: [BarPanel]) -> String {
+        let columns = (panels.map(\.column).max() ?? 0) + 1, rows = (panels.map(\.row).max() ?? 0) + 1
+        let left = 78.0, top = 74.0, panelW = 340.0, panelH = 120.0, gapX = 96.0
+        let titleH = 22.0, labelsH = 72.0, rowH = titleH + panelH + labelsH
+        let width = Int(left + Double(columns) * panelW + Double(columns - 1) * gapX) + 24
+        let height = Int(top + Double(rows) * rowH) + 8
+        var rowTop = [Double](repeating: 0, count: rows)
+        for p in panels {
+            let highs = p.values.flatMap { $0.compactMap { $0 } } + p.ranges.flatMap { $0.compactMap { $0?.high } }
+            rowTop[p.row] = max(rowTop[p.row], highs.max() ?? 0)
+        }
+        var body = ""
+        // The legend: a swatch per series, then the whisker.
+        var lx = left
+        for (i, name) in seriesNames.enumerated() {
+            body += "<rect x=\"\(num(lx))\" y=\"36\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\"/>"
+            body += "<text x=\"\(num(lx + 18))\" y=\"46\">\(escape(name))</text>"
+            lx += 18 + Double(name.count) * 7 + 24
+        }
+        if let whiskerLabel {
+            body += "<path d=\"M\(num(lx + 6)) 34V50M\(num(lx + 1)) 34H\(num(lx + 11))M\(num(lx + 1)) 50H\(num(lx + 11))\" stroke=\"black\"/>"
+            body += "<text x=\"\(num(lx + 18))\" y=\"46\">\(escape(whiskerLabel))</text>"
+        }
+        body += "\n"
+        for p in panels {
+            let x0 = left + Double(p.column) * (panelW + gapX), y0 = top + Double(p.row) * rowH + titleH
+            let bottom = y0 + panelH
+            let step = niceStep(max(rowTop[p.row], 1e-9), ticks: 3)
+            let yTop = (max(rowTop[p.row], 1e-9) / step).rounded(.up) * step
+            func py(_ v: Double) -> Double { bottom - v / yTop * panelH }
+            body += "<text x=\"\(num(x0))\" y=\"\(num(y0 - 8))\" font-weight=\"bold\">\(escape(p.title))</text>"
+            var t = 0.0
+            while t <= yTop + step / 2 {
+                body += "<line x1=\"\(num(x0))\" y1=\"\(num(py(t)))\" x2=\"\(num(x0 + panelW))\" y2=\"\(num(py(t)))\" stroke=\"#e4e4e4\"/>"
+                body += "<text x=\"\(num(x0 - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">\(tick(t, unit))</text>"
+                t += step
+            }
+            let groupW = panelW / Double(max(1, p.groups.count))
+            let barW = min(14, (groupW - 10) / Double(max(1, p.series.count)))
+            for (g, name) in p.groups.enumerated() {
+                let center = x0 + (Double(g) + 0.5) * groupW
+                let first = center - barW * Double(p.series.count) / 2
+                for (k, s) in p.series.enumerated() {
+                    let x = first + Double(k) * barW
+                    if let v = p.values[g][k] {
+                        let y = py(v)
+                        body += "<rect x=\"\(num(x))\" y=\"\(num(y))\" width=\"\(num(barW - 1))\" height=\"\(num(max(0, bottom - y)))\" fill=\"\(palette[s % palette.count])\"><title>\(escape("\(p.title) \(name), \(seriesNames[s]): \(label(v))"))</title></rect>"
+                    }
+                    if let r = p.ranges[g][k], r.high > r.low {
+                        let lo = py(r.low), hi = py(r.high), mid = x + (barW - 1) / 2
+                        body += "<path d=\"M\(num(mid)) \(num(lo))V\(num(hi))M\(num(mid - 3)) \(num(lo))H\(num(mid + 3))M\(num(mid - 3)) \(num(hi))H\(num(mid + 3))\" stroke=\"black\" stroke-width=\"1\"><title>\(escape("\(p.title) \(name), \(seriesNames[s]): \(label(r.low))–\(label(r.high))"))</title></path>"
+                    }
+                }
+                body += "<text x=\"\(num(center + 4))\" y=\"\(num(bottom + 14))\" text-anchor=\"end\" font-size=\"11\" transform=\"rotate(-30 \(num(center + 4)) \(num(bottom + 14)))\">\(escape(name))</text>"
+            }
+            body += "<line x1=\"\(num(x0))\" y1=\"\(num(bottom))\" x2=\"\(num(x0 + panelW))\" y2=\"\(num(bottom))\" stroke=\"black\"/>\n"
+        }
+        let mid = top + Double(rows) * rowH / 2
+        body += "<text x=\"16\" y=\"\(num(mid))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(num(mid)))\">\(escape(yLabel))</text>\n"
+        return frame(width: width, height: height, title: title, body: body)
+    }
+
     /// Grouped bars: one group per label, one bar per series; nil = no bar.
     /// `ranges`, when given, draws each bar's low–high as a whisker (Go's
     /// runs against the median one).

@@ -125,28 +125,45 @@ public enum Report {
                 values: perStrategy(m) { Double($0.gcTotalNs) / 1e6 })))
         }
         if !results.againstGo.isEmpty {
-            let phases = Report.orderedUnique(results.againstGo.map { "\($0.map) \($0.workload) \($0.phase)" })
-            let versions = Report.orderedUnique(results.againstGo.map(\.goVersion))
-            func lab(_ p: String) -> Double? {
-                results.againstGo.first { "\($0.map) \($0.workload) \($0.phase)" == p }
-                    .map { Double($0.labHeapInuseBytes) / 1_048_576 }
-            }
-            func go(_ p: String, _ v: String) -> Double? {
-                results.againstGo.first { "\($0.map) \($0.workload) \($0.phase)" == p && $0.goVersion == v }
-                    .map { Double($0.goNetHeapInuseBytes) / 1_048_576 }
-            }
-            func goRange(_ p: String, _ v: String) -> (low: Double, high: Double)? {
-                results.againstGo.first { "\($0.map) \($0.workload) \($0.phase)" == p && $0.goVersion == v && $0.goRuns > 1 }
-                    .map { (Double($0.goNetMinHeapInuseBytes) / 1_048_576, Double($0.goNetMaxHeapInuseBytes) / 1_048_576) }
-            }
-            let title = "Heap in use at each phase end: the lab's go strategy and the real Go runtime (median run, whiskers: all runs)"
-            out.append(("against-go.svg", title, SVG.barChart(
-                title: title, yLabel: "heap in use (Go: net of its start-up heap)", groups: phases,
-                seriesNames: ["lab (go)"] + versions,
-                values: phases.map { p in [lab(p)] + versions.map { go(p, $0) } },
-                ranges: phases.map { p in [nil] + versions.map { goRange(p, $0) } })))
+            let title = "Heap in use at each phase end: the lab's go strategy against the real Go runtime"
+            out.append(("against-go.svg", title, againstGoChart(results.againstGo, title: title)))
         }
         return out
+    }
+
+    /// against-go.svg: small multiples, a panel per workload × map model
+    /// (a row per workload, a column per model, one scale per row), the
+    /// phases along each panel, the lab's bar beside each Go version's
+    /// median run with a whisker over all its runs.
+    static func againstGoChart(_ rows: [AgainstGoRow], title: String) -> String {
+        let maps = orderedUnique(rows.map(\.map)), workloads = orderedUnique(rows.map(\.workload))
+        let versions = orderedUnique(rows.map(\.goVersion))
+        var panels: [SVG.BarPanel] = []
+        for (r, w) in workloads.enumerated() {
+            for (c, m) in maps.enumerated() {
+                let cell = rows.filter { $0.map == m && $0.workload == w }
+                guard !cell.isEmpty else { continue }
+                let phases = orderedUnique(cell.map(\.phase)), goVersions = orderedUnique(cell.map(\.goVersion))
+                func row(_ p: String, _ v: String) -> AgainstGoRow? { cell.first { $0.phase == p && $0.goVersion == v } }
+                let values: [[Double?]] = phases.map { p in
+                    [cell.first { $0.phase == p }.map { Double($0.labHeapInuseBytes) / 1_048_576 }]
+                        + goVersions.map { v in row(p, v).map { Double($0.goNetHeapInuseBytes) / 1_048_576 } }
+                }
+                let ranges: [[(low: Double, high: Double)?]] = phases.map { p in
+                    [nil] + goVersions.map { v in
+                        row(p, v).flatMap { $0.goRuns > 1
+                            ? (Double($0.goNetMinHeapInuseBytes) / 1_048_576, Double($0.goNetMaxHeapInuseBytes) / 1_048_576)
+                            : nil }
+                    }
+                }
+                panels.append(SVG.BarPanel(title: "\(w) (\(m))", row: r, column: c, groups: phases,
+                                           series: [0] + goVersions.map { versions.firstIndex(of: $0)! + 1 },
+                                           values: values, ranges: ranges))
+            }
+        }
+        return SVG.barPanels(title: title, yLabel: "heap in use (Go: net of its start-up heap)", unit: .mebibytes,
+                             seriesNames: ["lab, go strategy"] + versions.map { "\($0), median run" },
+                             whiskerLabel: "Go's runs, min–max", panels: panels)
     }
 
     /// Per workload × strategy run on both models: the headline figures of

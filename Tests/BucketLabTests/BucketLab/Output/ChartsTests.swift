@@ -24,4 +24,29 @@ import Testing
         #expect(svg.contains(">2 MiB</text>"))
         #expect(!svg.contains("2000000"))
     }
+
+    /// Panels sit on a grid of fixed-size cells: however many workloads, the
+    /// chart is as wide as its columns, and every group keeps its label.
+    @Test func barPanelsStayReadableAtAnyCount() {
+        func panels(_ workloads: Int) -> [SVG.BarPanel] {
+            (0..<workloads).flatMap { w in
+                (0..<2).map { m in
+                    SVG.BarPanel(title: "w\(w) m\(m)", row: w, column: m, groups: ["peak", "drained", "idle"],
+                                 series: [0, 1 + m], values: [[10, 11], [5, 6], [5, nil]],
+                                 ranges: [[nil, (low: 10.5, high: 11.5)], [nil, nil], [nil, nil]])
+                }
+            }
+        }
+        func width(_ svg: String) -> Int? {
+            svg.split(separator: "\"").dropFirst(3).first.flatMap { Int($0) }
+        }
+        let few = SVG.barPanels(title: "t", yLabel: "y", unit: .mebibytes, seriesNames: ["lab", "go a", "go b"],
+                                whiskerLabel: "runs", panels: panels(2))
+        let many = SVG.barPanels(title: "t", yLabel: "y", unit: .mebibytes, seriesNames: ["lab", "go a", "go b"],
+                                 whiskerLabel: "runs", panels: panels(13))
+        #expect(width(few) != nil && width(few) == width(many) && width(many)! < 1000)
+        #expect(many.contains(">w12 m1</text>") && many.components(separatedBy: ">drained</text>").count == 26 + 1)
+        #expect(many.contains("w3 m0 peak, go a: 10.5–11.5"), "the whisker over Go's runs")
+        #expect(!many.contains("w3 m0 idle, go a:"), "no bar where there is no figure")
+    }
 }
