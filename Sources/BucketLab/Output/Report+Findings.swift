@@ -99,3 +99,106 @@ extension Report {
         return md
     }
 }
+
+/// The first screen of REPORT.md and of `bucketlab run`: per workload and
+/// map model, what `go` keeps at the headline phase, the strategy that keeps
+/// least and what it keeps, and the ratio. Everything else is in the tables
+/// that follow and in summary.csv.
+struct Glance {
+    var maps: [String]
+    var strategies: [String]
+    /// Per workload, in run order: its headline phase and each map model's
+    /// finding (nil where `go` did not run or failed there).
+    var rows: [(workload: String, phase: String, cells: [Finding?])]
+
+    init(_ results: ResultSet) {
+        let findings = Report.findings(results)
+        let maps = Report.orderedUnique(results.summaries.map(\.key.map))
+        self.maps = maps
+        strategies = Report.orderedUnique(results.summaries.map(\.key.strategy))
+        rows = Report.orderedUnique(results.summaries.map(\.key.workload)).map { w in
+            let cells = maps.map { m in findings.first { $0.map == m && $0.workload == w } }
+            let phase = cells.compactMap { $0?.go.headlinePhase }.first
+                ?? results.summaries.first { $0.key.workload == w }?.headlinePhase ?? "—"
+            return (w, phase, cells)
+        }
+    }
+
+    func fields(_ f: Finding?) -> [String] {
+        guard let f else { return ["—", "—", "—", "—"] }
+        return [Report.mib(f.go.headlineHeapInuseBytes), f.best.key.strategy, Report.mib(f.best.headlineHeapInuseBytes),
+                Finding.times(f.best.headlineHeapInuseBytes, f.go.headlineHeapInuseBytes)]
+    }
+
+    static let legend = "retained = heap in use after the workload's headline phase and its full collection; least = "
+        + "the strategy that keeps least there (`go` unless another keeps 1% less); × go = its MiB over `go`'s."
+
+    var markdown: String {
+        let header = ["workload", "headline phase"] + maps.flatMap { m in
+            ["\(m): go MiB", "\(m): keeps least", "its MiB", "× go"]
+        }
+        return Report.markdownTable(header: header, rows: rows.map { r in [r.workload, r.phase] + r.cells.flatMap(fields) })
+    }
+
+}
+
+extension Report {
+    /// A few sentences from the findings for the first screen: per map model,
+    /// which strategies keep less than `go` and by how much, and where none
+    /// does; and, with against-go.csv, how close the lab's `go` comes to Go.
+    static func headlines(_ results: ResultSet) -> [String] {
+        let all = findings(results)
+        var out: [String] = []
+        for m in orderedUnique(all.map(\.map)) {
+            let mine = all.filter { $0.map == m }
+            let better = mine.filter { !$0.bestIsGo }, same = mine.filter(\.bestIsGo)
+            var s = "**\(m)**: "
+            if better.isEmpty {
+                s += "no strategy keeps 1% less than `go` in any of its \(mine.count) workloads."
+            } else {
+                let winners = orderedUnique(better.map(\.best.key.strategy)).map { w in
+                    (w, better.filter { $0.best.key.strategy == w }.count)
+                }.sorted { $0.1 > $1.1 }
+                let ratios = better.map { Double($0.best.headlineHeapInuseBytes) / Double(max(1, $0.go.headlineHeapInuseBytes)) }
+                let most = better[ratios.indices.min { ratios[$0] < ratios[$1] }!]
+                let least = better[ratios.indices.max { ratios[$0] < ratios[$1] }!]
+                func times(_ f: Finding) -> String { Finding.times(f.best.headlineHeapInuseBytes, f.go.headlineHeapInuseBytes) }
+                s += "a strategy keeps less than `go` in \(better.count) of \(mine.count) workloads ("
+                s += winners.map { "`\($0.0)` in \($0.1)" }.joined(separator: ", ") + "), "
+                s += better.count == 1 ? "at " : "from \(times(least))× (\(least.workload)) down to "
+                s += "\(times(most))× (\(most.workload): \(mib(most.best.headlineHeapInuseBytes)) MiB against "
+                s += "\(mib(most.go.headlineHeapInuseBytes)))."
+                if !same.isEmpty {
+                    s += " None does in " + same.map(\.workload).joined(separator: ", ")
+                    let kept = same.compactMap { f -> String? in
+                        guard let r = f.goHeadline?.retention, r.iteratorBytes + r.pinBytes > 0 else { return nil }
+                        let what = r.pinBytes >= r.iteratorBytes ? "pins" : "open iterators"
+                        return "\(f.workload) keeps \(mib(max(r.pinBytes, r.iteratorBytes))) MiB only through \(what)"
+                    }
+                    s += kept.isEmpty ? "." : " (" + kept.joined(separator: "; ") + ")."
+                }
+            }
+            out.append(s)
+        }
+        for g in AgainstGo.summaries(results.againstGo) {
+            var s = "**Against \(g.goVersion)** (\(g.map)): the lab's `go` is within 2% of Go's median run in "
+            s += "\(g.labWithin2Percent) of \(g.phases) phases and within Go's runs' range ±2% in \(g.labWithinRange)"
+            if let own = g.goRunWithin2Percent {
+                s += "; Go's own runs, each against the median of the others, are within 2% in "
+                s += "\(formatFixed(own, digits: 1)) phases on average"
+            }
+            out.append(s + ".")
+        }
+        return out
+    }
+
+    /// REPORT.md's opening: the glance table and the headlines.
+    static func glanceMarkdown(_ results: ResultSet) -> String {
+        let glance = Glance(results)
+        guard !glance.rows.isEmpty else { return "" }
+        var md = "## At a glance\n\n" + Glance.legend + "\n\n" + glance.markdown + "\n"
+        for h in headlines(results) { md += "- " + h + "\n" }
+        return md + "\nBelow: the findings per workload, every cell's figures (summary.csv), the tables and the charts.\n\n"
+    }
+
+}

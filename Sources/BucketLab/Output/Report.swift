@@ -200,9 +200,14 @@ public enum Report {
         return md
     }
 
-    /// REPORT.md: the table and the charts.
+    /// REPORT.md: one screen at a glance (the strategy that keeps least per
+    /// workload and map model, the headline findings), then the tables and
+    /// the charts.
     public static func markdown(_ results: ResultSet, charts: [(file: String, title: String, svg: String)], header: String) -> String {
         var md = "# BucketLab report\n\n" + header + "\n\n"
+        md += glanceMarkdown(results)
+        md += findingsMarkdown(results)
+        md += "## Every cell\n\n"
         md += markdownTable(header: tableHeader, rows: tableRows(results.summaries))
         md += "\npeak = the heap's exact high-water mark of in-use bytes over the run; retained = heap in use after the "
         md += "headline phase's full collection (the phase that shows what the workload is about), final = the same after "
@@ -210,7 +215,6 @@ public enum Report {
         md += "the same once the background scavenger has reached its goal, freeos = after FreeOSMemory; live = what the "
         md += "program still needs (live keys × slot bytes + live payload bytes), — where nothing is live. Columns of "
         md += "every file: `Results/README.md`.\n\n"
-        md += findingsMarkdown(results)
         if let side = modelComparison(results.summaries) {
             md += "## The map models side by side\n\n"
             md += "The same workload, strategy, keys and heap on each map model: Go 1.19's buckets (classic) and the Swiss "

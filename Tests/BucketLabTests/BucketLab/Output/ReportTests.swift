@@ -4,6 +4,31 @@ import Testing
 @testable import LabMaps
 
 @Suite struct ReportTests {
+    /// REPORT.md opens with one screen: per workload and map model what `go`
+    /// keeps and what the strategy that keeps least keeps, with the ratio,
+    /// then the headline findings; the findings and tables follow.
+    @Test func reportOpensWithOneScreen() throws {
+        let dir = temporaryDirectory()
+        try smallSuite.write(to: dir)
+        let results = try ResultSet(directory: dir)
+        let report = Report.markdown(results, charts: [], header: "test")
+        let glance = try #require(report.range(of: "## At a glance"))
+        let findings = try #require(report.range(of: "## Findings"))
+        let everyCell = try #require(report.range(of: "## Every cell"))
+        #expect(glance.upperBound < findings.lowerBound && findings.upperBound < everyCell.lowerBound)
+        let screen = report[..<findings.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(screen.count <= 40, "\(screen.count) lines before the findings")
+        for f in Report.findings(results) {
+            let row = try #require(screen.first { $0.hasPrefix("| \(f.workload) | \(f.go.headlinePhase) |") })
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            let at = 2 + 4 * (MapModels.names.firstIndex(of: f.map) ?? 0)
+            #expect(Array(cells[at..<at + 4]) == [Report.mib(f.go.headlineHeapInuseBytes), f.best.key.strategy,
+                                                  Report.mib(f.best.headlineHeapInuseBytes), f.tableRow[6]],
+                    "\(f.map) \(f.workload)")
+        }
+        for m in MapModels.names { #expect(screen.contains { $0.hasPrefix("- **\(m)**: ") }, "\(m)'s headline") }
+    }
+
     /// against-go.svg: a panel per workload × map model, phases along it,
     /// the lab beside Go's median run with a whisker over Go's runs.
     @Test func againstGoDrawsAPanelPerWorkloadAndModel() throws {
