@@ -67,7 +67,7 @@ func anonHugeKiB() int {
 var sampleHeader = []string{"impl", "op", "keys", "thp", "gc", "hint", "rep", "ns_per_op", "anon_huge_kib"}
 
 // runOps: for each of o.repeat repetitions, a fresh map (make(map, hint))
-// and the lab's five timed loops in its order: insert all, look each up
+// on a fresh heap and the lab's five timed loops in its order: insert all, look each up
 // (another order), look up as many absent keys, range over everything,
 // delete all. The collector is off during the loops (-gc off: the key
 // slices are built and collected first, then debug.SetGCPercent(-1)) or at
@@ -77,7 +77,10 @@ func runOps(o options) [][]string {
 	rows := [][]string{sampleHeader}
 	var sink uint64
 	for rep := 0; rep < o.repeat; rep++ {
-		runtime.GC()
+		// A fresh heap, as the lab's: the key sets' garbage (the 10^6-entry
+		// dedup map) collected and its pages returned to the OS, so the
+		// map's memory is faulted in by its own inserts, not reused warm.
+		debug.FreeOSMemory()
 		if o.gc == "off" {
 			debug.SetGCPercent(-1)
 		} else {

@@ -37,6 +37,9 @@ struct Ops: ParsableCommand {
     @Option(help: "Collector during the timed loops: off (the primary figure), on (GOGC 100 on both sides), or both.")
     var gc = GC.both
 
+    @Option(help: "Size hint for every map (Go's make(map, hint), Dictionary's minimumCapacity); 0 = grown from empty.")
+    var hint = 0
+
     @Flag(name: .customLong("no-go"), help: "Do not run the Go reference even where a Go toolchain is installed.")
     var noGo = false
 
@@ -46,6 +49,7 @@ struct Ops: ParsableCommand {
         try validated {
             try Bounds.keys.check(keys)
             try Bounds.repeats.check(repeatCount)
+            try Bounds.hint.check(hint)
         }
     }
 
@@ -60,7 +64,7 @@ struct Ops: ParsableCommand {
         let dir = out.directory ?? "Results/ops"
         try prepareOutputDirectory(dir)
         let options = try validated {
-            try OpsOptions(keys: keys, repetitions: repeatCount, hugePages: thp == .on, gcModes: gc.modes)
+            try OpsOptions(keys: keys, repetitions: repeatCount, hugePages: thp == .on, gcModes: gc.modes, hint: hint)
         }
         let references = noGo ? [] : try GoReference.toolchains().map { try GoReference(go: $0) }
         let samples = try OpsBenchmark.maps(options, goReferences: references, progress: ProgressLine.show)
@@ -69,7 +73,7 @@ struct Ops: ParsableCommand {
         let rows = samples.summarised()
         let ratios = OpsBenchmark.ratios(samples, goVersions: references.map(\.version))
         let conditions = """
-        keys \(keys), \(repeatCount) repetitions, rotating order, fresh heap each (lab: a new heap; Go: a new process); \
+        keys \(keys), hint \(hint), \(repeatCount) repetitions, rotating order, fresh heap each (lab: a new heap; Go: a new process); \
         thp \(thp.rawValue) (system \(HugePages.systemMode), jemalloc opt.thp \(Jemalloc.thpMode)); collector \(gc.modes.joined(separator: ", ")); \
         Go: \(references.isEmpty ? (noGo ? "--no-go" : "no toolchain found") : references.map(\.version).joined(separator: ", "))
         """

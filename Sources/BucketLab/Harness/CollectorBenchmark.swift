@@ -29,14 +29,20 @@ public final class PayloadHeap: @unchecked Sendable {
         let mutator = heap.makeMutator()
         let type = heap.registerType(name: "payload", size: payloadBytes)
         map = model.init(type: .uint64ToPointer(heap: heap), mutator: mutator, policy: strategy.policy, seed: 1, hint: 0)
+        Self.fill(map, keys: keys, mutator: mutator, type: type)
+        collector.collect()
+        let hugeAfter = HugePages.anonHugeKiB()
+        anonHugeKiB = hugeBefore < 0 || hugeAfter < 0 ? -1 : hugeAfter - hugeBefore
+    }
+
+    /// Fills `map` through its concrete model: each call through the
+    /// existential would retain and release the map.
+    private static func fill<M: MapModel>(_ map: M, keys: Int, mutator: Mutator, type: ObjectType) {
         for k in OpsKeys(keys: keys, wantAbsent: false).present {
             let p = mutator.allocate(type)
             p.storeBytes(of: k, as: UInt64.self)
             map.updateValue(UInt64(UInt(bitPattern: p)), forKey: k)
         }
-        collector.collect()
-        let hugeAfter = HugePages.anonHugeKiB()
-        anonHugeKiB = hugeBefore < 0 || hugeAfter < 0 ? -1 : hugeAfter - hugeBefore
     }
 
     /// One full collection (mark and eager sweep), as runtime.GC() does.

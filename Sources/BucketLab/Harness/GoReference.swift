@@ -72,11 +72,11 @@ public final class GoReference: @unchecked Sendable {
     /// One process of the reference in `mode` (ops or gc): one sample per
     /// op and round (Reference/ops.go).
     public func run(mode: String, keys: Int, rounds: Int, seed: UInt64 = 1, gc: String = "off",
-                    thp: String = "on") throws -> [OpsSample] {
+                    thp: String = "on", hint: Int = 0) throws -> [OpsSample] {
         let file = scratch.appendingPathComponent("\(mode)-\(UInt32.random(in: 0...UInt32.max)).csv")
         defer { try? FileManager.default.removeItem(at: file) }
         try Self.run(binary.path, ["-mode", mode, "-keys", "\(keys)", "-repeat", "\(rounds)", "-seed", "\(seed)",
-                                   "-gc", gc, "-thp", thp, "-out", file.path])
+                                   "-gc", gc, "-thp", thp, "-hint", "\(hint)", "-out", file.path])
         do {
             return try OpsSample.read(file.path)
         } catch let e as CSVError {

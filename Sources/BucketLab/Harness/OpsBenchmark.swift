@@ -132,10 +132,15 @@ public struct OpsOptions: Sendable {
     public var hugePages: Bool
     /// Collector settings to time: "off" (the primary figure), "on".
     public var gcModes: [String]
+    /// `make(map, hint)` on every side; 0 = grown from empty.
+    public var hint: Int
 
-    public init(keys: Int, repetitions: Int, seed: UInt64 = 1, hugePages: Bool, gcModes: [String] = ["off"]) throws {
+    public init(keys: Int, repetitions: Int, seed: UInt64 = 1, hugePages: Bool, gcModes: [String] = ["off"],
+                hint: Int = 0) throws {
         try Bounds.keys.check(keys)
         try Bounds.repeats.check(repetitions)
+        try Bounds.hint.check(hint)
+        self.hint = hint
         self.keys = keys
         self.repetitions = repetitions
         self.seed = seed
@@ -344,8 +349,8 @@ extension OpsBenchmark {
             let t0 = monotonicNanos()
             body()
             let ns = Double(monotonicNanos() - t0) / Double(keys)
-            samples.append(OpsSample(impl: impl, op: op, keys: keys, thp: options.thp, gc: gc, rep: rep, nsPerOp: ns,
-                                     anonHugeKiB: huge))
+            samples.append(OpsSample(impl: impl, op: op, keys: keys, thp: options.thp, gc: gc, hint: options.hint, rep: rep,
+                                     nsPerOp: ns, anonHugeKiB: huge))
         }
         func insert(_ impl: String, _ body: () -> Void) {
             let before = HugePages.anonHugeKiB()
@@ -411,7 +416,7 @@ extension OpsBenchmark {
             }
         }
         func runDictionary() {
-            var dict: [UInt64: UInt64] = [:]
+            var dict: [UInt64: UInt64] = options.hint > 0 ? Dictionary(minimumCapacity: options.hint) : [:]
             insert("dictionary") { for k in present { dict[k] = k } }
             timed("dictionary", "lookup_hit") {
                 var s: UInt64 = 0
@@ -453,17 +458,17 @@ extension OpsBenchmark {
                     let heap = try MHeap(options.heapConfiguration)
                     let c = collector(heap)
                     run(BucketMap(type: .uint64ToUInt64(heap: heap), mutator: heap.makeMutator(), policy: strategy.policy,
-                                  seed: options.seed),
+                                  seed: options.seed, hint: options.hint),
                         impl: "lab:" + strategy.name, collector: c)
                 case .swiss:
                     let heap = try MHeap(options.heapConfiguration)
                     let c = collector(heap)
                     run(SwissMap(type: .uint64ToUInt64(heap: heap), mutator: heap.makeMutator(), policy: .go,
-                                 seed: options.seed, hint: 0),
+                                 seed: options.seed, hint: options.hint),
                         impl: "lab:" + SwissMap.modelName, collector: c)
                 case let .go(reference):
                     samples += try reference.run(mode: "ops", keys: keys, rounds: 1, seed: options.seed, gc: mode,
-                                                 thp: options.thp).map { s in
+                                                 thp: options.thp, hint: options.hint).map { s in
                         var s = s
                         s.rep = r
                         return s
