@@ -13,6 +13,7 @@ struct Plot: ParsableCommand {
         let results = try ResultSet(directory: directory)
         guard !results.summaries.isEmpty else { throw DataError(description: "\(directory)/summary.csv has no rows") }
         try Report.write(results, to: directory, header: RunInfo.redrawnReportHeader(directory: directory, by: "plot"))
-        print(Report.text(results.summaries), terminator: "")
+        print(Report.glanceText(results))
+        print("report:       \(directory)/REPORT.md")
     }
 }

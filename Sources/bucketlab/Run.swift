@@ -4,7 +4,7 @@ import Foundation
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run workloads × strategies; print the summary table and write CSV, charts and a report."
+        abstract: "Run workloads × strategies; print what each workload retains and write CSV, charts and a report."
     )
 
     @OptionGroup var suite: SuiteOptions
@@ -50,8 +50,11 @@ struct Run: ParsableCommand {
         // The report is drawn from the files just written (see Output/).
         let results = try ResultSet(directory: dir)
         try Report.write(results, to: dir, header: info.reportHeader)
-        print(Report.text(results.summaries), terminator: "")
-        print("\nwrote \(dir)/ (summary.csv, phases.csv, samples.csv, gc.csv, heap.csv, trace.json, run.json, REPORT.md, *.svg)")
+        // One screen; REPORT.md and summary.csv keep every figure.
+        print(Report.glanceText(results))
+        print("report:       \(dir)/REPORT.md")
+        print("every figure: \(dir)/summary.csv")
+        print("              (beside them: phases.csv, samples.csv, gc.csv, heap.csv, trace.json, run.json, pprof/, *.svg)")
         let failed = result.failedCells
         if !failed.isEmpty {
             let names = failed.map { "\($0.key.cellName)#\($0.key.repeatIndex) (\($0.status))" }

@@ -124,10 +124,19 @@ struct Glance {
         }
     }
 
-    func fields(_ f: Finding?) -> [String] {
+    static let perMap = ["go MiB", "least", "MiB", "× go"]
+
+    func fields(_ f: Finding?, name: (String) -> String = { $0 }) -> [String] {
         guard let f else { return ["—", "—", "—", "—"] }
-        return [Report.mib(f.go.headlineHeapInuseBytes), f.best.key.strategy, Report.mib(f.best.headlineHeapInuseBytes),
+        return [Report.mib(f.go.headlineHeapInuseBytes), name(f.best.key.strategy), Report.mib(f.best.headlineHeapInuseBytes),
                 Finding.times(f.best.headlineHeapInuseBytes, f.go.headlineHeapInuseBytes)]
+    }
+
+    /// What the terminal calls each strategy: its name, or `s<n>` for a
+    /// spec too long for a column (`clear=pointers+overflow=reclaim+…`),
+    /// spelled out under the table.
+    var shortNames: [String: String] {
+        Dictionary(uniqueKeysWithValues: strategies.enumerated().map { i, s in (s, s.count <= 12 ? s : "s\(i + 1)") })
     }
 
     static let legend = "retained = heap in use after the workload's headline phase and its full collection; least = "
@@ -137,9 +146,27 @@ struct Glance {
         let header = ["workload", "headline phase"] + maps.flatMap { m in
             ["\(m): go MiB", "\(m): keeps least", "its MiB", "× go"]
         }
-        return Report.markdownTable(header: header, rows: rows.map { r in [r.workload, r.phase] + r.cells.flatMap(fields) })
+        return Report.markdownTable(header: header, rows: rows.map { r in [r.workload, r.phase] + r.cells.flatMap { fields($0) } })
     }
 
+    /// The terminal's table: a line naming the models over their columns,
+    /// at most `width` columns (the phase column goes first when it does not fit).
+    func text(width: Int = 120) -> String {
+        for withPhase in [true, false] {
+            let lead = withPhase ? ["workload", "phase"] : ["workload"]
+            let header = lead + maps.flatMap { _ in Self.perMap }
+            let short = shortNames
+            let body = rows.map { r in
+                (withPhase ? [r.workload, r.phase] : [r.workload]) + r.cells.flatMap { fields($0) { short[$0] ?? $0 } }
+            }
+            let numeric = Set(maps.indices.flatMap { i in [0, 2, 3].map { lead.count + 4 * i + $0 } })
+            let table = renderTable(header: header, rows: body, rightAlign: numeric, groupGap: 4,
+                                    groups: [(title: "", columns: lead.count)] + maps.map { (title: $0, columns: 4) })
+            let widest = table.split(separator: "\n").map(\.count).max() ?? 0
+            if widest <= width || !withPhase { return table }
+        }
+        return ""
+    }
 }
 
 extension Report {
@@ -201,4 +228,14 @@ extension Report {
         return md + "\nBelow: the findings per workload, every cell's figures (summary.csv), the tables and the charts.\n\n"
     }
 
+    /// `bucketlab run`'s and `bucketlab plot`'s screen: the glance table.
+    public static func glanceText(_ results: ResultSet) -> String {
+        let glance = Glance(results)
+        let short = glance.shortNames
+        var out = "Retained MiB at each workload's headline phase, under go and under the strategy that keeps least\n"
+        out += "(of " + glance.strategies.map { short[$0]! }.joined(separator: ", ") + "; go unless another keeps 1% less).\n\n"
+        out += glance.text()
+        for s in glance.strategies where short[s] != s { out += "\(short[s]!) = \(s)\n" }
+        return out
+    }
 }

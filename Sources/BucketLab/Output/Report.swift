@@ -77,11 +77,6 @@ public enum Report {
         }
     }
 
-    /// The summary as a terminal table.
-    public static func text(_ summaries: [RunSummary]) -> String {
-        renderTable(header: tableHeader, rows: tableRows(summaries), rightAlign: Set([3] + Array(5..<15)))
-    }
-
     /// Chart files: name → SVG text. Each map model gets its own set
     /// (`-<map>` in the names), and one chart sets the models side by side.
     public static func charts(_ results: ResultSet) -> [(file: String, title: String, svg: String)] {

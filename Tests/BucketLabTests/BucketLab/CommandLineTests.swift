@@ -131,6 +131,13 @@ import Testing
         let r = try bucketlab(["run", "--keys", "800", "--workload", "all", "--strategy", "go", "--strategy",
                                "clear=pointers+overflow=reclaim", "--repeat", "2", "--out", dir])
         #expect(r.status == 0, "\(r.stderr)")
+        // One screen on the terminal (the paths aside, which are the user's):
+        // the files keep everything.
+        let screen = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(screen.count <= 40 && screen.allSatisfy { $0.count <= 120 || $0.contains(dir) },
+                "\(screen.count) lines, \(screen.map(\.count).max() ?? 0) columns")
+        #expect(r.stdout.contains(dir + "/REPORT.md") && r.stdout.contains(dir + "/summary.csv"))
+        #expect(Workload.allCases.allSatisfy { w in screen.contains { $0.hasPrefix(w.rawValue + " ") } })
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
         for f in ["phases.csv", "samples.csv", "gc.csv", "heap.csv", "summary.csv", "trace.json", "run.json", "REPORT.md",
                   "retained-classic.svg", "gc-time-swiss.svg", "heap-classic-fill-drain.svg",

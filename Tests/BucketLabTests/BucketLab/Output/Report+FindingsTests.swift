@@ -42,4 +42,26 @@ import Testing
         #expect(report.contains("## Findings") && report.contains("### Best strategy per workload"))
         #expect(report.contains("| classic | fill-drain | drained |"))
     }
+
+    /// The terminal's screen: at most 40 lines of at most 120 columns, a row
+    /// per workload with `go`'s figure and the least one on each map model;
+    /// a strategy spec too long for a column is named `s<n>` and spelled out.
+    @Test func theTerminalGetsOneScreen() throws {
+        let dir = temporaryDirectory()
+        try smallSuite.write(to: dir)
+        var results = try ResultSet(directory: dir)
+        let long = "clear=pointers+overflow=reclaim+shrink=never+evac=incremental+empty=keep+clearall=zero-in-place+relocate=off"
+        for i in results.summaries.indices where results.summaries[i].key.strategy == "compact" {
+            results.summaries[i].key.strategy = long
+        }
+        let text = Report.glanceText(results)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count <= 40 && lines.allSatisfy { $0.count <= 120 }, "\(lines.count) lines, \(lines.map(\.count).max() ?? 0) columns")
+        #expect(lines.contains { $0.hasPrefix("s4 = \(long)") })
+        for f in Report.findings(results) {
+            let row = try #require(lines.first { $0.hasPrefix(f.workload + " ") }, "\(f.workload)")
+            #expect(row.contains(Report.mib(f.go.headlineHeapInuseBytes)) && row.contains(Report.mib(f.best.headlineHeapInuseBytes)))
+            #expect(row.contains(f.best.key.strategy == long ? " s4 " : " \(f.best.key.strategy) "))
+        }
+    }
 }
