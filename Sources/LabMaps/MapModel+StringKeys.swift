@@ -22,12 +22,14 @@ extension GoStringKeyProbes {
     }
 
     public func updateValue(_ value: UInt64, forString bytes: UnsafeRawPointer, count: Int) {
+        defer { _checkInvariantsAfterMutation() }
         withStringHeader(bytes, count) { insertionSlot(forStringHeader: $0).storeBytes(of: value, as: UInt64.self) }
     }
 
     @discardableResult
     public func removeValue(forString bytes: UnsafeRawPointer, count: Int) -> Bool {
-        withStringHeader(bytes, count) { removeEntry(forStringHeader: $0) }
+        defer { _checkInvariantsAfterMutation() }
+        return withStringHeader(bytes, count) { removeEntry(forStringHeader: $0) }
     }
 
     /// Calls `body` with a Go string header (address, length) for `count`

@@ -132,6 +132,7 @@ public protocol MapModel: AnyObject, RootHolder {
     /// bucket reuses its deleted (emptyOne) slots.
     var tombstoneCount: Int { get }
     /// Every broken structural invariant, described; empty when sound.
+    /// Debug builds check it after mutations (MapModel+Invariants.swift).
     func invariantViolations() -> [String]
 
     // For the collector.

@@ -1,5 +1,6 @@
 // Public entry points: raw (key bytes in, value pointer out) and typed for
-// one-word keys and values. See BucketMap.swift.
+// one-word keys and values. Each mutating one ends with a sampled invariant
+// check in debug builds (MapModel+Invariants.swift). See BucketMap.swift.
 
 import LabHeap
 
@@ -13,6 +14,7 @@ extension BucketMap {
     /// The value for `key`, inserting the key with a zeroed value if absent
     /// (Go's mapassign: the caller writes the value).
     public func insertionPointer(forKey key: UnsafeRawPointer) -> UnsafeMutableRawPointer {
+        defer { _checkInvariantsAfterMutation() }
         switch type.keyKind {
         case .word: return assign(key, WordKey.self)
         case .string: return assign(key, StringKey.self)
@@ -23,6 +25,7 @@ extension BucketMap {
     /// Deletes `key`; false when it was absent.
     @discardableResult
     public func removeValue(forKey key: UnsafeRawPointer) -> Bool {
+        defer { _checkInvariantsAfterMutation() }
         switch type.keyKind {
         case .word: return delete(key, WordKey.self)
         case .string: return delete(key, StringKey.self)
@@ -77,13 +80,15 @@ extension BucketMap {
 
     /// The value slot for an 8-byte key, inserting it if absent.
     public func insertionPointer(forWord key: UInt64) -> UnsafeMutableRawPointer {
-        withUnsafePointer(to: key) { assign($0, WordKey.self) }
+        defer { _checkInvariantsAfterMutation() }
+        return withUnsafePointer(to: key) { assign($0, WordKey.self) }
     }
 
     /// Deletes an 8-byte key; false when absent.
     @discardableResult
     public func removeValue(forWord key: UInt64) -> Bool {
-        withUnsafePointer(to: key) { delete($0, WordKey.self) }
+        defer { _checkInvariantsAfterMutation() }
+        return withUnsafePointer(to: key) { delete($0, WordKey.self) }
     }
 }
 

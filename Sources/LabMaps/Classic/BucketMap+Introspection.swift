@@ -70,16 +70,8 @@ extension BucketMap {
             chainLengths: chains)
     }
 
-    /// Checks the map's structure (debug builds only; free otherwise).
-    @inline(__always)
-    public func _checkInvariants() {
-        #if BUCKETLAB_INTERNAL_CHECKS
-        let v = invariantViolations()
-        precondition(v.isEmpty, "map invariants broken:\n" + v.joined(separator: "\n"))
-        #endif
-    }
-
-    /// Every broken invariant: no occupied slot after an emptyRest in a chain;
+    /// Every broken invariant (`_checkInvariants()`, MapModel+Invariants.swift,
+    /// runs this after mutations in debug builds): no occupied slot after an emptyRest in a chain;
     /// count equals the occupied slots (current array plus old buckets not yet
     /// evacuated); every key sits in the bucket its hash names, under its
     /// tophash; old buckets are wholly evacuated or not at all, and all below

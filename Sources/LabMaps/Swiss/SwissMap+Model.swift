@@ -1,5 +1,5 @@
-// The Swiss map behind the map-model seam (MapModel.swift), as a root of its
-// heap, with its invariant checks. See SwissMap.swift for the overview.
+// The Swiss map behind the map-model seam (MapModel.swift), and as a root of
+// its heap. See SwissMap.swift for the overview.
 
 import LabHeap
 
@@ -17,12 +17,14 @@ extension SwissMap: MapModel, GoStringKeyProbes {
     }
 
     public func updateValue(_ value: UInt64, forKey key: UInt64) {
+        defer { _checkInvariantsAfterMutation() }
         withUnsafePointer(to: key) { k in assign(k, WordKey.self).storeBytes(of: value, as: UInt64.self) }
     }
 
     @discardableResult
     public func removeValue(forKey key: UInt64) -> Bool {
-        withUnsafePointer(to: key) { k in delete(k, WordKey.self) }
+        defer { _checkInvariantsAfterMutation() }
+        return withUnsafePointer(to: key) { k in delete(k, WordKey.self) }
     }
 
     // String keys: the seam's entry points are MapModel+StringKeys.swift.
@@ -151,95 +153,6 @@ extension SwissMap: MapModel, GoStringKeyProbes {
             guard let it = open.iterator else { continue }
             for root in it.roots { body(root, .iterator) }
         }
-    }
-
-    // MARK: Invariants (table.go checkInvariants, and the directory's)
-
-    /// Every broken invariant: per table, control bytes against `used` and
-    /// `growthLeft` (tombstones counted), an empty slot somewhere (probes
-    /// end), every key found by lookup; the directory's ranges against
-    /// local depths and indices; the map's count.
-    public func invariantViolations() -> [String] {
-        var problems: [String] = []
-        guard let dir = m.pointee.dirPtr else {
-            if m.pointee.used != 0 { problems.append("no storage but used = \(m.pointee.used)") }
-            return problems
-        }
-        if m.pointee.dirLen == 0 {
-            var full = 0
-            for i in 0..<swissGroupSlots {
-                let c = control(dir, i)
-                if c == ctrlDeleted { problems.append("small map slot \(i) is a tombstone") }
-                if c & ctrlEmpty == 0 {
-                    full += 1
-                    if findAny(key(dir, i)) == nil { problems.append("small map slot \(i): key not found") }
-                }
-            }
-            if full != Int(m.pointee.used) { problems.append("small map: \(full) full slots, used = \(m.pointee.used)") }
-            return problems
-        }
-        let n = m.pointee.dirLen
-        if n != 1 << Int(m.pointee.globalDepth) { problems.append("directory of \(n) entries at global depth \(m.pointee.globalDepth)") }
-        if Int(m.pointee.globalShift) != 64 - Int(m.pointee.globalDepth) { problems.append("global shift \(m.pointee.globalShift)") }
-        var total = 0, slots = 0
-        var i = 0
-        while i < n {
-            let t = directoryAt(i)
-            let depth = t.pointee.localDepth
-            guard depth <= m.pointee.globalDepth else {
-                problems.append("table at \(i): local depth \(depth) > global \(m.pointee.globalDepth)")
-                break
-            }
-            let entries = 1 << Int(m.pointee.globalDepth - depth)
-            if t.pointee.index != i { problems.append("table at \(i) has index \(t.pointee.index)") }
-            if i % entries != 0 { problems.append("table at \(i) not aligned to its \(entries) entries") }
-            for j in i..<min(i + entries, n) where directoryAt(j) != t {
-                problems.append("entry \(j) should point at the table of entry \(i)")
-            }
-            problems += tableViolations(t, directoryRange: i..<(i + entries))
-            total += Int(t.pointee.used)
-            slots += Int(t.pointee.capacity)
-            i += entries
-        }
-        if total != Int(m.pointee.used) { problems.append("tables hold \(total) entries, used = \(m.pointee.used)") }
-        if slots != tableSlots { problems.append("tables have \(slots) slots, the map counts \(tableSlots)") }
-        return problems
-    }
-
-    private func tableViolations(_ t: TablePointer, directoryRange: Range<Int>) -> [String] {
-        var problems: [String] = []
-        let capacity = Int(t.pointee.capacity)
-        if capacity < swissGroupSlots || capacity > swissMaxTableCapacity || capacity & (capacity - 1) != 0 {
-            problems.append("table capacity \(capacity)")
-        }
-        if Int(t.pointee.lengthMask) + 1 != capacity / swissGroupSlots { problems.append("table length mask \(t.pointee.lengthMask)") }
-        var used = 0, deleted = 0, empty = 0
-        for gi in 0...t.pointee.lengthMask {
-            let g = group(t, gi)
-            for s in 0..<swissGroupSlots {
-                switch control(g, s) {
-                case ctrlDeleted: deleted += 1
-                case ctrlEmpty: empty += 1
-                case let c where c & ctrlEmpty == 0:
-                    used += 1
-                    let hash = hashOfSlot(g, s)
-                    if h2(hash) != c { problems.append("slot \(gi)/\(s): control \(c), h2 \(h2(hash))") }
-                    if !directoryRange.contains(directoryIndex(hash)) {
-                        problems.append("slot \(gi)/\(s): key belongs to directory entry \(directoryIndex(hash))")
-                    } else if findAny(key(g, s)).map({ $0.group != g || $0.slot != s }) ?? true {
-                        problems.append("slot \(gi)/\(s): key not found by lookup")
-                    }
-                default:
-                    problems.append("slot \(gi)/\(s): control byte \(control(g, s))")
-                }
-            }
-        }
-        if used != Int(t.pointee.used) { problems.append("table: \(used) full slots, used = \(t.pointee.used)") }
-        if maxGrowthLeft(capacity: capacity) - used - deleted != Int(t.pointee.growthLeft) {
-            problems.append("table: growthLeft \(t.pointee.growthLeft), expected \(maxGrowthLeft(capacity: capacity) - used - deleted)")
-        }
-        if empty == 0 { problems.append("table has no empty slot (probes would not end)") }
-        return problems
     }
 }
 

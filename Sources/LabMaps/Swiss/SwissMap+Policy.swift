@@ -10,6 +10,7 @@ extension SwissMap {
     /// seed is renewed and `clearSeq` counts the clear (iterators started
     /// before it end). Under `clearAll=release` the storage goes instead.
     public func removeAll() {
+        defer { _checkInvariantsAfterMutation() }
         guard m.pointee.used != 0 || m.pointee.tombstonePossible, let dir = m.pointee.dirPtr else { return }
         if policy.clearAll == .release {
             releaseStorage()
