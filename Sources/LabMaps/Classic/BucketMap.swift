@@ -552,6 +552,7 @@ public final class BucketMap {
     /// Removes every entry, keeping B and the bucket array (zeroed in place);
     /// old buckets and separately allocated overflow buckets are let go.
     public func removeAll() {
+        defer { _checkInvariantsAfterMutation() }
         guard h.pointee.count != 0, let buckets = h.pointee.buckets else { return }
         // Mark everything emptyRest first, so open iterators stop (golang/go#59411).
         markAllEmpty(buckets, count: 1 << Int(h.pointee.B))
