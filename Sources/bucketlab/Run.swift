@@ -18,10 +18,25 @@ struct Run: ParsableCommand {
           help: "Run every cell in this process (for debugging) instead of one child process per cell.")
     var inProcess = false
 
+    @Option(help: "Cells to run at once, each in its own process (default: the cores, fewer when that many cells' estimated peak memory would not fit in free memory). Memory columns do not depend on it; timing columns (GC ms, ops/s, p99) are disturbed by neighbours: use --jobs 1 when timings matter.")
+    var jobs: Int?
+
     @OptionGroup var out: OutputOption
+
+    /// `--jobs`, or the default for `config`.
+    func jobCount(_ config: SuiteConfig) -> Int {
+        if let jobs { return jobs }
+        if inProcess { return 1 }
+        let fit = Bounds.availableMemoryBytes().map { max(1, $0 / max(1, config.estimatedPeakBytes)) } ?? 1
+        return max(1, min(onlineCores, fit))
+    }
 
     func validate() throws {
         _ = try suite.config(repeats: repeats.count(default: 3))
+        if let jobs {
+            try validated { try Bounds.jobs.check(jobs) }
+            if jobs > 1 && inProcess { throw ValidationError("--jobs \(jobs) needs a process per cell; drop --in-process") }
+        }
         if let reference {
             // Refused before any work, like every other bad input.
             _ = try AgainstGo.readReference(reference)
@@ -34,14 +49,29 @@ struct Run: ParsableCommand {
         let runID = MachineInfo.today + "-" + commit
         let dir = out.directory ?? "Results/" + runID
         try prepareOutputDirectory(dir)
-        let runCell: ((SuiteCell) throws -> CellResult)? = inProcess ? nil : { cell in
-            try CellProcess.run(cell, config: config, progress: ProgressLine.onTerminal)
+        let jobs = jobCount(config)
+        // One job: the cell's own phase-by-phase line; several: a count here.
+        let cellProgress = ProgressLine.onTerminal && jobs == 1
+        let runCell: (@Sendable (SuiteCell) throws -> CellResult)?
+        if inProcess {
+            runCell = nil
+        } else {
+            runCell = { @Sendable cell in try CellProcess.run(cell, config: config, progress: cellProgress) }
+        }
+        let started = monotonicNanos()
+        var cellDone: (@Sendable (Int, Int) -> Void)?
+        if ProgressLine.onTerminal && jobs > 1 {
+            cellDone = { @Sendable done, total in
+                let elapsed = Double(monotonicNanos() - started) / 1e9
+                let eta = elapsed / Double(done) * Double(total - done)
+                ProgressLine.show?("cells \(done)/\(total), \(jobs) at a time, about \(Int(eta.rounded())) s left")
+            }
         }
         let result = try Suite.run(config, runID: (dir as NSString).lastPathComponent, progress: ProgressLine.show,
-                                   runCell: runCell)
+                                   runCell: runCell, jobs: jobs, cellDone: cellDone)
         ProgressLine.end()
         try result.write(to: dir)
-        let info = RunInfo(config: config, machine: MachineInfo.facts)
+        let info = RunInfo(config: config, machine: MachineInfo.facts, jobs: jobs)
         try writeFileAtomically(info.json, to: dir + "/run.json")
         if let reference {
             let rows = AgainstGo.join(phases: result.phases, gc: result.gc, reference: try AgainstGo.readReference(reference))

@@ -40,6 +40,7 @@ public enum Bounds {
     public static let samples = Bound("--samples", 1...1000)
     public static let bursts = Bound("--bursts", 1...100)
     /// A map size hint: none (0) up to the most keys a run may have.
+    public static let jobs = Bound("--jobs", 1...64)
     public static let hint = Bound("--hint", 0...keys.range.upperBound)
     public static let gogc = Bound("--gogc", 1...100_000)
     /// Mark worker threads.
@@ -67,7 +68,7 @@ public enum Bounds {
         throw ConfigError("\(what) needs about \(bytes >> 20) MiB; only \(available >> 20) MiB is free")
     }
 
-    static func availableMemoryBytes() -> Int? {
+    public static func availableMemoryBytes() -> Int? {
         guard let text = readTextFile("/proc/meminfo") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
             return line.split(separator: " ").compactMap { Int($0) }.first.map { $0 * 1024 }

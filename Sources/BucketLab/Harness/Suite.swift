@@ -1,4 +1,5 @@
-import FoundationEssentials
+import Dispatch
+import Foundation
 // Harness: how a measurement is made.
 //
 //   suite ─▶ cells ─▶ phases ─▶ rows
@@ -277,13 +278,40 @@ public enum Suite {
     /// each in a child process, so RSS, jemalloc state and crashes belong to
     /// one cell), or here, one after the other. `progress` gets a short line
     /// per phase step (for a terminal).
+    ///
+    /// With `runCell` and `jobs` > 1, up to `jobs` cells run at once (each in
+    /// its own process); results are gathered in suite order, so the files
+    /// are laid out as by one job. `cellDone` is told how many cells have
+    /// finished.
     public static func run(_ config: SuiteConfig, runID: String, progress: ((String) -> Void)? = nil,
-                           runCell: ((SuiteCell) throws -> CellResult)? = nil) throws -> SuiteResult {
+                           runCell: (@Sendable (SuiteCell) throws -> CellResult)? = nil, jobs: Int = 1,
+                           cellDone: (@Sendable (_ done: Int, _ of: Int) -> Void)? = nil) throws -> SuiteResult {
         var result = SuiteResult(runID: runID, config: config)
         result.startNs = monotonicNanos()
-        for cell in cells(config, runID: runID) {
-            result.append(try runCell?(cell) ?? run(cell, config: config, progress: progress))
+        let all = cells(config, runID: runID)
+        guard let runCell, jobs > 1 else {
+            for (i, cell) in all.enumerated() {
+                result.append(try runCell?(cell) ?? run(cell, config: config, progress: progress))
+                cellDone?(i + 1, all.count)
+            }
+            return result
         }
+        let outcomes = CellOutcomes(count: all.count)
+        let queue = DispatchQueue(label: "bucketlab.cells", attributes: .concurrent)
+        let slots = DispatchSemaphore(value: jobs)
+        let group = DispatchGroup()
+        for (i, cell) in all.enumerated() {
+            slots.wait()
+            if outcomes.failed { slots.signal(); break }
+            queue.async(group: group) {
+                defer { slots.signal() }
+                let outcome = Result { try runCell(cell) }
+                let done = outcomes.set(i, outcome)
+                cellDone?(done, all.count)
+            }
+        }
+        group.wait()
+        for outcome in try outcomes.all() { result.append(outcome) }
         return result
     }
 
@@ -342,6 +370,38 @@ public enum Suite {
             s.p99OpNs = mid(\.p99OpNs)
             s.leakedBytesFinal = mid(\.leakedBytesFinal)
             return s
+        }
+    }
+}
+
+/// The results of cells run at once, kept by position; the first error
+/// stops new cells from starting.
+private final class CellOutcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<CellResult, any Error>?]
+    private var done = 0
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    var failed: Bool {
+        lock.withLock { results.contains { if case .failure = $0 { true } else { false } } }
+    }
+
+    /// Stores cell `i`'s outcome; the number of cells finished so far.
+    func set(_ i: Int, _ outcome: Result<CellResult, any Error>) -> Int {
+        lock.withLock {
+            results[i] = outcome
+            done += 1
+            return done
+        }
+    }
+
+    /// Every result in order, or the first error (cells after it may not
+    /// have run).
+    func all() throws -> [CellResult] {
+        try lock.withLock {
+            for case let .failure(error)? in results { throw error }
+            return results.compactMap { try? $0?.get() }
         }
     }
 }

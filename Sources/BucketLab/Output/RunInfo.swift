@@ -82,15 +82,18 @@ public struct RunInfo: Codable, Sendable {
     var hint: Int
     var maps: [String]
     var settle: Bool
+    /// Cells run at once (absent from runs made before `--jobs`: one).
+    var jobs: Int?
 
     enum CodingKeys: String, CodingKey {
         case command, commit, swift, jemalloc, cpu, cores, date, workloads, strategies, keys, window, gogc, seed, samples, bursts
-        case hint, maps, settle
+        case hint, maps, settle, jobs
         case memoryBytes = "memory_bytes", payloadBytes = "payload_bytes", `repeat`, gcWorkers = "gc_workers"
         case concurrentMark = "concurrent_mark"
     }
 
-    public init(config: SuiteConfig, machine: MachineFacts) {
+    public init(config: SuiteConfig, machine: MachineFacts, jobs: Int = 1) {
+        self.jobs = jobs
         command = machine.command
         commit = machine.commit
         swift = machine.swift
@@ -132,7 +135,8 @@ public struct RunInfo: Codable, Sendable {
     public var reportHeader: String {
         "`\(command)` at commit \(commit), \(keys) keys, \(payloadBytes)-byte payloads, window \(window), "
             + "GOGC \(gogc.text), \(gcWorkers ?? 1) mark worker(s), \(concurrentMark == true ? "concurrent" : "stop-the-world") mark, seed \(seed), \(self.repeat) repeat(s), map models \(maps.joined(separator: ", ")); "
-            + "\(cpu), \(cores) cores."
+            + "\(cpu), \(cores) cores, \(jobs ?? 1) cell(s) at a time"
+            + ((jobs ?? 1) > 1 ? " (timing columns shared the machine; memory columns do not depend on it)." : ".")
     }
 
     /// The header of a report redrawn by `command` from `dir`'s files: the

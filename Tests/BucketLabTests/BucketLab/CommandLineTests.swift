@@ -23,6 +23,8 @@ import Testing
         (["run", "--pprof", "sometimes"], 64, "unknown --pprof 'sometimes'"),
         (["run", "--bogus"], 64, "bogus"),
         (["run", "--map", "hashbrown"], 64, "unknown map model 'hashbrown'; valid: classic, swiss, all"),
+        (["run", "--jobs", "0"], 64, "--jobs"),
+        (["run", "--jobs", "2", "--in-process"], 64, "--in-process"),
         (["ops", "--keys", "0"], 64, "--keys"),
         (["ops", "--repeat", "0"], 64, "--repeat"),
         (["ops", "--thp", "maybe"], 64, "--thp"),
@@ -255,5 +257,32 @@ import Testing
         let x = try PhaseRow.read(a + "/phases.csv"), y = try PhaseRow.read(b + "/phases.csv")
         #expect(x.map(\.measurement.heapInuseBytes) == y.map(\.measurement.heapInuseBytes))
         #expect(x.map(\.phase) == y.map(\.phase) && !x.isEmpty)
+    }
+
+    /// Cells run two at a time give the same files as one at a time: every
+    /// memory column of phases.csv and summary.csv byte for byte (the
+    /// process's RSS, the kernel's resident figures, what the time-paced
+    /// scavenger released and the timing columns aside), in the same order;
+    /// run.json and REPORT.md say how many ran at once.
+    @Test func twoJobsGiveTheMemoryColumnsOfOne() throws {
+        let a = temporaryDirectory(), b = temporaryDirectory()
+        let args = ["run", "--keys", "2000", "--workload", "fill-drain-ptr,churn,pinned-iterator",
+                    "--strategy", "go,compact", "--repeat", "2", "--no-settle"]
+        let one = try bucketlab(args + ["--jobs", "1", "--out", a])
+        let two = try bucketlab(args + ["--jobs", "2", "--out", b])
+        #expect(one.status == 0 && two.status == 0, "\(one.stderr)\(two.stderr)")
+        let timingOrOS = ["rss", "resident", "released", "_ns", "ops_per_sec", "run_id"]
+        for file in ["phases.csv", "summary.csv"] {
+            let x = try CSVDocument(path: a + "/" + file), y = try CSVDocument(path: b + "/" + file)
+            #expect(x.header == y.header && x.rows.count == y.rows.count && !x.rows.isEmpty, "\(file)")
+            let kept = matching(Array(x.header.enumerated())) { _, name in !timingOrOS.contains { name.contains($0) } }
+            #expect(kept.count >= 10, "\(file): the memory columns are compared")
+            for (i, name) in kept {
+                #expect(x.rows.map { $0[i] } == y.rows.map { $0[i] }, "\(file): \(name) differs between --jobs 1 and 2")
+            }
+        }
+        let info = try #require(readTextFile(b + "/run.json"))
+        #expect(info.contains("\"jobs\" : 2") || info.contains("\"jobs\":2"), "\(info)")
+        #expect(try #require(readTextFile(b + "/REPORT.md")).contains("2 cell(s) at a time"))
     }
 }
