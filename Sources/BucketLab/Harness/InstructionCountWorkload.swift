@@ -112,7 +112,9 @@ func opaque<T>(_ value: T) -> T { value }
     return s
 }
 
-/// One map region of `model` on the context's map of that model.
+/// One map region on the context's map of one model; inlined into each
+/// region (a tail call would leave the C entry point callgrind collects in).
+@inline(__always)
 private func mapRegion(_ p: UnsafeMutableRawPointer, swiss: Bool, _ op: String) -> UInt64 {
     let c = ICountContext.from(p)
     func run<M: MapModel>(_ map: M) -> UInt64 {
