@@ -112,33 +112,45 @@ func opaque<T>(_ value: T) -> T { value }
     return s
 }
 
-/// One map region on the context's map of one model; inlined into each
-/// region (a tail call would leave the C entry point callgrind collects in).
-@inline(__always)
-private func mapRegion(_ p: UnsafeMutableRawPointer, swiss: Bool, _ op: String) -> UInt64 {
+@_cdecl("bl_icount_classic_insert") func bl_icount_classic_insert(_ p: UnsafeMutableRawPointer) -> UInt64 {
     let c = ICountContext.from(p)
-    func run<M: MapModel>(_ map: M) -> UInt64 {
-        switch op {
-        case "insert": insertAll(map, c.keys)
-        case "lookup_hit": lookupHits(map, c.keys)
-        case "lookup_miss": lookupMisses(map, c.keys)
-        case "iterate": iterateAll(map)
-        default: deleteAll(map, c.keys)
-        }
-    }
-    return swiss ? run(c.swiss!) : run(c.classic!)
+    return insertAll(c.classic!, c.keys)
+}
+@_cdecl("bl_icount_classic_lookup_hit") func bl_icount_classic_lookup_hit(_ p: UnsafeMutableRawPointer) -> UInt64 {
+    let c = ICountContext.from(p)
+    return lookupHits(c.classic!, c.keys)
+}
+@_cdecl("bl_icount_classic_lookup_miss") func bl_icount_classic_lookup_miss(_ p: UnsafeMutableRawPointer) -> UInt64 {
+    let c = ICountContext.from(p)
+    return lookupMisses(c.classic!, c.keys)
+}
+@_cdecl("bl_icount_classic_iterate") func bl_icount_classic_iterate(_ p: UnsafeMutableRawPointer) -> UInt64 {
+    iterateAll(ICountContext.from(p).classic!)
+}
+@_cdecl("bl_icount_classic_delete") func bl_icount_classic_delete(_ p: UnsafeMutableRawPointer) -> UInt64 {
+    let c = ICountContext.from(p)
+    return deleteAll(c.classic!, c.keys)
 }
 
-@_cdecl("bl_icount_classic_insert") func bl_icount_classic_insert(_ p: UnsafeMutableRawPointer) -> UInt64 { mapRegion(p, swiss: false, "insert") }
-@_cdecl("bl_icount_classic_lookup_hit") func bl_icount_classic_lookup_hit(_ p: UnsafeMutableRawPointer) -> UInt64 { mapRegion(p, swiss: false, "lookup_hit") }
-@_cdecl("bl_icount_classic_lookup_miss") func bl_icount_classic_lookup_miss(_ p: UnsafeMutableRawPointer) -> UInt64 { mapRegion(p, swiss: false, "lookup_miss") }
-@_cdecl("bl_icount_classic_iterate") func bl_icount_classic_iterate(_ p: UnsafeMutableRawPointer) -> UInt64 { mapRegion(p, swiss: false, "iterate") }
-@_cdecl("bl_icount_classic_delete") func bl_icount_classic_delete(_ p: UnsafeMutableRawPointer) -> UInt64 { mapRegion(p, swiss: false, "delete") }
-@_cdecl("bl_icount_swiss_insert") func bl_icount_swiss_insert(_ p: UnsafeMutableRawPointer) -> UInt64 { mapRegion(p, swiss: true, "insert") }
-@_cdecl("bl_icount_swiss_lookup_hit") func bl_icount_swiss_lookup_hit(_ p: UnsafeMutableRawPointer) -> UInt64 { mapRegion(p, swiss: true, "lookup_hit") }
-@_cdecl("bl_icount_swiss_lookup_miss") func bl_icount_swiss_lookup_miss(_ p: UnsafeMutableRawPointer) -> UInt64 { mapRegion(p, swiss: true, "lookup_miss") }
-@_cdecl("bl_icount_swiss_iterate") func bl_icount_swiss_iterate(_ p: UnsafeMutableRawPointer) -> UInt64 { mapRegion(p, swiss: true, "iterate") }
-@_cdecl("bl_icount_swiss_delete") func bl_icount_swiss_delete(_ p: UnsafeMutableRawPointer) -> UInt64 { mapRegion(p, swiss: true, "delete") }
+@_cdecl("bl_icount_swiss_insert") func bl_icount_swiss_insert(_ p: UnsafeMutableRawPointer) -> UInt64 {
+    let c = ICountContext.from(p)
+    return insertAll(c.swiss!, c.keys)
+}
+@_cdecl("bl_icount_swiss_lookup_hit") func bl_icount_swiss_lookup_hit(_ p: UnsafeMutableRawPointer) -> UInt64 {
+    let c = ICountContext.from(p)
+    return lookupHits(c.swiss!, c.keys)
+}
+@_cdecl("bl_icount_swiss_lookup_miss") func bl_icount_swiss_lookup_miss(_ p: UnsafeMutableRawPointer) -> UInt64 {
+    let c = ICountContext.from(p)
+    return lookupMisses(c.swiss!, c.keys)
+}
+@_cdecl("bl_icount_swiss_iterate") func bl_icount_swiss_iterate(_ p: UnsafeMutableRawPointer) -> UInt64 {
+    iterateAll(ICountContext.from(p).swiss!)
+}
+@_cdecl("bl_icount_swiss_delete") func bl_icount_swiss_delete(_ p: UnsafeMutableRawPointer) -> UInt64 {
+    let c = ICountContext.from(p)
+    return deleteAll(c.swiss!, c.keys)
+}
 
 @_cdecl("bl_icount_collect") func bl_icount_collect(_ p: UnsafeMutableRawPointer) -> UInt64 {
     UInt64(ICountContext.from(p).payloads!.collect().objectsMarked)
