@@ -492,7 +492,27 @@ public final class BucketMap {
         let bucketIndex = Int(truncatingIfNeeded: hash) & ((1 << Int(h.pointee.B)) &- 1)
         if isGrowing { growWork(bucketIndex, K.self) }
         let first = bucket(h.pointee.buckets!, bucketIndex)
-        guard let (b, i) = locate(key, K.self, hash: hash, from: first) else { return false }
+        // The key's slot, as `locate` finds it, but with the tophash word
+        // matched at once (as the insert does): fewer instructions per delete,
+        // which always finds its key.
+        let want = bytesLSB &* UInt64(tophash(hash))
+        var slot: (bucket: UnsafeMutableRawPointer, index: Int)?
+        var next: UnsafeMutableRawPointer? = first
+        search: while let cb = next {
+            let tops = cb.load(as: UInt64.self)
+            var hits = zeroBytes(tops ^ want)
+            while hits != 0 {
+                let i = hits.trailingZeroBitCount >> 3
+                hits &= hits &- 1
+                if K.equal(key, self.key(cb, i), size: type.keySize) {
+                    slot = (cb, i)
+                    break search
+                }
+            }
+            if zeroBytes(tops) != 0 { break }  // an emptyRest ends the chain
+            next = overflow(cb)
+        }
+        guard let (b, i) = slot else { return false }
         clearSlot(b, i)
         let flags = fast.pointee
         if flags.slotDeletedHooks {
