@@ -33,9 +33,9 @@
 // mark of noscan Swiss groups has to do. One model serves both map models:
 // the classic model's phase ends do not move with it.
 //
-// Left out, because each moved the lab's phase ends further from Go's: Go's
-// runway (an earlier trigger; `Collector.trigger(forMarked:)`), a fixed mark
-// latency, and Go's soft goal as the end of the window. Window, trigger and
+// Not modelled: Go's runway (an earlier trigger; `Collector.trigger(forMarked:)`),
+// a fixed mark latency, and Go's soft goal as the end of the window; each
+// puts the lab's phase ends further from Go's. Window, trigger and
 // goal are calibrated together on Go's phase ends, whose own run-to-run
 // spread is the floor under any of it. The traces, the fidelity against Go
 // before and after, each variant's figures, and the commands:
