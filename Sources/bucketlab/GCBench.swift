@@ -7,10 +7,6 @@ struct GCBench: ParsableCommand {
         abstract: "Time full collections of a heap holding a UInt64 → payload map, per map model and mark-worker count, next to the real Go runtime's runtime.GC() on the same shape (classic against Go 1.19, swiss against Go 1.24+); writes gcbench.csv and ratios.csv."
     )
 
-    enum THP: String, ExpressibleByArgument, CaseIterable {
-        case on, off
-    }
-
     @OptionGroup var sizes: SizeOptions
 
     @OptionGroup var repeats: RepeatOption
@@ -29,7 +25,7 @@ struct GCBench: ParsableCommand {
     var map = "all"
 
     @Option(help: "Transparent huge pages: off (none for the lab and the Go processes: prctl PR_SET_THP_DISABLE, the default) or on (the lab advises its spans MADV_HUGEPAGE; Go does what its version does). anon_huge_kib says what each got.")
-    var thp = THP.off
+    var thp = THPSetting.off
 
     @Flag(name: .customLong("no-go"), help: "Do not run the Go reference even where a Go toolchain is installed.")
     var noGo = false

@@ -16,10 +16,6 @@ struct Ops: ParsableCommand {
         """
     )
 
-    enum THP: String, ExpressibleByArgument, CaseIterable {
-        case on, off
-    }
-
     enum GC: String, ExpressibleByArgument, CaseIterable {
         case off, on, both
         var modes: [String] { self == .both ? ["off", "on"] : [rawValue] }
@@ -32,7 +28,7 @@ struct Ops: ParsableCommand {
     var repeatCount = 7
 
     @Option(help: "Transparent huge pages: off (no process gets any: prctl PR_SET_THP_DISABLE, inherited by the Go processes; the default, so both sides run alike) or on (the lab's spans and jemalloc advised MADV_HUGEPAGE; Go does what its version does: 1.19 advises, 1.21.4 and later do not). anon_huge_kib says what each got.")
-    var thp = THP.off
+    var thp = THPSetting.off
 
     @Option(help: "Collector during the timed loops: off (the primary figure), on (GOGC 100 on both sides), or both.")
     var gc = GC.both

@@ -132,3 +132,9 @@ func validated<T>(_ body: () throws -> T) throws -> T {
 }
 
 extension SweepMode: ExpressibleByArgument {}
+
+/// `--thp` of `ops` and `gcbench`: huge pages for every process of the
+/// measurement, or for none.
+enum THPSetting: String, ExpressibleByArgument, CaseIterable {
+    case on, off
+}

@@ -46,27 +46,6 @@ public struct OpsSample: Sendable, Equatable, ResultRow {
     }
 }
 
-/// The spread of a sample: median, quartiles (nearest rank), extremes.
-public struct Spread: Sendable, Equatable {
-    public var median = 0.0, p25 = 0.0, p75 = 0.0, min = 0.0, max = 0.0
-
-    public init() {}
-
-    public init(_ values: [Double]) {
-        median = BucketLab.median(values)
-        p25 = quantile(values, 0.25)
-        p75 = quantile(values, 0.75)
-        min = values.min()!
-        max = values.max()!
-    }
-
-    /// Columns `<prefix>_median`, `_p25`, `_p75`, `_min`, `_max`.
-    static func columns<Row>(_ prefix: String, _ path: WritableKeyPath<Row, Spread>, digits: Int) -> [Column<Row>] {
-        [("median", \Spread.median), ("p25", \Spread.p25), ("p75", \Spread.p75), ("min", \Spread.min), ("max", \Spread.max)]
-            .map { Column<Row>.double("\(prefix)_\($0.0)", path.appending(path: $0.1), digits: digits) }
-    }
-}
-
 /// One row of `ops.csv`: an implementation's op over the repetitions of one
 /// run, with the conditions it ran under.
 public struct OpsRow: Sendable, Equatable, ResultRow {
@@ -197,36 +176,6 @@ extension [OpsSample] {
             }
         }
         return rows
-    }
-}
-
-/// Transparent huge pages as a process really has them.
-public enum HugePages {
-    /// AnonHugePages of this process (/proc/self/smaps_rollup), KiB; −1
-    /// where the kernel does not say.
-    public static func anonHugeKiB() -> Int {
-        guard let text = readTextFile("/proc/self/smaps_rollup") else { return -1 }
-        for line in text.split(separator: "\n") where line.hasPrefix("AnonHugePages:") {
-            return line.split(separator: " ").compactMap { Int($0) }.first ?? -1
-        }
-        return -1
-    }
-
-    /// No transparent huge pages for this process and the processes it
-    /// starts (prctl PR_SET_THP_DISABLE, inherited across fork and exec), so
-    /// the lab and a Go child get none whatever the system's THP mode and
-    /// whatever Go would advise.
-    public static func disableForProcess() throws {
-        guard bl_disable_thp() == 0 else {
-            throw ConfigError("prctl(PR_SET_THP_DISABLE): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// The kernel's system-wide mode, e.g. "madvise".
-    public static var systemMode: String {
-        guard let text = readTextFile("/sys/kernel/mm/transparent_hugepage/enabled"),
-              let open = text.firstIndex(of: "["), let close = text.firstIndex(of: "]") else { return "unknown" }
-        return String(text[text.index(after: open)..<close])
     }
 }
 
@@ -567,7 +516,6 @@ func blackHole<T>(_ value: T) {
     withExtendedLifetime(value) {}
 }
 
-import CLabIntrinsics
 #if canImport(Glibc)
 import Glibc
 #endif
