@@ -55,6 +55,8 @@ let package = Package(
                 "LabHeap", "LabMaps", "LabCollector", "CLabIntrinsics",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
+            // The built-in workloads, as workload files (Workloads/NN-name.json).
+            resources: [.copy("Workloads")],
             swiftSettings: [internalChecks]
         ),
         .executableTarget(

@@ -6,12 +6,23 @@ struct List: ParsableCommand {
         abstract: "List the workloads and the strategy presets, with what each shows."
     )
 
-    func run() {
-        print("Workloads (--workload NAME[,NAME...] or all); phases in order, the headline phase starred:\n")
-        for w in Workload.allCases {
-            let headline = w.headlinePhase(bursts: 4)
-            let phases = w.phases(bursts: 4).map { $0 == headline ? "*\($0)" : $0 }
-            print("  \(w.rawValue)  [\(phases.joined(separator: ", "))]")
+    @Option(name: .customLong("workload-file"), help: "Also list the phases of this workload file. May be repeated.")
+    var workloadFile: [String] = []
+
+    func run() throws {
+        let files = try workloadFile.map { path in
+            do { return try Workload.load(file: path) } catch let e as WorkloadFileError { throw DataError(description: e.description) }
+        }
+        // Phase names at the default sizes (--bursts 4 names bursty's cycles).
+        let sizes = WorkloadSizes(keys: SuiteConfig.defaultKeys, window: SuiteConfig.defaultKeys / 10, bursts: 4)
+        for w in files {
+            do { try w.validate(sizes) } catch let e as WorkloadFileError { throw DataError(description: e.description) }
+        }
+        print("Workloads (--workload NAME[,NAME...] or all; --workload-file FILE; 'bucketlab workload show NAME' prints a built-in's file); phases in order, the headline phase starred:\n")
+        for w in Workload.allCases + files {
+            let headline = w.headlinePhase(sizes)
+            let phases = w.phases(sizes).map { $0 == headline ? "*\($0)" : $0 }
+            print("  \(w.name)  [\(phases.joined(separator: ", "))]\(w.file.map { "  (\($0))" } ?? "")")
             print("    \(w.summary)\n")
         }
         print("Map models (--map NAME[,NAME...] or all): \(MapModels.names.joined(separator: ", "))\n")

@@ -23,8 +23,12 @@ struct SizeOptions: ParsableArguments {
 /// What a suite runs and at which sizes: shared by `run` and the `cell` it
 /// starts in a child process for each workload × strategy × repeat.
 struct SuiteOptions: ParsableArguments {
-    @Option(help: "Workloads: comma-separated names or 'all'. See 'bucketlab list'.")
-    var workload = "all"
+    @Option(help: "Workloads: comma-separated built-in names or 'all' (the default unless --workload-file is given). See 'bucketlab list'.")
+    var workload: String?
+
+    @Option(name: .customLong("workload-file"),
+            help: "A workload file (JSON; docs/workload-files.md) to run as a workload. May be repeated; mixes with --workload.")
+    var workloadFile: [String] = []
 
     @Option(help: "Strategies: 'all', or comma-separated strategies, each a preset and/or key=value settings joined by '+' (go,stale,clear=pointers+shrink=below:0.25). May be repeated.")
     var strategy: [String] = []
@@ -64,9 +68,35 @@ struct SuiteOptions: ParsableArguments {
     @Option(help: "Heap profiles (pprof/, for go tool pprof) of each cell's phase ends: \(ProfilePhases.validNames).")
     var pprof = "headline"
 
+    /// The built-ins named and the files given, in that order; a file that
+    /// cannot be used is a data error (exit 65).
+    func workloads() throws -> [Workload] {
+        let named = try validated { try Workload.parseList(workload ?? (workloadFile.isEmpty ? "all" : "")) }
+        let files = try workloadFile.map { path in
+            do { return try Workload.load(file: path) } catch let e as WorkloadFileError { throw DataError(description: e.description) }
+        }
+        var all = named
+        for w in files {
+            guard !all.contains(where: { $0.name == w.name }) else {
+                throw DataError(description: "\(w.file ?? w.name): workload '\(w.name)' is already in this run; give it another name")
+            }
+            all.append(w)
+        }
+        return all
+    }
+
     func config(repeats: Int) throws -> SuiteConfig {
+        let workloads = try workloads()
+        do {
+            return try config(workloads, repeats: repeats)
+        } catch let e as WorkloadFileError {
+            throw DataError(description: e.description)
+        }
+    }
+
+    private func config(_ workloads: [Workload], repeats: Int) throws -> SuiteConfig {
         try validated {
-            try SuiteConfig(workloads: Workload.parseList(workload), strategies: Strategy.parseLists(strategy),
+            try SuiteConfig(workloads: workloads, strategies: Strategy.parseLists(strategy),
                             mapModels: SuiteConfig.parseMapModels(map), keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
                             gogc: Bounds.parseGOGC(gogc), gcWorkers: gcWorkers.count, concurrentMark: !stwMark, seed: seed, repeats: repeats, samples: samples,
                             bursts: bursts, hint: hint, settle: !noSettle, pprof: ProfilePhases.parse(pprof))
@@ -76,12 +106,17 @@ struct SuiteOptions: ParsableArguments {
     /// The options that reproduce `config` for one cell (its map model,
     /// workload and strategy).
     static func arguments(for cell: SuiteCell, of config: SuiteConfig) -> [String] {
-        var arguments = ["--map", cell.map, "--workload", cell.workload.rawValue, "--strategy", cell.strategy.name,
+        var arguments = ["--map", cell.map, "--strategy", cell.strategy.name,
             "--keys", String(config.keys), "--payload-bytes", String(config.payloadBytes),
             "--window", String(config.window), "--gogc", config.gogc.map(String.init) ?? "off",
             "--gc-workers", String(config.gcWorkers),
             "--seed", String(config.seed), "--samples", String(config.samples), "--bursts", String(config.bursts),
             "--hint", String(config.hint), "--pprof", config.pprof.rawValue]
+        if let file = cell.workload.file {
+            arguments += ["--workload-file", file]
+        } else {
+            arguments += ["--workload", cell.workload.name]
+        }
         if !config.settle { arguments.append("--no-settle") }
         if !config.concurrentMark { arguments.append("--stw-mark") }
         return arguments

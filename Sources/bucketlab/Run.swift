@@ -32,7 +32,12 @@ struct Run: ParsableCommand {
     }
 
     func validate() throws {
-        _ = try suite.config(repeats: repeats.count(default: 3))
+        do {
+            _ = try suite.config(repeats: repeats.count(default: 3))
+        } catch is DataError {
+            // A bad workload file: run() reports it before any work, with
+            // the data-error status ArgumentParser's validation would lose.
+        }
         if let jobs {
             try validated { try Bounds.jobs.check(jobs) }
             if jobs > 1 && inProcess { throw ValidationError("--jobs \(jobs) needs a process per cell; drop --in-process") }

@@ -100,6 +100,7 @@ public struct SuiteConfig: Sendable {
         self.settle = settle
         self.pprof = census ? pprof : .none
         self.census = census
+        for w in workloads { try w.validate(sizes) }
         try Bounds.checkFreeMemory(needs: estimatedPeakBytes,
                                    for: "--keys \(keys) with --payload-bytes \(payloadBytes)")
     }
@@ -177,7 +178,7 @@ public struct CellResult: Sendable {
     public static func failed(_ cell: SuiteCell, config: SuiteConfig, status: String) -> CellResult {
         var s = RunSummary(key: cell.key, keys: config.keys)
         s.status = status
-        s.headlinePhase = cell.workload.headlinePhase(bursts: config.bursts)
+        s.headlinePhase = cell.workload.headlinePhase(config.sizes)
         return CellResult(summary: s)
     }
 
@@ -319,8 +320,8 @@ public enum Suite {
     public static func run(_ cell: SuiteCell, config: SuiteConfig, progress: ((String) -> Void)? = nil) throws -> CellResult {
         let run = try WorkloadRun(config: config, key: cell.key, workload: cell.workload, strategy: cell.strategy,
                                   progress: progress)
-        cell.workload.run(run)
-        if config.settle { run.settle() }
+        try cell.workload.run(run)
+        if config.settle && cell.workload.spec.settle { run.settle() }
         var result = CellResult(summary: run.summary())
         result.phases = run.phases
         result.samples = run.samples

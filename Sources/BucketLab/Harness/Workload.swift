@@ -1,65 +1,95 @@
+import Foundation
+
 // The workloads: each a sequence of phases that reproduces one way a map
-// keeps memory. See Suite.swift.
+// keeps memory. A workload is data — a workload file (WorkloadSpec.swift,
+// docs/workload-files.md); the built-in ones ship as files in
+// Sources/BucketLab/Workloads/ (NN-name.json, in the order they run), so one
+// file adds one. Workload+Run.swift runs a file's steps. See Suite.swift.
 
-public enum Workload: String, Sendable, CaseIterable {
-    case fillDrain = "fill-drain"
-    case fillDrainPtr = "fill-drain-ptr"
-    case sparseSurvivors = "sparse-survivors"
-    case churn
-    case pinnedIterator = "pinned-iterator"
-    case leakedInteriorRef = "leaked-interior-ref"
-    case cacheZipf = "cache-zipf"
-    case bursty
-    case fillClear = "fill-clear"
-    case stalledGrow = "stalled-grow"
-    case iterateThenGrow = "iterate-then-grow"
-    case stringKeys = "string-keys"
-    case tombstoneChurn = "tombstone-churn"
+public struct Workload: Sendable, Hashable {
+    public let spec: WorkloadSpec
+    /// The file a user's workload came from (nil for a built-in), so a cell
+    /// run in a process of its own reads the same file.
+    public let file: String?
 
+    public var name: String { spec.name }
     /// What the workload shows, for `bucketlab list`.
-    public var summary: String {
-        switch self {
-        case .fillDrain: return "UInt64→UInt64: fill N, delete all, refill 10% — buckets outlive their keys."
-        case .fillDrainPtr: return "UInt64→payload: fill N, delete all — payloads are freed, buckets kept."
-        case .sparseSurvivors: return "Keep every 100th key — payload spans fragment and the map does not shrink."
-        case .churn: return "Sliding window W over N inserts — steady state, overflow growth, same-size grows."
-        case .pinnedIterator: return "An iterator held across a grow keeps the old bucket array alive."
-        case .leakedInteriorRef: return "A pin into one bucket keeps the whole array after the map is dropped."
-        case .cacheZipf: return "A bounded cache with Zipf-popular keys and FIFO evictions (a service cache)."
-        case .bursty: return "Repeated fill/drain cycles with fresh keys — is memory reused or does it creep?"
-        case .fillClear:
-            return "UInt64→payload: fill, then empty it three ways — clear(m), the range-delete idiom, m = make(...)."
-        case .stalledGrow: return "Fill just past a growth trigger and stop writing: both arrays stay until writes resume."
-        case .iterateThenGrow:
-            return "A finished range loop, then deletes during the next grow: Go's sticky flag keeps deleted payloads."
-        case .stringKeys: return "The seed's map[string]*payload: fill, delete all — are the key strings freed too?"
-        case .tombstoneChurn:
-            return "A map held at 10%, 44%, 87% of its slots by delete+insert churn: does it grow anyway (Go #70886)?"
+    public var summary: String { spec.summary }
+    public var rawValue: String { spec.name }
+
+    public static func == (a: Workload, b: Workload) -> Bool { a.name == b.name && a.file == b.file }
+    public func hash(into h: inout Hasher) { h.combine(name) }
+
+    init(spec: WorkloadSpec, file: String?) {
+        self.spec = spec
+        self.file = file
+    }
+
+    // MARK: Built-ins
+
+    /// The built-in workloads, in the order a suite runs them.
+    public static let allCases: [Workload] = loadBuiltIns()
+
+    /// A built-in by name.
+    public static func builtIn(_ name: String) -> Workload? { allCases.first { $0.name == name } }
+
+    /// The built-in file's text, for `bucketlab workload show`.
+    public static func builtInText(_ name: String) -> String? {
+        builtInFiles().first { $0.name == name }.flatMap { try? String(contentsOf: $0.url, encoding: .utf8) }
+    }
+
+    private static func builtInFiles() -> [(name: String, url: URL)] {
+        guard let dir = Bundle.module.url(forResource: "Workloads", withExtension: nil),
+              let files = try? FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
+        else { return [] }
+        return files.filter { $0.pathExtension == "json" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+            .map { url in
+                let base = url.deletingPathExtension().lastPathComponent
+                let name = base.drop { $0.isNumber }.drop { $0 == "-" }
+                return (String(name), url)
+            }
+    }
+
+    private static func loadBuiltIns() -> [Workload] {
+        builtInFiles().map { file in
+            do {
+                let spec = try WorkloadSpec.decode(try Data(contentsOf: file.url), file: file.url.lastPathComponent)
+                precondition(spec.name == file.name, "\(file.url.lastPathComponent) names itself \(spec.name)")
+                return Workload(spec: spec, file: nil)
+            } catch {
+                preconditionFailure("built-in workload \(file.url.lastPathComponent): \(error)")
+            }
         }
     }
 
-    /// The phase that shows what the workload is about: the summary's
-    /// headline figures come from its end.
-    public func headlinePhase(bursts: Int) -> String {
-        switch self {
-        case .fillDrain, .fillDrainPtr: return "drained"
-        case .sparseSurvivors: return "kept1pct"
-        case .churn, .cacheZipf: return "end"
-        case .pinnedIterator: return "grown-pinned"
-        case .leakedInteriorRef: return "dropped-pinned"
-        case .bursty: return "cycle\(bursts)"
-        case .fillClear: return "cleared"
-        case .stalledGrow: return "stalled"
-        case .iterateThenGrow: return "deleted-mid-grow"
-        case .stringKeys: return "drained"
-        case .tombstoneChurn: return "churn\(Self.churnLoads.last!)"
-        }
-    }
+    // The built-ins other code names.
+    public static let tombstoneChurn = builtIn("tombstone-churn")!
+    public static let leakedInteriorRef = builtIn("leaked-interior-ref")!
 
     /// The loads (percent of the map's slots) tombstone-churn holds its maps
     /// at: golang/go#70886's three cases (a table of 128 slots with 13, 56
     /// and 111 entries — low, just after a grow, just before one).
     public static let churnLoads = [10, 44, 87]
+
+    // MARK: Files
+
+    /// Reads and checks a user's workload file; errors name the file and the
+    /// JSON path (exit 65 at the command line).
+    public static func load(file path: String) throws -> Workload {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw WorkloadFileError("\(path): cannot read: \(exists ? (error as NSError).localizedDescription : "no such file")")
+        }
+        let spec = try WorkloadSpec.decode(data, file: path)
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        return Workload(spec: spec, file: absolute)
+    }
+
+    // MARK: Phases
 
     /// The phases every workload ends with unless told not to settle: `idle`
     /// (the background scavenger has reached its goal) and `freeos` (after
@@ -67,331 +97,167 @@ public enum Workload: String, Sendable, CaseIterable {
     public static let settlePhases = ["idle", "freeos"]
 
     /// Every phase of a run, in order.
-    public func phases(bursts: Int, settle: Bool) -> [String] {
-        phases(bursts: bursts) + (settle ? Self.settlePhases : [])
+    public func phases(_ sizes: WorkloadSizes, settle: Bool) -> [String] {
+        phases(sizes) + (settle && spec.settle ? Self.settlePhases : [])
     }
 
-    /// The workload's own phases.
-    public func phases(bursts: Int) -> [String] {
-        switch self {
-        case .fillDrain: return ["peak", "drained", "refill10"]
-        case .fillDrainPtr: return ["peak", "drained"]
-        case .sparseSurvivors: return ["peak", "kept1pct"]
-        case .churn: return ["warm", "half", "end"]
-        case .pinnedIterator: return ["before-grow", "grown-pinned", "released"]
-        case .leakedInteriorRef: return ["peak", "dropped-pinned", "unpinned"]
-        case .cacheZipf: return ["warm", "end"]
-        case .bursty: return (1...bursts).map { "cycle\($0)" }
-        case .fillClear: return ["filled", "cleared", "refilled", "range-deleted", "refilled-again", "rebuilt"]
-        case .stalledGrow: return ["stalled", "resumed", "finished"]
-        case .iterateThenGrow: return ["filled", "ranged", "deleted-mid-grow", "finished"]
-        case .stringKeys: return ["peak", "drained"]
-        case .tombstoneChurn: return Self.churnLoads.flatMap { ["fill\($0)", "churn\($0)"] }
-        }
+    /// The workload's own phases at these sizes.
+    public func phases(_ sizes: WorkloadSizes) -> [String] {
+        (try? expandedPhases(sizes).map(\.name)) ?? []
     }
+
+    /// The phase that shows what the workload is about: the summary's
+    /// headline figures come from its end.
+    public func headlinePhase(_ sizes: WorkloadSizes) -> String {
+        (try? Self.expandName(spec.headline, sizes.lookup(i: nil))) ?? spec.headline
+    }
+
+    /// The phases with their steps, repeat blocks unrolled and names filled in.
+    func expandedPhases(_ sizes: WorkloadSizes) throws -> [(name: String, steps: [Step], path: String)] {
+        var out: [(String, [Step], String)] = []
+        func walk(_ items: [PhaseItem], path: String, i: Int?) throws {
+            for (n, item) in items.enumerated() {
+                let p = "\(path)[\(n)]"
+                switch item {
+                case .phase(let name, let steps):
+                    out.append((try Self.expandName(name, sizes.lookup(i: i)), steps, p))
+                case .repeatPhases(let times, let phases):
+                    let count = try times.evaluate(sizes.lookup(i: i), threshold: { $0 })
+                    guard count >= 1 && count <= 10_000 else {
+                        throw WorkloadFileError("\(p).repeat: is \(count) here; must be 1…10000")
+                    }
+                    for k in 1...count { try walk(phases, path: p + ".phases", i: k) }
+                }
+            }
+        }
+        try walk(spec.phases, path: "phases", i: nil)
+        return out
+    }
+
+    /// A name with `{count}` parts filled in (`cycle{i}`, `cycle{bursts}`).
+    static func expandName(_ template: String, _ lookup: (String) -> Int?) throws -> String {
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else { throw WorkloadFileError("'{' without '}' in '\(template)'") }
+            let expr = try WorkloadCount.parse(String(rest[rest.index(after: open)..<close]))
+            out += String(try expr.evaluate(lookup, threshold: { $0 }))
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    /// Checks the file at these sizes before any work: phase names unique,
+    /// the headline one of them, static counts within the command line's
+    /// bounds, iterators and pins released only once held.
+    public func validate(_ sizes: WorkloadSizes) throws {
+        let where_ = file ?? "built-in \(name)"
+        let phases: [(name: String, steps: [Step], path: String)]
+        do { phases = try expandedPhases(sizes) } catch let e as WorkloadFileError {
+            throw WorkloadFileError("\(where_): \(e.description)")
+        } catch { throw WorkloadFileError("\(where_): \(error)") }
+        var seen = Set<String>()
+        for p in phases {
+            guard !Self.settlePhases.contains(p.name) else {
+                throw WorkloadFileError("\(where_): \(p.path).name: '\(p.name)' is the name of a settle phase")
+            }
+            guard seen.insert(p.name).inserted else {
+                throw WorkloadFileError("\(where_): \(p.path).name: phase '\(p.name)' appears twice")
+            }
+        }
+        let headline = headlinePhase(sizes)
+        guard seen.contains(headline) || (spec.settle && Self.settlePhases.contains(headline)) else {
+            throw WorkloadFileError("\(where_): headline: '\(headline)' is not one of the phases (\(phases.map(\.name).joined(separator: ", ")))")
+        }
+        var held = Set<String>(), pinned = Set<String>()
+        func check(_ steps: [Step], path: String) throws {
+            for (n, s) in steps.enumerated() {
+                let p = "\(path)[\(n)]"
+                for (field, count) in [("count", s.count), ("first", s.first), ("window", s.window),
+                                       ("capacity", s.capacity), ("universe", s.universe), ("hint", s.hint)] {
+                    guard let count, count.names.isDisjoint(with: WorkloadCount.dynamicNames.union(["threshold"])) else { continue }
+                    let v: Int
+                    do { v = try count.evaluate(sizes.lookup(i: 1), threshold: { $0 }) } catch {
+                        throw WorkloadFileError("\(where_): \(p).\(field): \(error)")
+                    }
+                    let bound = Bounds.keys.range.upperBound
+                    if v < 0 || v > bound { throw WorkloadFileError("\(where_): \(p).\(field): is \(v) here; must be 0…\(bound)") }
+                    if v == 0 && ["window", "capacity", "universe"].contains(field) {
+                        throw WorkloadFileError("\(where_): \(p).\(field): must be positive (is 0 at --keys \(sizes.keys))")
+                    }
+                }
+                switch s.op {
+                case .iterate: if let h = s.hold { guard held.insert(h).inserted else {
+                    throw WorkloadFileError("\(where_): \(p).hold: iterator '\(h)' is already held") } }
+                case .release:
+                    guard held.remove(s.name!) != nil else {
+                        throw WorkloadFileError("\(where_): \(p).name: no iterator '\(s.name!)' is held here")
+                    }
+                case .pin: guard pinned.insert(s.name ?? "pin").inserted else {
+                    throw WorkloadFileError("\(where_): \(p): '\(s.name ?? "pin")' is already pinned") }
+                case .unpin:
+                    guard pinned.remove(s.name ?? "pin") != nil else {
+                        throw WorkloadFileError("\(where_): \(p): nothing pinned as '\(s.name ?? "pin")'")
+                    }
+                case .repeat:
+                    if s.steps!.contains(where: { [.iterate, .release, .pin, .unpin].contains($0.op) && ($0.hold != nil || $0.op != .iterate) }) {
+                        throw WorkloadFileError("\(where_): \(p).steps: a repeated block cannot hold, release, pin or unpin")
+                    }
+                    try check(s.steps!, path: p + ".steps")
+                default: break
+                }
+            }
+        }
+        for ph in phases { try check(ph.steps, path: ph.path + ".steps") }
+    }
+
+    // MARK: Names on the command line
 
     /// Names for error messages: every workload, and `all`.
-    public static var validNames: String { allCases.map(\.rawValue).joined(separator: ", ") + ", all" }
+    public static var validNames: String { allCases.map(\.name).joined(separator: ", ") + ", all" }
 
     /// A comma-separated list of workload names, or `all`.
     public static func parseList(_ text: String) throws -> [Workload] {
         if text == "all" { return allCases }
+        if text.isEmpty { return [] }
         return try text.split(separator: ",", omittingEmptySubsequences: false).map { name in
-            guard let w = Workload(rawValue: String(name)) else {
+            guard let w = builtIn(String(name)) else {
                 throw ConfigError("unknown workload '\(name)'; valid: \(validNames)")
             }
             return w
         }
     }
+}
 
-    /// Runs every phase on `run`, driving its maps through the seam only.
-    func run(_ r: WorkloadRun) {
-        let n = r.config.keys
-        switch self {
-        case .fillDrain:
-            let map = r.makeMap(.words)
-            r.beginPhase("peak", expectedOps: n)
-            for i in 0..<n { r.op { map.updateValue(UInt64(i), forKey: r.key(i)) }; r.liveKeys += 1 }
-            r.endPhase()
-            r.beginPhase("drained", expectedOps: n)
-            for i in 0..<n { r.op { map.removeValue(forKey: r.key(i)) }; r.liveKeys -= 1 }
-            r.endPhase()
-            r.beginPhase("refill10", expectedOps: n / 10)
-            for i in n..<(n + n / 10) { r.op { map.updateValue(UInt64(i), forKey: r.key(i)) }; r.liveKeys += 1 }
-            r.endPhase()
+/// The run's sizes a workload's counts and phase names may use.
+public struct WorkloadSizes: Sendable {
+    public var keys: Int
+    public var window: Int
+    public var bursts: Int
 
-        case .fillDrainPtr, .sparseSurvivors:
-            let map = r.makeMap(.payloads)
-            r.beginPhase("peak", expectedOps: n)
-            for i in 0..<n { fillPayload(r, map, i) }
-            r.endPhase()
-            let sparse = self == .sparseSurvivors
-            r.beginPhase(sparse ? "kept1pct" : "drained", expectedOps: n)
-            for i in 0..<n where !sparse || i % 100 != 0 { dropPayload(r, map, i) }
-            r.endPhase()
+    public init(keys: Int, window: Int, bursts: Int) {
+        self.keys = keys
+        self.window = window
+        self.bursts = bursts
+    }
 
-        case .churn:
-            let map = r.makeMap(.payloads)
-            let w = r.config.window
-            let bounds = [("warm", w), ("half", max(w, n / 2)), ("end", n)]
-            var i = 0
-            for (name, end) in bounds {
-                r.beginPhase(name, expectedOps: 2 * max(0, end - i))
-                while i < end {
-                    fillPayload(r, map, i)
-                    if i >= w { dropPayload(r, map, i - w) }
-                    i += 1
-                }
-                r.endPhase()
-            }
-
-        case .pinnedIterator:
-            let map = r.makeMap(.words)
-            // Fill to exactly the growth threshold nearest n/2 (no grow yet).
-            let threshold = map.growthThreshold(atLeast: n / 2)
-            r.beginPhase("before-grow", expectedOps: threshold)
-            for i in 0..<threshold { r.op { map.updateValue(UInt64(i), forKey: r.key(i)) }; r.liveKeys += 1 }
-            r.endPhase()
-            let it = map.makeIteration()
-            _ = it.nextEntry()
-            // Insert past the trigger until the grow has surely finished: each
-            // insert during a grow evacuates at least one old bucket, and
-            // threshold/4 = 1.6 × 2^B inserts exceed the 2^B old buckets. A
-            // fixed count, so the Go reference (Reference/) inserts as many.
-            let more = threshold / 4 + 1
-            r.beginPhase("grown-pinned", expectedOps: more)
-            for i in threshold..<(threshold + more) {
-                r.op { map.updateValue(UInt64(i), forKey: r.key(i)) }
-                r.liveKeys += 1
-            }
-            r.endPhase()
-            r.beginPhase("released", expectedOps: 1)
-            r.op { it.close() }
-            r.endPhase()
-
-        case .leakedInteriorRef:
-            var map: (any MapModel)? = r.makeMap(.words)
-            r.beginPhase("peak", expectedOps: n)
-            for i in 0..<n { r.op { map!.updateValue(UInt64(i), forKey: r.key(i)) }; r.liveKeys += 1 }
-            r.endPhase()
-            // The seed's leak: an outside pointer into one bucket's value.
-            let interior = map!.interiorAddress!
-            r.beginPhase("dropped-pinned", expectedOps: 1)
-            r.op {
-                r.heap.roots.pin(interior)
-                r.maps.removeAll()
-                map = nil
-                r.liveKeys = 0
-            }
-            r.endPhase()
-            r.beginPhase("unpinned", expectedOps: 1)
-            r.op { r.heap.roots.unpin(interior) }
-            r.endPhase()
-
-        case .cacheZipf:
-            let map = r.makeMap(.payloads)
-            let capacity = r.config.window
-            var zipf = ZipfSampler(count: n, exponent: 1.0, seed: r.config.seed)
-            var fifo = [Int](repeating: 0, count: capacity)
-            var head = 0, size = 0
-            for (phase, ops) in [("warm", n / 2), ("end", n - n / 2)] {
-                r.beginPhase(phase, expectedOps: ops)
-                for _ in 0..<ops {
-                    let rank = zipf.next()
-                    let k = r.key(rank)
-                    var hit = false
-                    r.op { hit = map.value(forKey: k) != nil }
-                    if hit { continue }
-                    if size == capacity {
-                        dropPayload(r, map, fifo[head])
-                        head = (head + 1) % capacity
-                        size -= 1
-                    }
-                    fillPayload(r, map, rank)
-                    fifo[(head + size) % capacity] = rank
-                    size += 1
-                }
-                r.endPhase()
-            }
-
-        case .fillClear:
-            var map = r.makeMap(.payloads)
-            func fill(_ phase: String) {
-                r.beginPhase(phase, expectedOps: n)
-                for i in 0..<n { fillPayload(r, map, i) }
-                r.endPhase()
-            }
-            func emptied() {
-                r.liveKeys = 0
-                r.livePayloads = 0
-            }
-            fill("filled")
-            // Go 1.21's clear(m): the array is kept, zeroed.
-            r.beginPhase("cleared", expectedOps: 1)
-            r.op { map.removeAll() }
-            emptied()
-            r.endPhase()
-            fill("refilled")
-            // `for k := range m { delete(m, k) }`: Go's compiler turns the
-            // idiom into runtime.mapclear (cmd/compile/internal/walk/range.go,
-            // isMapClear), the same call as clear(m): the array is kept,
-            // overflow and old buckets go.
-            r.beginPhase("range-deleted", expectedOps: 1)
-            r.op { map.removeAll() }
-            emptied()
-            r.endPhase()
-            fill("refilled-again")
-            // m = make(map[uint64]*payload): the old map is garbage.
-            r.beginPhase("rebuilt", expectedOps: 1)
-            r.op {
-                r.maps.removeAll()
-                map = r.makeMap(.payloads)
-            }
-            emptied()
-            r.endPhase()
-
-        case .stalledGrow:
-            let map = r.makeMap(.payloads)
-            let threshold = map.growthThreshold(atLeast: n / 2)
-            // Fill to the trigger and one past it: the grow starts (two old
-            // buckets evacuated), then writes stop.
-            r.beginPhase("stalled", expectedOps: threshold + 1)
-            var i = 0
-            while i <= threshold {
-                fillPayload(r, map, i)
-                i += 1
-            }
-            r.endPhase()
-            // A few writes again: each evacuates up to two old buckets, so
-            // threshold/40 (0.16 × 2^B) move at most a third of them.
-            r.beginPhase("resumed", expectedOps: threshold / 40)
-            for _ in 0..<(threshold / 40) {
-                fillPayload(r, map, i)
-                i += 1
-            }
-            r.endPhase()
-            // threshold/4 more (1.6 × 2^B) surely finish the grow.
-            r.beginPhase("finished", expectedOps: threshold / 4)
-            for _ in 0..<(threshold / 4) {
-                fillPayload(r, map, i)
-                i += 1
-            }
-            r.endPhase()
-
-        case .iterateThenGrow:
-            let map = r.makeMap(.payloads)
-            let threshold = map.growthThreshold(atLeast: n / 2)
-            r.beginPhase("filled", expectedOps: threshold)
-            for i in 0..<threshold { fillPayload(r, map, i) }
-            r.endPhase()
-            // A complete range loop: Go sets the map's sticky iterator flag.
-            r.beginPhase("ranged", expectedOps: threshold)
-            var sum: UInt64 = 0
-            r.op { map.forEachEntry { k, _ in sum &+= k } }
-            r.endPhase()
-            // One insert starts the grow; then deletes — each evacuates at
-            // most two old buckets, so threshold/16 (0.4 × 2^B) leave the grow
-            // unfinished. The flag keeps old buckets intact, so a deleted
-            // payload stays reachable from its old slot.
-            r.beginPhase("deleted-mid-grow", expectedOps: threshold / 16 + 1)
-            fillPayload(r, map, threshold)
-            for d in 0..<(threshold / 16) { dropPayload(r, map, d) }
-            r.endPhase()
-            r.beginPhase("finished", expectedOps: threshold / 4)
-            for i in (threshold + 1)..<(threshold + 1 + threshold / 4) { fillPayload(r, map, i) }
-            r.endPhase()
-            blackHole(sum)
-
-        case .stringKeys:
-            let map = r.makeMap(.stringKeyedPayloads)
-            let stringBytes = r.keyStringObjectBytes
-            r.beginPhase("peak", expectedOps: n)
-            for i in 0..<n {
-                let k = r.key(i)
-                // Go: m[fmt.Sprintf("%016x", k)] = newPayload(k), Sprintf first.
-                r.op {
-                    r.boxSprintfArgument()
-                    let key = r.makeKeyString(k)
-                    map.updateValue(r.makePayload(k), forString: key, count: WorkloadRun.keyStringBytes)
-                }
-                r.liveKeys += 1
-                r.livePayloads += 1
-                r.liveStringBytes += stringBytes
-            }
-            r.endPhase()
-            r.beginPhase("drained", expectedOps: n)
-            // Deletes look up with a string of the program's own (not on the
-            // map's heap), as `delete(m, fmt.Sprintf(...))` would.
-            withUnsafeTemporaryAllocation(byteCount: WorkloadRun.keyStringBytes, alignment: 8) { buffer in
-                let probe = buffer.baseAddress!
-                for i in 0..<n {
-                    WorkloadRun.writeKeyString(r.key(i), into: probe)
-                    r.op { map.removeValue(forString: probe, count: WorkloadRun.keyStringBytes) }
-                    r.liveKeys -= 1
-                    r.livePayloads -= 1
-                    r.liveStringBytes -= stringBytes
-                }
-            }
-            r.endPhase()
-
-        case .tombstoneChurn:
-            // For each load: a new map made for n entries (Go's make(map, n)),
-            // filled to that share of the slots it was given, then n loops of
-            // delete-oldest + insert-new at constant size. Deletes leave
-            // tombstones where the Swiss map must; when they use up a
-            // table's growth allowance the table rehashes — to twice the
-            // size (Go 1.24), or in place after pruning (Go 1.25+). The
-            // classic map reuses deleted slots but chains overflow buckets,
-            // and cannot hold 87% at all (its limit is 6.5 of 8): the fill
-            // grows it first.
-            var next = 0
-            for load in Self.churnLoads {
-                r.maps.removeAll()
-                r.liveKeys = 0
-                let map = r.makeMap(.words, hint: n)
-                let size = max(1, map.slotCapacity * load / 100)
-                let first = next
-                r.beginPhase("fill\(load)", expectedOps: size)
-                for i in first..<(first + size) {
-                    r.op { map.updateValue(UInt64(i), forKey: r.key(i)) }
-                    r.liveKeys += 1
-                }
-                next = first + size
-                r.endPhase()
-                r.beginPhase("churn\(load)", expectedOps: 2 * n)
-                for oldest in first..<(first + n) {
-                    r.op { map.removeValue(forKey: r.key(oldest)) }
-                    r.op { map.updateValue(UInt64(next), forKey: r.key(next)) }
-                    next += 1
-                }
-                r.endPhase()
-            }
-
-        case .bursty:
-            let map = r.makeMap(.payloads)
-            let perCycle = max(1, n / r.config.bursts)
-            for c in 0..<r.config.bursts {
-                r.beginPhase("cycle\(c + 1)", expectedOps: 2 * perCycle)
-                let base = c * perCycle
-                for i in base..<(base + perCycle) { fillPayload(r, map, i) }
-                for i in base..<(base + perCycle) { dropPayload(r, map, i) }
-                r.endPhase()
+    func lookup(i: Int?) -> (String) -> Int? {
+        { name in
+            switch name {
+            case "keys": return keys
+            case "window": return window
+            case "bursts": return bursts
+            case "i": return i
+            default: return nil
             }
         }
     }
+}
 
-    private func fillPayload(_ r: WorkloadRun, _ map: any MapModel, _ i: Int) {
-        let k = r.key(i)
-        r.op { map.updateValue(r.makePayload(k), forKey: k) }
-        r.liveKeys += 1
-        r.livePayloads += 1
-    }
-
-    private func dropPayload(_ r: WorkloadRun, _ map: any MapModel, _ i: Int) {
-        r.op { map.removeValue(forKey: r.key(i)) }
-        r.liveKeys -= 1
-        r.livePayloads -= 1
-    }
+extension SuiteConfig {
+    /// The sizes workload files see.
+    public var sizes: WorkloadSizes { WorkloadSizes(keys: keys, window: window, bursts: bursts) }
 }
 
 /// Zipf-distributed ranks 0..<count (rank 0 most popular), by inverse CDF.
@@ -420,7 +286,3 @@ struct ZipfSampler {
         return lo
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -77,13 +77,21 @@ public final class WorkloadRun {
         stringMapType = .stringToPointer(heap: heap)
         stringBytesType = heap.registerType(name: "string", size: 1)
         tinyBlockType = heap.registerType(name: "tiny", size: TinyBlock.bytes)
-        payloadType = heap.registerType(name: "payload", size: config.payloadBytes)
+        payloadBytes = workload.spec.map.value.bytes ?? config.payloadBytes
+        payloadType = heap.registerType(name: "payload", size: payloadBytes)
+        seed = config.seed ^ workload.spec.seed
     }
+
+    /// Bytes of each payload: the workload file's, or the run's.
+    public let payloadBytes: Int
+    /// The run's seed with the workload file's mixed in: keys, hash seeds and
+    /// random choices come from it.
+    public let seed: UInt64
 
     /// The i-th key of the run: a bijection of i (the lab's mix of i with the
     /// seed), so keys are distinct and spread like random ones, reproducible.
     @inline(__always)
-    public func key(_ i: Int) -> UInt64 { SplitMix64.mix(UInt64(i) ^ config.seed) }
+    public func key(_ i: Int) -> UInt64 { SplitMix64.mix(UInt64(i) ^ seed) }
 
     /// A new map of the run's model and strategy, measured from now on, made
     /// as Go's `make(map[K]V, hint)` with `hint` or else the suite's.
@@ -95,7 +103,7 @@ public final class WorkloadRun {
         case .stringKeyedPayloads: type = stringMapType
         }
         slotBytes = type.keySlotSize + type.valueSlotSize
-        let m = model.init(type: type, mutator: mutator, policy: strategy.policy, seed: config.seed, hint: hint ?? config.hint)
+        let m = model.init(type: type, mutator: mutator, policy: strategy.policy, seed: seed, hint: hint ?? config.hint)
         maps.append(m)
         return m
     }
@@ -108,15 +116,16 @@ public final class WorkloadRun {
         return UInt64(UInt(bitPattern: p))
     }
 
-    /// The i-th key as a string: its 16 lower-case hex digits (Go's
-    /// `fmt.Sprintf("%016x", key)`).
+    /// The i-th key as a string of `bytes` bytes: its 16 lower-case hex
+    /// digits (Go's `fmt.Sprintf("%016x", key)`), then '.' to the length.
     @inline(__always)
-    public static func writeKeyString(_ key: UInt64, into p: UnsafeMutableRawPointer) {
+    public static func writeKeyString(_ key: UInt64, bytes: Int = keyStringBytes, into p: UnsafeMutableRawPointer) {
         let digits: StaticString = "0123456789abcdef"
         for i in 0..<16 {
             let nibble = Int((key >> UInt64(60 - 4 * i)) & 0xF)
             p.storeBytes(of: digits.utf8Start[nibble], toByteOffset: i, as: UInt8.self)
         }
+        for i in 16..<max(16, bytes) { p.storeBytes(of: UInt8(ascii: "."), toByteOffset: i, as: UInt8.self) }
     }
 
     /// What `fmt.Sprintf("%016x", key)` allocates besides the string: its
@@ -141,15 +150,16 @@ public final class WorkloadRun {
     }
 
     /// The key string of `key` as a new object on the lab heap.
-    public func makeKeyString(_ key: UInt64) -> UnsafeMutableRawPointer {
-        let p = mutator.allocate(stringBytesType, count: Self.keyStringBytes)
-        Self.writeKeyString(key, into: p)
+    public func makeKeyString(_ key: UInt64, bytes: Int = keyStringBytes) -> UnsafeMutableRawPointer {
+        let p = mutator.allocate(stringBytesType, count: bytes)
+        Self.writeKeyString(key, bytes: bytes, into: p)
         return p
     }
 
-    /// Bytes of a key string, and of its object.
+    /// Bytes of a key string (the built-ins'), and of a string's object.
     public static let keyStringBytes = 16
-    public var keyStringObjectBytes: Int { SizeClasses.roundUpSize(Self.keyStringBytes) }
+    public var keyStringObjectBytes: Int { keyStringObjectBytes(Self.keyStringBytes) }
+    public func keyStringObjectBytes(_ bytes: Int) -> Int { SizeClasses.roundUpSize(bytes) }
 
     // MARK: Phases and operations
 
@@ -211,7 +221,7 @@ public final class WorkloadRun {
             let comments = [
                 "bucketlab \(key.runID): map \(key.map), workload \(key.workload), strategy \(key.strategy), repeat \(key.repeatIndex)",
                 "phase \(phaseName), after a full collection: heap in use \(census.inuseBytes) bytes",
-                "\(config.keys) keys, \(config.payloadBytes)-byte payloads, seed \(config.seed)",
+                "\(config.keys) keys, \(payloadBytes)-byte payloads, seed \(config.seed)",
             ]
             profiles.append(ProfileFile(
                 name: name.replacingOccurrences(of: "/", with: "_") + ".pb",
@@ -229,7 +239,7 @@ public final class WorkloadRun {
         switch config.pprof {
         case .none: return false
         case .all: return true
-        case .headline: return phase == workload.headlinePhase(bursts: config.bursts)
+        case .headline: return phase == workload.headlinePhase(config.sizes)
         }
     }
 
@@ -250,7 +260,7 @@ public final class WorkloadRun {
         var m = RunMeasurement()
         m.ops = ops
         m.liveKeys = liveKeys
-        m.liveBytes = liveKeys * slotBytes + livePayloads * config.payloadBytes + liveStringBytes
+        m.liveBytes = liveKeys * slotBytes + livePayloads * payloadBytes + liveStringBytes
         m.heapInuseBytes = st.inuseBytes
         m.heapSysBytes = st.sysBytes
         m.heapIdleBytes = st.idleBytes
@@ -284,7 +294,7 @@ public final class WorkloadRun {
         // included; the run's is the largest.
         s.peakHeapInuseBytes = phases.map(\.measurement.peakHeapInuseBytes).max() ?? 0
         s.peakRSSBytes = all.map(\.rssBytes).max() ?? 0
-        s.headlinePhase = workload.headlinePhase(bursts: config.bursts)
+        s.headlinePhase = workload.headlinePhase(config.sizes)
         if let headline = phases.first(where: { $0.phase == s.headlinePhase })?.measurement {
             s.headlineHeapInuseBytes = headline.heapInuseBytes
             s.headlineLiveBytes = headline.liveBytes

@@ -32,7 +32,7 @@ import Testing
                                      repeats: 1, samples: 1, census: false)
         let lab = try Suite.run(config, runID: "fidelity")
         let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: reference)
-        let expected = workloads.reduce(0) { $0 + $1.phases(bursts: config.bursts, settle: true).count }
+        let expected = workloads.reduce(0) { $0 + $1.phases(config.sizes, settle: true).count }
         #expect(rows.count == expected, "every phase of every workload is shared")
         for r in rows {
             #expect(r.labLiveKeys == r.goLiveKeys, "\(r.workload) \(r.phase): live keys differ")
@@ -109,8 +109,8 @@ import Testing
     func theSwissModelHoldsWhatCurrentGoHolds() throws {
         let go = try #require(Self.currentGo)
         let repo = testSourcesDirectory.deletingLastPathComponent().deletingLastPathComponent().path
-        let workloads: [Workload] = [.fillDrain, .fillDrainPtr, .sparseSurvivors, .churn, .pinnedIterator, .bursty,
-                                     .fillClear, .stringKeys, .tombstoneChurn]
+        let workloads = try Workload.parseList("fill-drain,fill-drain-ptr,sparse-survivors,churn,pinned-iterator,bursty,"
+                                               + "fill-clear,string-keys,tombstone-churn")
         let names = workloads.map(\.rawValue).joined(separator: ",")
         var goRuns: [[GoPhaseRow]] = []
         for n in 0..<3 {
@@ -128,7 +128,7 @@ import Testing
                                      keys: Self.keys, repeats: 1, samples: 1, settle: false, census: false)
         let lab = try Suite.run(config, runID: "swiss-fidelity")
         let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: goRuns.flatMap { $0 })
-        let expected = workloads.reduce(0) { $0 + $1.phases(bursts: config.bursts).count }
+        let expected = workloads.reduce(0) { $0 + $1.phases(config.sizes).count }
         #expect(rows.count == expected, "every phase of every workload is shared")
         // Over all phases the lab's mean error must be within twice Go's own
         // spread (+1%, at least 3%) of Go's median run, and its mean signed

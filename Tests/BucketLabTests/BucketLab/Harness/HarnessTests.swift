@@ -13,7 +13,7 @@ import Testing
                     let names = smallSuite.phases.filter {
                         $0.key.map == map && $0.key.workload == w.rawValue && $0.key.strategy == s
                     }.map(\.phase)
-                    #expect(names == w.phases(bursts: 4, settle: true), "\(map) \(w.rawValue) \(s)")
+                    #expect(names == w.phases(smallSuite.config.sizes, settle: true), "\(map) \(w.rawValue) \(s)")
                 }
             }
         }
@@ -69,8 +69,8 @@ import Testing
     /// there for every strategy.
     @Test func headlinesShowTheScenario() {
         for s in smallSuite.summaries {
-            let w = Workload(rawValue: s.key.workload)!
-            #expect(s.headlinePhase == w.headlinePhase(bursts: 4))
+            let w = Workload.builtIn(s.key.workload)!
+            #expect(s.headlinePhase == w.headlinePhase(smallSuite.config.sizes))
             let row = phase(smallSuite, s.key.workload, s.key.strategy, s.headlinePhase, map: s.key.map)
             #expect(s.headlineHeapInuseBytes == row.heapInuseBytes && s.headlineLiveBytes == row.liveBytes)
         }

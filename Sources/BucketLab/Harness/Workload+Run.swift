@@ -1,0 +1,456 @@
+import LabHeap
+import LabMaps
+
+// Runs a workload file's steps on a WorkloadRun, through the map-model seam
+// only. Keys are the run's i-th keys (WorkloadRun.key): a step says which
+// indices — the next never inserted, the oldest or newest live ones, random
+// live ones — and this file keeps the live set in insertion order so it can.
+// What each step does and how many operations it counts is in
+// docs/workload-files.md; the built-ins were written so that each runs the
+// same map calls, operations and phase boundaries as the code they replaced
+// (WorkloadFileTests proves it on their memory columns).
+
+extension Workload {
+    /// Runs every phase on `r`; throws when a step cannot run (a pin of an
+    /// empty map), which fails the cell.
+    func run(_ r: WorkloadRun) throws {
+        let runner = StepRunner(r, spec: spec)
+        let phases = try expandedPhases(r.config.sizes)
+        // The map is made as the workload starts, unless its first step
+        // makes one.
+        if phases.first?.steps.first?.op != .make { _ = runner.currentMap() }
+        for phase in phases {
+            // Leading steps that are not operations (make, pin, a held
+            // iterator) set the stage: they run before the phase begins.
+            var steps = phase.steps[...]
+            while let s = steps.first, s.isSetup {
+                try runner.run(s)
+                steps = steps.dropFirst()
+            }
+            let expected = try steps.reduce(0) { $0 + (try runner.expectedOps($1)) }
+            r.beginPhase(phase.name, expectedOps: expected)
+            for s in steps { try runner.run(s) }
+            r.endPhase()
+        }
+        blackHole(runner.sum)
+    }
+}
+
+extension Step {
+    /// A step that is not an operation on the map or the heap.
+    var isSetup: Bool {
+        switch op {
+        case .make, .pin: return true
+        case .iterate: return hold != nil
+        default: return false
+        }
+    }
+}
+
+/// The state a workload file's steps share: the current map, the live keys
+/// in insertion order, held iterators, pins, samplers.
+final class StepRunner {
+    let r: WorkloadRun
+    let spec: WorkloadSpec
+    let form: MapForm
+    private(set) var map: (any MapModel)?
+    /// The next key index never inserted.
+    private var next = 0
+    /// Live key indices in insertion order; an entry is current when
+    /// `position[index] == its position`. `head` is the oldest candidate.
+    private var order: [Int] = []
+    private var position: [Int32] = []
+    private var head = 0
+    private var liveCount = 0
+    private var iterators: [String: any MapIteration] = [:]
+    private var pins: [String: UnsafeMutableRawPointer] = [:]
+    private var samplers: [String: ZipfSampler] = [:]
+    private var rng: SplitMix64
+    private var missIndex = 1 << 52
+    /// A key string built outside the lab heap, for lookups and deletes
+    /// (`delete(m, fmt.Sprintf(...))` passes a string of the program's own).
+    private let probe: UnsafeMutableRawPointer
+    var sum: UInt64 = 0
+
+    init(_ r: WorkloadRun, spec: WorkloadSpec) {
+        self.r = r
+        self.spec = spec
+        switch (spec.map.key.kind, spec.map.value.kind) {
+        case (.uint64, .uint64): form = .words
+        case (.uint64, .pointer): form = .payloads
+        case (.string, _): form = .stringKeyedPayloads
+        }
+        rng = SplitMix64(seed: r.seed ^ 0x57E9)
+        probe = .allocate(byteCount: spec.map.key.bytes, alignment: 8)
+    }
+
+    deinit { probe.deallocate() }
+
+    // MARK: Counts
+
+    private func value(_ name: String) -> Int? {
+        switch name {
+        case "keys": return r.config.keys
+        case "window": return r.config.window
+        case "bursts": return r.config.bursts
+        case "slots": return currentMap().slotCapacity
+        case "live": return liveCount
+        default: return nil
+        }
+    }
+
+    func evaluate(_ c: WorkloadCount) throws -> Int {
+        let v = try c.evaluate(value, threshold: { self.currentMap().growthThreshold(atLeast: $0) })
+        guard v >= 0 else { throw WorkloadFileError("a count is \(v) (\(c)); counts must not be negative") }
+        return v
+    }
+
+    /// The map steps act on, made as Go's `make` when there is none.
+    func currentMap() -> any MapModel {
+        if let map { return map }
+        let m = r.makeMap(form, hint: try? spec.map.hint.map(evaluate))
+        map = m
+        return m
+    }
+
+    /// Operations `s` will count, for the phase's sampling cadence.
+    func expectedOps(_ s: Step) throws -> Int {
+        switch s.op {
+        case .insert, .delete, .lookup, .update, .cache: return try evaluate(s.count!)
+        case .churn: return 2 * (try evaluate(s.count!))
+        case .iterate:
+            if s.hold != nil { return 0 }
+            if let c = s.count { return try evaluate(c) }
+            return Int((Double(liveCount) * (s.fraction ?? 1)).rounded(.up))
+        case .release, .clear, .rangeDelete, .rebuild, .unpin, .drop, .idle, .freeos: return 1
+        case .make, .pin: return 0
+        case .repeat: return try evaluate(s.times!) * (try s.steps!.reduce(0) { $0 + (try expectedOps($1)) })
+        }
+    }
+
+    // MARK: Steps
+
+    func run(_ s: Step) throws {
+        switch s.op {
+        case .insert:
+            let count = try evaluate(s.count!)
+            let start = try s.first.map(evaluate) ?? next
+            if s.order == .random {
+                var indices = Array(start..<(start + count))
+                indices.shuffle(using: &rng)
+                for i in indices { insert(i) }
+            } else {
+                for i in start..<(start + count) { insert(i) }
+            }
+            next = max(next, start + count)
+        case .delete:
+            let chosen = pick(try evaluate(s.count!), s.which ?? .oldest)
+            for (p, i) in chosen.enumerated() {
+                if let k = s.keepEvery, p % k == 0 { continue }
+                if let k = s.every, p % k != 0 { continue }
+                delete(i)
+            }
+        case .lookup:
+            let count = try evaluate(s.count!)
+            let hit = s.hit ?? 1
+            for _ in 0..<count {
+                if liveCount > 0 && (hit >= 1 || Double(rng.next() >> 11) / Double(1 << 53) < hit) {
+                    lookup(randomLive())
+                } else {
+                    lookup(missIndex)
+                    missIndex += 1
+                }
+            }
+        case .update:
+            let count = try evaluate(s.count!)
+            for _ in 0..<count where liveCount > 0 { insert(randomLive()) }
+        case .churn:
+            let count = try evaluate(s.count!)
+            let window = try evaluate(s.window!)
+            for _ in 0..<count {
+                if s.evict == .before {
+                    while liveCount >= window, let o = oldest() { delete(o) }
+                    insert(next)
+                    next += 1
+                } else {
+                    insert(next)
+                    next += 1
+                    while liveCount > window, let o = oldest() { delete(o) }
+                }
+            }
+        case .cache:
+            let count = try evaluate(s.count!)
+            let capacity = try evaluate(s.capacity!)
+            let universe = try s.universe.map(evaluate) ?? r.config.keys
+            let exponent = s.zipf ?? 1
+            let samplerKey = "\(universe)/\(exponent)"
+            var zipf = samplers[samplerKey] ?? ZipfSampler(count: max(1, universe), exponent: exponent, seed: r.seed)
+            for _ in 0..<count {
+                let rank = zipf.next()
+                if lookup(rank) { continue }
+                while liveCount >= capacity, let o = oldest() { delete(o) }
+                insert(rank)
+            }
+            samplers[samplerKey] = zipf
+            next = max(next, universe)
+        case .iterate:
+            let map = currentMap()
+            if s.hold == nil && s.count == nil && (s.fraction ?? 1) >= 1 && s.deleteVisited != true {
+                // A whole range loop is one operation.
+                var total: UInt64 = 0
+                r.op { map.forEachEntry { k, _ in total &+= k } }
+                sum &+= total
+                break
+            }
+            let steps = try s.count.map(evaluate) ?? Int((Double(liveCount) * (s.fraction ?? 1)).rounded(.up))
+            let it = map.makeIteration()
+            if let name = s.hold {
+                // Opening an iterator and taking steps is no operation on the
+                // map; releasing it is (`release`).
+                for _ in 0..<steps { guard let e = it.nextEntry() else { break }; sum &+= e.key }
+                iterators[name] = it
+                break
+            }
+            var visited: [Int] = []
+            r.op {
+                for _ in 0..<steps {
+                    guard let e = it.nextEntry() else { break }
+                    sum &+= e.key
+                    if s.deleteVisited == true { visited.append(keyIndex(value: e.value)) }
+                }
+            }
+            // Go allows deleting during a range loop: each delete is one
+            // more operation, made while the iterator is still open.
+            for i in visited { delete(i) }
+            r.op { it.close() }
+        case .release:
+            let it = iterators.removeValue(forKey: s.name!)!
+            r.op { it.close() }
+        case .clear, .rangeDelete:
+            // `for k := range m { delete(m, k) }` compiles to the same
+            // runtime.mapclear as clear(m) (cmd/compile/internal/walk/range.go,
+            // isMapClear).
+            let map = currentMap()
+            r.op { map.removeAll() }
+            forgetLive()
+        case .make:
+            r.maps.removeAll()
+            map = nil
+            forgetLive()
+            map = r.makeMap(form, hint: try s.hint.map(evaluate) ?? spec.map.hint.map(evaluate))
+        case .rebuild:
+            let hint = try s.hint.map(evaluate) ?? spec.map.hint.map(evaluate)
+            r.op {
+                r.maps.removeAll()
+                map = r.makeMap(form, hint: hint)
+            }
+            forgetLive()
+        case .pin:
+            guard let p = currentMap().interiorAddress else {
+                throw WorkloadFileError("pin: the map has no storage to point into")
+            }
+            r.heap.roots.pin(p)
+            pins[s.name ?? "pin"] = p
+        case .unpin:
+            let p = pins.removeValue(forKey: s.name ?? "pin")!
+            r.op { r.heap.roots.unpin(p) }
+        case .drop:
+            r.op {
+                r.maps.removeAll()
+                map = nil
+                forgetLive()
+            }
+        case .repeat:
+            let times = try evaluate(s.times!)
+            for _ in 0..<times { for inner in s.steps! { try run(inner) } }
+        case .idle:
+            r.op { r.collector.scavengeToGoal() }
+        case .freeos:
+            r.op { r.collector.freeOSMemory() }
+        }
+    }
+
+    // MARK: Map operations
+
+    private func insert(_ i: Int) {
+        let map = currentMap()
+        let k = r.key(i)
+        let fresh = !isLive(i)
+        switch form {
+        case .words:
+            r.op { map.updateValue(UInt64(i), forKey: k) }
+        case .payloads:
+            r.op { map.updateValue(r.makePayload(k), forKey: k) }
+            if fresh { r.livePayloads += 1 }
+        case .stringKeyedPayloads:
+            let sprintf = spec.map.key.sprintf
+            let bytes = spec.map.key.bytes
+            // Go: m[fmt.Sprintf("%016x", k)] = newPayload(k), Sprintf first.
+            r.op {
+                if sprintf { r.boxSprintfArgument() }
+                let key = r.makeKeyString(k, bytes: bytes)
+                map.updateValue(r.makePayload(k), forString: key, count: bytes)
+            }
+            if fresh {
+                r.livePayloads += 1
+                r.liveStringBytes += r.keyStringObjectBytes(bytes)
+            }
+        }
+        if fresh {
+            r.liveKeys += 1
+            markLive(i)
+        }
+    }
+
+    private func delete(_ i: Int) {
+        guard let map, isLive(i) else { return }
+        let k = r.key(i)
+        switch form {
+        case .words:
+            r.op { map.removeValue(forKey: k) }
+        case .payloads:
+            r.op { map.removeValue(forKey: k) }
+            r.livePayloads -= 1
+        case .stringKeyedPayloads:
+            let bytes = spec.map.key.bytes
+            WorkloadRun.writeKeyString(k, bytes: bytes, into: probe)
+            r.op { map.removeValue(forString: probe, count: bytes) }
+            r.livePayloads -= 1
+            r.liveStringBytes -= r.keyStringObjectBytes(bytes)
+        }
+        r.liveKeys -= 1
+        markDead(i)
+    }
+
+    @discardableResult
+    private func lookup(_ i: Int) -> Bool {
+        let map = currentMap()
+        let k = r.key(i)
+        var hit = false
+        if form == .stringKeyedPayloads {
+            let bytes = spec.map.key.bytes
+            WorkloadRun.writeKeyString(k, bytes: bytes, into: probe)
+            r.op { hit = map.value(forString: probe, count: bytes) != nil }
+        } else {
+            r.op { hit = map.value(forKey: k) != nil }
+        }
+        return hit
+    }
+
+    /// The index of the key whose value the map gave back: a word value is
+    /// the index; a payload's first word is the key (WorkloadRun.makePayload),
+    /// and keys are SplitMix64.mix(i ^ seed), which unmix undoes.
+    private func keyIndex(value: UInt64) -> Int {
+        if form == .words { return Int(truncatingIfNeeded: value) }
+        let key = UnsafeRawPointer(bitPattern: UInt(value))!.load(as: UInt64.self)
+        return Int(truncatingIfNeeded: SplitMix64.unmix(key) ^ r.seed)
+    }
+
+    // MARK: The live set
+
+    private func isLive(_ i: Int) -> Bool {
+        i >= 0 && i < position.count && position[i] >= 0
+    }
+
+    private func markLive(_ i: Int) {
+        if i >= position.count {
+            position.append(contentsOf: repeatElement(-1, count: max(i + 1 - position.count, position.count)))
+        }
+        if order.count >= Int(Int32.max) { compact() }
+        position[i] = Int32(order.count)
+        order.append(i)
+        liveCount += 1
+    }
+
+    private func markDead(_ i: Int) {
+        position[i] = -1
+        liveCount -= 1
+        if liveCount == 0 {
+            order.removeAll(keepingCapacity: true)
+            head = 0
+        } else if order.count - head > 64 && liveCount * 2 < order.count - head {
+            compact()
+        }
+    }
+
+    private func forgetLive() {
+        for i in order[head...] where isLive(i) { position[i] = -1 }
+        order.removeAll(keepingCapacity: true)
+        head = 0
+        liveCount = 0
+        r.liveKeys = 0
+        r.livePayloads = 0
+        r.liveStringBytes = 0
+    }
+
+    private func current(_ p: Int) -> Bool { position[order[p]] == Int32(p) }
+
+    private func compact() {
+        var kept: [Int] = []
+        kept.reserveCapacity(liveCount)
+        for p in head..<order.count where current(p) {
+            position[order[p]] = Int32(kept.count)
+            kept.append(order[p])
+        }
+        order = kept
+        head = 0
+    }
+
+    private func oldest() -> Int? {
+        while head < order.count && !current(head) { head += 1 }
+        return head < order.count ? order[head] : nil
+    }
+
+    private func randomLive() -> Int {
+        while true {
+            let p = head + Int(rng.next() % UInt64(order.count - head))
+            if current(p) { return order[p] }
+        }
+    }
+
+    /// Up to `count` live keys: the oldest or newest in insertion order, or
+    /// distinct random ones.
+    private func pick(_ count: Int, _ which: Step.Which) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(min(count, liveCount))
+        switch which {
+        case .oldest:
+            var p = head
+            while out.count < count && p < order.count {
+                if current(p) { out.append(order[p]) }
+                p += 1
+            }
+        case .newest:
+            var p = order.count - 1
+            while out.count < count && p >= head {
+                if current(p) { out.append(order[p]) }
+                p -= 1
+            }
+        case .random:
+            if count >= liveCount { return pick(count, .oldest).shuffled(using: &rng) }
+            var chosen = Set<Int>()
+            while out.count < count {
+                let i = randomLive()
+                if chosen.insert(i).inserted { out.append(i) }
+            }
+        }
+        return out
+    }
+}
+
+extension SplitMix64 {
+    /// The inverse of `mix`: each xorshift and multiply undone in turn.
+    static func unmix(_ y: UInt64) -> UInt64 {
+        func inverse(_ m: UInt64) -> UInt64 {
+            var x = m
+            for _ in 0..<6 { x = x &* (2 &- m &* x) }
+            return x
+        }
+        var z = y ^ (y >> 31) ^ (y >> 62)
+        z = z &* inverse(0x94D0_49BB_1331_11EB)
+        z = z ^ (z >> 27) ^ (z >> 54)
+        z = z &* inverse(0xBF58_476D_1CE4_E5B9)
+        z = z ^ (z >> 30) ^ (z >> 60)
+        return z
+    }
+}
