@@ -114,11 +114,11 @@ struct Check: ParsableCommand {
             guard let p = GateParse.percent(g) else { throw ValidationError("--max-growth '\(g)' is not a percentage (e.g. 5%)") }
             l.maxGrowth = p
         }
-        guard !l.given.isEmpty else {
-            throw ValidationError("no limit given: --max-retained-bytes, --max-retained-ratio, --max-leaked-bytes, --max-resident-bytes or --baseline with --max-growth")
-        }
         guard (baseline == nil) == (l.maxGrowth == nil) else {
             throw ValidationError(baseline == nil ? "--max-growth needs --baseline DIR" : "--baseline needs --max-growth (e.g. 5%)")
+        }
+        guard !l.given.isEmpty else {
+            throw ValidationError("no limit given: --max-retained-bytes, --max-retained-ratio, --max-leaked-bytes, --max-resident-bytes or --baseline with --max-growth")
         }
         return l
     }
