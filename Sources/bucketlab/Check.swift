@@ -17,8 +17,8 @@ struct Check: ParsableCommand {
         phase (starred by 'bucketlab list') or --phase, after that phase's full collection. Retained bytes are \
         the heap in use there (heap_inuse_bytes: Go's HeapInuse after runtime.GC(); REPORT.md's 'retained MiB' \
         at the headline phase); the ratio divides them by the bytes still live (live_bytes); leaked bytes are \
-        those only deleted map slots keep (leaked_bytes). These heap figures are the same on every machine for \
-        the same options. Exit 0 when every limit holds, 1 with one line per limit broken on stderr, 64 for a \
+        those only deleted map slots keep (leaked_bytes). These heap figures repeat exactly for the same \
+        options. Exit 0 when every limit holds, 1 with one line per limit broken on stderr, 64 for a \
         bad command line, 65 for a bad baseline folder or phase: both before any work, with nothing written.
         """
     )
@@ -32,7 +32,7 @@ struct Check: ParsableCommand {
     @Option(help: "Map models: comma-separated, of classic and swiss, or 'all'.")
     var map = "all"
 
-    @Option(help: "Keys per workload (default 100000, a tenth of run's, to keep a CI gate quick; a baseline must have the same).")
+    @Option(help: "Keys per workload: a tenth of run's default, to keep a CI gate quick; a baseline must have the same.")
     var keys = 100_000
 
     @Option(name: .customLong("payload-bytes"), help: "Bytes per payload.")
