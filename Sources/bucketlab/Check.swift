@@ -155,9 +155,9 @@ struct Check: ParsableCommand {
         let config = try config()
         let limits = try limits()
         // Everything the data can refuse, before any work.
-        func phaseName(_ w: Workload) -> String { phase ?? w.headlinePhase(bursts: config.bursts) }
+        func phaseName(_ w: Workload) -> String { phase ?? w.checkHeadline(config) }
         for w in config.workloads {
-            let all = w.phases(bursts: config.bursts, settle: true)
+            let all = w.checkPhases(config)
             guard all.contains(phaseName(w)) else {
                 throw DataError(description: "workload \(w.rawValue) has no phase '\(phaseName(w))'; its phases: \(all.joined(separator: ", "))")
             }
@@ -219,4 +219,14 @@ struct Check: ParsableCommand {
         f.locale = Locale(identifier: "en_US_POSIX")
         return f.string(from: Date())
     }
+}
+
+// The two questions check asks of a workload, in one place: the workload
+// API is being turned into data (WorkloadSpec), and only these follow it.
+extension Workload {
+    /// The phase the summary's headline figures come from.
+    func checkHeadline(_ config: SuiteConfig) -> String { headlinePhase(bursts: config.bursts) }
+
+    /// Every phase a run can end, the settling ones included.
+    func checkPhases(_ config: SuiteConfig) -> [String] { phases(bursts: config.bursts, settle: true) }
 }
