@@ -23,8 +23,11 @@ struct Check: ParsableCommand {
         """
     )
 
-    @Option(help: "Workloads: comma-separated names (see 'bucketlab list').")
-    var workload: String
+    @Option(help: "Built-in workloads: comma-separated names (see 'bucketlab list').")
+    var workload: String?
+
+    @Option(name: .customLong("workload-file"), help: "A workload file (docs/workload-files.md) to check. May be repeated.")
+    var workloadFile: [String] = []
 
     @Option(help: "Strategies, as for run (default: go). May be repeated.")
     var strategy: [String] = []
@@ -123,11 +126,34 @@ struct Check: ParsableCommand {
         return l
     }
 
+    /// The built-ins named, then the files; a bad file is a DataError.
+    func workloads() throws -> [Workload] {
+        var all = try validated { try Workload.parseList(workload ?? "") }
+        for path in workloadFile {
+            let w: Workload
+            do { w = try Workload.load(file: path) } catch let e as WorkloadFileError { throw DataError(description: e.description) }
+            guard !all.contains(where: { $0.name == w.name }) else {
+                throw DataError(description: "\(path): workload '\(w.name)' is already in this check; give it another name")
+            }
+            all.append(w)
+        }
+        return all
+    }
+
     func config() throws -> SuiteConfig {
         // The idle and freeos phases exist only when the run settles.
         let settle = phase.map(Workload.settlePhases.contains) ?? false
-        return try validated {
-            try SuiteConfig(workloads: Workload.parseList(workload), strategies: Strategy.parseLists(strategy.isEmpty ? ["go"] : strategy),
+        let workloads = try workloads()
+        do {
+            return try config(workloads, settle: settle)
+        } catch let e as WorkloadFileError {
+            throw DataError(description: e.description)
+        }
+    }
+
+    private func config(_ workloads: [Workload], settle: Bool) throws -> SuiteConfig {
+        try validated {
+            try SuiteConfig(workloads: workloads, strategies: Strategy.parseLists(strategy.isEmpty ? ["go"] : strategy),
                             mapModels: SuiteConfig.parseMapModels(map), keys: keys, payloadBytes: payloadBytes, window: window,
                             gogc: Bounds.parseGOGC(gogc), gcWorkers: gcWorkers.count, concurrentMark: !stwMark, seed: seed,
                             repeats: 1, bursts: bursts, hint: hint, settle: settle, pprof: .none)
@@ -136,7 +162,13 @@ struct Check: ParsableCommand {
 
     func validate() throws {
         if workload == "all" { throw ValidationError("--workload: name the workloads to check (comma-separated), not 'all'") }
-        _ = try config()
+        if workload == nil && workloadFile.isEmpty { throw ValidationError("give --workload NAME or --workload-file FILE") }
+        do {
+            _ = try config()
+        } catch is DataError {
+            // A bad workload file: run() reports it, before any work, with
+            // the data-error status ArgumentParser's validation would lose.
+        }
         _ = try limits()
         if let jobs { try validated { try Bounds.jobs.check(jobs) } }
         if let junit {
@@ -221,12 +253,10 @@ struct Check: ParsableCommand {
     }
 }
 
-// The two questions check asks of a workload, in one place: the workload
-// API is being turned into data (WorkloadSpec), and only these follow it.
 extension Workload {
     /// The phase the summary's headline figures come from.
-    func checkHeadline(_ config: SuiteConfig) -> String { headlinePhase(bursts: config.bursts) }
+    func checkHeadline(_ config: SuiteConfig) -> String { headlinePhase(config.sizes) }
 
     /// Every phase a run can end, the settling ones included.
-    func checkPhases(_ config: SuiteConfig) -> [String] { phases(bursts: config.bursts, settle: true) }
+    func checkPhases(_ config: SuiteConfig) -> [String] { phases(config.sizes, settle: true) }
 }
