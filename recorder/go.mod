@@ -1,0 +1,3 @@
+module bucketlab/recorder
+
+go 1.19
