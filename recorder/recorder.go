@@ -273,6 +273,9 @@ func (r *Recorder) writeProfile(name string) error {
 		}
 		clean = append(clean, c)
 	}
+	if err := os.MkdirAll(r.opts.ProfileDir, 0o755); err != nil {
+		return err
+	}
 	path := filepath.Join(r.opts.ProfileDir, fmt.Sprintf("%03d-%s.pb.gz", r.phases, string(clean)))
 	f, err := os.Create(path)
 	if err != nil {
