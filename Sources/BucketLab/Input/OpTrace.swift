@@ -97,16 +97,24 @@ public struct OpTraceReader {
     private init(input: ByteInput) throws {
         self.input = input
         header = OpTraceHeader(version: 0, clearIsBuiltin: false, hasHeapFigures: false, goVersion: "")
-        for b in OpTraceHeader.magic {
-            guard try self.input.byte() == b else { throw fault(0, "not a map trace (bad magic)") }
+        do {
+            try readHeader()
+        } catch let e as ByteInput.Truncated {
+            throw fault(e.offset, "truncated trace (ends inside the header)")
         }
-        let version = try self.input.uvarint()
+    }
+
+    private mutating func readHeader() throws {
+        for b in OpTraceHeader.magic {
+            guard try input.byte() == b else { throw fault(0, "not a map trace (bad magic)") }
+        }
+        let version = try input.uvarint()
         guard version == OpTraceHeader.version else { throw fault(8, "trace format version \(version); this reader knows 1") }
-        let flagsAt = self.input.offset
-        let flags = try self.input.uvarint()
+        let flagsAt = input.offset
+        let flags = try input.uvarint()
         guard flags & ~3 == 0 else { throw fault(flagsAt, "unknown header flags \(flags)") }
         header = OpTraceHeader(version: version, clearIsBuiltin: flags & 1 != 0, hasHeapFigures: flags & 2 != 0,
-                               goVersion: try self.input.text())
+                               goVersion: try input.text())
     }
 
     private func fault(_ at: Int, _ message: String) -> OpTraceError { OpTraceError(offset: at, message: message) }
