@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "BucketLabFuzz",
     dependencies: [.package(name: "BucketLab", path: "../")],
-    targets: ["FuzzMap", "FuzzCSV", "FuzzPages", "FuzzTrace"].map { name in
+    targets: ["FuzzMap", "FuzzCSV", "FuzzPages", "FuzzTrace", "FuzzWorkload"].map { name in
         .executableTarget(
             name: name,
             dependencies: [.product(name: "BucketLab", package: "BucketLab")],

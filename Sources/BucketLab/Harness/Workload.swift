@@ -89,6 +89,9 @@ public struct Workload: Sendable, Hashable {
         return Workload(spec: spec, file: absolute)
     }
 
+    /// A workload of a spec decoded elsewhere (a fuzz target, a tool).
+    public static func fromSpec(_ spec: WorkloadSpec) throws -> Workload { Workload(spec: spec, file: "(spec)") }
+
     // MARK: Phases
 
     /// The phases every workload ends with unless told not to settle: `idle`
