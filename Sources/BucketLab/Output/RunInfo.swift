@@ -84,12 +84,17 @@ public struct RunInfo: Codable, Sendable {
     var settle: Bool
     /// Cells run at once (absent from runs made before `--jobs`: one).
     var jobs: Int?
+    /// The workload files run, by workload name (absent: built-ins only).
+    var workloadFiles: [String: String]?
+    /// Payload sizes workload files set for themselves, by workload name.
+    var workloadPayloadBytes: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
         case command, commit, swift, jemalloc, cpu, cores, date, workloads, strategies, keys, window, gogc, seed, samples, bursts
         case hint, maps, settle, jobs
         case memoryBytes = "memory_bytes", payloadBytes = "payload_bytes", `repeat`, gcWorkers = "gc_workers"
         case concurrentMark = "concurrent_mark"
+        case workloadFiles = "workload_files", workloadPayloadBytes = "workload_payload_bytes"
     }
 
     public init(config: SuiteConfig, machine: MachineFacts, jobs: Int = 1) {
@@ -117,6 +122,10 @@ public struct RunInfo: Codable, Sendable {
         hint = config.hint
         maps = config.mapModels
         settle = config.settle
+        let files = config.workloads.compactMap { w in w.file.map { (w.name, $0) } }
+        workloadFiles = files.isEmpty ? nil : Dictionary(files) { a, _ in a }
+        let sizes = config.workloads.compactMap { w in w.spec.map.value.bytes.map { (w.name, $0) } }
+        workloadPayloadBytes = sizes.isEmpty ? nil : Dictionary(sizes) { a, _ in a }
     }
 
     public var json: String { try! jsonText(self) }
@@ -133,10 +142,16 @@ public struct RunInfo: Codable, Sendable {
 
     /// The line under REPORT.md's title: what produced the run, where.
     public var reportHeader: String {
-        "`\(command)` at commit \(commit), \(keys) keys, \(payloadBytes)-byte payloads, window \(window), "
+        "`\(command)` at commit \(commit), \(keys) keys, \(payloadBytes)-byte payloads\(payloadNote), window \(window), "
             + "GOGC \(gogc.text), \(gcWorkers ?? 1) mark worker(s), \(concurrentMark == true ? "concurrent" : "stop-the-world") mark, seed \(seed), \(self.repeat) repeat(s), map models \(maps.joined(separator: ", ")); "
             + "\(cpu), \(cores) cores, \(jobs ?? 1) cell(s) at a time"
             + ((jobs ?? 1) > 1 ? " (timing columns shared the machine; memory columns do not depend on it)." : ".")
+    }
+
+    /// The workloads whose files set their own payload size.
+    private var payloadNote: String {
+        guard let sizes = workloadPayloadBytes, !sizes.isEmpty else { return "" }
+        return " (" + sizes.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ", as their files say)"
     }
 
     /// The header of a report redrawn by `command` from `dir`'s files: the
