@@ -12,7 +12,8 @@ import Foundation
 // (WorkloadRun.swift) a cell gets a fresh heap (its own jemalloc arena), a
 // collector and the maps its workload makes — through the map-model seam only
 // (LabMaps/MapModel.swift), so the harness runs any map model the same way.
-// A workload (Workload.swift) is a script of named phases; every operation
+// A workload (Workload.swift: a workload file's phases of steps, run by
+// Workload+Run.swift) is a script of named phases; every operation
 // goes through `WorkloadRun.op`, which times one in eight and lets the pacer
 // collect at the safe point after it; a few samples are taken within each
 // phase, and each phase ends as Go's `runtime.GC(); runtime.ReadMemStats`
