@@ -62,6 +62,7 @@ func putKey(p []byte, k uint64) {
 
 type options struct {
 	workload     string
+	workloadFile string
 	keys         int
 	payloadBytes int
 	window       int
@@ -121,29 +122,39 @@ func (r *recorder) endPhase(phase string) {
 		ms.HeapSys, ms.HeapReleased, ms.HeapObjects, ms.NumGC, r.baseline})
 }
 
-// finish ends a workload while its map is still the program's: unless told
-// not to settle, `idle` (the background scavenger left to run to its goal:
-// HeapReleased unchanged for a second, ten seconds at most) and `freeos`
-// (after debug.FreeOSMemory).
+// finish ends a workload while its map is still the program's: the settle
+// phases unless told not to settle.
 func (r *recorder) finish(keep ...any) {
 	if r.opts.settle {
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		last, stable := ms.HeapReleased, 0
-		for i := 0; i < 40 && stable < 4; i++ {
-			time.Sleep(250 * time.Millisecond)
-			runtime.ReadMemStats(&ms)
-			if ms.HeapReleased == last {
-				stable++
-			} else {
-				last, stable = ms.HeapReleased, 0
-			}
-		}
-		r.endPhase("idle")
-		debug.FreeOSMemory()
-		r.endPhase("freeos")
+		r.settle()
 	}
 	runtime.KeepAlive(keep)
+}
+
+// settle: `idle` (the background scavenger left to run to its goal), then
+// `freeos` (after debug.FreeOSMemory).
+func (r *recorder) settle() {
+	waitForScavenger()
+	r.endPhase("idle")
+	debug.FreeOSMemory()
+	r.endPhase("freeos")
+}
+
+// waitForScavenger returns once HeapReleased has not moved for a second (ten
+// seconds at most): the background scavenger has reached its goal.
+func waitForScavenger() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	last, stable := ms.HeapReleased, 0
+	for i := 0; i < 40 && stable < 4; i++ {
+		time.Sleep(250 * time.Millisecond)
+		runtime.ReadMemStats(&ms)
+		if ms.HeapReleased == last {
+			stable++
+		} else {
+			last, stable = ms.HeapReleased, 0
+		}
+	}
 }
 
 // growthThreshold, before Go 1.24, is the classic map's: the count at which the next insert
@@ -520,6 +531,12 @@ func (z *zipf) next() int {
 
 func runPhases(o options) []phaseRow {
 	r := &recorder{opts: o}
+	if o.workloadFile != "" {
+		spec := loadWorkloadFile(o)
+		r.opts.workload = spec.Name
+		runWorkloadFile(r, spec)
+		return r.rows
+	}
 	r.markBaseline()
 	ok := runWords(r)
 	if !ok {
@@ -581,6 +598,20 @@ func writeCSV(path string, rows [][]string, appendTo bool) {
 	}
 }
 
+// failFile: a workload file that cannot run (exit 65, as the lab's).
+func failFile(msg string) {
+	fmt.Fprintln(os.Stderr, "reference:", msg)
+	os.Exit(65)
+}
+
+func loadWorkloadFile(o options) *workloadSpec {
+	spec, err := readWorkloadFile(o.workloadFile)
+	if err != nil {
+		failFile(err.Error())
+	}
+	return spec
+}
+
 func fail(msg string) {
 	fmt.Fprintln(os.Stderr, "reference:", msg)
 	os.Exit(2)
@@ -590,6 +621,7 @@ func main() {
 	var o options
 	mode := flag.String("mode", "phases", "phases, ops, gc, tables or version")
 	flag.StringVar(&o.workload, "workload", "fill-drain", "one workload")
+	flag.StringVar(&o.workloadFile, "workload-file", "", "a workload file (docs/workload-files.md) to run instead")
 	flag.IntVar(&o.keys, "keys", 1000000, "keys")
 	flag.IntVar(&o.payloadBytes, "payload-bytes", 48, "payload bytes: 16, 48, 100 or 256")
 	flag.IntVar(&o.window, "window", 0, "churn window and cache capacity (default keys/10)")
@@ -616,7 +648,7 @@ func main() {
 			fail("prctl(PR_SET_THP_DISABLE): " + errno.Error())
 		}
 	}
-	if *out == "" {
+	if *out == "" && *mode != "check" {
 		fail("-out FILE is required")
 	}
 	debug.SetGCPercent(100)
@@ -631,6 +663,12 @@ func main() {
 		writeCSV(*out, runGC(o), false)
 	case "tables":
 		writeCSV(*out, runTables(o), false)
+	case "check":
+		// A workload file checked at these sizes, nothing run.
+		spec := loadWorkloadFile(o)
+		if _, err := spec.program(sizes{int64(o.keys), int64(o.window), int64(o.bursts)}, o.settle); err != nil {
+			failFile(o.workloadFile + ": " + err.Error())
+		}
 	case "version":
 		fmt.Println(strings.TrimSpace(goVersion))
 	default:
