@@ -1,7 +1,9 @@
 // The real Go runtime as BucketLab's oracle: the lab's workloads, phase by
-// phase, on Go's own map and heap. Same keys (the lab's SplitMix64 ported
-// below), same sizes, same phases; at each phase end runtime.GC() (timed) and
-// runtime.ReadMemStats, one CSV row per phase. `-mode ops` times map
+// phase, on Go's own map and heap. Each workload is a file
+// (docs/workload-files.md) that workload.go interprets as the lab does: same
+// keys (the lab's SplitMix64 ported below), same sizes, same phases; at each
+// phase end runtime.GC() (timed) and runtime.ReadMemStats, one CSV row per
+// phase. `-mode check` only checks a file. `-mode ops` times map
 // operations on the lab's `ops` key sets instead; `-mode gc` times
 // runtime.GC() on a settled heap of pointers (Benchmarks/Ratios).
 //
@@ -10,15 +12,14 @@
 // Results/reference/<go-version>/phases.csv and ops.csv.
 //
 // Not expressed here, because Go cannot without unsafe tricks into runtime
-// internals: leaked-interior-ref (Go gives no address inside a bucket array;
-// &m[k] is not allowed) and the lab's non-Go strategies.
+// internals: pin/unpin, and so leaked-interior-ref (Go gives no address inside
+// a bucket array; &m[k] is not allowed), and the lab's non-Go strategies.
 package main
 
 import (
 	"encoding/csv"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -47,10 +48,8 @@ func (g *splitMix) next() uint64 {
 
 // ---- Payloads: the first word holds the key (as the lab's) ----
 
-type P16 [16]byte
+// P48 is -mode gc's payload.
 type P48 [48]byte
-type P100 [100]byte
-type P256 [256]byte
 
 func putKey(p []byte, k uint64) {
 	for i := 0; i < 8 && i < len(p); i++ {
@@ -95,12 +94,9 @@ type recorder struct {
 }
 
 // markBaseline records the runtime's own heap in use — after a GC, once the
-// workload's own bookkeeping (row storage, a Zipf table) exists and before its
-// map does — so a comparison can count only what the map adds.
+// row storage exists and before the workload's map does — so a comparison
+// can count only what the workload adds.
 func (r *recorder) markBaseline() {
-	if r.rows == nil {
-		r.rows = make([]phaseRow, 0, 64)
-	}
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -120,15 +116,6 @@ func (r *recorder) endPhase(phase string) {
 	runtime.ReadMemStats(&ms)
 	r.rows = append(r.rows, phaseRow{r.opts.workload, phase, r.liveKeys, gcNs, ms.HeapInuse, ms.HeapAlloc,
 		ms.HeapSys, ms.HeapReleased, ms.HeapObjects, ms.NumGC, r.baseline})
-}
-
-// finish ends a workload while its map is still the program's: the settle
-// phases unless told not to settle.
-func (r *recorder) finish(keep ...any) {
-	if r.opts.settle {
-		r.settle()
-	}
-	runtime.KeepAlive(keep)
 }
 
 // settle: `idle` (the background scavenger left to run to its goal), then
@@ -236,292 +223,10 @@ func swissMaps() bool {
 	return major > 1 || minor >= 24
 }
 
-// ---- Workloads: the lab's Sources/BucketLab/Harness/Workload.swift ----
-
-func runWords(r *recorder) bool {
-	n := r.opts.keys
-	switch r.opts.workload {
-	case "fill-drain":
-		m := make(map[uint64]uint64, r.opts.hint)
-		for i := 0; i < n; i++ {
-			m[r.key(i)] = uint64(i)
-			r.liveKeys++
-		}
-		r.endPhase("peak")
-		for i := 0; i < n; i++ {
-			delete(m, r.key(i))
-			r.liveKeys--
-		}
-		r.endPhase("drained")
-		for i := n; i < n+n/10; i++ {
-			m[r.key(i)] = uint64(i)
-			r.liveKeys++
-		}
-		r.endPhase("refill10")
-		r.finish(m)
-	case "tombstone-churn":
-		next := 0
-		var m map[uint64]uint64
-		for _, load := range []int{10, 44, 87} {
-			m = nil
-			r.liveKeys = 0
-			m = make(map[uint64]uint64, n)
-			size := slotsForHint(n) * load / 100
-			if size < 1 {
-				size = 1
-			}
-			first := next
-			for i := first; i < first+size; i++ {
-				m[r.key(i)] = uint64(i)
-				r.liveKeys++
-			}
-			next = first + size
-			r.endPhase(fmt.Sprintf("fill%d", load))
-			for oldest := first; oldest < first+n; oldest++ {
-				delete(m, r.key(oldest))
-				m[r.key(next)] = uint64(next)
-				next++
-			}
-			r.endPhase(fmt.Sprintf("churn%d", load))
-		}
-		r.finish(m)
-	case "pinned-iterator":
-		m := make(map[uint64]uint64, r.opts.hint)
-		threshold := growthThreshold(n / 2)
-		for i := 0; i < threshold; i++ {
-			m[r.key(i)] = uint64(i)
-			r.liveKeys++
-		}
-		r.endPhase("before-grow")
-		// A range loop that inserts until the map has grown: its iterator
-		// still holds the array it started on when the phase ends. The loop
-		// goes on afterwards — an iterator that is never advanced again is
-		// dead to Go's compiler, and so to its collector.
-		first := true
-		for range m {
-			if first {
-				first = false
-				for i := threshold; i < threshold+threshold/4+1; i++ {
-					m[r.key(i)] = uint64(i)
-					r.liveKeys++
-				}
-				r.endPhase("grown-pinned")
-			}
-		}
-		r.endPhase("released")
-		r.finish(m)
-	default:
-		return false
-	}
-	return true
-}
-
-func runPayloads[P any](r *recorder, newPayload func(uint64) *P) bool {
-	n := r.opts.keys
-	fill := func(m map[uint64]*P, i int) {
-		k := r.key(i)
-		m[k] = newPayload(k)
-		r.liveKeys++
-	}
-	drop := func(m map[uint64]*P, i int) {
-		delete(m, r.key(i))
-		r.liveKeys--
-	}
-	switch r.opts.workload {
-	case "fill-drain-ptr", "sparse-survivors":
-		m := make(map[uint64]*P, r.opts.hint)
-		for i := 0; i < n; i++ {
-			fill(m, i)
-		}
-		r.endPhase("peak")
-		sparse := r.opts.workload == "sparse-survivors"
-		for i := 0; i < n; i++ {
-			if !sparse || i%100 != 0 {
-				drop(m, i)
-			}
-		}
-		if sparse {
-			r.endPhase("kept1pct")
-		} else {
-			r.endPhase("drained")
-		}
-		r.finish(m)
-	case "churn":
-		m := make(map[uint64]*P, r.opts.hint)
-		w := r.opts.window
-		half := n / 2
-		if half < w {
-			half = w
-		}
-		i := 0
-		for _, b := range []struct {
-			name string
-			end  int
-		}{{"warm", w}, {"half", half}, {"end", n}} {
-			for ; i < b.end; i++ {
-				fill(m, i)
-				if i >= w {
-					drop(m, i-w)
-				}
-			}
-			r.endPhase(b.name)
-		}
-		r.finish(m)
-	case "cache-zipf":
-		m := make(map[uint64]*P, r.opts.hint)
-		capacity := r.opts.window
-		z := newZipf(n, 1.0, r.opts.seed)
-		fifo := make([]int, capacity)
-		head, size := 0, 0
-		r.markBaseline()
-		for _, ph := range []struct {
-			name string
-			ops  int
-		}{{"warm", n / 2}, {"end", n - n/2}} {
-			for o := 0; o < ph.ops; o++ {
-				rank := z.next()
-				if _, hit := m[r.key(rank)]; hit {
-					continue
-				}
-				if size == capacity {
-					drop(m, fifo[head])
-					head = (head + 1) % capacity
-					size--
-				}
-				fill(m, rank)
-				fifo[(head+size)%capacity] = rank
-				size++
-			}
-			r.endPhase(ph.name)
-		}
-		r.finish(m, fifo, z)
-	case "bursty":
-		m := make(map[uint64]*P, r.opts.hint)
-		per := n / r.opts.bursts
-		if per < 1 {
-			per = 1
-		}
-		for c := 0; c < r.opts.bursts; c++ {
-			base := c * per
-			for i := base; i < base+per; i++ {
-				fill(m, i)
-			}
-			for i := base; i < base+per; i++ {
-				drop(m, i)
-			}
-			r.endPhase(fmt.Sprintf("cycle%d", c+1))
-		}
-		r.finish(m)
-	case "fill-clear":
-		m := make(map[uint64]*P, r.opts.hint)
-		fillAll := func(phase string) {
-			for i := 0; i < n; i++ {
-				fill(m, i)
-			}
-			r.endPhase(phase)
-			// The map is the program's until it is replaced: keep it live
-			// through the phase end (m is reassigned later).
-			runtime.KeepAlive(m)
-		}
-		fillAll("filled")
-		clearMap(m)
-		r.liveKeys = 0
-		r.endPhase("cleared")
-		fillAll("refilled")
-		// The idiom Go's compiler turns into runtime.mapclear.
-		for k := range m {
-			delete(m, k)
-		}
-		r.liveKeys = 0
-		r.endPhase("range-deleted")
-		fillAll("refilled-again")
-		m = make(map[uint64]*P, r.opts.hint)
-		r.liveKeys = 0
-		r.endPhase("rebuilt")
-		r.finish(m)
-	case "stalled-grow":
-		m := make(map[uint64]*P, r.opts.hint)
-		threshold := growthThreshold(n / 2)
-		i := 0
-		for ; i <= threshold; i++ {
-			fill(m, i)
-		}
-		r.endPhase("stalled")
-		for end := i + threshold/40; i < end; i++ {
-			fill(m, i)
-		}
-		r.endPhase("resumed")
-		for end := i + threshold/4; i < end; i++ {
-			fill(m, i)
-		}
-		r.endPhase("finished")
-		r.finish(m)
-	case "iterate-then-grow":
-		m := make(map[uint64]*P, r.opts.hint)
-		threshold := growthThreshold(n / 2)
-		for i := 0; i < threshold; i++ {
-			fill(m, i)
-		}
-		r.endPhase("filled")
-		var sum uint64
-		for k := range m {
-			sum += k
-		}
-		r.endPhase("ranged")
-		fill(m, threshold)
-		for d := 0; d < threshold/16; d++ {
-			drop(m, d)
-		}
-		r.endPhase("deleted-mid-grow")
-		for i := threshold + 1; i < threshold+1+threshold/4; i++ {
-			fill(m, i)
-		}
-		r.endPhase("finished")
-		r.finish(m, sum)
-	case "string-keys":
-		m := make(map[string]*P, r.opts.hint)
-		for i := 0; i < n; i++ {
-			k := r.key(i)
-			m[fmt.Sprintf("%016x", k)] = newPayload(k)
-			r.liveKeys++
-		}
-		r.endPhase("peak")
-		// Deletes look the key up with bytes of the program's own, as the
-		// lab does (a temporary string at most, garbage by the phase end).
-		var buf [16]byte
-		for i := 0; i < n; i++ {
-			k := r.key(i)
-			for d := 0; d < 16; d++ {
-				buf[d] = "0123456789abcdef"[(k>>(60-4*uint(d)))&0xF]
-			}
-			delete(m, string(buf[:]))
-			r.liveKeys--
-		}
-		r.endPhase("drained")
-		r.finish(m)
-	default:
-		return false
-	}
-	return true
-}
-
 // zipf is the lab's ZipfSampler: ranks by inverse CDF.
 type zipf struct {
 	cdf []float64
 	rng splitMix
-}
-
-func newZipf(count int, exponent float64, seed uint64) *zipf {
-	z := &zipf{cdf: make([]float64, count), rng: splitMix{seed ^ 0x5A1F}}
-	acc := 0.0
-	for k := 1; k <= count; k++ {
-		acc += 1 / math.Pow(float64(k), exponent)
-		z.cdf[k-1] = acc
-	}
-	for i := range z.cdf {
-		z.cdf[i] /= acc
-	}
-	return z
 }
 
 func (z *zipf) next() int {
@@ -529,33 +234,12 @@ func (z *zipf) next() int {
 	return sort.Search(len(z.cdf)-1, func(i int) bool { return z.cdf[i] >= u })
 }
 
+// runPhases runs one workload file (workload.go) and returns its rows.
 func runPhases(o options) []phaseRow {
 	r := &recorder{opts: o}
-	if o.workloadFile != "" {
-		spec := loadWorkloadFile(o)
-		r.opts.workload = spec.Name
-		runWorkloadFile(r, spec)
-		return r.rows
-	}
-	r.markBaseline()
-	ok := runWords(r)
-	if !ok {
-		switch o.payloadBytes {
-		case 16:
-			ok = runPayloads(r, func(k uint64) *P16 { p := new(P16); putKey(p[:], k); return p })
-		case 48:
-			ok = runPayloads(r, func(k uint64) *P48 { p := new(P48); putKey(p[:], k); return p })
-		case 100:
-			ok = runPayloads(r, func(k uint64) *P100 { p := new(P100); putKey(p[:], k); return p })
-		case 256:
-			ok = runPayloads(r, func(k uint64) *P256 { p := new(P256); putKey(p[:], k); return p })
-		default:
-			fail("payload bytes must be 16, 48, 100 or 256")
-		}
-	}
-	if !ok {
-		fail("unknown or inexpressible workload " + o.workload)
-	}
+	spec := loadWorkloadFile(o)
+	r.opts.workload = spec.Name
+	runWorkloadFile(r, spec)
 	return r.rows
 }
 
@@ -620,10 +304,9 @@ func fail(msg string) {
 func main() {
 	var o options
 	mode := flag.String("mode", "phases", "phases, ops, gc, tables or version")
-	flag.StringVar(&o.workload, "workload", "fill-drain", "one workload")
-	flag.StringVar(&o.workloadFile, "workload-file", "", "a workload file (docs/workload-files.md) to run instead")
+	flag.StringVar(&o.workloadFile, "workload-file", "", "phases and check: the workload file (docs/workload-files.md) to run")
 	flag.IntVar(&o.keys, "keys", 1000000, "keys")
-	flag.IntVar(&o.payloadBytes, "payload-bytes", 48, "payload bytes: 16, 48, 100 or 256")
+	flag.IntVar(&o.payloadBytes, "payload-bytes", 48, "payload bytes where the file gives none")
 	flag.IntVar(&o.window, "window", 0, "churn window and cache capacity (default keys/10)")
 	flag.IntVar(&o.bursts, "bursts", 4, "fill/drain cycles of bursty")
 	flag.IntVar(&o.hint, "hint", 0, "make(map, hint)")

@@ -73,6 +73,78 @@ import Testing
         }
     }
 
+    /// A user's workload file runs on Go 1.19 as on the lab
+    /// (Reference/workload.go interprets the same JSON): string keys of 32
+    /// bytes, 200-byte payloads, a churn window, lookups that miss, sparse
+    /// deletes, random-order inserts, random deletes and a repeat block. The
+    /// phases join; live keys are equal (the random choices draw the same
+    /// SplitMix64 stream) and heap in use within the classic bound.
+    @Test(.enabled(if: runnable, "Go 1.19 is not installed, or a sanitizer build"))
+    func aUserWorkloadFileRunsOnGo119AsOnTheLab() throws {
+        let dir = temporaryDirectory()
+        let repo = testSourcesDirectory.deletingLastPathComponent().deletingLastPathComponent().path
+        let file = dir + "/session-store.json"
+        try """
+        {
+          "format": "bucketlab-workload/1",
+          "name": "session-store",
+          "map": {"key": {"kind": "string", "bytes": 32}, "value": {"kind": "pointer", "bytes": 200}},
+          "headline": "swept",
+          "phases": [
+            {"name": "busy", "steps": [
+              {"op": "churn", "count": "2 keys", "window": "keys"},
+              {"op": "lookup", "count": "keys", "hit": 0.9}
+            ]},
+            {"name": "swept", "steps": [
+              {"op": "delete", "count": "keys", "which": "oldest", "keep_every": 50}
+            ]},
+            {"repeat": 2, "phases": [
+              {"name": "wave{i}", "steps": [
+                {"op": "insert", "count": "keys / 4", "order": "random"},
+                {"op": "delete", "count": "live / 2", "which": "random"},
+                {"op": "update", "count": 100}
+              ]}
+            ]}
+          ]
+        }
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let keys = 100_000
+        let script = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", dir + "/ref",
+                                           "--keys", String(keys), "--runs", "1", "--workload-file", file], cwd: repo)
+        try #require(script.status == 0, "scripts/reference failed: \(script.stderr)")
+        let reference = try AgainstGo.readReference(dir + "/ref")
+        let workload = try Workload.load(file: file)
+        let config = try SuiteConfig(workloads: [workload], strategies: [.go], mapModels: [BucketMap.modelName], keys: keys,
+                                     repeats: 1, samples: 1, census: false)
+        let lab = try Suite.run(config, runID: "user-file-fidelity")
+        let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: reference)
+        #expect(rows.map(\.phase) == ["busy", "swept", "wave1", "wave2", "idle", "freeos"])
+        for r in rows {
+            #expect(r.labLiveKeys == r.goLiveKeys, "\(r.phase): live keys: lab \(r.labLiveKeys), Go \(r.goLiveKeys)")
+            #expect(FidelityBounds.classicPhaseHolds(lab: r.labHeapInuseBytes, go: r.goNetHeapInuseBytes),
+                    "\(r.phase): lab \(r.labHeapInuseBytes) bytes, \(r.goVersion) \(r.goNetHeapInuseBytes) (net of \(r.goBaselineHeapInuseBytes))")
+        }
+    }
+
+    /// A file Go cannot run is refused before any work: one line, exit 65.
+    @Test(.enabled(if: runnable, "Go 1.19 is not installed, or a sanitizer build"))
+    func theReferenceRefusesAFileItCannotRun() throws {
+        let dir = temporaryDirectory()
+        let repo = testSourcesDirectory.deletingLastPathComponent().deletingLastPathComponent().path
+        let pins = repo + "/Sources/BucketLab/Workloads/06-leaked-interior-ref.json"
+        let typo = dir + "/typo.json"
+        try #"{"format": "bucketlab-workload/1", "name": "t", "map": {"key": "uint64", "value": "uint64"}, "headline": "p", "phases": [{"name": "p", "steps": [{"op": "insert", "count": "keys", "colour": 1}]}]}"#
+            .write(toFile: typo, atomically: true, encoding: .utf8)
+        for (file, message) in [(pins, "'pin' cannot run on Go"), (typo, "phases[0].steps[0].colour: unknown field")] {
+            let run = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", dir + "/ref",
+                                                   "--keys", "1000", "--runs", "1", "--workload-file", file], cwd: repo)
+            #expect(run.status == 65)
+            let lines = run.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains(message), "\(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/ref"), "nothing written")
+        }
+    }
+
     // MARK: The Swiss model against current Go
 
     /// A Go toolchain of 1.24 or later (Swiss maps): `$BUCKETLAB_CURRENT_GO`,
