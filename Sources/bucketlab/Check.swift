@@ -29,6 +29,9 @@ struct Check: ParsableCommand {
     @Option(name: .customLong("workload-file"), help: "A workload file (docs/workload-files.md) to check. May be repeated.")
     var workloadFile: [String] = []
 
+    @Option(help: "A map trace recorded from a Go program (docs/trace-format.md) to replay and check. May be repeated.")
+    var trace: [String] = []
+
     @Option(help: "Strategies, as for run (default: go). May be repeated.")
     var strategy: [String] = []
 
@@ -137,6 +140,14 @@ struct Check: ParsableCommand {
             }
             all.append(w)
         }
+        for path in trace {
+            let w: Workload
+            do { w = try Workload.load(trace: path) } catch let e as WorkloadFileError { throw DataError(description: e.description) }
+            guard !all.contains(where: { $0.name == w.name }) else {
+                throw DataError(description: "\(path): workload '\(w.name)' is already in this check; give the trace another file name")
+            }
+            all.append(w)
+        }
         return all
     }
 
@@ -162,7 +173,9 @@ struct Check: ParsableCommand {
 
     func validate() throws {
         if workload == "all" { throw ValidationError("--workload: name the workloads to check (comma-separated), not 'all'") }
-        if workload == nil && workloadFile.isEmpty { throw ValidationError("give --workload NAME or --workload-file FILE") }
+        if workload == nil && workloadFile.isEmpty && trace.isEmpty {
+            throw ValidationError("give --workload NAME, --workload-file FILE or --trace TRACE")
+        }
         do {
             _ = try config()
         } catch is DataError {

@@ -9,9 +9,14 @@ struct List: ParsableCommand {
     @Option(name: .customLong("workload-file"), help: "Also list the phases of this workload file. May be repeated.")
     var workloadFile: [String] = []
 
+    @Option(help: "Also list the phases of this map trace (docs/trace-format.md). May be repeated.")
+    var trace: [String] = []
+
     func run() throws {
         let files = try workloadFile.map { path in
             do { return try Workload.load(file: path) } catch let e as WorkloadFileError { throw DataError(description: e.description) }
+        } + trace.map { path in
+            do { return try Workload.load(trace: path) } catch let e as WorkloadFileError { throw DataError(description: e.description) }
         }
         // Phase names at the default sizes (--bursts 4 names bursty's cycles).
         let sizes = WorkloadSizes(keys: SuiteConfig.defaultKeys, window: SuiteConfig.defaultKeys / 10, bursts: 4)
@@ -22,7 +27,7 @@ struct List: ParsableCommand {
         for w in Workload.allCases + files {
             let headline = w.headlinePhase(sizes)
             let phases = w.phases(sizes).map { $0 == headline ? "*\($0)" : $0 }
-            print("  \(w.name)  [\(phases.joined(separator: ", "))]\(w.file.map { "  (\($0))" } ?? "")")
+            print("  \(w.name)  [\(phases.joined(separator: ", "))]\((w.file ?? w.trace?.path).map { "  (\($0))" } ?? "")")
             print("    \(w.summary)\n")
         }
         print("Map models (--map NAME[,NAME...] or all): \(MapModels.names.joined(separator: ", "))\n")

@@ -30,6 +30,9 @@ struct SuiteOptions: ParsableArguments {
             help: "A workload file (JSON; docs/workload-files.md) to run as a workload. May be repeated; mixes with --workload.")
     var workloadFile: [String] = []
 
+    @Option(help: "A map trace recorded from a Go program (recorder/, docs/trace-format.md) to replay as a workload: its phases are the trace's markers, its headline the last. May be repeated; mixes with --workload and --workload-file.")
+    var trace: [String] = []
+
     @Option(help: "Strategies: 'all', or comma-separated strategies, each a preset and/or key=value settings joined by '+' (go,stale,clear=pointers+shrink=below:0.25). May be repeated.")
     var strategy: [String] = []
 
@@ -68,17 +71,20 @@ struct SuiteOptions: ParsableArguments {
     @Option(help: "Heap profiles (pprof/, for go tool pprof) of each cell's phase ends: \(ProfilePhases.validNames).")
     var pprof = "headline"
 
-    /// The built-ins named and the files given, in that order; a file that
-    /// cannot be used is a data error (exit 65).
+    /// The built-ins named, the files and the traces given, in that order; a
+    /// file or trace that cannot be used is a data error (exit 65).
     func workloads() throws -> [Workload] {
-        let named = try validated { try Workload.parseList(workload ?? (workloadFile.isEmpty ? "all" : "")) }
+        let named = try validated { try Workload.parseList(workload ?? (workloadFile.isEmpty && trace.isEmpty ? "all" : "")) }
         let files = try workloadFile.map { path in
             do { return try Workload.load(file: path) } catch let e as WorkloadFileError { throw DataError(description: e.description) }
         }
+        let traces = try trace.map { path in
+            do { return try Workload.load(trace: path) } catch let e as WorkloadFileError { throw DataError(description: e.description) }
+        }
         var all = named
-        for w in files {
+        for w in files + traces {
             guard !all.contains(where: { $0.name == w.name }) else {
-                throw DataError(description: "\(w.file ?? w.name): workload '\(w.name)' is already in this run; give it another name")
+                throw DataError(description: "\(w.file ?? w.trace?.path ?? w.name): workload '\(w.name)' is already in this run; give it another name")
             }
             all.append(w)
         }
@@ -112,7 +118,9 @@ struct SuiteOptions: ParsableArguments {
             "--gc-workers", String(config.gcWorkers),
             "--seed", String(config.seed), "--samples", String(config.samples), "--bursts", String(config.bursts),
             "--hint", String(config.hint), "--pprof", config.pprof.rawValue]
-        if let file = cell.workload.file {
+        if let trace = cell.workload.trace {
+            arguments += ["--trace", trace.path]
+        } else if let file = cell.workload.file {
             arguments += ["--workload-file", file]
         } else {
             arguments += ["--workload", cell.workload.name]

@@ -14,6 +14,7 @@ extension Workload {
     /// Runs every phase on `r`; throws when a step cannot run (a pin of an
     /// empty map), which fails the cell.
     func run(_ r: WorkloadRun) throws {
+        if let trace { return try TraceReplay(r, trace).run() }
         let runner = StepRunner(r, spec: spec)
         let phases = try expandedPhases(r.config.sizes)
         // The map is made as the workload starts, unless its first step

@@ -11,18 +11,21 @@ public struct Workload: Sendable, Hashable {
     /// The file a user's workload came from (nil for a built-in), so a cell
     /// run in a process of its own reads the same file.
     public let file: String?
+    /// The recorded trace a workload replays (TraceReplay.swift), if it is one.
+    public let trace: TraceSource?
 
     public var name: String { spec.name }
     /// What the workload shows, for `bucketlab list`.
     public var summary: String { spec.summary }
     public var rawValue: String { spec.name }
 
-    public static func == (a: Workload, b: Workload) -> Bool { a.name == b.name && a.file == b.file }
+    public static func == (a: Workload, b: Workload) -> Bool { a.name == b.name && a.file == b.file && a.trace?.path == b.trace?.path }
     public func hash(into h: inout Hasher) { h.combine(name) }
 
-    init(spec: WorkloadSpec, file: String?) {
+    init(spec: WorkloadSpec, file: String?, trace: TraceSource? = nil) {
         self.spec = spec
         self.file = file
+        self.trace = trace
     }
 
     // MARK: Built-ins

@@ -43,6 +43,9 @@ public final class WorkloadRun {
     public var livePayloads = 0
     /// Live string keys' bytes (each rounded to its size class).
     public var liveStringBytes = 0
+    /// Other live bytes the counts above do not cover: a replayed trace's
+    /// payloads, each of its recorded size.
+    public var liveOtherBytes = 0
     /// Bytes of key + value slot per live key, of the maps this run made.
     public private(set) var slotBytes = 16
 
@@ -96,12 +99,15 @@ public final class WorkloadRun {
     /// A new map of the run's model and strategy, measured from now on, made
     /// as Go's `make(map[K]V, hint)` with `hint` or else the suite's.
     public func makeMap(_ form: MapForm, hint: Int? = nil) -> any MapModel {
-        let type: MapType
         switch form {
-        case .words: type = wordMapType
-        case .payloads: type = payloadMapType
-        case .stringKeyedPayloads: type = stringMapType
+        case .words: return makeMap(type: wordMapType, hint: hint)
+        case .payloads: return makeMap(type: payloadMapType, hint: hint)
+        case .stringKeyedPayloads: return makeMap(type: stringMapType, hint: hint)
         }
+    }
+
+    /// A new map of `type` (see `makeMap(_:hint:)`).
+    public func makeMap(type: MapType, hint: Int? = nil) -> any MapModel {
         slotBytes = type.keySlotSize + type.valueSlotSize
         let m = model.init(type: type, mutator: mutator, policy: strategy.policy, seed: seed, hint: hint ?? config.hint)
         maps.append(m)
@@ -173,6 +179,14 @@ public final class WorkloadRun {
         sampleEvery = max(1, expectedOps / max(1, config.samples))
         nextSample = sampleEvery
         progress?("\(key.workload) \(key.strategy) \(name) 0%")
+    }
+
+    /// Runs `body` outside the phase's time (a replayed trace's decoding:
+    /// the phase times the maps, not the reader).
+    public func untimed<T>(_ body: () throws -> T) rethrows -> T {
+        let t0 = monotonicNanos()
+        defer { phaseStart &+= monotonicNanos() - t0 }
+        return try body()
     }
 
     /// Runs one operation: one in eight is timed for the latency histogram
@@ -260,7 +274,7 @@ public final class WorkloadRun {
         var m = RunMeasurement()
         m.ops = ops
         m.liveKeys = liveKeys
-        m.liveBytes = liveKeys * slotBytes + livePayloads * payloadBytes + liveStringBytes
+        m.liveBytes = liveKeys * slotBytes + livePayloads * payloadBytes + liveStringBytes + liveOtherBytes
         m.heapInuseBytes = st.inuseBytes
         m.heapSysBytes = st.sysBytes
         m.heapIdleBytes = st.idleBytes
