@@ -33,6 +33,10 @@ struct SuiteOptions: ParsableArguments {
     @Option(help: "A map trace recorded from a Go program (recorder/, docs/trace-format.md) to replay as a workload: its phases are the trace's markers, its headline the last. May be repeated; mixes with --workload and --workload-file.")
     var trace: [String] = []
 
+    @Option(name: .customLong("trace-headline"),
+            help: "The headline phase of every --trace (a marker's name; default: each trace's last marker).")
+    var traceHeadline: String?
+
     @Option(help: "Strategies: 'all', or comma-separated strategies, each a preset and/or key=value settings joined by '+' (go,stale,clear=pointers+shrink=below:0.25). May be repeated.")
     var strategy: [String] = []
 
@@ -79,7 +83,7 @@ struct SuiteOptions: ParsableArguments {
             do { return try Workload.load(file: path) } catch let e as WorkloadFileError { throw DataError(description: e.description) }
         }
         let traces = try trace.map { path in
-            do { return try Workload.load(trace: path) } catch let e as WorkloadFileError { throw DataError(description: e.description) }
+            do { return try Workload.load(trace: path, headline: traceHeadline) } catch let e as WorkloadFileError { throw DataError(description: e.description) }
         }
         var all = named
         for w in files + traces {
@@ -119,7 +123,7 @@ struct SuiteOptions: ParsableArguments {
             "--seed", String(config.seed), "--samples", String(config.samples), "--bursts", String(config.bursts),
             "--hint", String(config.hint), "--pprof", config.pprof.rawValue]
         if let trace = cell.workload.trace {
-            arguments += ["--trace", trace.path]
+            arguments += ["--trace", trace.path, "--trace-headline", cell.workload.spec.headline]
         } else if let file = cell.workload.file {
             arguments += ["--workload-file", file]
         } else {
