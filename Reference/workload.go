@@ -92,7 +92,7 @@ type step struct {
 
 // stepFields: the fields each op takes besides `op`, and those it needs.
 var stepFields = map[string][]string{
-	"insert": {"count", "first", "order"}, "delete": {"count", "which", "every", "keep_every"},
+	"insert": {"count", "first", "order", "zipf", "universe"}, "delete": {"count", "which", "every", "keep_every"},
 	"lookup": {"count", "hit"}, "update": {"count"}, "churn": {"count", "window", "evict"},
 	"cache": {"count", "capacity", "zipf", "universe"}, "iterate": {"fraction", "count", "hold", "delete_visited"},
 	"release": {"name"}, "clear": {}, "range-delete": {}, "drop": {}, "idle": {}, "freeos": {},
@@ -436,7 +436,7 @@ func parseSteps(data json.RawMessage, path string) ([]*step, error) {
 			}
 			return nil
 		}
-		for _, e := range []error{enum(s.Order, "order", "sequential", "random"), enum(s.Which, "which", "oldest", "newest", "random"),
+		for _, e := range []error{enum(s.Order, "order", "sequential", "random", "zipf"), enum(s.Which, "which", "oldest", "newest", "random"),
 			enum(s.Evict, "evict", "after", "before")} {
 			if e != nil {
 				return nil, e
@@ -456,6 +456,12 @@ func parseSteps(data json.RawMessage, path string) ([]*step, error) {
 		}
 		if s.Zipf != nil && !(*s.Zipf > 0 && *s.Zipf <= 10) {
 			return nil, bad(p+".zipf", "the exponent must be in (0, 10]")
+		}
+		if s.Op == "insert" && s.Order != "zipf" && (s.Zipf != nil || s.Universe != nil) {
+			return nil, bad(p+".zipf", "only an insert of \"order\": \"zipf\" draws from a universe")
+		}
+		if s.Op == "insert" && s.Order == "zipf" && s.First != nil {
+			return nil, bad(p+".first", "a Zipf insert draws its keys; it has no first")
 		}
 		if s.Fraction != nil && !(*s.Fraction > 0 && *s.Fraction <= 1) {
 			return nil, bad(p+".fraction", "must be in (0, 1]")
@@ -1477,6 +1483,21 @@ func (s *stepRunner) run(st *step) {
 	switch st.Op {
 	case "insert":
 		n := s.eval(st.Count, st)
+		if st.Order == "zipf" {
+			// Popular keys drawn again are updates, as a cache refill's.
+			universe := int(s.sizes.keys)
+			if st.Universe != nil {
+				universe = s.eval(st.Universe, st)
+			}
+			z := s.sampler(universe, st.Zipf)
+			for k := 0; k < n; k++ {
+				s.insert(z.next())
+			}
+			if universe > s.next {
+				s.next = universe
+			}
+			break
+		}
 		start := s.next
 		if st.First != nil {
 			start = s.eval(st.First, st)
@@ -1569,19 +1590,7 @@ func (s *stepRunner) run(st *step) {
 		if st.Universe != nil {
 			universe = s.eval(st.Universe, st)
 		}
-		exponent := 1.0
-		if st.Zipf != nil {
-			exponent = *st.Zipf
-		}
-		id := fmt.Sprintf("%d/%v", universe, exponent)
-		z := s.samplers[id]
-		if z == nil {
-			if universe < 1 {
-				universe = 1
-			}
-			z = newZipfOffHeap(universe, exponent, s.seed)
-			s.samplers[id] = z
-		}
+		z := s.sampler(universe, st.Zipf)
 		for k := 0; k < n; k++ {
 			rank := z.next()
 			if s.lookup(rank) {
@@ -1923,6 +1932,26 @@ func (s *stepRunner) pick(n int, which string) []int {
 }
 
 // newZipfOffHeap is the lab's ZipfSampler with its table outside the heap.
+// sampler is the run's Zipf stream over `universe` key indices: one per
+// universe and exponent, continued by every step that draws from it (as the
+// lab's StepRunner.withSampler).
+func (s *stepRunner) sampler(universe int, zipfExponent *float64) *zipf {
+	exponent := 1.0
+	if zipfExponent != nil {
+		exponent = *zipfExponent
+	}
+	id := fmt.Sprintf("%d/%v", universe, exponent)
+	z := s.samplers[id]
+	if z == nil {
+		if universe < 1 {
+			universe = 1
+		}
+		z = newZipfOffHeap(universe, exponent, s.seed)
+		s.samplers[id] = z
+	}
+	return z
+}
+
 func newZipfOffHeap(count int, exponent float64, seed uint64) *zipf {
 	z := &zipf{cdf: offHeap[float64](count), rng: splitMix{seed ^ 0x5A1F}}
 	acc := 0.0

@@ -135,6 +135,15 @@ final class StepRunner {
         switch s.op {
         case .insert:
             let count = try evaluate(s.count!)
+            if s.order == .zipf {
+                // Popular keys drawn again are updates, as a cache refill's.
+                let universe = try s.universe.map(evaluate) ?? r.config.keys
+                try withSampler(universe, s.zipf ?? 1) { zipf in
+                    for _ in 0..<count { insert(zipf.next()) }
+                }
+                next = max(next, universe)
+                break
+            }
             let start = try s.first.map(evaluate) ?? next
             if s.order == .random {
                 var indices = Array(start..<(start + count))
@@ -183,16 +192,14 @@ final class StepRunner {
             let count = try evaluate(s.count!)
             let capacity = try evaluate(s.capacity!)
             let universe = try s.universe.map(evaluate) ?? r.config.keys
-            let exponent = s.zipf ?? 1
-            let samplerKey = "\(universe)/\(exponent)"
-            var zipf = samplers[samplerKey] ?? ZipfSampler(count: max(1, universe), exponent: exponent, seed: r.seed)
-            for _ in 0..<count {
-                let rank = zipf.next()
-                if lookup(rank) { continue }
-                while liveCount >= capacity, let o = oldest() { delete(o) }
-                insert(rank)
+            try withSampler(universe, s.zipf ?? 1) { zipf in
+                for _ in 0..<count {
+                    let rank = zipf.next()
+                    if lookup(rank) { continue }
+                    while liveCount >= capacity, let o = oldest() { delete(o) }
+                    insert(rank)
+                }
             }
-            samplers[samplerKey] = zipf
             next = max(next, universe)
         case .iterate:
             let map = currentMap()
@@ -269,6 +276,15 @@ final class StepRunner {
         case .freeos:
             r.op { r.collector.freeOSMemory() }
         }
+    }
+
+    /// The run's Zipf sampler over `universe` key indices: one stream per
+    /// universe and exponent, continued by every step that draws from it.
+    private func withSampler(_ universe: Int, _ exponent: Double, _ body: (inout ZipfSampler) throws -> Void) rethrows {
+        let key = "\(universe)/\(exponent)"
+        var zipf = samplers[key] ?? ZipfSampler(count: max(1, universe), exponent: exponent, seed: r.seed)
+        try body(&zipf)
+        samplers[key] = zipf
     }
 
     // MARK: Map operations

@@ -208,7 +208,7 @@ public struct Step: Sendable, Codable, Equatable {
         case `repeat`, idle, freeos
     }
     public enum Which: String, Sendable, Codable { case oldest, newest, random }
-    public enum Order: String, Sendable, Codable { case sequential, random }
+    public enum Order: String, Sendable, Codable { case sequential, random, zipf }
     public enum Evict: String, Sendable, Codable { case after, before }
 
     public var op: Op
@@ -247,7 +247,7 @@ public struct Step: Sendable, Codable, Equatable {
 
     /// The fields each op takes besides `op`.
     static let fields: [Op: Set<CodingKeys>] = [
-        .insert: [.count, .first, .order],
+        .insert: [.count, .first, .order, .zipf, .universe],
         .delete: [.count, .which, .every, .keepEvery],
         .lookup: [.count, .hit],
         .update: [.count],
@@ -311,6 +311,10 @@ public struct Step: Sendable, Codable, Equatable {
         fraction = try c.decodeIfPresent(Double.self, forKey: .fraction)
         if let fraction, !(fraction > 0 && fraction <= 1) { throw invalid(c, .fraction, "must be in (0, 1]") }
         if fraction != nil && c.contains(.count) { throw invalid(c, .count, "give `fraction` or `count`, not both") }
+        if op == .insert && order != .zipf && (zipf != nil || universe != nil) {
+            throw invalid(c, zipf != nil ? .zipf : .universe, "only an insert of \"order\": \"zipf\" draws from a universe")
+        }
+        if op == .insert && order == .zipf && first != nil { throw invalid(c, .first, "a Zipf insert draws its keys; it has no first") }
         hold = try c.decodeIfPresent(String.self, forKey: .hold)
         name = try c.decodeIfPresent(String.self, forKey: .name)
         deleteVisited = try c.decodeIfPresent(Bool.self, forKey: .deleteVisited)

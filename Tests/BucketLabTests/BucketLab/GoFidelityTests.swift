@@ -104,6 +104,9 @@ import Testing
                 {"op": "delete", "count": "live / 2", "which": "random"},
                 {"op": "update", "count": 100}
               ]}
+            ]},
+            {"name": "popular", "steps": [
+              {"op": "insert", "count": "keys / 2", "order": "zipf", "zipf": 1.1, "universe": "2 keys"}
             ]}
           ]
         }
@@ -118,7 +121,7 @@ import Testing
                                      repeats: 1, samples: 1, census: false)
         let lab = try Suite.run(config, runID: "user-file-fidelity")
         let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: reference)
-        #expect(rows.map(\.phase) == ["busy", "swept", "wave1", "wave2", "idle", "freeos"])
+        #expect(rows.map(\.phase) == ["busy", "swept", "wave1", "wave2", "popular", "idle", "freeos"])
         for r in rows {
             #expect(r.labLiveKeys == r.goLiveKeys, "\(r.phase): live keys: lab \(r.labLiveKeys), Go \(r.goLiveKeys)")
             #expect(FidelityBounds.classicPhaseHolds(lab: r.labHeapInuseBytes, go: r.goNetHeapInuseBytes),

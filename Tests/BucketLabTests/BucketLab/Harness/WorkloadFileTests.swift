@@ -150,7 +150,8 @@ import Testing
         {"format": "bucketlab-workload/1", "name": "all-steps", "map": {"key": {"kind": "string", "bytes": 24}, "value": {"kind": "pointer", "bytes": 100}, "hint": 64},
          "headline": "end", "seed": 9,
          "phases": [
-          {"name": "fill", "steps": [{"op": "insert", "count": "keys", "order": "random"}, {"op": "lookup", "count": 100, "hit": 0.5}]},
+          {"name": "fill", "steps": [{"op": "insert", "count": "keys", "order": "random"}, {"op": "lookup", "count": 100, "hit": 0.5},
+                                   {"op": "insert", "count": 200, "order": "zipf", "zipf": 0.9, "universe": "2 keys"}]},
           {"name": "thin", "steps": [{"op": "delete", "count": "0.5 keys", "which": "newest", "every": 3}, {"op": "delete", "count": 50, "which": "random"},
                                      {"op": "update", "count": 20}]},
           {"name": "held", "steps": [{"op": "iterate", "fraction": 0.5, "hold": "it"}, {"op": "churn", "count": "keys", "window": "0.2 keys"}]},
@@ -177,7 +178,7 @@ import Testing
             #expect(p.measurement.liveKeys >= 0, "\(p.phase)")
         }
         let byPhase = Dictionary(uniqueKeysWithValues: result.phases.map { ($0.phase, $0.measurement) })
-        #expect(byPhase["fill"]!.liveKeys == 1500)
+        #expect(byPhase["fill"]!.liveKeys > 1500 && byPhase["fill"]!.liveKeys <= 1700, "Zipf draws past keys add, repeats update")
         #expect(byPhase["emptied"]!.liveKeys == 0)
         #expect(byPhase["remade"]!.liveKeys == 50)
         #expect(byPhase["held"]!.liveKeys == 300)
