@@ -85,6 +85,7 @@ type step struct {
 	Hint          *count          `json:"hint"`
 	Times         *count          `json:"times"`
 	Steps         json.RawMessage `json:"steps"`
+	Bytes         *int            `json:"bytes"`
 
 	inner []*step
 	path  string
@@ -92,7 +93,7 @@ type step struct {
 
 // stepFields: the fields each op takes besides `op`, and those it needs.
 var stepFields = map[string][]string{
-	"insert": {"count", "first", "order", "zipf", "universe"}, "delete": {"count", "which", "every", "keep_every"},
+	"insert": {"count", "first", "order", "zipf", "universe", "bytes"}, "delete": {"count", "which", "every", "keep_every"},
 	"lookup": {"count", "hit"}, "update": {"count"}, "churn": {"count", "window", "evict"},
 	"cache": {"count", "capacity", "zipf", "universe"}, "iterate": {"fraction", "count", "hold", "delete_visited"},
 	"release": {"name"}, "clear": {}, "range-delete": {}, "drop": {}, "idle": {}, "freeos": {},
@@ -462,6 +463,9 @@ func parseSteps(data json.RawMessage, path string) ([]*step, error) {
 		}
 		if s.Op == "insert" && s.Order == "zipf" && s.First != nil {
 			return nil, bad(p+".first", "a Zipf insert draws its keys; it has no first")
+		}
+		if s.Bytes != nil && (*s.Bytes < 8 || *s.Bytes > 1<<20) {
+			return nil, bad(p+".bytes", "must be 8…1048576")
 		}
 		if s.Fraction != nil && !(*s.Fraction > 0 && *s.Fraction <= 1) {
 			return nil, bad(p+".fraction", "must be in (0, 1]")
@@ -1132,6 +1136,11 @@ type stepRunner struct {
 	strs   map[string]unsafe.Pointer
 
 	payload  reflect.Type
+	// payloadSize: a live key's payload size when an insert's `bytes` set
+	// it (0: the map's), by key index, off Go's heap like the live set.
+	payloadSize  []int32
+	payloadTypes map[int]reflect.Type
+	payloadBytes int
 	keyBytes int
 	sprintf  bool
 	keyBuf   []byte
@@ -1177,6 +1186,7 @@ func runWorkloadFile(r *recorder, spec *workloadSpec) {
 		failFile("payload bytes must be 8…1048576")
 	}
 	s.payload = reflect.ArrayOf(pb, reflect.TypeOf(byte(0)))
+	s.payloadBytes = pb
 	s.keyBytes, s.sprintf = sh.keyBytes, sh.sprintf
 	s.keyBuf = offHeap[byte](sh.keyBytes)
 	r.rows = make([]phaseRow, 0, len(prog)+2)
@@ -1376,26 +1386,68 @@ func (s *stepRunner) writeKey(k uint64) {
 	}
 }
 
-func (s *stepRunner) newPayload(k uint64) unsafe.Pointer {
-	p := reflect.New(s.payload).UnsafePointer()
+func (s *stepRunner) newPayload(k uint64, size int) unsafe.Pointer {
+	t := s.payload
+	if size != 0 {
+		if s.payloadTypes == nil {
+			s.payloadTypes = map[int]reflect.Type{}
+		}
+		if t = s.payloadTypes[size]; t == nil {
+			t = reflect.ArrayOf(size, reflect.TypeOf(byte(0)))
+			s.payloadTypes[size] = t
+		}
+	}
+	p := reflect.New(t).UnsafePointer()
 	*(*uint64)(p) = k
 	return p
 }
 
+// insertSized inserts key i; a new key's payload has `bytes` bytes (nil or
+// the map's size: the map's), an updated key keeps its size.
+func (s *stepRunner) insertSized(i int, bytes *int) {
+	size := 0
+	if !s.isLive(i) {
+		if bytes != nil && *bytes != s.payloadBytes {
+			size = *bytes
+		}
+	} else if i < len(s.payloadSize) {
+		size = int(s.payloadSize[i])
+	}
+	s.insertWith(i, size)
+	if size != 0 {
+		if len(s.payloadSize) < len(s.position) {
+			old := len(s.payloadSize)
+			s.payloadSize = grow(s.payloadSize, len(s.position))[:len(s.position)]
+			for k := old; k < len(s.payloadSize); k++ {
+				s.payloadSize[k] = 0
+			}
+		}
+		s.payloadSize[i] = int32(size)
+	}
+}
+
 func (s *stepRunner) insert(i int) {
+	size := 0
+	if s.isLive(i) && i < len(s.payloadSize) {
+		size = int(s.payloadSize[i])
+	}
+	s.insertWith(i, size)
+}
+
+func (s *stepRunner) insertWith(i int, size int) {
 	s.currentMap()
 	k := s.key(i)
 	switch s.form {
 	case formWords:
 		s.words[k] = uint64(i)
 	case formPayloads:
-		s.ptrs[k] = s.newPayload(k)
+		s.ptrs[k] = s.newPayload(k, size)
 	case formStrings:
 		if s.sprintf {
-			s.strs[fmt.Sprintf("%016x", k)] = s.newPayload(k)
+			s.strs[fmt.Sprintf("%016x", k)] = s.newPayload(k, size)
 		} else {
 			s.writeKey(k)
-			s.strs[string(s.keyBuf)] = s.newPayload(k)
+			s.strs[string(s.keyBuf)] = s.newPayload(k, size)
 		}
 	}
 	if !s.isLive(i) {
@@ -1491,7 +1543,7 @@ func (s *stepRunner) run(st *step) {
 			}
 			z := s.sampler(universe, st.Zipf)
 			for k := 0; k < n; k++ {
-				s.insert(z.next())
+				s.insertSized(z.next(), st.Bytes)
 			}
 			if universe > s.next {
 				s.next = universe
@@ -1509,12 +1561,12 @@ func (s *stepRunner) run(st *step) {
 			}
 			s.shuffle(idx)
 			for _, i := range idx {
-				s.insert(i)
+				s.insertSized(i, st.Bytes)
 			}
 			free(idx)
 		} else {
 			for i := start; i < start+n; i++ {
-				s.insert(i)
+				s.insertSized(i, st.Bytes)
 			}
 		}
 		if start+n > s.next {
@@ -1835,6 +1887,9 @@ func (s *stepRunner) markLive(i int) {
 
 func (s *stepRunner) markDead(i int) {
 	s.position[i] = -1
+	if i < len(s.payloadSize) {
+		s.payloadSize[i] = 0
+	}
 	s.liveCount--
 	if s.liveCount == 0 {
 		s.order = s.order[:0]
@@ -1848,6 +1903,9 @@ func (s *stepRunner) forgetLive() {
 	for _, i := range s.order[s.head:] {
 		if s.isLive(i) {
 			s.position[i] = -1
+			if i < len(s.payloadSize) {
+				s.payloadSize[i] = 0
+			}
 		}
 	}
 	s.order = s.order[:0]

@@ -61,6 +61,10 @@ final class StepRunner {
     /// `position[index] == its position`. `head` is the oldest candidate.
     private var order: [Int] = []
     private var position: [Int32] = []
+    /// A live key's payload size when an insert's `bytes` set it (0: the
+    /// map's value size), by key index.
+    private var payloadSize: [Int32] = []
+    private var payloadTypes: [Int: ObjectType] = [:]
     private var head = 0
     private var liveCount = 0
     private var iterators: [String: any MapIteration] = [:]
@@ -138,19 +142,21 @@ final class StepRunner {
             if s.order == .zipf {
                 // Popular keys drawn again are updates, as a cache refill's.
                 let universe = try s.universe.map(evaluate) ?? r.config.keys
+                let bytes = s.bytes.flatMap { $0 == r.payloadBytes ? nil : $0 }
                 try withSampler(universe, s.zipf ?? 1) { zipf in
-                    for _ in 0..<count { insert(zipf.next()) }
+                    for _ in 0..<count { insert(zipf.next(), bytes: bytes) }
                 }
                 next = max(next, universe)
                 break
             }
             let start = try s.first.map(evaluate) ?? next
+            let bytes = s.bytes.flatMap { $0 == r.payloadBytes ? nil : $0 }
             if s.order == .random {
                 var indices = Array(start..<(start + count))
                 indices.shuffle(using: &rng)
-                for i in indices { insert(i) }
+                for i in indices { insert(i, bytes: bytes) }
             } else {
-                for i in start..<(start + count) { insert(i) }
+                for i in start..<(start + count) { insert(i, bytes: bytes) }
             }
             next = max(next, start + count)
         case .delete:
@@ -289,33 +295,60 @@ final class StepRunner {
 
     // MARK: Map operations
 
-    private func insert(_ i: Int) {
+    /// Inserts key `i`, or updates it if live; a new key's payload has
+    /// `bytes` bytes (nil: the map's value size), an updated key keeps its.
+    private func insert(_ i: Int, bytes: Int? = nil) {
         let map = currentMap()
         let k = r.key(i)
         let fresh = !isLive(i)
+        let size = fresh ? (bytes ?? 0) : (i < payloadSize.count ? Int(payloadSize[i]) : 0)
+        let type = size == 0 ? r.payloadType : payloadType(size)
         switch form {
         case .words:
             r.op { map.updateValue(UInt64(i), forKey: k) }
         case .payloads:
-            r.op { map.updateValue(r.makePayload(k), forKey: k) }
-            if fresh { r.livePayloads += 1 }
+            r.op { map.updateValue(r.makePayload(k, type: type), forKey: k) }
         case .stringKeyedPayloads:
             let sprintf = spec.map.key.sprintf
-            let bytes = spec.map.key.bytes
+            let keyBytes = spec.map.key.bytes
             // Go: m[fmt.Sprintf("%016x", k)] = newPayload(k), Sprintf first.
             r.op {
                 if sprintf { r.boxSprintfArgument() }
-                let key = r.makeKeyString(k, bytes: bytes)
-                map.updateValue(r.makePayload(k), forString: key, count: bytes)
+                let key = r.makeKeyString(k, bytes: keyBytes)
+                map.updateValue(r.makePayload(k, type: type), forString: key, count: keyBytes)
             }
-            if fresh {
-                r.livePayloads += 1
-                r.liveStringBytes += r.keyStringObjectBytes(bytes)
-            }
+            if fresh { r.liveStringBytes += r.keyStringObjectBytes(keyBytes) }
         }
         if fresh {
+            if form != .words {
+                if size == 0 { r.livePayloads += 1 } else { r.liveOtherBytes += size }
+            }
             r.liveKeys += 1
             markLive(i)
+            if size != 0 {
+                if payloadSize.count < position.count {
+                    payloadSize.append(contentsOf: repeatElement(0, count: position.count - payloadSize.count))
+                }
+                payloadSize[i] = Int32(size)
+            }
+        }
+    }
+
+    private func payloadType(_ bytes: Int) -> ObjectType {
+        if let t = payloadTypes[bytes] { return t }
+        let t = r.heap.registerType(name: "payload\(bytes)", size: bytes)
+        payloadTypes[bytes] = t
+        return t
+    }
+
+    /// Takes key `i`'s payload out of the live figures.
+    private func forgetPayload(_ i: Int) {
+        guard form != .words else { return }
+        if i < payloadSize.count, payloadSize[i] != 0 {
+            r.liveOtherBytes -= Int(payloadSize[i])
+            payloadSize[i] = 0
+        } else {
+            r.livePayloads -= 1
         }
     }
 
@@ -327,12 +360,12 @@ final class StepRunner {
             r.op { map.removeValue(forKey: k) }
         case .payloads:
             r.op { map.removeValue(forKey: k) }
-            r.livePayloads -= 1
+            forgetPayload(i)
         case .stringKeyedPayloads:
             let bytes = spec.map.key.bytes
             WorkloadRun.writeKeyString(k, bytes: bytes, into: probe)
             r.op { map.removeValue(forString: probe, count: bytes) }
-            r.livePayloads -= 1
+            forgetPayload(i)
             r.liveStringBytes -= r.keyStringObjectBytes(bytes)
         }
         r.liveKeys -= 1
@@ -391,7 +424,11 @@ final class StepRunner {
     }
 
     private func forgetLive() {
-        for i in order[head...] where isLive(i) { position[i] = -1 }
+        for i in order[head...] where isLive(i) {
+            position[i] = -1
+            if i < payloadSize.count { payloadSize[i] = 0 }
+        }
+        r.liveOtherBytes = 0
         order.removeAll(keepingCapacity: true)
         head = 0
         liveCount = 0

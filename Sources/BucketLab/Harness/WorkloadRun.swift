@@ -116,8 +116,8 @@ public final class WorkloadRun {
 
     /// A payload whose first word is its key, as a map value word.
     @inline(__always)
-    public func makePayload(_ key: UInt64) -> UInt64 {
-        let p = mutator.allocate(payloadType)
+    public func makePayload(_ key: UInt64, type: ObjectType? = nil) -> UInt64 {
+        let p = mutator.allocate(type ?? payloadType)
         p.storeBytes(of: key, as: UInt64.self)
         return UInt64(UInt(bitPattern: p))
     }

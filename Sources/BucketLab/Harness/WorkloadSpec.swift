@@ -236,18 +236,21 @@ public struct Step: Sendable, Codable, Equatable {
     public var hint: WorkloadCount?
     public var times: WorkloadCount?
     public var steps: [Step]?
+    /// insert: the payload size of the keys it makes live (default: the
+    /// map's value size); an update keeps a key's size.
+    public var bytes: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case op, count, first, order, which, every
         case keepEvery = "keep_every"
         case hit, window, evict, capacity, zipf, universe, fraction, hold, name
         case deleteVisited = "delete_visited"
-        case hint, times, steps
+        case hint, times, steps, bytes
     }
 
     /// The fields each op takes besides `op`.
     static let fields: [Op: Set<CodingKeys>] = [
-        .insert: [.count, .first, .order, .zipf, .universe],
+        .insert: [.count, .first, .order, .zipf, .universe, .bytes],
         .delete: [.count, .which, .every, .keepEvery],
         .lookup: [.count, .hit],
         .update: [.count],
@@ -315,6 +318,10 @@ public struct Step: Sendable, Codable, Equatable {
             throw invalid(c, zipf != nil ? .zipf : .universe, "only an insert of \"order\": \"zipf\" draws from a universe")
         }
         if op == .insert && order == .zipf && first != nil { throw invalid(c, .first, "a Zipf insert draws its keys; it has no first") }
+        bytes = try c.decodeIfPresent(Int.self, forKey: .bytes)
+        if let b = bytes, !Bounds.payloadBytes.range.contains(b) {
+            throw invalid(c, .bytes, "must be \(Bounds.payloadBytes.range.lowerBound)…\(Bounds.payloadBytes.range.upperBound)")
+        }
         hold = try c.decodeIfPresent(String.self, forKey: .hold)
         name = try c.decodeIfPresent(String.self, forKey: .name)
         deleteVisited = try c.decodeIfPresent(Bool.self, forKey: .deleteVisited)
@@ -348,6 +355,7 @@ public struct Step: Sendable, Codable, Equatable {
         try c.encodeIfPresent(hint.map(CountField.init), forKey: .hint)
         try c.encodeIfPresent(times.map(CountField.init), forKey: .times)
         try c.encodeIfPresent(steps, forKey: .steps)
+        try c.encodeIfPresent(bytes, forKey: .bytes)
     }
 }
 

@@ -106,14 +106,19 @@ import Testing
               ]}
             ]},
             {"name": "popular", "steps": [
-              {"op": "insert", "count": "keys / 2", "order": "zipf", "zipf": 1.1, "universe": "2 keys"}
+              {"op": "insert", "count": "keys / 2", "order": "zipf", "zipf": 1.1, "universe": "2 keys"},
+              {"op": "insert", "count": "keys / 10", "bytes": 1000}
             ]}
           ]
         }
         """.write(toFile: file, atomically: true, encoding: .utf8)
         let keys = 100_000
+        // Three Go runs, judged by their median: the Zipf updates make garbage
+        // that Go's background cycles collect at times of their own, and one
+        // run in four ended 5–7% above the others (the lab within 1.2% of the
+        // rest).
         let script = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", dir + "/ref",
-                                           "--keys", String(keys), "--runs", "1", "--workload-file", file], cwd: repo)
+                                           "--keys", String(keys), "--runs", "3", "--workload-file", file], cwd: repo)
         try #require(script.status == 0, "scripts/reference failed: \(script.stderr)")
         let reference = try AgainstGo.readReference(dir + "/ref")
         let workload = try Workload.load(file: file)

@@ -158,7 +158,7 @@ import Testing
           {"name": "walked", "steps": [{"op": "release", "name": "it"}, {"op": "iterate", "fraction": 0.25, "delete_visited": true}]},
           {"name": "cached", "steps": [{"op": "repeat", "times": 2, "steps": [{"op": "cache", "count": 300, "capacity": 100, "zipf": 1.2}]}]},
           {"name": "emptied", "steps": [{"op": "range-delete"}, {"op": "insert", "count": 10, "first": 0}, {"op": "clear"}]},
-          {"name": "remade", "steps": [{"op": "make", "hint": 10}, {"op": "insert", "count": "keys"}, {"op": "rebuild"}, {"op": "insert", "count": 50}]},
+          {"name": "remade", "steps": [{"op": "make", "hint": 10}, {"op": "insert", "count": "keys"}, {"op": "rebuild"}, {"op": "insert", "count": 50, "bytes": 300}]},
           {"name": "pinned", "steps": [{"op": "pin"}, {"op": "drop"}, {"op": "idle"}]},
           {"name": "end", "steps": [{"op": "unpin"}, {"op": "freeos"}]}
          ]}
@@ -181,6 +181,9 @@ import Testing
         #expect(byPhase["fill"]!.liveKeys > 1500 && byPhase["fill"]!.liveKeys <= 1700, "Zipf draws past keys add, repeats update")
         #expect(byPhase["emptied"]!.liveKeys == 0)
         #expect(byPhase["remade"]!.liveKeys == 50)
+        // 50 keys of a 16-byte string slot + 8-byte value, a 24-byte key
+        // string and a 300-byte payload each (the file's own size).
+        #expect(byPhase["remade"]!.liveBytes == 50 * (24 + 24 + 300))
         #expect(byPhase["held"]!.liveKeys == 300)
         #expect(byPhase["cached"]!.liveKeys <= 300)
         #expect(byPhase["pinned"]!.liveKeys == 0)
