@@ -70,13 +70,36 @@ extension Collector {
         var current = Set<UInt>()
         for map in rootMaps { for object in map.storageObjects { current.insert(UInt(bitPattern: object)) } }
 
+        // Storage objects in address order: a span none falls in skips the
+        // per-object lookup.
+        let storage = current.sorted()
+        func mayHoldStorage(_ low: UInt, _ high: UInt) -> Bool {
+            var lo = 0, hi = storage.count
+            while lo < hi { let mid = (lo + hi) / 2; if storage[mid] < low { lo = mid + 1 } else { hi = mid } }
+            return lo < storage.count && storage[lo] < high
+        }
+
         // Mark bits already charged, per span: what a pass adds is the rest.
+        // Objects are counted in runs of one key (neighbours mostly share a
+        // type), so the table is touched once a run, not once an object.
         var charged: [UnsafeMutablePointer<SpanHeader>: [UInt64]] = [:]
         func charge(_ reason: RootKind?, leaked: Bool, marked: Bool) {
             heap.forEachInUseSpan { span in
                 let h = span.header
                 let words = span.bitmapWordCount
-                var done = charged[h] ?? [UInt64](repeating: 0, count: words)
+                let elemsize = span.elemsize
+                let base = UInt(bitPattern: span.objectAddress(0))
+                let checkStorage = mayHoldStorage(base, base + UInt(words * 64 * elemsize))
+                var done = charged.removeValue(forKey: h) ?? [UInt64](repeating: 0, count: words)
+                var runType: UInt16 = 0, runIsStorage = false, runCount = 0
+                func flush() {
+                    guard runCount > 0 else { return }
+                    let key = CensusKey(site: AllocationSite(typeID: TypeID(rawValue: runType), slotBytes: elemsize),
+                                        retainedBy: reason, leaked: leaked, isCurrentStorage: runIsStorage)
+                    census.live[key, default: (0, 0)].objects += runCount
+                    census.live[key, default: (0, 0)].bytes += runCount * elemsize
+                    runCount = 0
+                }
                 for w in 0..<words {
                     let allocated = span.allocatedWord(w)
                     var new = (marked ? span.markedWord(w) & allocated : allocated) & ~done[w]
@@ -84,13 +107,15 @@ extension Collector {
                     while new != 0 {
                         let i = w << 6 | new.trailingZeroBitCount
                         new &= new - 1
-                        let key = CensusKey(site: AllocationSite(typeID: span.typeID(i), slotBytes: span.elemsize),
-                                            retainedBy: reason, leaked: leaked,
-                                            isCurrentStorage: current.contains(UInt(bitPattern: span.objectAddress(i))))
-                        census.live[key, default: (0, 0)].objects += 1
-                        census.live[key, default: (0, 0)].bytes += span.elemsize
+                        let type = span.typeID(i).rawValue
+                        let isStorage = checkStorage && current.contains(UInt(bitPattern: span.objectAddress(i)))
+                        if runCount > 0 && (type != runType || isStorage != runIsStorage) { flush() }
+                        runType = type
+                        runIsStorage = isStorage
+                        runCount += 1
                     }
                 }
+                flush()
                 charged[h] = done
             }
         }

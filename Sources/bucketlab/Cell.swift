@@ -1,5 +1,6 @@
 import ArgumentParser
 import BucketLab
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,6 +29,7 @@ struct Cell: ParsableCommand {
     var directory: String
 
     func run() throws {
+        let t0 = monotonicNanos()
         let config = try suite.config(repeats: 1)
         guard config.mapModels.count == 1, config.workloads.count == 1, config.strategies.count == 1 else {
             throw ValidationError("a cell is one map model, one workload and one strategy")
@@ -42,6 +44,18 @@ struct Cell: ParsableCommand {
             kill(getpid(), SIGKILL)
         }
         let show: ((String) -> Void)? = progress ? { writeStandardError("\r\u{1B}[K" + $0) } : nil
-        try Suite.run(cell, config: config, progress: show).write(to: directory)
+        let t1 = monotonicNanos()
+        let result = try Suite.run(cell, config: config, progress: show)
+        let t2 = monotonicNanos()
+        try result.write(to: directory)
+        let t3 = monotonicNanos()
+        if getenv("BUCKETLAB_CELL_TIMES") != nil {
+            let t = result.times
+            func ms(_ ns: UInt64) -> String { String(format: "%.1f", Double(ns) / 1e6) }
+            writeStandardError("cell-times \(cell.key.cellName) config=\(ms(t1 - t0)) run=\(ms(t2 - t1)) workload=\(ms(t.workloadNs)) "
+                + "settle=\(ms(t.settleNs)) endcollect=\(ms(t.phaseEndCollectNs)) census=\(ms(t.censusNs)) "
+                + "profile=\(ms(t.profileNs)) heapclasses=\(ms(t.heapClassesNs)) samples=\(ms(t.samplesNs)) "
+                + "gc=\(ms(result.summary.gcTotalNs)) write=\(ms(t3 - t2)) inside=\(ms(t3 - t0))\n")
+        }
     }
 }

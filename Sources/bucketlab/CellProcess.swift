@@ -18,7 +18,14 @@ enum CellProcess {
         let args = ["cell"] + SuiteOptions.arguments(for: cell, of: config)
             + ["--repeat-index", String(cell.key.repeatIndex), "--run-id", cell.key.runID, "--out", dir]
             + (progress ? ["--progress"] : [])
+        let spawned = monotonicNanos()
         let (status, maxRSSBytes) = try spawnAndWait(arguments: args)
+        let exited = monotonicNanos()
+        defer {
+            if getenv("BUCKETLAB_CELL_TIMES") != nil {
+                writeStandardError("cell-wall \(cell.key.cellName) process=\(String(format: "%.1f", Double(exited - spawned) / 1e6)) read=\(String(format: "%.1f", Double(monotonicNanos() - exited) / 1e6))\n")
+            }
+        }
         let failure: String?
         if WIFSIGNALED(status) {
             let signal = WTERMSIG(status)

@@ -7,8 +7,11 @@ import BucketLab
 
 /// `--keys` and `--payload-bytes`.
 struct SizeOptions: ParsableArguments {
-    @Option(help: "Keys per workload or map (\(Bounds.keys.range.lowerBound)…\(Bounds.keys.range.upperBound)).")
-    var keys = SuiteConfig.defaultKeys
+    @Option(name: .customLong("keys"),
+            help: "Keys per workload or map (\(Bounds.keys.range.lowerBound)…\(Bounds.keys.range.upperBound); default \(SuiteConfig.defaultKeys), run: \(SuiteConfig.firstRunKeys) unless --full).")
+    var given: Int?
+
+    var keys: Int { given ?? SuiteConfig.defaultKeys }
 
     @Option(name: .customLong("payload-bytes"),
             help: "Bytes per payload (\(Bounds.payloadBytes.range.lowerBound)…\(Bounds.payloadBytes.range.upperBound)).")
@@ -95,19 +98,20 @@ struct SuiteOptions: ParsableArguments {
         return all
     }
 
-    func config(repeats: Int) throws -> SuiteConfig {
+    /// `defaultKeys`: the keys when --keys is not given (`run`'s first run).
+    func config(repeats: Int, defaultKeys: Int = SuiteConfig.defaultKeys) throws -> SuiteConfig {
         let workloads = try workloads()
         do {
-            return try config(workloads, repeats: repeats)
+            return try config(workloads, repeats: repeats, keys: sizes.given ?? defaultKeys)
         } catch let e as WorkloadFileError {
             throw DataError(description: e.description)
         }
     }
 
-    private func config(_ workloads: [Workload], repeats: Int) throws -> SuiteConfig {
+    private func config(_ workloads: [Workload], repeats: Int, keys: Int) throws -> SuiteConfig {
         try validated {
             try SuiteConfig(workloads: workloads, strategies: Strategy.parseLists(strategy),
-                            mapModels: SuiteConfig.parseMapModels(map), keys: sizes.keys, payloadBytes: sizes.payloadBytes, window: window,
+                            mapModels: SuiteConfig.parseMapModels(map), keys: keys, payloadBytes: sizes.payloadBytes, window: window,
                             gogc: Bounds.parseGOGC(gogc), gcWorkers: gcWorkers.count, concurrentMark: !stwMark, seed: seed, repeats: repeats, samples: samples,
                             bursts: bursts, hint: hint, settle: !noSettle, pprof: ProfilePhases.parse(pprof))
         }

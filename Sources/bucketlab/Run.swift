@@ -21,7 +21,20 @@ struct Run: ParsableCommand {
     @Option(help: "Cells to run at once, each in its own process (default: the cores, fewer when that many cells' estimated peak memory would not fit in free memory). Memory columns do not depend on it; timing columns (GC ms, ops/s, p99) are disturbed by neighbours: use --jobs 1 when timings matter.")
     var jobs: Int?
 
+    @Flag(help: "The full suite, the reference run: \(SuiteConfig.defaultKeys) keys, \(SuiteConfig.fullRepeats) repeats (without it: \(SuiteConfig.firstRunKeys) keys, \(SuiteConfig.firstRunRepeats) repeat, checked against \(Run.fullSuiteSummary)). --keys and --repeat override either.")
+    var full = false
+
     @OptionGroup var out: OutputOption
+
+    /// The committed full suite's summary the first run's REPORT.md checks
+    /// its best strategies against (relative to the working directory).
+    static let fullSuiteSummary = "Results/full-suite/summary.csv"
+
+    /// The suite this command runs: the first run, or with --full the full one.
+    func config() throws -> SuiteConfig {
+        try suite.config(repeats: repeats.count(default: full ? SuiteConfig.fullRepeats : SuiteConfig.firstRunRepeats),
+                         defaultKeys: full ? SuiteConfig.defaultKeys : SuiteConfig.firstRunKeys)
+    }
 
     /// `--jobs`, or the default for `config`.
     func jobCount(_ config: SuiteConfig) -> Int {
@@ -33,7 +46,7 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         do {
-            _ = try suite.config(repeats: repeats.count(default: 3))
+            _ = try config()
         } catch is DataError {
             // A bad workload file: run() reports it before any work, with
             // the data-error status ArgumentParser's validation would lose.
@@ -49,7 +62,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let config = try suite.config(repeats: repeats.count(default: 3))
+        let config = try config()
         let commit = MachineInfo.gitCommit ?? "nocommit"
         let runID = MachineInfo.today + "-" + commit
         let dir = out.directory ?? "Results/" + runID
@@ -83,10 +96,15 @@ struct Run: ParsableCommand {
             try writeFileAtomically(AgainstGoRow.csv(rows), to: dir + "/against-go.csv")
         }
         // The report is drawn from the files just written (see Output/).
-        let results = try ResultSet(directory: dir)
+        var results = try ResultSet(directory: dir)
+        if !full, FileManager.default.fileExists(atPath: Self.fullSuiteSummary) {
+            results.fullSuite = FullSuiteReference(path: Self.fullSuiteSummary,
+                                                   summaries: try RunSummary.read(Self.fullSuiteSummary))
+        }
         try Report.write(results, to: dir, header: info.reportHeader)
         // One screen; REPORT.md and summary.csv keep every figure.
         print(Report.glanceText(results))
+        if let line = Report.fullSuiteLine(results) { print(line) }
         print("report:       \(dir)/REPORT.md")
         print("every figure: \(dir)/summary.csv")
         print("              (beside them: phases.csv, samples.csv, gc.csv, heap.csv, trace.json, run.json, pprof/, *.svg)")

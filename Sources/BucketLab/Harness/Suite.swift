@@ -59,9 +59,16 @@ public struct SuiteConfig: Sendable {
     /// Go fidelity tests, whose 10^6-key suites would pay it unoptimised.
     public private(set) var census: Bool
 
-    /// The default suite: every workload × every preset, sized to finish in
-    /// about two minutes on two cores.
+    /// Keys of the full suite (`bucketlab run --full`, the reference run,
+    /// with `fullRepeats`) and of every command's `--keys` default.
     public static let defaultKeys = 1_000_000
+    public static let fullRepeats = 3
+    /// The first run (`bucketlab run` without `--full`): every workload ×
+    /// preset × map model at this size, once, to answer in about a minute on
+    /// two cores with the full suite's best strategies; chosen by measurement
+    /// (docs/notes/first-run.md).
+    public static let firstRunKeys = 200_000
+    public static let firstRunRepeats = 1
 
     public init(workloads: [Workload] = Workload.allCases, strategies: [Strategy] = Strategy.presets,
                 mapModels: [String] = MapModels.names, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
@@ -172,6 +179,7 @@ public struct CellResult: Sendable {
     public var heap: [HeapClassRow] = []
     public var profiles: [ProfileFile] = []
     public var summary: RunSummary
+    public var times = CellTimes()
 
     public init(summary: RunSummary) { self.summary = summary }
 
@@ -321,14 +329,19 @@ public enum Suite {
     public static func run(_ cell: SuiteCell, config: SuiteConfig, progress: ((String) -> Void)? = nil) throws -> CellResult {
         let run = try WorkloadRun(config: config, key: cell.key, workload: cell.workload, strategy: cell.strategy,
                                   progress: progress)
+        let t0 = monotonicNanos()
         try cell.workload.run(run)
+        let t1 = monotonicNanos()
         if config.settle && cell.workload.spec.settle { run.settle() }
+        run.times.workloadNs = t1 - t0
+        run.times.settleNs = monotonicNanos() - t1
         var result = CellResult(summary: run.summary())
         result.phases = run.phases
         result.samples = run.samples
         result.heap = run.heapRows
         result.profiles = run.profiles
         result.gc = run.collector.trace.map { GCRow(key: cell.key, cycle: $0) }
+        result.times = run.times
         return result
     }
 

@@ -63,6 +63,9 @@ public final class WorkloadRun {
     var samples: [SampleRow] = []
     var heapRows: [HeapClassRow] = []
     var profiles: [ProfileFile] = []
+    /// Where the cell's time went, outside the operations (ns): see
+    /// docs/notes/cell-time.md.
+    public var times = CellTimes()
 
     init(config: SuiteConfig, key: RunKey, workload: Workload, strategy: Strategy, progress: ((String) -> Void)?) throws {
         self.config = config
@@ -209,6 +212,8 @@ public final class WorkloadRun {
     }
 
     private func takeSample() {
+        let t0 = monotonicNanos()
+        defer { times.samplesNs += monotonicNanos() - t0 }
         sampleIndex += 1
         nextSample += sampleEvery
         samples.append(SampleRow(key: key, phase: phaseName, sample: sampleIndex,
@@ -224,12 +229,18 @@ public final class WorkloadRun {
     /// what (outside the phase's time and every cycle's) and, if asked, its
     /// heap profile.
     public func endPhase() {
+        let t0 = monotonicNanos()
         collector.collect()
         let now = monotonicNanos()
+        times.phaseEndCollectNs += now - t0
         let measurement = measure()
+        let t1 = monotonicNanos()
         let census = config.census ? collector.census() : nil
+        let t2 = monotonicNanos()
+        times.censusNs += t2 - t1
         phases.append(PhaseRow(key: key, phase: phaseName, measurement: measurement, phaseNs: now - phaseStart,
                                startNs: phaseStart, retention: census.map(Retention.init) ?? Retention()))
+        var t3 = monotonicNanos()
         if let census, wantsProfile(of: phaseName) {
             let name = "\(key.map)-\(key.workload)-\(key.strategy)-\(phaseName)"
             let comments = [
@@ -241,7 +252,11 @@ public final class WorkloadRun {
                 name: name.replacingOccurrences(of: "/", with: "_") + ".pb",
                 bytes: HeapProfile.encode(census, types: heap.typeDescriptors, workload: key.workload,
                                           comments: comments, timeNanos: Int64(wallClockNanos()))))
+            let t = monotonicNanos()
+            times.profileNs += t - t3
+            t3 = t
         }
+        defer { times.heapClassesNs += monotonicNanos() - t3 }
         for c in heap.sizeClassCensus() {
             heapRows.append(HeapClassRow(key: key, phase: phaseName, sizeClass: c.sizeClass, spans: c.spans,
                                          objects: c.objects, inuseBytes: c.inuseBytes))
@@ -329,4 +344,16 @@ public final class WorkloadRun {
         s.p99OpNs = Int(histogram.valueAtPercentile(99))
         return s
     }
+}
+
+/// Where a cell's time went (ns), for `BUCKETLAB_CELL_TIMES=1`.
+public struct CellTimes: Sendable {
+    public var phaseEndCollectNs: UInt64 = 0
+    public var censusNs: UInt64 = 0
+    public var profileNs: UInt64 = 0
+    public var heapClassesNs: UInt64 = 0
+    public var samplesNs: UInt64 = 0
+    public var settleNs: UInt64 = 0
+    public var workloadNs: UInt64 = 0
+    public init() {}
 }

@@ -13,6 +13,8 @@ struct Finding {
     /// `go`'s row at the end of the headline phase (repeat 1), when
     /// phases.csv was read: map storage, leak audit, who keeps what.
     var goHeadline: PhaseRow?
+    /// Other strategies that keep exactly `best`'s bytes (not `go`).
+    var tiedWith: [String] = []
 
     var map: String { go.key.map }
     var workload: String { go.key.workload }
@@ -34,7 +36,11 @@ struct Finding {
         if bestIsGo {
             s += "no strategy keeps 1% less than `go`, \(Report.mib(go.headlineHeapInuseBytes)) MiB."
         } else {
-            s += "`\(best.key.strategy)` keeps least, \(Report.mib(best.headlineHeapInuseBytes)) MiB — "
+            s += "`\(best.key.strategy)` keeps least"
+            if !tiedWith.isEmpty {
+                s += " (as does " + tiedWith.map { "`\($0)`" }.joined(separator: ", ") + ", to the byte: the first preset is named)"
+            }
+            s += ", \(Report.mib(best.headlineHeapInuseBytes)) MiB — "
             s += "\(Self.times(best.headlineHeapInuseBytes, go.headlineHeapInuseBytes))× the "
             s += "\(Report.mib(go.headlineHeapInuseBytes)) MiB `go` keeps — at \(Self.ms(best.gcTotalNs)) ms of collection "
             s += "against `go`'s \(Self.ms(go.gcTotalNs)) ms and \(Self.times(best.opsPerSecond, go.opsPerSecond))× its "
@@ -72,16 +78,26 @@ struct Finding {
 extension Report {
     /// Per map model and workload with a `go` run: the strategy that keeps
     /// least at the headline phase — `go` itself unless another keeps 1%
-    /// less (ties: less collection time).
+    /// less; of strategies keeping exactly as many bytes, the first in the
+    /// run's order (a rule, not the collection time, which is noise between
+    /// equal heaps: the first run and the full suite then name the same).
     static func findings(_ results: ResultSet) -> [Finding] {
-        let ok = results.summaries.filter { $0.status == "ok" }
+        findings(results.summaries, headlinePhases: results.headlinePhases)
+    }
+
+    static func findings(_ summaries: [RunSummary], headlinePhases: [String: PhaseRow] = [:]) -> [Finding] {
+        let ok = summaries.filter { $0.status == "ok" }
         var out: [Finding] = []
         for go in ok where go.key.strategy == Strategy.go.name {
             let peers = ok.filter { $0.key.map == go.key.map && $0.key.workload == go.key.workload }
             let least = peers.map(\.headlineHeapInuseBytes).min()!
-            let best = Double(go.headlineHeapInuseBytes) <= Double(least) * 1.01
-                ? go : peers.filter { $0.headlineHeapInuseBytes == least }.min { $0.gcTotalNs < $1.gcTotalNs }!
-            out.append(Finding(best: best, go: go, goHeadline: results.headlinePhases[go.key.cellName]))
+            var finding = Finding(best: go, go: go, goHeadline: headlinePhases[go.key.cellName])
+            if Double(go.headlineHeapInuseBytes) > Double(least) * 1.01 {
+                let tied = peers.filter { $0.headlineHeapInuseBytes == least }
+                finding.best = tied[0]
+                finding.tiedWith = tied.dropFirst().map(\.key.strategy)
+            }
+            out.append(finding)
         }
         return out
     }
@@ -140,7 +156,7 @@ struct Glance {
     }
 
     static let legend = "retained = heap in use after the workload's headline phase and its full collection; least = "
-        + "the strategy that keeps least there (`go` unless another keeps 1% less); × go = its MiB over `go`'s."
+        + "the strategy that keeps least there (`go` unless another keeps 1% less; of equal ones the first preset); × go = its MiB over `go`'s."
 
     var markdown: String {
         let header = ["workload", "headline phase"] + maps.flatMap { m in

@@ -18,6 +18,9 @@ public struct ResultSet {
     /// Each cell's phase-end row of its headline phase (repeat 1), by
     /// `RunKey.cellName`, from phases.csv.
     public var headlinePhases: [String: PhaseRow] = [:]
+    /// The full suite to check the best strategies against (the first run's
+    /// REPORT.md, Report+FullSuite.swift).
+    public var fullSuite: FullSuiteReference?
 
     /// Reads summary.csv, and samples.csv and phases.csv when present (the
     /// heap-over-time charts need them), from `dir`.
@@ -201,6 +204,7 @@ public enum Report {
     public static func markdown(_ results: ResultSet, charts: [(file: String, title: String, svg: String)], header: String) -> String {
         var md = "# BucketLab report\n\n" + header + "\n\n"
         md += glanceMarkdown(results)
+        md += fullSuiteMarkdown(results)
         md += findingsMarkdown(results)
         md += "## Every cell\n\n"
         md += markdownTable(header: tableHeader, rows: tableRows(results.summaries))
