@@ -28,7 +28,7 @@ struct Run: ParsableCommand {
 
     /// The committed full suite's summary the first run's REPORT.md checks
     /// its best strategies against (relative to the working directory).
-    static let fullSuiteSummary = "Results/full-suite/summary.csv"
+    static let fullSuiteSummary = "Results/2026-11-29-4371b4e/summary.csv"
 
     /// The suite this command runs: the first run, or with --full the full one.
     func config() throws -> SuiteConfig {
@@ -79,6 +79,8 @@ struct Run: ParsableCommand {
         let started = monotonicNanos()
         var cellDone: (@Sendable (Int, Int) -> Void)?
         if ProgressLine.onTerminal && jobs > 1 {
+            let cells = config.mapModels.count * config.workloads.count * config.strategies.count * config.repeats
+            ProgressLine.show?("cells 0/\(cells), \(jobs) at a time")
             cellDone = { @Sendable done, total in
                 let elapsed = Double(monotonicNanos() - started) / 1e9
                 let eta = elapsed / Double(done) * Double(total - done)

@@ -67,7 +67,7 @@ public struct SuiteConfig: Sendable {
     /// preset × map model at this size, once, to answer in about a minute on
     /// two cores with the full suite's best strategies; chosen by measurement
     /// (docs/notes/first-run.md).
-    public static let firstRunKeys = 200_000
+    public static let firstRunKeys = 300_000
     public static let firstRunRepeats = 1
 
     public init(workloads: [Workload] = Workload.allCases, strategies: [Strategy] = Strategy.presets,

@@ -73,7 +73,7 @@ extension Report {
         let theirs = findings(full.summaries)
         let compared = findings(results).filter { f in theirs.contains { $0.map == f.map && $0.workload == f.workload } }
         let differ = differences(results, from: full).count
-        return "best strategy as in the full suite (\(full.path)): \(compared.count - differ) of \(compared.count) rows"
-            + (differ > 0 ? "; REPORT.md says which differ and why" : "")
+        return "best strategy as in the full suite, \(full.path): \(compared.count - differ) of \(compared.count) rows"
+            + (differ > 0 ? " (REPORT.md: which, why)" : "")
     }
 }

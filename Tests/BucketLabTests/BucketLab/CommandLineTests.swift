@@ -123,6 +123,22 @@ import Testing
         #expect(readTextFile(root + "/earlier/summary.csv") == earlier)
     }
 
+    /// `run` is the first run (one repeat, SuiteConfig.firstRunKeys keys);
+    /// `run --full` the full suite's repeats; --keys and --repeat win.
+    @Test func runIsTheFirstRunAndFullTheReference() throws {
+        for (extra, repeats) in [([String](), SuiteConfig.firstRunRepeats), (["--full"], SuiteConfig.fullRepeats),
+                                 (["--full", "--repeat", "2"], 2)] {
+            let dir = temporaryDirectory()
+            let r = try bucketlab(["run", "--keys", "600", "--workload", "fill-drain", "--strategy", "go", "--map", "classic",
+                                   "--no-settle", "--pprof", "none", "--out", dir] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let info = try RunInfo.read(dir + "/run.json")
+            #expect(info.repeat == repeats && info.keys == 600, "\(extra)")
+        }
+        let help = try bucketlab(["run", "--help"])
+        #expect(help.stdout.contains("--full") && help.stdout.contains("\(SuiteConfig.firstRunKeys)"))
+    }
+
     /// Sanitizer builds skip it (70 s under ThreadSanitizer, a fifth of CI's
     /// limit): it checks the files a run writes, which the plain build does;
     /// cells under the sanitizers run in the other CLI tests.
