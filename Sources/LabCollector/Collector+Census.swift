@@ -81,7 +81,8 @@ extension Collector {
 
         // Mark bits already charged, per span: what a pass adds is the rest.
         // Objects are counted in runs of one key (neighbours mostly share a
-        // type), so the table is touched once a run, not once an object.
+        // type), so the table is touched once a run, not once an object
+        // (docs/notes/cell-time.md).
         var charged: [UnsafeMutablePointer<SpanHeader>: [UInt64]] = [:]
         func charge(_ reason: RootKind?, leaked: Bool, marked: Bool) {
             heap.forEachInUseSpan { span in
