@@ -59,7 +59,7 @@ extension BucketMap {
         if h.pointee.B == 0 {
             b = buckets
         } else {
-            let hash = hashWord(key, seed: h.pointee.hash0)
+            let hash = hashWord(key, seed: lab.pointee.hash0)
             var mask = (1 << Int(h.pointee.B)) &- 1
             b = bucket(buckets, Int(truncatingIfNeeded: hash) & mask)
             if let old = h.pointee.oldbuckets {

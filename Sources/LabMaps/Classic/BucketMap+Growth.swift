@@ -110,7 +110,7 @@ extension BucketMap {
     /// `shrink=below(f)`: halves B while count < f × 6.5 × 2^B and rehashes
     /// into the smaller array — never while growing or iterated.
     func shrinkIfSparse(below f: Double) {
-        guard !isGrowing, h.pointee.openIterators == 0, h.pointee.B > 0 else { return }
+        guard !isGrowing, lab.pointee.openIterators == 0, h.pointee.B > 0 else { return }
         let threshold = { (B: Int) in f * Double(loadFactorNum) / Double(loadFactorDen) * Double(1 << B) }
         var target = Int(h.pointee.B)
         while target > 0 && Double(h.pointee.count) < threshold(target) { target -= 1 }
@@ -140,7 +140,7 @@ extension BucketMap {
             var current: UnsafeMutableRawPointer? = bucket(oldArray, i)
             while let b = current {
                 for s in 0..<bucketCount where top(b, s) >= minTopHash {
-                    let hash = K.hash(key(b, s), size: type.keySize, seed: h.pointee.hash0)
+                    let hash = K.hash(key(b, s), size: type.keySize, seed: lab.pointee.hash0)
                     var dst = bucket(array, Int(truncatingIfNeeded: hash) & mask)
                     var slot = -1
                     while slot < 0 {
@@ -193,7 +193,7 @@ extension BucketMap {
                     precondition(t >= minTopHash, "bad map state: an old bucket holds an evacuation mark")
                     var useY = false
                     if !sameSize {
-                        let hash = K.hash(key(b, i), size: type.keySize, seed: h.pointee.hash0)
+                        let hash = K.hash(key(b, i), size: type.keySize, seed: lab.pointee.hash0)
                         useY = hash & UInt64(newbit) != 0
                     }
                     setTop(b, i, useY ? evacuatedY : evacuatedX)

@@ -54,7 +54,7 @@ public final class MapIterator {
         nextBucket = startBucket
         isOpen = true
         h.pointee.flags |= iteratorFlag | oldIteratorFlag
-        h.pointee.openIterators += 1
+        map.lab.pointee.openIterators += 1
         map.openIterators[ObjectIdentifier(self)] = OpenIterator(iterator: self)
     }
 
@@ -68,7 +68,7 @@ public final class MapIterator {
         b = nil
         overflowList = nil
         oldOverflowList = nil
-        map.h.pointee.openIterators -= 1
+        map.lab.pointee.openIterators -= 1
         map.openIterators[ObjectIdentifier(self)] = nil
     }
 
@@ -197,9 +197,9 @@ extension BucketMap {
 
     func hashKey(_ key: UnsafeRawPointer) -> UInt64 {
         switch type.keyKind {
-        case .word: return WordKey.hash(key, size: 8, seed: h.pointee.hash0)
-        case .string: return StringKey.hash(key, size: 16, seed: h.pointee.hash0)
-        case .bytes: return BytesKey.hash(key, size: type.keySize, seed: h.pointee.hash0)
+        case .word: return WordKey.hash(key, size: 8, seed: lab.pointee.hash0)
+        case .string: return StringKey.hash(key, size: 16, seed: lab.pointee.hash0)
+        case .bytes: return BytesKey.hash(key, size: type.keySize, seed: lab.pointee.hash0)
         }
     }
 

@@ -75,7 +75,7 @@ extension BucketMap: MapModel, GoStringKeyProbes {
     }
 
     public var relocationThreshold: Double? {
-        guard case let .sparse(t) = policy.relocation, !isGrowing, h.pointee.openIterators == 0 else { return nil }
+        guard case let .sparse(t) = policy.relocation, !isGrowing, lab.pointee.openIterators == 0 else { return nil }
         return t
     }
 

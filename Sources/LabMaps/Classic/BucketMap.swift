@@ -126,7 +126,9 @@ private let bytesLow7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
     noverflow >= UInt16(1) << UInt16(min(B, 15))
 }
 
-/// The map header, Go's `hmap`, in a heap object of its own.
+/// The map header, Go's `hmap`, in a heap object of its own: 48 bytes, as
+/// Go 1.19's (a heap profile compares them by site). The lab's own state
+/// and its 64-bit hash seed are beside it, in `HMapLab`.
 struct HMap {
     var buckets: UnsafeMutableRawPointer?
     var oldbuckets: UnsafeMutableRawPointer?
@@ -135,18 +137,11 @@ struct HMap {
     var extra: UnsafeMutableRawPointer?
     var count: Int
     var nevacuate: Int
-    var hash0: UInt64
-    /// The map's own random source (Go's fastrand): seeds, iterator starts,
-    /// overflow sampling.
-    var rng: SplitMix64
     var B: UInt8
     /// Go's `iterator`, `oldIterator` and `sameSizeGrow` bits.
     var flags: UInt8
     /// Approximate number of overflow buckets (exact below B = 16).
     var noverflow: UInt16
-    /// Iterators open now (exact): the lab's own policies (shrink, reclaim,
-    /// relocation) never act while one is open.
-    var openIterators: Int32
 
     var sameSizeGrow: Bool {
         get { flags & sameSizeGrowFlag != 0 }
@@ -156,6 +151,20 @@ struct HMap {
     static var pointerWords: [Int] {
         [\HMap.buckets, \HMap.oldbuckets, \HMap.extra].map { MemoryLayout<HMap>.offset(of: $0)! / 8 }
     }
+}
+
+/// What the lab keeps per classic map beside its header, in plain memory
+/// (not the heap: Go's `hmap` holds a 32-bit seed in its 48 bytes and takes
+/// its random numbers from the runtime's `fastrand`).
+struct HMapLab {
+    /// The hash seed (Go's `hash0`).
+    var hash0: UInt64
+    /// The map's own random source (Go's fastrand): seeds, iterator starts,
+    /// overflow sampling.
+    var rng: SplitMix64
+    /// Iterators open now (exact): the lab's own policies (shrink, reclaim,
+    /// relocation) never act while one is open.
+    var openIterators: Int32
 }
 
 /// How a key is hashed and compared; the probe loops are specialised on it.
@@ -231,6 +240,8 @@ public final class BucketMap {
     public internal(set) var rehashCount = 0
     /// The header, a heap object.
     let h: UnsafeMutablePointer<HMap>
+    /// The lab's own state beside it, in plain memory.
+    let lab: UnsafeMutablePointer<HMapLab>
     // Layout constants, copied from `type` for the probe loops.
     let bucketSize: Int
     let keysOffset: Int
@@ -270,9 +281,11 @@ public final class BucketMap {
         fast.initialize(to: FastPolicy())
         var rng = SplitMix64(seed: seed ?? UInt64.random(in: .min ... .max))
         let hash0 = rng.next()
+        lab = .allocate(capacity: 1)
+        lab.initialize(to: HMapLab(hash0: hash0, rng: rng, openIterators: 0))
         h = mutator.allocate(type.headerType).bindMemory(to: HMap.self, capacity: 1)
         h.initialize(to: HMap(buckets: nil, oldbuckets: nil, extra: nil, count: 0, nevacuate: 0,
-                              hash0: hash0, rng: rng, B: 0, flags: 0, noverflow: 0, openIterators: 0))
+                              B: 0, flags: 0, noverflow: 0))
         if hint > bucketCount {
             var B: UInt8 = 0
             while overLoadFactor(hint, B) { B += 1 }
@@ -299,7 +312,7 @@ public final class BucketMap {
                                   releaseWhenEmpty: policy.emptyMap == .release, shrinkBelow: shrinkBelow)
     }
 
-    deinit { fast.deallocate() }
+    deinit { fast.deallocate(); lab.deallocate() }
 
     /// Address of the header object (a collector root).
     public var headerAddress: UnsafeMutableRawPointer { UnsafeMutableRawPointer(h) }
@@ -364,7 +377,7 @@ public final class BucketMap {
     }
 
     /// The map's fastrand.
-    @inline(__always) func random() -> UInt64 { h.pointee.rng.next() }
+    @inline(__always) func random() -> UInt64 { lab.pointee.rng.next() }
 
     // MARK: Lookup (Go's mapaccess1 / mapaccessK)
 
@@ -372,7 +385,7 @@ public final class BucketMap {
     @inline(__always)
     func find<K: MapKeyOps>(_ key: UnsafeRawPointer, _: K.Type) -> (bucket: UnsafeMutableRawPointer, slot: Int)? {
         guard h.pointee.count != 0, let buckets = h.pointee.buckets else { return nil }
-        let hash = K.hash(key, size: type.keySize, seed: h.pointee.hash0)
+        let hash = K.hash(key, size: type.keySize, seed: lab.pointee.hash0)
         var mask = (1 << Int(h.pointee.B)) &- 1
         var b = bucket(buckets, Int(truncatingIfNeeded: hash) & mask)
         if let old = h.pointee.oldbuckets {
@@ -413,7 +426,7 @@ public final class BucketMap {
     /// The value slot for `key`, inserting the key (value zeroed) if absent.
     @inline(__always)
     func assign<K: MapKeyOps>(_ key: UnsafeRawPointer, _: K.Type) -> UnsafeMutableRawPointer {
-        let hash = K.hash(key, size: type.keySize, seed: h.pointee.hash0)
+        let hash = K.hash(key, size: type.keySize, seed: lab.pointee.hash0)
         if h.pointee.buckets == nil {
             h.pointee.buckets = mutator.allocate(type.bucket)
         }
@@ -488,7 +501,7 @@ public final class BucketMap {
     @inline(__always)
     func delete<K: MapKeyOps>(_ key: UnsafeRawPointer, _: K.Type) -> Bool {
         guard h.pointee.count != 0, h.pointee.buckets != nil else { return false }
-        let hash = K.hash(key, size: type.keySize, seed: h.pointee.hash0)
+        let hash = K.hash(key, size: type.keySize, seed: lab.pointee.hash0)
         let bucketIndex = Int(truncatingIfNeeded: hash) & ((1 << Int(h.pointee.B)) &- 1)
         if isGrowing { growWork(bucketIndex, K.self) }
         let first = bucket(h.pointee.buckets!, bucketIndex)
@@ -527,7 +540,7 @@ public final class BucketMap {
         }
         h.pointee.count -= 1
         if h.pointee.count == 0 {
-            h.pointee.hash0 = random()
+            lab.pointee.hash0 = random()
             if flags.releaseWhenEmpty { releaseBuckets() }
         }
         if flags.shrinkBelow > 0, h.pointee.buckets != nil { shrinkIfSparse(below: flags.shrinkBelow) }
@@ -578,7 +591,7 @@ public final class BucketMap {
         markAllEmpty(buckets, count: 1 << Int(h.pointee.B))
         if let old = h.pointee.oldbuckets { markAllEmpty(old, count: oldBucketCount) }
         h.pointee.count = 0
-        h.pointee.hash0 = random()
+        lab.pointee.hash0 = random()
         if policy.clearAll == .release {
             releaseBuckets()
             return
@@ -610,7 +623,7 @@ public final class BucketMap {
     /// (false) while an iterator is open, since it may stand on the bucket.
     @discardableResult
     public func unlinkOverflowBucket(_ bucket: UnsafeMutableRawPointer, chainHead: UnsafeMutableRawPointer) -> Bool {
-        guard h.pointee.openIterators == 0, bucket != chainHead else { return false }
+        guard lab.pointee.openIterators == 0, bucket != chainHead else { return false }
         var prev = chainHead
         while let next = overflow(prev), next != bucket { prev = next }
         guard overflow(prev) == bucket else { return false }
