@@ -95,7 +95,10 @@ func main() {
 	sessions := recorder.NewMap[string, *session](rec, 0)
 	now := 0
 	for i := 0; i < *n; i++ {
-		sessions.Set(fmt.Sprintf("sess-%08x", i), &session{user: uint64(i), expires: now + i%100})
+		// The payload on a line of its own: a heap profile tells its
+		// allocation site from the key's (fmt.Sprintf) by line.
+		s := &session{user: uint64(i), expires: now + i%100}
+		sessions.Set(fmt.Sprintf("sess-%08x", i), s)
 	}
 	rec.Phase("logged-in")
 	for i := 0; i < *n; i++ {
@@ -125,6 +128,10 @@ func main() {
 	sessions.Clear()
 	cache.m.Drop()
 	rec.Phase("cleared")
+	// The cleared map stays in use until here, so the marker's collection
+	// keeps it (clear keeps its storage) as the replay does; without this,
+	// Go's liveness would free it unrecorded.
+	runtime.KeepAlive(sessions)
 	if err := rec.Close(); err != nil {
 		log.Fatal(err)
 	}
