@@ -80,7 +80,6 @@ final class TraceReplay {
     private var maps: [ReplayMap?] = []
     private var iterators: [UInt64: any MapIteration] = [:]
     private var mapTypes: [Shape: MapType] = [:]
-    private var payloadTypes: [Int: ObjectType] = [:]
     /// Short string keys (1…7 bytes) cannot hold the 8 hash bytes: each
     /// distinct one gets the next number of its length as its bytes.
     private var shortKeys: [ShortKey: UInt64] = [:]
@@ -238,12 +237,6 @@ final class TraceReplay {
         return t
     }
 
-    private func payloadType(_ bytes: Int) -> ObjectType {
-        if let t = payloadTypes[bytes] { return t }
-        let t = r.heap.registerType(name: "payload\(bytes)", size: bytes)
-        payloadTypes[bytes] = t
-        return t
-    }
 
     private func forget(_ map: ReplayMap) {
         r.liveKeys -= map.keys
@@ -268,7 +261,7 @@ final class TraceReplay {
             if payload != map.payloadSize { map.otherPayloads[h] = payload } else if !fresh { map.otherPayloads[h] = nil }
             map.payloadBytes += payload - old
             r.liveOtherBytes += payload - old
-            if payload > 0 { type = payloadType(payload) }
+            if payload > 0 { type = r.payloadType(bytes: payload) }
         }
         if map.stringKeys {
             // The key is a new string object on every set (the program's

@@ -64,7 +64,6 @@ final class StepRunner {
     /// A live key's payload size when an insert's `bytes` set it (0: the
     /// map's value size), by key index.
     private var payloadSize: [Int32] = []
-    private var payloadTypes: [Int: ObjectType] = [:]
     private var head = 0
     private var liveCount = 0
     private var iterators: [String: any MapIteration] = [:]
@@ -302,7 +301,7 @@ final class StepRunner {
         let k = r.key(i)
         let fresh = !isLive(i)
         let size = fresh ? (bytes ?? 0) : (i < payloadSize.count ? Int(payloadSize[i]) : 0)
-        let type = size == 0 ? r.payloadType : payloadType(size)
+        let type = size == 0 ? r.payloadType : r.payloadType(bytes: size)
         switch form {
         case .words:
             r.op { map.updateValue(UInt64(i), forKey: k) }
@@ -334,12 +333,6 @@ final class StepRunner {
         }
     }
 
-    private func payloadType(_ bytes: Int) -> ObjectType {
-        if let t = payloadTypes[bytes] { return t }
-        let t = r.heap.registerType(name: "payload\(bytes)", size: bytes)
-        payloadTypes[bytes] = t
-        return t
-    }
 
     /// Takes key `i`'s payload out of the live figures.
     private func forgetPayload(_ i: Int) {

@@ -117,6 +117,17 @@ public final class WorkloadRun {
         return m
     }
 
+    /// The payload type of `bytes` bytes for payloads of a size other than
+    /// the run's (a workload file's `bytes`, a trace's recorded sizes),
+    /// registered once per size.
+    public func payloadType(bytes: Int) -> ObjectType {
+        if let t = payloadTypes[bytes] { return t }
+        let t = heap.registerType(name: "payload\(bytes)", size: bytes)
+        payloadTypes[bytes] = t
+        return t
+    }
+    private var payloadTypes: [Int: ObjectType] = [:]
+
     /// A payload whose first word is its key, as a map value word.
     @inline(__always)
     public func makePayload(_ key: UInt64, type: ObjectType? = nil) -> UInt64 {
