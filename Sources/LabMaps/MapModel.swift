@@ -4,12 +4,15 @@
 // tophash or a header field — so a second model plugs in by adding one type
 // that conforms and listing it in `MapModels.all`.
 //
-// The seam speaks in 8-byte words: keys are `UInt64` (or Go strings, for
-// maps with string keys), values are `UInt64` words (a plain number, or the
-// address of a payload on the lab heap when the map type's value is a
-// pointer). That is every shape the workloads use. `WordMap` (WordMap.swift)
-// types the words for any model; the string-key entry points are shared by
-// both models (MapModel+StringKeys.swift).
+// The seam speaks in 8-byte words where it can: keys are `UInt64` (or Go
+// strings), values `UInt64` words (a plain number, or the address of a
+// payload on the lab heap when the map type's value is a pointer) — the
+// built-in workloads' shapes, on each model's fast paths. Keys and values of
+// any other shape (`[N]byte` keys, struct values, out-of-line ones) go
+// through raw entry points: the key's bytes in, the value's storage out, as
+// Go's mapaccess / mapassign take them. `WordMap` (WordMap.swift) types the
+// words for any model; the raw and string entry points are shared by both
+// models (MapModel+RawKeys.swift).
 
 import LabHeap
 
@@ -103,6 +106,21 @@ public protocol MapModel: AnyObject, RootHolder {
     func updateValue(_ value: UInt64, forString bytes: UnsafeRawPointer, count: Int)
     /// Deletes the key equal to the `count` bytes at `bytes`.
     @discardableResult func removeValue(forString bytes: UnsafeRawPointer, count: Int) -> Bool
+
+    // Keys of any shape: `key` points at `type.keySize` bytes as a slot holds
+    // the key inline (a Go string header for string keys; the key's own
+    // bytes when the map keeps it out of line). The result is the value's
+    // storage, `type.valueSize` bytes: the slot, or the value's own object
+    // when the map keeps values out of line.
+
+    /// The value's storage for the key at `key`, or nil.
+    func valueSlot(forKeyAt key: UnsafeRawPointer) -> UnsafeMutableRawPointer?
+    /// The value's storage for the key, inserting the key with a zeroed
+    /// value if absent (Go's mapassign: the caller writes the value). An
+    /// out-of-line key or value is allocated here, as Go allocates it.
+    func insertionSlot(forKeyAt key: UnsafeRawPointer) -> UnsafeMutableRawPointer
+    /// Deletes the key at `key`; false when it was absent.
+    @discardableResult func removeEntry(forKeyAt key: UnsafeRawPointer) -> Bool
     /// Opens an iteration (Go's `for k, v := range m`). It is a root of the
     /// storage it walks until it ends or is closed.
     func makeIteration() -> Iteration

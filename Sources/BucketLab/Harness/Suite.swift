@@ -327,10 +327,16 @@ public enum Suite {
 
     /// Runs one cell in this process.
     public static func run(_ cell: SuiteCell, config: SuiteConfig, progress: ((String) -> Void)? = nil) throws -> CellResult {
+        try run(cell, config: config, progress: progress, shaped: false)
+    }
+
+    /// `shaped`: every map call through the seam's raw entry points (a
+    /// test's comparison with the fast paths).
+    static func run(_ cell: SuiteCell, config: SuiteConfig, progress: ((String) -> Void)?, shaped: Bool) throws -> CellResult {
         let run = try WorkloadRun(config: config, key: cell.key, workload: cell.workload, strategy: cell.strategy,
                                   progress: progress)
         let t0 = monotonicNanos()
-        try cell.workload.run(run)
+        try cell.workload.run(run, shaped: shaped)
         let t1 = monotonicNanos()
         if config.settle && cell.workload.spec.settle { run.settle() }
         run.times.workloadNs = t1 - t0

@@ -12,10 +12,11 @@ import LabMaps
 
 extension Workload {
     /// Runs every phase on `r`; throws when a step cannot run (a pin of an
-    /// empty map), which fails the cell.
-    func run(_ r: WorkloadRun) throws {
+    /// empty map), which fails the cell. `shaped`: through the seam's raw
+    /// entry points even where a fast path would serve (a test's).
+    func run(_ r: WorkloadRun, shaped: Bool = false) throws {
         if let trace { return try TraceReplay(r, trace).run() }
-        let runner = StepRunner(r, spec: spec)
+        let runner = StepRunner(r, spec: spec, shaped: shaped)
         let phases = try expandedPhases(r.config.sizes)
         // The map is made as the workload starts, unless its first step
         // makes one.
@@ -48,13 +49,18 @@ extension Step {
     }
 }
 
-/// The state a workload file's steps share: the current map, the live keys
+/// The state a workload file's steps share: the current maps, the live keys
 /// in insertion order, held iterators, pins, samplers.
 final class StepRunner {
     let r: WorkloadRun
     let spec: WorkloadSpec
     let form: MapForm
-    private(set) var map: (any MapModel)?
+    /// Keys and values of any other shape than the fast paths' (and several
+    /// maps): through the seam's raw entry points (MapShape+Run.swift).
+    let shaped: ShapedEntries?
+    /// The maps the keys live in (key k in `shards[k % count]`); empty when
+    /// there are none (before the first, after `drop`).
+    private(set) var shards: [any MapModel] = []
     /// The next key index never inserted.
     private var next = 0
     /// Live key indices in insertion order; an entry is current when
@@ -76,14 +82,17 @@ final class StepRunner {
     private let probe: UnsafeMutableRawPointer
     var sum: UInt64 = 0
 
-    init(_ r: WorkloadRun, spec: WorkloadSpec) {
+    /// `shaped`: run even the fast paths' shapes through the raw entry
+    /// points (for the test that both ways agree).
+    init(_ r: WorkloadRun, spec: WorkloadSpec, shaped forced: Bool = false) {
         self.r = r
         self.spec = spec
         switch (spec.map.key.kind, spec.map.value.kind) {
         case (.uint64, .uint64): form = .words
-        case (.uint64, .pointer): form = .payloads
         case (.string, _): form = .stringKeyedPayloads
+        default: form = .payloads
         }
+        shaped = forced || !spec.map.isFastShape ? ShapedEntries(r, shape: spec.map) : nil
         rng = SplitMix64(seed: r.seed ^ 0x57E9)
         probe = .allocate(byteCount: spec.map.key.bytes, alignment: 8)
     }
@@ -97,24 +106,49 @@ final class StepRunner {
         case "keys": return r.config.keys
         case "window": return r.config.window
         case "bursts": return r.config.bursts
-        case "slots": return currentMap().slotCapacity
+        case "slots": return currentMaps().reduce(0) { $0 + $1.slotCapacity }
         case "live": return liveCount
         default: return nil
         }
     }
 
     func evaluate(_ c: WorkloadCount) throws -> Int {
-        let v = try c.evaluate(value, threshold: { self.currentMap().growthThreshold(atLeast: $0) })
+        let v = try c.evaluate(value, threshold: threshold)
         guard v >= 0 else { throw WorkloadFileError("a count is \(v) (\(c)); counts must not be negative") }
         return v
     }
 
-    /// The map steps act on, made as Go's `make` when there is none.
-    func currentMap() -> any MapModel {
-        if let map { return map }
-        let m = r.makeMap(form, hint: try? spec.map.hint.map(evaluate))
-        map = m
-        return m
+    /// `threshold(n)`: one map's growth threshold at n, or for M maps
+    /// M × one map's at ⌈n/M⌉.
+    private func threshold(_ n: Int) -> Int {
+        let m = spec.map.maps
+        return m * currentMap().growthThreshold(atLeast: (n + m - 1) / m)
+    }
+
+    /// The maps steps act on, made as Go's `make` when there are none.
+    func currentMaps() -> [any MapModel] {
+        if shards.isEmpty { shards = makeMaps(hint: try? spec.map.hint.map(evaluate)) }
+        return shards
+    }
+
+    /// The first map (the only one unless the file spreads keys over more).
+    func currentMap() -> any MapModel { currentMaps()[0] }
+
+    /// `spec.map.maps` new maps; each after the first with a hash seed of
+    /// its own, as each Go map draws one.
+    private func makeMaps(hint: Int?) -> [any MapModel] {
+        (0..<spec.map.maps).map { j in
+            let seed = r.seed &+ UInt64(j) &* 0x9E37_79B9_7F4A_7C15
+            if let shaped { return r.makeMap(type: shaped.type, hint: hint, seed: seed) }
+            return r.makeMap(form, hint: hint)
+        }
+    }
+
+    /// The map key `k` lives in.
+    @inline(__always)
+    private func shard(_ k: UInt64) -> any MapModel {
+        let maps = currentMaps()
+        return maps.count == 1 ? maps[0] : maps[Int(k % UInt64(maps.count))]
     }
 
     /// Operations `s` will count, for the phase's sampling cadence.
@@ -141,7 +175,7 @@ final class StepRunner {
             if s.order == .zipf {
                 // Popular keys drawn again are updates, as a cache refill's.
                 let universe = try s.universe.map(evaluate) ?? r.config.keys
-                let bytes = s.bytes.flatMap { $0 == r.payloadBytes ? nil : $0 }
+                let bytes = shaped != nil ? s.bytes : s.bytes.flatMap { $0 == r.payloadBytes ? nil : $0 }
                 try withSampler(universe, s.zipf ?? 1) { zipf in
                     for _ in 0..<count { insert(zipf.next(), bytes: bytes) }
                 }
@@ -149,7 +183,7 @@ final class StepRunner {
                 break
             }
             let start = try s.first.map(evaluate) ?? next
-            let bytes = s.bytes.flatMap { $0 == r.payloadBytes ? nil : $0 }
+            let bytes = shaped != nil ? s.bytes : s.bytes.flatMap { $0 == r.payloadBytes ? nil : $0 }
             if s.order == .random {
                 var indices = Array(start..<(start + count))
                 indices.shuffle(using: &rng)
@@ -207,35 +241,44 @@ final class StepRunner {
             }
             next = max(next, universe)
         case .iterate:
-            let map = currentMap()
+            let maps = currentMaps()
             if s.hold == nil && s.count == nil && (s.fraction ?? 1) >= 1 && s.deleteVisited != true {
-                // A whole range loop is one operation.
+                // A whole range loop (over every map) is one operation.
                 var total: UInt64 = 0
-                r.op { map.forEachEntry { k, _ in total &+= k } }
+                r.op { for m in maps { m.forEachEntry { k, _ in total &+= k } } }
                 sum &+= total
                 break
             }
-            let steps = try s.count.map(evaluate) ?? Int((Double(liveCount) * (s.fraction ?? 1)).rounded(.up))
-            let it = map.makeIteration()
-            if let name = s.hold {
-                // Opening an iterator and taking steps is no operation on the
-                // map; releasing it is (`release`).
-                for _ in 0..<steps { guard let e = it.nextEntry() else { break }; sum &+= e.key }
-                iterators[name] = it
-                break
-            }
-            var visited: [Int] = []
-            r.op {
-                for _ in 0..<steps {
-                    guard let e = it.nextEntry() else { break }
-                    sum &+= e.key
-                    if s.deleteVisited == true { visited.append(keyIndex(value: e.value)) }
+            var steps = try s.count.map(evaluate) ?? Int((Double(liveCount) * (s.fraction ?? 1)).rounded(.up))
+            // One range loop per map, in order, until the count runs out: a
+            // held iterator is the one of the map it stopped in.
+            for (j, map) in maps.enumerated() {
+                let it = map.makeIteration()
+                if let name = s.hold {
+                    // Opening an iterator and taking steps is no operation
+                    // on the map; releasing it is (`release`).
+                    while steps > 0, let e = it.nextEntry() { sum &+= e.key; steps -= 1 }
+                    if steps == 0 || j == maps.count - 1 {
+                        iterators[name] = it
+                        break
+                    }
+                    it.close()
+                    continue
                 }
+                var visited: [Int] = []
+                r.op {
+                    while steps > 0, let e = it.nextEntry() {
+                        steps -= 1
+                        sum &+= e.key
+                        if s.deleteVisited == true { visited.append(keyIndex(e)) }
+                    }
+                }
+                // Go allows deleting during a range loop: each delete is one
+                // more operation, made while the iterator is still open.
+                for i in visited { delete(i) }
+                r.op { it.close() }
+                if steps == 0 { break }
             }
-            // Go allows deleting during a range loop: each delete is one
-            // more operation, made while the iterator is still open.
-            for i in visited { delete(i) }
-            r.op { it.close() }
         case .release:
             let it = iterators.removeValue(forKey: s.name!)!
             r.op { it.close() }
@@ -243,19 +286,19 @@ final class StepRunner {
             // `for k := range m { delete(m, k) }` compiles to the same
             // runtime.mapclear as clear(m) (cmd/compile/internal/walk/range.go,
             // isMapClear).
-            let map = currentMap()
-            r.op { map.removeAll() }
+            let maps = currentMaps()
+            r.op { for m in maps { m.removeAll() } }
             forgetLive()
         case .make:
             r.maps.removeAll()
-            map = nil
+            shards = []
             forgetLive()
-            map = r.makeMap(form, hint: try s.hint.map(evaluate) ?? spec.map.hint.map(evaluate))
+            shards = makeMaps(hint: try s.hint.map(evaluate) ?? spec.map.hint.map(evaluate))
         case .rebuild:
             let hint = try s.hint.map(evaluate) ?? spec.map.hint.map(evaluate)
             r.op {
                 r.maps.removeAll()
-                map = r.makeMap(form, hint: hint)
+                shards = makeMaps(hint: hint)
             }
             forgetLive()
         case .pin:
@@ -270,7 +313,7 @@ final class StepRunner {
         case .drop:
             r.op {
                 r.maps.removeAll()
-                map = nil
+                shards = []
                 forgetLive()
             }
         case .repeat:
@@ -297,6 +340,7 @@ final class StepRunner {
     /// Inserts key `i`, or updates it if live; a new key's payload has
     /// `bytes` bytes (nil: the map's value size), an updated key keeps its.
     private func insert(_ i: Int, bytes: Int? = nil) {
+        if let shaped { return insertShaped(shaped, i, bytes: bytes) }
         let map = currentMap()
         let k = r.key(i)
         let fresh = !isLive(i)
@@ -333,6 +377,26 @@ final class StepRunner {
         }
     }
 
+    /// `insert` for any shape: a new key's payloads have `bytes` bytes (nil:
+    /// the file's size or draw), an updated key keeps its.
+    private func insertShaped(_ e: ShapedEntries, _ i: Int, bytes: Int?) {
+        let k = r.key(i)
+        let fresh = !isLive(i)
+        let override = fresh ? bytes : (i < payloadSize.count && payloadSize[i] != 0 ? Int(payloadSize[i]) : nil)
+        let size = e.payloadBytes(forKey: k, override: override)
+        let map = shard(k)
+        r.op { e.insert(k, index: i, payloadBytes: size, into: map) }
+        guard fresh else { return }
+        r.liveKeys += 1
+        r.liveOtherBytes += e.heldBytes(forKey: k, payloadBytes: size)
+        markLive(i)
+        if let bytes {
+            if payloadSize.count < position.count {
+                payloadSize.append(contentsOf: repeatElement(0, count: position.count - payloadSize.count))
+            }
+            payloadSize[i] = Int32(bytes)
+        }
+    }
 
     /// Takes key `i`'s payload out of the live figures.
     private func forgetPayload(_ i: Int) {
@@ -346,8 +410,20 @@ final class StepRunner {
     }
 
     private func delete(_ i: Int) {
-        guard let map, isLive(i) else { return }
+        guard !shards.isEmpty, isLive(i) else { return }
         let k = r.key(i)
+        if let shaped {
+            let size = shaped.payloadBytes(forKey: k, override: i < payloadSize.count && payloadSize[i] != 0
+                                            ? Int(payloadSize[i]) : nil)
+            let map = shard(k)
+            r.op { shaped.delete(k, from: map) }
+            r.liveOtherBytes -= shaped.heldBytes(forKey: k, payloadBytes: size)
+            if i < payloadSize.count { payloadSize[i] = 0 }
+            r.liveKeys -= 1
+            markDead(i)
+            return
+        }
+        let map = shards[0]
         switch form {
         case .words:
             r.op { map.removeValue(forKey: k) }
@@ -367,9 +443,14 @@ final class StepRunner {
 
     @discardableResult
     private func lookup(_ i: Int) -> Bool {
-        let map = currentMap()
         let k = r.key(i)
         var hit = false
+        if let shaped {
+            let map = shard(k)
+            r.op { hit = shaped.lookup(k, in: map) }
+            return hit
+        }
+        let map = currentMap()
         if form == .stringKeyedPayloads {
             let bytes = spec.map.key.bytes
             WorkloadRun.writeKeyString(k, bytes: bytes, into: probe)
@@ -380,12 +461,14 @@ final class StepRunner {
         return hit
     }
 
-    /// The index of the key whose value the map gave back: a word value is
-    /// the index; a payload's first word is the key (WorkloadRun.makePayload),
-    /// and keys are SplitMix64.mix(i ^ seed), which unmix undoes.
-    private func keyIndex(value: UInt64) -> Int {
-        if form == .words { return Int(truncatingIfNeeded: value) }
-        let key = UnsafeRawPointer(bitPattern: UInt(value))!.load(as: UInt64.self)
+    /// The index of the key of an entry an iteration gave back: a word value
+    /// is the index; a payload's first word is the key
+    /// (WorkloadRun.makePayload), and keys are SplitMix64.mix(i ^ seed),
+    /// which unmix undoes. Other shapes read it from the key.
+    private func keyIndex(_ e: (key: UInt64, value: UInt64)) -> Int {
+        if let shaped { return shaped.keyIndex(iteratedKey: e.key) }
+        if form == .words { return Int(truncatingIfNeeded: e.value) }
+        let key = UnsafeRawPointer(bitPattern: UInt(e.value))!.load(as: UInt64.self)
         return Int(truncatingIfNeeded: SplitMix64.unmix(key) ^ r.seed)
     }
 

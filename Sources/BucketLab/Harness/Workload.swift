@@ -193,8 +193,8 @@ public struct Workload: Sendable, Hashable {
                         throw WorkloadFileError("\(where_): \(p).\(field): must be positive (is 0 at --keys \(sizes.keys))")
                     }
                 }
-                if s.bytes != nil && spec.map.value.kind != .pointer {
-                    throw WorkloadFileError("\(where_): \(p).bytes: the map's values are not pointers to payloads")
+                if s.bytes != nil && !spec.map.value.pointsToPayloads {
+                    throw WorkloadFileError("\(where_): \(p).bytes: the map's values do not point to payloads")
                 }
                 switch s.op {
                 case .iterate: if let h = s.hold { guard held.insert(h).inserted else {

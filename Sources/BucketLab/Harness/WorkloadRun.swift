@@ -109,10 +109,12 @@ public final class WorkloadRun {
         }
     }
 
-    /// A new map of `type` (see `makeMap(_:hint:)`).
-    public func makeMap(type: MapType, hint: Int? = nil) -> any MapModel {
+    /// A new map of `type` (see `makeMap(_:hint:)`); `seed` (default the
+    /// run's) fixes its hash seed, so that shards of one workload differ.
+    public func makeMap(type: MapType, hint: Int? = nil, seed: UInt64? = nil) -> any MapModel {
         slotBytes = type.keySlotSize + type.valueSlotSize
-        let m = model.init(type: type, mutator: mutator, policy: strategy.policy, seed: seed, hint: hint ?? config.hint)
+        let m = model.init(type: type, mutator: mutator, policy: strategy.policy, seed: seed ?? self.seed,
+                           hint: hint ?? config.hint)
         maps.append(m)
         return m
     }

@@ -57,8 +57,12 @@ public struct MapShape: Sendable, Codable, Equatable {
     /// Go's `make(map[K]V, hint)` for the maps the workload makes; absent:
     /// the run's `--hint`.
     public var hint: WorkloadCount?
+    /// How many maps the keys are spread over (key k lives in map k % maps).
+    public var maps: Int
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case key, value, hint }
+    public static let mapsRange = 1...65536
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case key, value, hint, maps }
 
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, CodingKeys.self)
@@ -66,8 +70,9 @@ public struct MapShape: Sendable, Codable, Equatable {
         key = try c.decode(KeyShape.self, forKey: .key)
         value = try c.decode(ValueShape.self, forKey: .value)
         hint = try c.decodeIfPresent(CountField.self, forKey: .hint)?.count
-        if case .string = key.kind, case .uint64 = value.kind {
-            throw invalid(c, .value, "a string-keyed map holds pointers to payloads (\"pointer\") in this version")
+        maps = try c.decodeIfPresent(Int.self, forKey: .maps) ?? 1
+        guard Self.mapsRange.contains(maps) else {
+            throw invalid(c, .maps, "must be \(Self.mapsRange.lowerBound)…\(Self.mapsRange.upperBound)")
         }
     }
 
@@ -76,80 +81,253 @@ public struct MapShape: Sendable, Codable, Equatable {
         try c.encode(key, forKey: .key)
         try c.encode(value, forKey: .value)
         try c.encodeIfPresent(hint.map { CountField(count: $0) }, forKey: .hint)
+        if maps != 1 { try c.encode(maps, forKey: .maps) }
+    }
+
+    /// The three shapes the seam's word and string fast paths serve, in one
+    /// map: every other shape runs through its raw entry points.
+    var isFastShape: Bool {
+        guard maps == 1, case .fixed = key.length else { return false }
+        switch (key.kind, value.kind) {
+        case (.uint64, .uint64), (.uint64, .pointer): return value.payload.isFixed
+        case (.string, .pointer): return value.payload.isFixed
+        default: return false
+        }
+    }
+}
+
+/// A size in bytes: one for every key, or drawn per key, uniformly from a
+/// range, by a hash of the key (so a key keeps its size).
+public enum ByteSize: Sendable, Equatable {
+    case fixed(Int)
+    case uniform(min: Int, max: Int)
+
+    public var max: Int {
+        switch self { case .fixed(let n): n; case .uniform(_, let hi): hi }
+    }
+    var isFixed: Bool { if case .fixed = self { true } else { false } }
+
+    /// The size for the key `key` (the run's i-th key); `salt` keeps the
+    /// draws of different sizes apart.
+    @inline(__always)
+    public func bytes(forKey key: UInt64, salt: UInt64) -> Int {
+        switch self {
+        case .fixed(let n): return n
+        case .uniform(let lo, let hi): return lo + Int(SplitMix64.mix(key ^ salt) % UInt64(hi - lo + 1))
+        }
+    }
+
+    /// Salts of the per-key draws (docs/workload-files.md; the Go reference
+    /// uses the same).
+    public static let keyLengthSalt: UInt64 = 0x6b65796c656e
+    public static let payloadSalt: UInt64 = 0x7061796c6f6164
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case min, max }
+
+    /// `N` or `{"min": A, "max": B}`, within `range`.
+    static func decode<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K, range: ClosedRange<Int>) throws -> ByteSize? {
+        guard c.contains(key) else { return nil }
+        if let n = try? c.decode(Int.self, forKey: key) {
+            guard range.contains(n) else { throw invalid(c, key, "must be \(range.lowerBound)…\(range.upperBound)") }
+            return .fixed(n)
+        }
+        let r = try c.nestedContainer(keyedBy: CodingKeys.self, forKey: key)
+        let unknown = try c.nestedContainer(keyedBy: AnyKey.self, forKey: key).allKeys.map(\.stringValue)
+            .filter { !["min", "max"].contains($0) }.sorted()
+        if let u = unknown.first {
+            throw DecodingError.dataCorrupted(.init(codingPath: r.codingPath + [AnyKey(stringValue: u)],
+                                                    debugDescription: "unknown field; valid here: min, max"))
+        }
+        let lo = try r.decode(Int.self, forKey: .min), hi = try r.decode(Int.self, forKey: .max)
+        guard range.contains(lo) else { throw invalid(r, .min, "must be \(range.lowerBound)…\(range.upperBound)") }
+        guard range.contains(hi) else { throw invalid(r, .max, "must be \(range.lowerBound)…\(range.upperBound)") }
+        guard lo <= hi else { throw invalid(r, .max, "must not be below min (\(lo))") }
+        return lo == hi ? .fixed(lo) : .uniform(min: lo, max: hi)
+    }
+
+    func encode<K: CodingKey>(_ c: inout KeyedEncodingContainer<K>, _ key: K) throws {
+        switch self {
+        case .fixed(let n): try c.encode(n, forKey: key)
+        case .uniform(let lo, let hi):
+            var r = c.nestedContainer(keyedBy: CodingKeys.self, forKey: key)
+            try r.encode(lo, forKey: .min)
+            try r.encode(hi, forKey: .max)
+        }
     }
 }
 
 public struct KeyShape: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable { case uint64, string }
+    /// `uint64`; Go's `string` (an object of its own per key); `bytes`: Go's
+    /// `[N]byte`.
+    public enum Kind: String, Sendable, Codable { case uint64, string, bytes }
     public var kind: Kind
-    /// A string key's length in bytes (16 or more: the key's 16 hex digits,
-    /// then padding).
-    public var bytes: Int
+    /// Bytes of the key: a string's length (16 or more: the key's 16 hex
+    /// digits, then padding), or a `[N]byte`'s N.
+    public var length: ByteSize
     /// Each key made by `fmt.Sprintf("%016x", k)`, which boxes its argument
     /// (8 bytes from Go's tiny allocator) besides the string.
     public var sprintf: Bool
 
+    /// The key's bytes when they are one size (the longest otherwise).
+    public var bytes: Int { length.max }
+
+    public static let stringBytes = 16...1024
+    public static let arrayBytes = 8...1024
+
     enum CodingKeys: String, CodingKey, CaseIterable { case kind, bytes, sprintf }
+    static let kinds = "\"uint64\", \"string\" or \"bytes\""
 
     public init(from decoder: Decoder) throws {
         if let s = try? decoder.singleValueContainer().decode(String.self) {
-            guard let k = Kind(rawValue: s) else {
+            guard let k = Kind(rawValue: s), k != .bytes else {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                    debugDescription: "must be \"uint64\" or \"string\", or an object {\"kind\": …}; fixed-size byte keys are not supported yet"))
+                    debugDescription: "must be \"uint64\" or \"string\", or an object {\"kind\": …, \"bytes\": …}"))
             }
             kind = k
-            bytes = k == .string ? 16 : 8
+            length = .fixed(k == .string ? 16 : 8)
             sprintf = false
             return
         }
         try rejectUnknownKeys(decoder, CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let k = try c.decode(String.self, forKey: .kind)
-        guard let kk = Kind(rawValue: k) else {
-            throw invalid(c, .kind, "must be \"uint64\" or \"string\"; fixed-size byte keys are not supported yet")
+        guard let kk = Kind(rawValue: try c.decode(String.self, forKey: .kind)) else {
+            throw invalid(c, .kind, "must be \(Self.kinds)")
         }
         kind = kk
-        bytes = try c.decodeIfPresent(Int.self, forKey: .bytes) ?? (kk == .string ? 16 : 8)
         sprintf = try c.decodeIfPresent(Bool.self, forKey: .sprintf) ?? false
-        if kk == .uint64 && bytes != 8 { throw invalid(c, .bytes, "a uint64 key has 8 bytes") }
-        if kk == .string && !(16...1024).contains(bytes) { throw invalid(c, .bytes, "a string key's length must be 16…1024") }
-        if sprintf && (kk != .string || bytes != 16) {
+        switch kk {
+        case .uint64:
+            length = try ByteSize.decode(c, .bytes, range: 8...8) ?? .fixed(8)
+        case .string:
+            length = try ByteSize.decode(c, .bytes, range: Self.stringBytes) ?? .fixed(16)
+        case .bytes:
+            guard let n = try ByteSize.decode(c, .bytes, range: Self.arrayBytes) else {
+                throw invalid(c, .kind, "a [N]byte key needs \"bytes\": N (\(Self.arrayBytes.lowerBound)…\(Self.arrayBytes.upperBound))")
+            }
+            guard n.isFixed else { throw invalid(c, .bytes, "a [N]byte key has one size") }
+            length = n
+        }
+        if sprintf && (kk != .string || length != .fixed(16)) {
             throw invalid(c, .sprintf, "only 16-byte string keys are made by Sprintf(\"%016x\")")
         }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        if length == .fixed(kind == .string ? 16 : 8), !sprintf, kind != .bytes {
+            var c = encoder.singleValueContainer()
+            try c.encode(kind.rawValue)
+            return
+        }
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try length.encode(&c, .bytes)
+        if sprintf { try c.encode(true, forKey: .sprintf) }
     }
 }
 
 public struct ValueShape: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable { case uint64, pointer }
+    /// `uint64`; `pointer` to a payload object; `struct`: N inline bytes,
+    /// some of whose words are pointers to payloads.
+    public enum Kind: String, Sendable, Codable { case uint64, pointer, `struct` }
     public var kind: Kind
-    /// A pointed-to payload's bytes; absent: the run's `--payload-bytes`.
-    public var bytes: Int?
+    /// A pointed-to payload's bytes as the file gives them (a pointer's
+    /// `bytes`, a struct's `payload`); nil: the run's `--payload-bytes`.
+    public var payloadSize: ByteSize?
+    /// A struct's bytes (a multiple of 8) and its pointer words.
+    public var structBytes: Int
+    public var pointerWords: [Int]
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case kind, bytes }
+    /// A pointer's fixed payload size, if the file sets one (run.json
+    /// records it).
+    public var bytes: Int? {
+        guard kind == .pointer, case .fixed(let n)? = payloadSize else { return nil }
+        return n
+    }
+    /// Whether a value points to payloads (so an insert may size them).
+    public var pointsToPayloads: Bool {
+        kind == .pointer || (kind == .struct && !pointerWords.isEmpty && payloadSize != .fixed(0))
+    }
+    /// The payload's size, `--payload-bytes` standing in for an absent one.
+    var payload: ByteSize { payloadSize ?? .fixed(0) }
+
+    public static let structRange = 8...1024
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case kind, bytes, pointers, payload }
 
     public init(from decoder: Decoder) throws {
+        structBytes = 0
+        pointerWords = []
         if let s = try? decoder.singleValueContainer().decode(String.self) {
-            guard let k = Kind(rawValue: s) else {
+            guard let k = Kind(rawValue: s), k != .struct else {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                    debugDescription: "must be \"uint64\" or \"pointer\", or an object {\"kind\": …}; inline struct values are not supported yet"))
+                    debugDescription: "must be \"uint64\" or \"pointer\", or an object {\"kind\": …}"))
             }
             kind = k
-            bytes = nil
+            payloadSize = nil
             return
         }
         try rejectUnknownKeys(decoder, CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let k = try c.decode(String.self, forKey: .kind)
-        guard let kk = Kind(rawValue: k) else {
-            throw invalid(c, .kind, "must be \"uint64\" or \"pointer\"; inline struct values are not supported yet")
+        guard let kk = Kind(rawValue: try c.decode(String.self, forKey: .kind)) else {
+            throw invalid(c, .kind, "must be \"uint64\", \"pointer\" or \"struct\"")
         }
         kind = kk
-        bytes = try c.decodeIfPresent(Int.self, forKey: .bytes)
-        if let b = bytes {
-            guard kk == .pointer else { throw invalid(c, .bytes, "only a pointer value has a payload size") }
-            guard Bounds.payloadBytes.range.contains(b) else {
-                throw invalid(c, .bytes, "must be \(Bounds.payloadBytes.range.lowerBound)…\(Bounds.payloadBytes.range.upperBound)")
+        let payloads = Bounds.payloadBytes.range
+        switch kk {
+        case .uint64:
+            for k in [CodingKeys.bytes, .pointers, .payload] where c.contains(k) {
+                throw invalid(c, k, "a uint64 value has no \(k.stringValue)")
             }
+            payloadSize = nil
+        case .pointer:
+            for k in [CodingKeys.pointers, .payload] where c.contains(k) {
+                throw invalid(c, k, "a pointer value's payload size is its \"bytes\"")
+            }
+            payloadSize = try ByteSize.decode(c, .bytes, range: payloads)
+        case .struct:
+            guard let n = try c.decodeIfPresent(Int.self, forKey: .bytes) else {
+                throw invalid(c, .kind, "a struct value needs \"bytes\": N (\(Self.structRange.lowerBound)…\(Self.structRange.upperBound), a multiple of 8)")
+            }
+            guard Self.structRange.contains(n), n % 8 == 0 else {
+                throw invalid(c, .bytes, "must be \(Self.structRange.lowerBound)…\(Self.structRange.upperBound) and a multiple of 8")
+            }
+            structBytes = n
+            pointerWords = try c.decodeIfPresent([Int].self, forKey: .pointers) ?? []
+            for w in pointerWords where !(0..<(n / 8)).contains(w) {
+                throw invalid(c, .pointers, "word \(w) is outside a \(n)-byte struct (words 0…\(n / 8 - 1))")
+            }
+            guard Set(pointerWords).count == pointerWords.count else {
+                throw invalid(c, .pointers, "lists a word twice")
+            }
+            pointerWords.sort()
+            if c.contains(.payload) {
+                guard !pointerWords.isEmpty else { throw invalid(c, .payload, "the struct has no pointer words") }
+                let p = try c.decode(Int.self, forKey: .payload)
+                guard p == 0 || payloads.contains(p) else {
+                    throw invalid(c, .payload, "must be 0 (nil pointers) or \(payloads.lowerBound)…\(payloads.upperBound)")
+                }
+                payloadSize = .fixed(p)
+            } else {
+                payloadSize = nil
+            }
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        if kind != .struct, payloadSize == nil {
+            var c = encoder.singleValueContainer()
+            try c.encode(kind.rawValue)
+            return
+        }
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        switch kind {
+        case .uint64: break
+        case .pointer: try payloadSize?.encode(&c, .bytes)
+        case .struct:
+            try c.encode(structBytes, forKey: .bytes)
+            if !pointerWords.isEmpty { try c.encode(pointerWords, forKey: .pointers) }
+            if case .fixed(let p)? = payloadSize { try c.encode(p, forKey: .payload) }
         }
     }
 }
@@ -390,7 +568,7 @@ struct CountField: Codable, Equatable {
 
 // MARK: Strict decoding
 
-private struct AnyKey: CodingKey {
+struct AnyKey: CodingKey {
     var stringValue: String
     var intValue: Int?
     init(stringValue: String) { self.stringValue = stringValue }

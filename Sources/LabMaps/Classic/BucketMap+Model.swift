@@ -3,7 +3,7 @@
 
 import LabHeap
 
-extension BucketMap: MapModel, GoStringKeyProbes {
+extension BucketMap: MapModel, RawKeyProbes {
     public static var modelName: String { "classic" }
 
     /// Just after a grow to B, 6.5 × 2^(B−1) entries sit in 2^B new plus
@@ -27,17 +27,28 @@ extension BucketMap: MapModel, GoStringKeyProbes {
     @inlinable @discardableResult
     public func removeValue(forKey key: UInt64) -> Bool { removeValue(forWord: key) }
 
-    // String keys: the seam's entry points are MapModel+StringKeys.swift.
+    // Keys of any shape (and strings): the seam's entry points are
+    // MapModel+RawKeys.swift.
 
-    func valueSlot(forStringHeader header: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
-        find(header, StringKey.self).map { value($0.bucket, $0.slot) }
+    func probeValueSlot(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
+        valuePointer(forKey: key)
     }
 
-    func insertionSlot(forStringHeader header: UnsafeRawPointer) -> UnsafeMutableRawPointer {
-        assign(header, StringKey.self)
+    func probeInsertionSlot(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer {
+        switch type.keyKind {
+        case .word: assign(key, WordKey.self)
+        case .string: assign(key, StringKey.self)
+        case .bytes: assign(key, BytesKey.self)
+        }
     }
 
-    func removeEntry(forStringHeader header: UnsafeRawPointer) -> Bool { delete(header, StringKey.self) }
+    func probeRemove(_ key: UnsafeRawPointer) -> Bool {
+        switch type.keyKind {
+        case .word: delete(key, WordKey.self)
+        case .string: delete(key, StringKey.self)
+        case .bytes: delete(key, BytesKey.self)
+        }
+    }
 
     public func makeIteration() -> MapIterator { makeIterator() }
 

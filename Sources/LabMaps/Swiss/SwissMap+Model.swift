@@ -3,7 +3,7 @@
 
 import LabHeap
 
-extension SwissMap: MapModel, GoStringKeyProbes {
+extension SwissMap: MapModel, RawKeyProbes {
     public static var modelName: String { "swiss" }
 
     /// Just after a table doubles, 7/16 of its slots are used and the old
@@ -27,17 +27,32 @@ extension SwissMap: MapModel, GoStringKeyProbes {
         return withUnsafePointer(to: key) { k in delete(k, WordKey.self) }
     }
 
-    // String keys: the seam's entry points are MapModel+StringKeys.swift.
+    // Keys of any shape (and strings): the seam's entry points are
+    // MapModel+RawKeys.swift.
 
-    func valueSlot(forStringHeader header: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
-        find(header, StringKey.self).map { value($0.group, $0.slot) }
+    func probeValueSlot(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
+        switch type.keyKind {
+        case .word: find(key, WordKey.self).map { value($0.group, $0.slot) }
+        case .string: find(key, StringKey.self).map { value($0.group, $0.slot) }
+        case .bytes: find(key, BytesKey.self).map { value($0.group, $0.slot) }
+        }
     }
 
-    func insertionSlot(forStringHeader header: UnsafeRawPointer) -> UnsafeMutableRawPointer {
-        assign(header, StringKey.self)
+    func probeInsertionSlot(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer {
+        switch type.keyKind {
+        case .word: assign(key, WordKey.self)
+        case .string: assign(key, StringKey.self)
+        case .bytes: assign(key, BytesKey.self)
+        }
     }
 
-    func removeEntry(forStringHeader header: UnsafeRawPointer) -> Bool { delete(header, StringKey.self) }
+    func probeRemove(_ key: UnsafeRawPointer) -> Bool {
+        switch type.keyKind {
+        case .word: delete(key, WordKey.self)
+        case .string: delete(key, StringKey.self)
+        case .bytes: delete(key, BytesKey.self)
+        }
+    }
 
     public func makeIteration() -> SwissIterator { makeIterator() }
 
