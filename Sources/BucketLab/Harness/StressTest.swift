@@ -40,6 +40,7 @@ public struct ChecksummedPayloads {
 
 /// What a stress run did and found (a row of stress.csv).
 public struct StressReport: Sendable, ResultRow {
+    public var map = ""
     public var seed: UInt64 = 0
     public var sweepMode = SweepMode.eager
     public var keySpace = 0
@@ -55,7 +56,7 @@ public struct StressReport: Sendable, ResultRow {
     public static var blank: StressReport { StressReport() }
 
     public static var columns: [Column<StressReport>] {
-        [.uint64("seed", \.seed), .choice("sweep", \.sweepMode), .int("keys", \.keySpace), .int("cycles", \.cycles),
+        [.name("map", \.map), .uint64("seed", \.seed), .choice("sweep", \.sweepMode), .int("keys", \.keySpace), .int("cycles", \.cycles),
          .int("pacer_cycles", \.pacerCycles), .int("operations", \.operations),
          .int("payloads_verified", \.payloadsVerified), .int("relocated", \.relocated),
          .int("violations", \.violationCount), .uint64("elapsed_ns", \.elapsedNs)]
@@ -90,6 +91,7 @@ public enum StressTest {
         var pinned: [(address: UnsafeMutableRawPointer, key: UInt64)] = []
         var iterators: [any MapIteration] = []
         var report = StressReport()
+        report.map = model.modelName
         report.seed = seed
         report.sweepMode = sweepMode
         report.keySpace = keySpace

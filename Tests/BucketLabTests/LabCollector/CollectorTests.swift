@@ -11,9 +11,11 @@ import Testing
     /// heap's books add up (the short form of `bucketlab stress`).
     /// Pacer cycles overlap the mutator (Collector+ConcurrentMark.swift)
     /// unless `concurrent` is false.
-    @Test(arguments: [(SweepMode.eager, true), (.lazy, true), (.eager, false)])
-    func neverFreesAReachableObject(mode: SweepMode, concurrent: Bool) throws {
-        let report = try StressTest.run(cycles: 1500, seed: mode == .eager ? 1 : 2, sweepMode: mode, concurrentMark: concurrent)
+    @Test(arguments: [(SweepMode.eager, true, "classic"), (.lazy, true, "classic"), (.eager, false, "classic"),
+                      (.eager, true, "swiss"), (.lazy, true, "swiss")])
+    func neverFreesAReachableObject(mode: SweepMode, concurrent: Bool, map: String) throws {
+        let report = try StressTest.run(cycles: 1500, seed: mode == .eager ? 1 : 2, sweepMode: mode,
+                                        model: MapModels.named(map)!, concurrentMark: concurrent)
         #expect(report.violations == [])
         #expect(report.cycles >= 1500 && report.pacerCycles > 100)
         #expect(report.payloadsVerified > 100_000)
