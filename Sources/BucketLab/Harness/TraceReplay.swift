@@ -92,7 +92,7 @@ final class TraceReplay {
     private var phase = -1
     var sum: UInt64 = 0
 
-    private struct Shape: Hashable { var stringKey: Bool; var valueSize: Int; var valuePointerWords: Int }
+    private struct Shape: Hashable { var stringKey: Bool; var keySize: Int; var valueSize: Int; var valuePointerWords: Int }
     private struct ShortKey: Hashable { var hash: UInt64; var length: Int }
 
     /// A lab map standing in for a recorded one, and what it keeps live.
@@ -100,6 +100,10 @@ final class TraceReplay {
         let model: any MapModel
         let stringKeys: Bool
         let payloads: Bool
+        /// A layout the seam's word and string fast paths do not serve: keys
+        /// and values go through its raw entry points, `key` and `value`
+        /// holding them (outside the lab heap) for each call.
+        let raw: (type: MapType, key: UnsafeMutableRawPointer, value: UnsafeMutableRawPointer)?
         var keys = 0
         var stringBytes = 0
         var payloadBytes = 0
@@ -107,11 +111,20 @@ final class TraceReplay {
         /// payload differs (a nil pointer is 0), so most maps need no table.
         var payloadSize: Int?
         var otherPayloads: [UInt64: Int] = [:]
-        init(_ model: any MapModel, stringKeys: Bool, payloads: Bool) {
+        init(_ model: any MapModel, type: MapType, fast: Bool, payloads: Bool) {
             self.model = model
-            self.stringKeys = stringKeys
+            stringKeys = type.keyKind == .string
             self.payloads = payloads
+            if fast {
+                raw = nil
+            } else {
+                let key = UnsafeMutableRawPointer.allocate(byteCount: max(16, type.keySize), alignment: 8)
+                key.initializeMemory(as: UInt8.self, repeating: 0, count: max(16, type.keySize))
+                let value = UnsafeMutableRawPointer.allocate(byteCount: max(8, type.valueSize), alignment: 8)
+                raw = (type, key, value)
+            }
         }
+        deinit { raw?.key.deallocate(); raw?.value.deallocate() }
     }
 
     init(_ r: WorkloadRun, _ source: TraceSource) {
@@ -207,34 +220,35 @@ final class TraceReplay {
     // MARK: Maps
 
     private func make(_ m: OpTraceMap) {
-        let stringKey = m.keyKind == .string
-        let payloads = m.valueKind == .pointer
-        let model = r.makeMap(type: mapType(m), hint: m.hint)
-        maps.append(ReplayMap(model, stringKeys: stringKey, payloads: payloads))
+        let (type, fast) = mapType(m)
+        let model = r.makeMap(type: type, hint: m.hint)
+        maps.append(ReplayMap(model, type: type, fast: fast, payloads: m.valueKind == .pointer))
     }
 
-    /// The lab's map type for a recorded layout. The seam speaks in 8-byte
-    /// keys and values: word and byte keys become 8-byte words, values
-    /// shorter than a word a word (docs/trace-format.md, "Replay").
-    private func mapType(_ m: OpTraceMap) -> MapType {
+    /// The lab's map type for a recorded layout: the recorded key and value
+    /// sizes, as Go lays them out (out of line past 128 bytes). A key's
+    /// pointer words are not kept (its bytes are made from its hash), nor
+    /// what an inline value's pointer words pointed to (they are nil): see
+    /// docs/trace-format.md, "Replay". `fast`: a layout the seam's word and
+    /// string entry points serve.
+    private func mapType(_ m: OpTraceMap) -> (MapType, fast: Bool) {
         let stringKey = m.keyKind == .string
-        let valueSize = max(8, (m.valueSize + 7) & ~7)
-        let words = min(m.valuePointerWords, valueSize / 8)
-        switch (stringKey, valueSize, words) {
-        case (false, 8, 0): return r.wordMapType
-        case (false, 8, 1): return r.payloadMapType
-        case (true, 8, 1): return r.stringMapType
+        let keySize = stringKey ? 16 : max(1, m.keySize)
+        let valueSize = m.valueKind == .pointer ? 8 : m.valueSize
+        let words = m.valueKind == .pointer ? 1 : min(m.valuePointerWords, valueSize / 8)
+        switch (stringKey, keySize, valueSize, words) {
+        case (false, 8, 8, 0): return (r.wordMapType, true)
+        case (false, 8, 8, 1): return (r.payloadMapType, true)
+        case (true, _, 8, 1): return (r.stringMapType, true)
         default: break
         }
-        let shape = Shape(stringKey: stringKey, valueSize: valueSize, valuePointerWords: words)
-        if let t = mapTypes[shape] { return t }
-        let name = "map[\(stringKey ? "string" : "uint64")][\(valueSize)]byte/\(words)p"
-        let t = stringKey
-            ? MapType(heap: r.heap, keySize: 16, valueSize: valueSize, keyPointerWords: [0],
-                      valuePointerWords: Array(0..<words), stringKeys: true, name: name)
-            : MapType(heap: r.heap, keySize: 8, valueSize: valueSize, valuePointerWords: Array(0..<words), name: name)
+        let shape = Shape(stringKey: stringKey, keySize: keySize, valueSize: valueSize, valuePointerWords: words)
+        if let t = mapTypes[shape] { return (t, false) }
+        let name = "map[\(stringKey ? "string" : "[\(keySize)]byte")][\(valueSize)]byte/\(words)p"
+        let t = MapType(heap: r.heap, keySize: keySize, valueSize: valueSize, keyPointerWords: stringKey ? [0] : [],
+                        valuePointerWords: Array(0..<words), stringKeys: stringKey, name: name)
         mapTypes[shape] = t
-        return t
+        return (t, false)
     }
 
 
@@ -263,7 +277,24 @@ final class TraceReplay {
             r.liveOtherBytes += payload - old
             if payload > 0 { type = r.payloadType(bytes: payload) }
         }
-        if map.stringKeys {
+        if let raw = map.raw {
+            // Go's m[k] = v: the key (a new string), the value (its
+            // payload), then mapassign and the copy.
+            let content = map.stringKeys ? (length == 0 ? 0 : keyContent(h, length)) : keyContent(h, raw.type.keySize)
+            let empty = UnsafeRawPointer(self.empty)
+            op {
+                if map.stringKeys {
+                    let key = length == 0 ? empty : newKeyString(content, length)
+                    raw.key.storeBytes(of: UInt(bitPattern: key), as: UInt.self)
+                    raw.key.storeBytes(of: UInt(length), toByteOffset: 8, as: UInt.self)
+                } else {
+                    write(content, raw.type.keySize, into: raw.key)
+                }
+                raw.value.initializeMemory(as: UInt8.self, repeating: 0, count: max(8, raw.type.valueSize))
+                if let type { raw.value.storeBytes(of: allocatePayload(type, h), as: UInt64.self) }
+                model.insertionSlot(forKeyAt: raw.key).copyMemory(from: raw.value, byteCount: raw.type.valueSize)
+            }
+        } else if map.stringKeys {
             // The key is a new string object on every set (the program's
             // own), which Go's assign keeps in the slot.
             let content = length == 0 ? 0 : keyContent(h, length)
@@ -305,7 +336,10 @@ final class TraceReplay {
     private func get(_ map: ReplayMap, _ h: UInt64, _ length: Int) {
         let model = map.model
         var hit = false
-        if map.stringKeys {
+        if let raw = map.raw {
+            let key = rawProbe(raw, h, length)
+            op { hit = model.valueSlot(forKeyAt: key) != nil }
+        } else if map.stringKeys {
             let p = probeKey(h, length)
             op { hit = model.value(forString: p, count: length) != nil }
         } else {
@@ -316,7 +350,10 @@ final class TraceReplay {
 
     private func delete(_ map: ReplayMap, _ h: UInt64, _ length: Int, hit: Bool) {
         let model = map.model
-        if map.stringKeys {
+        if let raw = map.raw {
+            let key = rawProbe(raw, h, length)
+            op { model.removeEntry(forKeyAt: key) }
+        } else if map.stringKeys {
             let p = probeKey(h, length)
             op { model.removeValue(forString: p, count: length) }
         } else {
@@ -365,6 +402,20 @@ final class TraceReplay {
         } else {
             for i in 0..<length { p.storeBytes(of: UInt8(truncatingIfNeeded: content >> UInt64(8 * i)), toByteOffset: i, as: UInt8.self) }
         }
+    }
+
+    /// A raw map's key for a lookup or delete: the key's bytes, or a string
+    /// header for the probe's bytes.
+    private func rawProbe(_ raw: (type: MapType, key: UnsafeMutableRawPointer, value: UnsafeMutableRawPointer),
+                          _ h: UInt64, _ length: Int) -> UnsafeRawPointer {
+        if raw.type.keyKind == .string {
+            let p = length == 0 ? UnsafeRawPointer(empty) : probeKey(h, length)
+            raw.key.storeBytes(of: UInt(bitPattern: p), as: UInt.self)
+            raw.key.storeBytes(of: UInt(length), toByteOffset: 8, as: UInt.self)
+        } else {
+            write(keyContent(h, raw.type.keySize), raw.type.keySize, into: raw.key)
+        }
+        return UnsafeRawPointer(raw.key)
     }
 
     /// The probe holding the key's bytes (zero past the first word).

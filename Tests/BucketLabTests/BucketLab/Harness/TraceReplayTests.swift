@@ -14,9 +14,10 @@ import Testing
     }
 
     /// fill-drain as a trace whose hashes are the run's keys (WorkloadRun.key).
-    static func fillDrainTrace(keys: Int, seed: UInt64) -> TraceBytes {
+    /// `make`: the map's make record (default: word keys, word values).
+    static func fillDrainTrace(keys: Int, seed: UInt64, make: ((inout TraceBytes) -> Void)? = nil) -> TraceBytes {
         var t = TraceBytes()
-        t.make(0)
+        if let make { make(&t) } else { t.make(0) }
         let key = { (i: Int) in SplitMix64.mix(UInt64(i) ^ seed) }
         for i in 0..<keys { t.key(0x02, map: 0, hash: key(i)) }
         t.op(0x0D); t.text("peak")
@@ -95,6 +96,61 @@ import Testing
         #expect(r.phases.map(\.measurement.liveKeys) == [4, 3])
         #expect(r.phases[0].measurement.liveBytes == 4 * slot + strings + 48 + 48 + 100)
         #expect(r.phases[1].measurement.liveBytes == 3 * slot + strings - SizeClasses.roundUpSize(3) + 48 + 200)
+    }
+
+    /// A `map[[16]byte]struct{...24 bytes}` trace replays at the recorded
+    /// layout: the same memory columns as a workload file of that shape
+    /// running the same operations on the same keys.
+    @Test(arguments: ["classic", "swiss"])
+    func recordedLayoutsReplayAtTheirSizes(map: String) throws {
+        let keys = 3_000, seed: UInt64 = 7
+        // The same records, made by a map of 16-byte byte keys and 24-byte
+        // inline values with no pointers.
+        let t = Self.fillDrainTrace(keys: keys, seed: seed) { t in
+            t.op(0x01, [0]); t.bytes.append(3); t.uvarint(16); t.uvarint(0); t.bytes.append(1); t.uvarint(24); t.uvarint(0); t.uvarint(0)
+        }
+        let trace = try Workload.load(trace: try Self.write(t, name: "bytes.bltrace"))
+        var spec = Workload.builtIn("fill-drain")!.spec
+        spec.name = "fill-drain-bytes"
+        spec.map = try JSONDecoder().decode(MapShape.self, from: Data(#"{"key": {"kind": "bytes", "bytes": 16}, "value": {"kind": "struct", "bytes": 24}}"#.utf8))
+        let file = Workload(spec: spec, file: "fdb.json")
+        let config = try SuiteConfig(workloads: [file, trace], strategies: Strategy.parseList("go"),
+                                     mapModels: [map], keys: keys, seed: seed, samples: 4, pprof: .none)
+        let cells = Suite.cells(config, runID: "t")
+        let a = try Suite.run(cells[0], config: config), b = try Suite.run(cells[1], config: config)
+        func rows(_ r: CellResult) -> [[String]] {
+            (WorkloadFileTests.memoryColumns(PhaseRow.csv(r.phases)) + WorkloadFileTests.memoryColumns(HeapClassRow.csv(r.heap)))
+                .map { Array($0.dropFirst(3)) }
+        }
+        #expect(rows(a) == rows(b))
+        // Wider slots than a map[uint64]uint64's: more bucket bytes.
+        let words = try Suite.run(Suite.cells(try SuiteConfig(workloads: [Workload.builtIn("fill-drain")!], strategies: Strategy.parseList("go"),
+                                                              mapModels: [map], keys: keys, seed: seed, samples: 4, pprof: .none), runID: "w")[0],
+                                  config: config)
+        #expect(b.phases[0].measurement.bucketBytes > words.phases[0].measurement.bucketBytes)
+    }
+
+    /// `map[int32]struct{}`: 4-byte keys and no value bytes, as Go lays
+    /// them out (a classic bucket of 8 + 8 × 4 + 8 = 48 bytes).
+    @Test func smallKeysAndEmptyValuesKeepTheirSizes() throws {
+        var t = TraceBytes()
+        t.op(0x01, [0]); t.bytes.append(1); t.uvarint(4); t.uvarint(0); t.bytes.append(1); t.uvarint(0); t.uvarint(0); t.uvarint(0)
+        for i in 0..<1_000 { t.key(0x02, map: 0, hash: SplitMix64.mix(UInt64(i))) }
+        for i in 0..<1_000 { t.key(0x04, map: 0, hash: SplitMix64.mix(UInt64(i))) }
+        t.op(0x0D); t.text("filled")
+        for i in 0..<500 { t.key(0x06, map: 0, hash: SplitMix64.mix(UInt64(i))) }
+        t.op(0x0C, [0, 500])
+        t.op(0x0D); t.text("halved")
+        t.end()
+        let w = try Workload.load(trace: try Self.write(t, name: "set.bltrace"))
+        let config = try SuiteConfig(workloads: [w], strategies: Strategy.parseList("go"), mapModels: ["classic"],
+                                     keys: 1_000, seed: 3, settle: false, pprof: .none)
+        let r = try Suite.run(Suite.cells(config, runID: "t")[0], config: config)
+        #expect(r.phases.map(\.measurement.liveKeys) == [1_000, 500])
+        #expect(r.phases[0].measurement.liveBytes == 1_000 * 4)
+        // 1,000 keys: B = 8 (256 buckets of 48 bytes, plus 2^(8-4) spare
+        // overflow buckets allocated with the array).
+        #expect(r.phases[0].measurement.bucketBytes == SizeClasses.roundUpSize((256 + 16) * 48))
     }
 
     @Test func markerNamesBecomeUniquePhaseNames() throws {
