@@ -227,6 +227,7 @@ public final class Collector {
         let marked = mark()
         stats.markNs = monotonicNanos() - t0
         stats.objectsMarked = marked.objects
+        stats.marks = heap.markCensus()
         stats.bytesScanned = marked.bytesScanned
         stats.leakedBytes = marked.leakedBytes
         stats.leakedObjects = marked.leakedObjects

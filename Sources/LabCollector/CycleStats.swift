@@ -32,6 +32,9 @@ public struct CycleStats: Sendable, Equatable {
     /// the previous cycle's leftovers when lazy).
     public var sweepNs: UInt64 = 0
     public var objectsMarked = 0
+    /// What the mark left marked, by span (MHeap.markCensus): the counts
+    /// Go's collection cost is modelled on (GoGCCost.swift).
+    public var marks = MarkCensus()
     /// Bytes of the scanned (pointer-holding) objects, Go's scan work.
     public var bytesScanned = 0
     public var spansSwept = 0

@@ -86,6 +86,27 @@ extension MHeap {
         return bytes
     }
 
+    /// What a mark left set, by span (for the model of Go's collection cost,
+    /// LabCollector/GoGCCost.swift): spans holding a marked object; marked
+    /// objects the collector scans (not noscan); and spans of scanned
+    /// objects of 16…512 bytes holding a marked one, with their marked
+    /// objects — the spans Go 1.26+'s span-based marking works through.
+    public func markCensus() -> MarkCensus {
+        var c = MarkCensus()
+        forEachInUseSpan { span in
+            let marked = span.markedCount
+            guard marked > 0 else { return }
+            c.spans += 1
+            guard !span.spanClass.noscan else { return }
+            c.scanObjects += marked
+            if span.spanClass.sizeClass != 0 && (16...512).contains(span.elemsize) {
+                c.smallScanSpans += 1
+                c.smallScanObjects += marked
+            }
+        }
+        return c
+    }
+
     /// Per size class (0 = large): spans, objects and in-use bytes, for the
     /// heap snapshot a run writes at each phase (world stopped).
     public func sizeClassCensus() -> [(sizeClass: Int, spans: Int, objects: Int, inuseBytes: Int)] {
@@ -98,4 +119,13 @@ extension MHeap {
         }
         return rows.enumerated().filter { $0.element.spans > 0 }.map { ($0.offset, $0.element.spans, $0.element.objects, $0.element.bytes) }
     }
+}
+
+/// Spans and objects a mark left marked (`MHeap.markCensus`).
+public struct MarkCensus: Sendable, Equatable {
+    public var spans = 0
+    public var scanObjects = 0
+    public var smallScanSpans = 0
+    public var smallScanObjects = 0
+    public init() {}
 }

@@ -386,6 +386,7 @@ public enum Suite {
             s.peakRSSBytes = mid(\.peakRSSBytes)
             s.gcCycles = mid(\.gcCycles)
             s.gcTotalNs = UInt64(mid { Int($0.gcTotalNs) })
+            s.modelledGoGCCPUNs = UInt64(mid { Int($0.modelledGoGCCPUNs) })
             s.opsPerSecond = median(g.map(\.opsPerSecond))
             s.p50OpNs = mid(\.p50OpNs)
             s.p99OpNs = mid(\.p99OpNs)

@@ -88,6 +88,9 @@ public final class WorkloadRun {
         seed = config.seed ^ workload.spec.seed
     }
 
+    /// The model of Go's collection CPU for this map model's Go version.
+    var goGCCost: GoGCCost { GoGCCost.forMapModel(key.map) }
+
     /// Bytes of each payload: the workload file's, or the run's.
     public let payloadBytes: Int
     /// The run's seed with the workload file's mixed in: keys, hash seeds and
@@ -324,6 +327,7 @@ public final class WorkloadRun {
         m.gcCycles = collector.trace.count
         m.gcMarkNs = collector.totalMarkNs
         m.gcSweepNs = collector.totalSweepNs
+        m.modelledGoGCCPUNs = goGCCost.cpuNs(collector.trace)
         m.peakHeapInuseBytes = heap.peakInuseBytes
         return m
     }
@@ -349,6 +353,7 @@ public final class WorkloadRun {
             s.finalLiveBytes = last.liveBytes
             s.gcCycles = last.gcCycles
             s.gcTotalNs = last.gcMarkNs + last.gcSweepNs + collector.totalRelocateNs
+            s.modelledGoGCCPUNs = last.modelledGoGCCPUNs
             s.leakedBytesFinal = last.leakedBytes
         }
         let totalNs = phases.reduce(0) { $0 + $1.phaseNs }

@@ -37,6 +37,11 @@ public struct GoPhaseRow: Sendable, ResultRow {
     public var numGC = 0
     public var gcNs = 0
     public var baselineHeapInuseBytes = 0
+    /// The CPU Go's collector spent in the phase's cycles (gctrace's "ms
+    /// cpu", all five parts) and how many cycles ended in it; nil in a file
+    /// written before they were recorded.
+    public var gcCPUNs: Int?
+    public var gcCycles: Int?
 
     public static var blank: GoPhaseRow { GoPhaseRow() }
 
@@ -45,7 +50,8 @@ public struct GoPhaseRow: Sendable, ResultRow {
          .int("live_keys", \.liveKeys), .int("heap_inuse_bytes", \.heapInuseBytes),
          .int("heap_alloc_bytes", \.heapAllocBytes), .int("heap_sys_bytes", \.heapSysBytes),
          .int("heap_released_bytes", \.heapReleasedBytes), .int("heap_objects", \.heapObjects),
-         .int("num_gc", \.numGC), .int("gc_ns", \.gcNs), .int("baseline_heap_inuse_bytes", \.baselineHeapInuseBytes)]
+         .int("num_gc", \.numGC), .int("gc_ns", \.gcNs), .int("baseline_heap_inuse_bytes", \.baselineHeapInuseBytes),
+         .optionalInt("gc_cycles", \.gcCycles).addedLater(), .optionalInt("gc_cpu_ns", \.gcCPUNs).addedLater()]
     }
 
     /// The heap the workload added to the runtime's own.

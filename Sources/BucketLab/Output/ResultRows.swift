@@ -65,6 +65,10 @@ public struct RunMeasurement: Sendable {
     public var gcCycles = 0
     public var gcMarkNs: UInt64 = 0
     public var gcSweepNs: UInt64 = 0
+    /// The CPU Go's collector would have spent on the cycles so far: the
+    /// model (LabCollector/GoGCCost.swift) for the Go version of the map
+    /// model, from the cycles' counts — not the lab collector's time.
+    public var modelledGoGCCPUNs: UInt64 = 0
     /// The heap's exact high-water mark of in-use bytes since the phase began
     /// (collections at safe points and the phase's closing one included).
     public var peakHeapInuseBytes = 0
@@ -82,7 +86,8 @@ public struct RunMeasurement: Sendable {
          .int("slot_capacity", \.slotCapacity), .int("tombstones", \.tombstones), .int("map_rehashes", \.mapRehashes),
          .int("gc_cycles", \.gcCycles),
          .uint64("gc_mark_ns", \.gcMarkNs), .uint64("gc_sweep_ns", \.gcSweepNs),
-         .int("peak_heap_inuse_bytes", \.peakHeapInuseBytes)]
+         .int("peak_heap_inuse_bytes", \.peakHeapInuseBytes),
+         Column<RunMeasurement>.uint64("modelled_go_gc_cpu_ns", \.modelledGoGCCPUNs).addedLater()]
     }
 }
 
@@ -191,7 +196,19 @@ public struct GCRow: Sendable, ResultRow {
             .int("leaked_bytes", \.leakedBytes), .int("objects_relocated", \.objectsRelocated),
             .uint64("relocate_ns", \.relocateNs), .int("scavenge_goal_bytes", \.scavengeGoalBytes),
             .int("overlap_ops", \.overlapOps), .int("allocated_black_bytes", \.allocatedBlackBytes)]
-        return RunKey.columns.map { $0.nested(in: \.key) } + cycle.map { $0.nested(in: \.cycle) }
+        // What the mark left marked, by span: the GC-cost model's counts
+        // (LabCollector/GoGCCost.swift).
+        let counts: [Column<CycleStats>] = [
+            .int("spans_marked", \CycleStats.marks.spans), .int("scan_objects_marked", \CycleStats.marks.scanObjects),
+            .int("small_scan_spans_marked", \CycleStats.marks.smallScanSpans),
+            .int("small_scan_objects_marked", \CycleStats.marks.smallScanObjects)]
+        // Go's CPU for the cycle, modelled from those counts for each Go
+        // version the lab stands for (computed on writing, never read back).
+        let modelled: [Column<CycleStats>] = [
+            .derivedRatio("go119_gc_cpu_ns", digits: 0) { Double(GoGCCost.go119.cpuNs($0)) },
+            .derivedRatio("gocur_gc_cpu_ns", digits: 0) { Double(GoGCCost.go127.cpuNs($0)) }]
+        let marks = counts.map { $0.addedLater() } + modelled.map { $0.addedLater() }
+        return RunKey.columns.map { $0.nested(in: \.key) } + (cycle + marks).map { $0.nested(in: \.cycle) }
     }
 }
 
@@ -217,7 +234,11 @@ public struct RunSummary: Sendable, ResultRow {
     public var finalLiveBytes = 0
     public var peakRSSBytes = 0
     public var gcCycles = 0
+    /// The lab collector's own time (mark, sweep, relocation), this machine's.
     public var gcTotalNs: UInt64 = 0
+    /// What Go's collector would spend on the run's cycles (modelled; see
+    /// RunMeasurement.modelledGoGCCPUNs).
+    public var modelledGoGCCPUNs: UInt64 = 0
     public var opsPerSecond = 0.0
     public var p50OpNs = 0
     public var p99OpNs = 0
@@ -253,6 +274,7 @@ public struct RunSummary: Sendable, ResultRow {
          .int("final_live_bytes", \.finalLiveBytes), .derivedRatio("retained_to_live", digits: 3) { $0.retainedToLive },
          .int("peak_rss_bytes", \.peakRSSBytes), .int("gc_cycles", \.gcCycles), .uint64("gc_total_ns", \.gcTotalNs),
          .double("ops_per_sec", \.opsPerSecond, digits: 0), .int("p50_op_ns", \.p50OpNs), .int("p99_op_ns", \.p99OpNs),
-         .int("leaked_bytes_final", \.leakedBytesFinal)]
+         .int("leaked_bytes_final", \.leakedBytesFinal),
+         Column<RunSummary>.uint64("modelled_go_gc_cpu_ns", \.modelledGoGCCPUNs).addedLater()]
     }
 }

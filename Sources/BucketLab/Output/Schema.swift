@@ -36,6 +36,16 @@ public struct Column<Row> {
         })
     }
 
+    /// An integer that may be absent (an empty field).
+    public static func optionalInt(_ name: String, _ path: WritableKeyPath<Row, Int?>) -> Column {
+        Column(name, write: { $0[keyPath: path].map(String.init) ?? "" }, read: { row, text in
+            if text.isEmpty { row[keyPath: path] = nil; return true }
+            guard let v = Int(text) else { return false }
+            row[keyPath: path] = v
+            return true
+        })
+    }
+
     public static func uint64(_ name: String, _ path: WritableKeyPath<Row, UInt64>) -> Column {
         Column(name, write: { String($0[keyPath: path]) }, read: { row, text in
             guard let v = UInt64(text) else { return false }

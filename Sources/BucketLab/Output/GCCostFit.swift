@@ -1,0 +1,237 @@
+import Foundation
+import LabCollector
+
+// Fitting the model of Go's collection CPU (LabCollector/GoGCCost.swift):
+// the lab's counts per phase (its go strategy's cycles, gc.csv) against the
+// CPU Go's collector spent in the same phase of the same workload
+// (scripts/reference, from gctrace), per Go version. `bucketlab gccost fit`
+// writes what this computes; docs/gc-cost.md has the calibration set and
+// the result.
+//
+// A phase's figures: the lab's model inputs summed over the cycles that
+// ended in it (the pacer's and its closing collection), and the median over
+// Go's runs of the CPU its cycles cost, with the smallest and largest run.
+// The fit minimises the squared relative error over the fitted phases, with
+// every coefficient non-negative (each is a cost per unit of work): the
+// best of the least-squares solutions over subsets of the inputs whose
+// coefficients all come out non-negative.
+
+/// One phase of the calibration or hold-out set.
+public struct GCCostFitRow: Sendable, ResultRow {
+    public var goVersion = ""
+    public var map = ""
+    public var workload = ""
+    public var keys = 0
+    public var payloadBytes = 0
+    public var phase = ""
+    /// `fit` or `held-out`.
+    public var set = ""
+    public var labCycles = 0
+    public var goCycles = 0
+    public var goRuns = 0
+    public var goCPUNs = 0
+    public var goMinCPUNs = 0
+    public var goMaxCPUNs = 0
+    public var features: [Double] = []
+    public var modelledNs = 0
+
+    public static var blank: GCCostFitRow { GCCostFitRow() }
+
+    /// Modelled over Go's median, − 1.
+    public var error: Double { goCPUNs > 0 ? Double(modelledNs) / Double(goCPUNs) - 1 : 0 }
+    /// Whether the modelled figure lies within Go's runs' range.
+    public var withinGoRange: Bool { modelledNs >= goMinCPUNs && modelledNs <= goMaxCPUNs }
+
+    public static var columns: [Column<GCCostFitRow>] {
+        [.name("go_version", \.goVersion), .name("map", \.map), .name("workload", \.workload), .int("keys", \.keys),
+         .int("payload_bytes", \.payloadBytes), .name("phase", \.phase), .name("set", \.set),
+         .int("lab_cycles", \.labCycles), .int("go_cycles", \.goCycles), .int("go_runs", \.goRuns),
+         .int("go_gc_cpu_ns", \.goCPUNs), .int("go_min_gc_cpu_ns", \.goMinCPUNs), .int("go_max_gc_cpu_ns", \.goMaxCPUNs),
+         .int("modelled_gc_cpu_ns", \.modelledNs),
+         .derivedRatio("error", digits: 4) { $0.error }]
+    }
+}
+
+/// A version's fitted coefficients and how well they fit.
+public struct GCCostFitSummary: Sendable, ResultRow {
+    public var goVersion = ""
+    public var coefficients: [Double] = []
+    public var fitPhases = 0
+    public var heldOutPhases = 0
+    /// R² of the fit on the fitted phases (absolute figures).
+    public var rSquared = 0.0
+    /// Median |error| per phase, fitted and held out; share of held-out
+    /// phases within ±20% or within Go's range.
+    public var fitMedianError = 0.0
+    public var heldOutMedianError = 0.0
+    public var heldOutWithinTarget = 0.0
+
+    public static var blank: GCCostFitSummary { GCCostFitSummary() }
+
+    public static var columns: [Column<GCCostFitSummary>] {
+        var c: [Column<GCCostFitSummary>] = [.name("go_version", \.goVersion)]
+        for (i, name) in GoGCCost.featureNames.enumerated() {
+            c.append(.derivedRatio("ns_per_\(name)", digits: 6) { $0.coefficients.indices.contains(i) ? $0.coefficients[i] : nil })
+        }
+        return c + [.int("fit_phases", \.fitPhases), .int("held_out_phases", \.heldOutPhases),
+                    .double("r_squared", \.rSquared, digits: 4), .double("fit_median_abs_error", \.fitMedianError, digits: 4),
+                    .double("held_out_median_abs_error", \.heldOutMedianError, digits: 4),
+                    .double("held_out_within_target", \.heldOutWithinTarget, digits: 4)]
+    }
+}
+
+public enum GCCostFit {
+    /// A lab run and the Go reference run at the same sizes; `heldOut`: kept
+    /// out of the fit.
+    public struct Pair: Sendable {
+        public var run: String
+        public var reference: String
+        public var heldOut: Bool
+        public init(run: String, reference: String, heldOut: Bool) {
+            self.run = run
+            self.reference = reference
+            self.heldOut = heldOut
+        }
+    }
+
+    /// Every phase both sides have, with Go's figures, for each pair.
+    public static func rows(_ pairs: [Pair], heldOutWorkloads: Set<String>) throws -> [GCCostFitRow] {
+        var out: [GCCostFitRow] = []
+        for pair in pairs {
+            let info = try RunInfo.read(pair.run + "/run.json")
+            let phases = try PhaseRow.read(pair.run + "/phases.csv").filter { $0.key.strategy == Strategy.go.name && $0.key.repeatIndex == 1 }
+            let gc = try GCRow.read(pair.run + "/gc.csv").filter { $0.key.strategy == Strategy.go.name && $0.key.repeatIndex == 1 }
+            var cycles: [RunKey: [CycleStats]] = [:]
+            for g in gc { cycles[g.key, default: []].append(g.cycle) }
+            let reference = try AgainstGo.readReference(pair.reference)
+            var goRuns: [String: [(cpu: Int, cycles: Int)]] = [:]
+            for g in reference where g.gcCPUNs != nil {
+                goRuns[g.goVersion + "\u{1}" + g.workload + "\u{1}" + g.phase, default: []].append((g.gcCPUNs!, g.gcCycles ?? 0))
+            }
+            let versions = Set(reference.map(\.goVersion))
+            var previous: [RunKey: Int] = [:]
+            for p in phases {
+                let before = previous[p.key] ?? 0
+                previous[p.key] = p.measurement.gcCycles
+                let mine = (cycles[p.key] ?? []).filter { $0.cycle > before && $0.cycle <= p.measurement.gcCycles }
+                for version in versions where AgainstGo.mapModel(ofGoVersion: version) == p.key.map {
+                    guard let runs = goRuns[version + "\u{1}" + p.key.workload + "\u{1}" + p.phase], !runs.isEmpty else { continue }
+                    let cpus = runs.map(\.cpu).sorted()
+                    var row = GCCostFitRow()
+                    row.goVersion = version
+                    row.map = p.key.map
+                    row.workload = p.key.workload
+                    row.keys = info.keys
+                    row.payloadBytes = info.workloadPayloadBytes?[p.key.workload] ?? info.payloadBytes
+                    row.phase = p.phase
+                    row.set = pair.heldOut || heldOutWorkloads.contains(p.key.workload) ? "held-out" : "fit"
+                    row.labCycles = mine.count
+                    row.goCycles = runs.map(\.cycles).sorted()[runs.count / 2]
+                    row.goRuns = runs.count
+                    row.goCPUNs = cpus[(cpus.count - 1) / 2]
+                    row.goMinCPUNs = cpus.first!
+                    row.goMaxCPUNs = cpus.last!
+                    row.features = mine.reduce(into: [Double](repeating: 0, count: GoGCCost.featureNames.count)) { sum, c in
+                        for (i, f) in GoGCCost.features(c).enumerated() { sum[i] += f }
+                    }
+                    out.append(row)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Inputs a version's model may use: span-based marking only from Go
+    /// 1.26, where it became the default.
+    public static func usableFeatures(goVersion: String) -> [Int] {
+        let parts = goVersion.dropFirst(2).split(separator: ".").compactMap { Int($0.prefix { $0.isNumber }) }
+        let spans = parts.count >= 2 && (parts[0] > 1 || parts[1] >= 26)
+        return Array(GoGCCost.featureNames.indices).filter { spans || GoGCCost.featureNames[$0] != "small_scan_span" }
+    }
+
+    /// Fits each Go version on its `fit` rows; fills `modelledNs` of every
+    /// row and returns the coefficients with how well they fit.
+    public static func fit(_ rows: inout [GCCostFitRow]) -> [GCCostFitSummary] {
+        var summaries: [GCCostFitSummary] = []
+        for version in Set(rows.map(\.goVersion)).sorted() {
+            let fitted = rows.indices.filter { rows[$0].goVersion == version && rows[$0].set == "fit" && rows[$0].goCPUNs > 0 && rows[$0].labCycles > 0 }
+            let usable = usableFeatures(goVersion: version)
+            let coefficients = nonNegativeRelativeLeastSquares(fitted.map { rows[$0].features }, fitted.map { Double(rows[$0].goCPUNs) },
+                                                               allowed: usable, count: GoGCCost.featureNames.count)
+            let model = GoGCCost(goVersion: version, coefficients: coefficients)
+            for i in rows.indices where rows[i].goVersion == version {
+                rows[i].modelledNs = Int(max(0, zip(model.coefficients, rows[i].features).reduce(0) { $0 + $1.0 * $1.1 }).rounded())
+            }
+            var s = GCCostFitSummary()
+            s.goVersion = version
+            s.coefficients = coefficients
+            let fitRows = fitted.map { rows[$0] }
+            let held = rows.filter { $0.goVersion == version && $0.set == "held-out" && $0.goCPUNs > 0 && $0.labCycles > 0 }
+            s.fitPhases = fitRows.count
+            s.heldOutPhases = held.count
+            let mean = fitRows.reduce(0.0) { $0 + Double($1.goCPUNs) } / Double(max(1, fitRows.count))
+            let total = fitRows.reduce(0.0) { $0 + pow(Double($1.goCPUNs) - mean, 2) }
+            let residual = fitRows.reduce(0.0) { $0 + pow(Double($1.goCPUNs - $1.modelledNs), 2) }
+            s.rSquared = total > 0 ? 1 - residual / total : 0
+            s.fitMedianError = median(fitRows.map { abs($0.error) })
+            s.heldOutMedianError = median(held.map { abs($0.error) })
+            s.heldOutWithinTarget = held.isEmpty ? 0 : Double(held.filter { abs($0.error) <= 0.2 || $0.withinGoRange }.count) / Double(held.count)
+            summaries.append(s)
+        }
+        return summaries
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        guard !xs.isEmpty else { return 0 }
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// argmin Σ ((x·c − y) / y)² over c ≥ 0 with c zero outside `allowed`:
+    /// least squares on each subset of the allowed inputs, keeping the best
+    /// whose coefficients are all non-negative.
+    static func nonNegativeRelativeLeastSquares(_ x: [[Double]], _ y: [Double], allowed: [Int], count: Int) -> [Double] {
+        var best = [Double](repeating: 0, count: count), bestLoss = Double.infinity
+        for mask in 1..<(1 << allowed.count) {
+            let subset = allowed.indices.filter { mask & (1 << $0) != 0 }.map { allowed[$0] }
+            // Rows scaled by 1/y: ordinary least squares on the scaled system.
+            let a = zip(x, y).map { row, yy in subset.map { row[$0] / yy } }
+            let b = y.map { _ in 1.0 }
+            guard let c = solveLeastSquares(a, b), c.allSatisfy({ $0 >= 0 }) else { continue }
+            var full = [Double](repeating: 0, count: count)
+            for (i, f) in subset.enumerated() { full[f] = c[i] }
+            let loss = zip(x, y).reduce(0.0) { acc, p in
+                let pred = zip(full, p.0).reduce(0) { $0 + $1.0 * $1.1 }
+                return acc + pow((pred - p.1) / p.1, 2)
+            }
+            if loss < bestLoss { bestLoss = loss; best = full }
+        }
+        return best
+    }
+
+    /// Least squares through the normal equations, columns scaled to unit
+    /// size first (the inputs span ten orders of magnitude); nil when
+    /// singular.
+    static func solveLeastSquares(_ a: [[Double]], _ b: [Double]) -> [Double]? {
+        guard let n = a.first?.count, n > 0, a.count >= n else { return nil }
+        let scale = (0..<n).map { j in max(1e-300, a.map { abs($0[j]) }.max() ?? 1) }
+        var m = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: n)
+        for (row, bb) in zip(a, b) {
+            let r = (0..<n).map { row[$0] / scale[$0] }
+            for i in 0..<n {
+                for j in 0..<n { m[i][j] += r[i] * r[j] }
+                m[i][n] += r[i] * bb
+            }
+        }
+        // Gaussian elimination with partial pivoting.
+        for col in 0..<n {
+            guard let pivot = (col..<n).max(by: { abs(m[$0][col]) < abs(m[$1][col]) }), abs(m[pivot][col]) > 1e-12 else { return nil }
+            m.swapAt(col, pivot)
+            for r in 0..<n where r != col {
+                let f = m[r][col] / m[col][col]
+                if f != 0 { for c in col...n { m[r][c] -= f * m[col][c] } }
+            }
+        }
+        return (0..<n).map { m[$0][n] / m[$0][$0] / scale[$0] }
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import BucketLab
+import Foundation
+import LabCollector
+
+struct GCCostCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gccost",
+        abstract: "The model of Go's collection CPU (docs/gc-cost.md).",
+        subcommands: [Fit.self]
+    )
+
+    struct Fit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fit Go's GC CPU per phase (scripts/reference) against the lab's counts (bucketlab run --strategy go); write the fit and its held-out error."
+        )
+
+        @Option(name: .customLong("fit"), help: "RUN=REF: a lab run and the Go reference at its sizes, in the fit (repeatable).")
+        var fitPairs: [String] = []
+
+        @Option(name: .customLong("hold-out"), help: "RUN=REF: a pair kept out of the fit and judged by it (repeatable).")
+        var heldOutPairs: [String] = []
+
+        @Option(name: .customLong("hold-out-workloads"), help: "Workloads kept out of the fit in every pair (comma-separated).")
+        var heldOutWorkloads = ""
+
+        @Option(help: "Output directory (gc-cost-fit.csv, gc-cost-coefficients.csv).")
+        var out: String
+
+        func validate() throws {
+            guard !fitPairs.isEmpty else { throw ValidationError("--fit RUN=REF is needed at least once") }
+            for p in fitPairs + heldOutPairs where p.split(separator: "=").count != 2 {
+                throw ValidationError("'\(p)' is not RUN=REF")
+            }
+        }
+
+        func run() throws {
+            func pairs(_ list: [String], heldOut: Bool) -> [GCCostFit.Pair] {
+                list.map { p in
+                    let parts = p.split(separator: "=").map(String.init)
+                    return GCCostFit.Pair(run: parts[0], reference: parts[1], heldOut: heldOut)
+                }
+            }
+            let all = pairs(fitPairs, heldOut: false) + pairs(heldOutPairs, heldOut: true)
+            for p in all {
+                for path in [p.run + "/run.json", p.run + "/phases.csv", p.run + "/gc.csv"] where !FileManager.default.fileExists(atPath: path) {
+                    throw DataError(description: "\(path): no such file (a directory bucketlab run wrote?)")
+                }
+            }
+            let held = Set(heldOutWorkloads.split(separator: ",").map(String.init))
+            var rows = try GCCostFit.rows(all, heldOutWorkloads: held)
+            guard rows.contains(where: { $0.set == "fit" }) else {
+                throw DataError(description: "no phase has both the lab's cycles and Go's gc_cpu_ns (reference written with gctrace?)")
+            }
+            let summaries = GCCostFit.fit(&rows)
+            try prepareOutputDirectory(out)
+            try writeFileAtomically(GCCostFitRow.csv(rows), to: out + "/gc-cost-fit.csv")
+            try writeFileAtomically(GCCostFitSummary.csv(summaries), to: out + "/gc-cost-coefficients.csv")
+            let header = ["go version"] + GoGCCost.featureNames.map { "ns/\($0)" } + ["R²", "fit |err|", "held-out |err|", "held-out ok"]
+            let table = summaries.map { s in
+                [s.goVersion] + s.coefficients.map { String(format: "%.4g", $0) }
+                    + [String(format: "%.3f", s.rSquared), String(format: "%.1f%%", 100 * s.fitMedianError),
+                       String(format: "%.1f%%", 100 * s.heldOutMedianError), String(format: "%.0f%%", 100 * s.heldOutWithinTarget)]
+            }
+            print(renderTable(header: header, rows: table, rightAlign: Set(1..<header.count)), terminator: "")
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+@testable import BucketLab
+@testable import LabCollector
+@testable import LabHeap
+@testable import LabMaps
+
+/// The model of Go's collection CPU: computed from counts only, so the same
+/// cell gives the same figure every run; and the fit recovers coefficients
+/// it is given.
+@Suite struct GoGCCostTests {
+    @Test func theModelledCostIsTheSameEveryRun() throws {
+        let config = try SuiteConfig(workloads: [Workload.builtIn("fill-drain-ptr")!, Workload.builtIn("string-keys")!],
+                                     strategies: Strategy.parseList("go,compact"), keys: 20_000, seed: 4, samples: 3, pprof: .none)
+        for cell in Suite.cells(config, runID: "model") {
+            let a = try Suite.run(cell, config: config), b = try Suite.run(cell, config: config)
+            #expect(a.phases.map(\.measurement.modelledGoGCCPUNs) == b.phases.map(\.measurement.modelledGoGCCPUNs))
+            #expect(a.summary.modelledGoGCCPUNs == b.summary.modelledGoGCCPUNs)
+            let model = GoGCCost.forMapModel(cell.key.map)
+            #expect(a.summary.modelledGoGCCPUNs == model.cpuNs(a.gc.map(\.cycle)))
+            // A cycle that marked something counted its spans.
+            #expect(a.gc.allSatisfy { $0.cycle.marks.spans > 0 || $0.cycle.objectsMarked == 0 })
+        }
+    }
+
+    /// A mark's census: payloads of 48 bytes in a pointer map are marked in
+    /// noscan spans; the map's buckets are the scanned objects.
+    @Test func theMarkCensusCountsSpansAndScannedObjects() throws {
+        let heap = try MHeap()
+        let collector = Collector(heap: heap, gogc: nil, gcWorkers: 1)
+        let mutator = heap.makeMutator()
+        let map = BucketMap(type: .uint64ToPointer(heap: heap), mutator: mutator, policy: .go, seed: 1, hint: 0)
+        let payload = heap.registerType(name: "p", size: 48)
+        for k in 0..<5_000 as Range<UInt64> {
+            map.updateValue(UInt64(UInt(bitPattern: mutator.allocate(payload))), forKey: k)
+        }
+        let c = collector.collect()
+        #expect(c.objectsMarked > 5_000)
+        // The bucket array and header are the only scanned objects (overflow
+        // buckets aside): few, next to 5,000 noscan payloads.
+        #expect(c.marks.scanObjects < 200)
+        #expect(c.marks.spans >= 5_000 * 48 / 8192)
+        withExtendedLifetime(map) {}
+    }
+
+    @Test func theFitRecoversCoefficientsItWasGiven() {
+        let truth = [20_000.0, 0.5, 12.0, 0, 0]
+        var rng = SplitMix64(seed: 3)
+        var x: [[Double]] = []
+        var y: [Double] = []
+        for _ in 0..<60 {
+            let cycles = Double(1 + rng.next() % 20)
+            let bytes = Double(rng.next() % 50_000_000)
+            let objects = Double(rng.next() % 2_000_000)
+            let row = [cycles, bytes, objects, Double(rng.next() % 1000), Double(rng.next() % 3000)]
+            x.append(row)
+            y.append(zip(truth, row).reduce(0) { $0 + $1.0 * $1.1 })
+        }
+        let c = GCCostFit.nonNegativeRelativeLeastSquares(x, y, allowed: [0, 1, 2, 3], count: 5)
+        for (got, want) in zip(c, truth) { #expect(abs(got - want) <= 1e-6 * max(1, want), "\(c)") }
+        #expect(c[4] == 0, "an input the version may not use stays at 0")
+        #expect(GCCostFit.usableFeatures(goVersion: "go1.19.8") == [0, 1, 2, 3])
+        #expect(GCCostFit.usableFeatures(goVersion: "go1.27.3") == [0, 1, 2, 3, 4])
+    }
+}
