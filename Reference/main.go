@@ -72,6 +72,7 @@ type options struct {
 	thp          string
 	gc           string
 	settle       bool
+	form         string
 }
 
 // phaseRow keeps the few MemStats fields it writes (a whole MemStats per row
@@ -314,10 +315,14 @@ func main() {
 	flag.IntVar(&o.repeat, "repeat", 5, "ops and gc repetitions")
 	flag.StringVar(&o.thp, "thp", "on", "on: the runtime's own huge-page advice; off: THP disabled for this process")
 	flag.StringVar(&o.gc, "gc", "off", "ops: off (debug.SetGCPercent(-1) during the timed loops) or on (GOGC 100)")
+	flag.StringVar(&o.form, "form", "auto", "phases: auto (a typed map for the built-ins' single-map shapes) or general (reflect, for every shape; for tests)")
 	out := flag.String("out", "", "CSV file (phases: appended, header when new)")
 	noSettle := flag.Bool("no-settle", false, "skip the idle and freeos phases that end every workload")
 	flag.Parse()
 	o.seed = *seed
+	if o.form != "auto" && o.form != "general" {
+		fail("-form must be auto or general")
+	}
 	o.settle = !*noSettle
 	if o.window == 0 {
 		o.window = o.keys / 10

@@ -4,7 +4,10 @@ package main
 // JSON the lab runs (Sources/BucketLab/Harness/WorkloadSpec.swift,
 // WorkloadCount.swift, Workload+Run.swift), read strictly, its counts
 // evaluated as the lab evaluates them, its steps run on a real Go map with
-// the same keys in the same order, one row per phase end.
+// the same keys in the same order, one row per phase end. The built-ins'
+// shapes run on typed maps (map[uint64]uint64, map[uint64]*payload,
+// map[string]*payload); every other shape, and M maps, on maps of the
+// file's own type made through reflect (general.go).
 //
 // The interpreter's own bookkeeping (the live keys in insertion order, their
 // positions, Zipf tables, scratch lists) lives in memory mapped outside Go's
@@ -46,14 +49,36 @@ type workloadSpec struct {
 	items []phaseItem
 }
 
+// mapShape is the file's `map` (docs/workload-files.md, "The map's
+// shape"). A fixed size is a range of one (min == max).
 type mapShape struct {
-	keyString    bool
-	keyBytes     int
-	sprintf      bool
-	valuePointer bool
-	payloadBytes int // 0: the run's -payload-bytes
-	hint         *count
+	key            keyKind
+	keyMin, keyMax int // a string key's length, or a byte-array key's size
+	sprintf        bool
+	value          valueKind
+	payMin, payMax int // a pointer value's payload size; 0: the run's -payload-bytes
+	structBytes    int
+	structPointers []int // word indices, ascending
+	structPayload  *int  // nil: the run's -payload-bytes; 0: nil pointers
+	maps           int
+	hint           *count
 }
+
+type keyKind int
+
+const (
+	keyUint64 keyKind = iota
+	keyString
+	keyArray // [N]byte
+)
+
+type valueKind int
+
+const (
+	valueUint64 valueKind = iota
+	valuePointer
+	valueStruct
+)
 
 type phaseItem struct {
 	name    string
@@ -232,101 +257,256 @@ func parseWorkload(data []byte) (*workloadSpec, error) {
 	return s, nil
 }
 
+// Bounds of the map's shape (the lab's Bounds).
+const (
+	minStringKey, maxStringKey = 16, 1024
+	minArrayKey, maxArrayKey   = 8, 1024
+	minPayload, maxPayload     = 8, 1 << 20
+	minStruct, maxStruct       = 8, 1024
+	maxMaps                    = 65536
+)
+
 func parseShape(data json.RawMessage) (mapShape, error) {
 	var raw struct {
 		Key   json.RawMessage `json:"key"`
 		Value json.RawMessage `json:"value"`
 		Hint  *count          `json:"hint"`
+		Maps  *int            `json:"maps"`
 	}
-	var sh mapShape
+	sh := mapShape{maps: 1}
 	if !isObject(data) {
 		return sh, bad("map", "must be an object")
 	}
 	if err := strict(data, &raw, "map"); err != nil {
 		return sh, err
 	}
-	if raw.Key == nil || raw.Value == nil {
+	if isNull(raw.Key) || isNull(raw.Value) {
 		return sh, bad("map", "needs key and value")
 	}
-	var name string
-	if json.Unmarshal(raw.Key, &name) == nil {
-		switch name {
-		case "uint64":
-			sh.keyBytes = 8
-		case "string":
-			sh.keyString, sh.keyBytes = true, 16
-		default:
-			return sh, bad("map.key", `must be "uint64" or "string", or an object {"kind": …}; fixed-size byte keys are not supported yet`)
-		}
-	} else {
-		var k struct {
-			Kind    string `json:"kind"`
-			Bytes   *int   `json:"bytes"`
-			Sprintf bool   `json:"sprintf"`
-		}
-		if err := strict(raw.Key, &k, "map.key"); err != nil {
-			return sh, err
-		}
-		switch k.Kind {
-		case "uint64":
-			sh.keyBytes = 8
-		case "string":
-			sh.keyString, sh.keyBytes = true, 16
-		default:
-			return sh, bad("map.key.kind", `must be "uint64" or "string"; fixed-size byte keys are not supported yet`)
-		}
-		if k.Bytes != nil {
-			sh.keyBytes = *k.Bytes
-		}
-		if !sh.keyString && sh.keyBytes != 8 {
-			return sh, bad("map.key.bytes", "a uint64 key has 8 bytes")
-		}
-		if sh.keyString && (sh.keyBytes < 16 || sh.keyBytes > 1024) {
-			return sh, bad("map.key.bytes", "a string key's length must be 16…1024")
-		}
-		if k.Sprintf && (!sh.keyString || sh.keyBytes != 16) {
-			return sh, bad("map.key.sprintf", `only 16-byte string keys are made by Sprintf("%%016x")`)
-		}
-		sh.sprintf = k.Sprintf
+	if err := parseKey(raw.Key, &sh); err != nil {
+		return sh, err
 	}
-	if json.Unmarshal(raw.Value, &name) == nil {
-		switch name {
-		case "uint64":
-		case "pointer":
-			sh.valuePointer = true
-		default:
-			return sh, bad("map.value", `must be "uint64" or "pointer", or an object {"kind": …}; inline struct values are not supported yet`)
-		}
-	} else {
-		var v struct {
-			Kind  string `json:"kind"`
-			Bytes *int   `json:"bytes"`
-		}
-		if err := strict(raw.Value, &v, "map.value"); err != nil {
-			return sh, err
-		}
-		switch v.Kind {
-		case "uint64":
-		case "pointer":
-			sh.valuePointer = true
-		default:
-			return sh, bad("map.value.kind", `must be "uint64" or "pointer"; inline struct values are not supported yet`)
-		}
-		if v.Bytes != nil {
-			if !sh.valuePointer {
-				return sh, bad("map.value.bytes", "only a pointer value has a payload size")
-			}
-			if *v.Bytes < 8 || *v.Bytes > 1<<20 {
-				return sh, bad("map.value.bytes", "must be 8…1048576")
-			}
-			sh.payloadBytes = *v.Bytes
-		}
+	if err := parseValue(raw.Value, &sh); err != nil {
+		return sh, err
 	}
-	if sh.keyString && !sh.valuePointer {
-		return sh, bad("map.value", `a string-keyed map holds pointers to payloads ("pointer") in this version`)
+	if raw.Maps != nil {
+		if *raw.Maps < 1 || *raw.Maps > maxMaps {
+			return sh, bad("map.maps", "must be 1…%d", maxMaps)
+		}
+		sh.maps = *raw.Maps
 	}
 	sh.hint = raw.Hint
 	return sh, nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || string(t) == "null"
+}
+
+func parseKey(data json.RawMessage, sh *mapShape) error {
+	var name string
+	if json.Unmarshal(data, &name) == nil {
+		switch name {
+		case "uint64":
+			sh.key, sh.keyMin, sh.keyMax = keyUint64, 8, 8
+		case "string":
+			sh.key, sh.keyMin, sh.keyMax = keyString, 16, 16
+		case "bytes":
+			return bad("map.key", `a byte-array key needs its size: {"kind": "bytes", "bytes": N}`)
+		default:
+			return bad("map.key", `must be "uint64" or "string", or an object {"kind": …}`)
+		}
+		return nil
+	}
+	if !isObject(data) {
+		return bad("map.key", `must be "uint64" or "string", or an object {"kind": …}`)
+	}
+	var k struct {
+		Kind    *string         `json:"kind"`
+		Bytes   json.RawMessage `json:"bytes"`
+		Sprintf bool            `json:"sprintf"`
+	}
+	if err := strict(data, &k, "map.key"); err != nil {
+		return err
+	}
+	if k.Kind == nil {
+		return bad("map.key.kind", "missing")
+	}
+	var err error
+	switch *k.Kind {
+	case "uint64":
+		sh.key, sh.keyMin, sh.keyMax = keyUint64, 8, 8
+		if !isNull(k.Bytes) {
+			var n int
+			if json.Unmarshal(k.Bytes, &n) != nil || n != 8 {
+				return bad("map.key.bytes", "a uint64 key has 8 bytes")
+			}
+		}
+	case "string":
+		sh.key, sh.keyMin, sh.keyMax = keyString, 16, 16
+		if !isNull(k.Bytes) {
+			sh.keyMin, sh.keyMax, err = parseSize(k.Bytes, "map.key.bytes", minStringKey, maxStringKey, true,
+				"a string key's length must be %d…%d")
+			if err != nil {
+				return err
+			}
+		}
+	case "bytes":
+		sh.key = keyArray
+		if isNull(k.Bytes) {
+			return bad("map.key.bytes", "a byte-array key needs its size, %d…%d", minArrayKey, maxArrayKey)
+		}
+		sh.keyMin, sh.keyMax, err = parseSize(k.Bytes, "map.key.bytes", minArrayKey, maxArrayKey, false, "must be %d…%d")
+		if err != nil {
+			return err
+		}
+	default:
+		return bad("map.key.kind", `must be "uint64", "string" or "bytes"`)
+	}
+	if k.Sprintf && (sh.key != keyString || sh.keyMin != 16 || sh.keyMax != 16) {
+		return bad("map.key.sprintf", `only 16-byte string keys are made by Sprintf("%%016x")`)
+	}
+	sh.sprintf = k.Sprintf
+	return nil
+}
+
+func parseValue(data json.RawMessage, sh *mapShape) error {
+	var name string
+	if json.Unmarshal(data, &name) == nil {
+		switch name {
+		case "uint64":
+			sh.value = valueUint64
+		case "pointer":
+			sh.value = valuePointer
+		case "struct":
+			return bad("map.value", `a struct value needs its size: {"kind": "struct", "bytes": N, "pointers": [...]}`)
+		default:
+			return bad("map.value", `must be "uint64" or "pointer", or an object {"kind": …}`)
+		}
+		return nil
+	}
+	if !isObject(data) {
+		return bad("map.value", `must be "uint64" or "pointer", or an object {"kind": …}`)
+	}
+	var v struct {
+		Kind     *string         `json:"kind"`
+		Bytes    json.RawMessage `json:"bytes"`
+		Pointers []int           `json:"pointers"`
+		Payload  *int            `json:"payload"`
+	}
+	if err := strict(data, &v, "map.value"); err != nil {
+		return err
+	}
+	if v.Kind == nil {
+		return bad("map.value.kind", "missing")
+	}
+	switch *v.Kind {
+	case "uint64":
+		sh.value = valueUint64
+	case "pointer":
+		sh.value = valuePointer
+	case "struct":
+		sh.value = valueStruct
+	default:
+		return bad("map.value.kind", `must be "uint64", "pointer" or "struct"`)
+	}
+	if sh.value != valueStruct {
+		if v.Pointers != nil {
+			return bad("map.value.pointers", "only a struct value has pointer words")
+		}
+		if v.Payload != nil {
+			return bad("map.value.payload", "only a struct value's pointer words have a payload (a pointer value's size is `bytes`)")
+		}
+	}
+	var err error
+	switch sh.value {
+	case valueUint64:
+		if !isNull(v.Bytes) {
+			return bad("map.value.bytes", "only a pointer or struct value has a size")
+		}
+	case valuePointer:
+		if !isNull(v.Bytes) {
+			sh.payMin, sh.payMax, err = parseSize(v.Bytes, "map.value.bytes", minPayload, maxPayload, true, "must be %d…%d")
+			if err != nil {
+				return err
+			}
+		}
+	case valueStruct:
+		if isNull(v.Bytes) {
+			return bad("map.value.bytes", "a struct value needs its size, %d…%d and a multiple of 8", minStruct, maxStruct)
+		}
+		var n int
+		if json.Unmarshal(v.Bytes, &n) != nil || n < minStruct || n > maxStruct || n%8 != 0 {
+			return bad("map.value.bytes", "must be %d…%d and a multiple of 8", minStruct, maxStruct)
+		}
+		sh.structBytes = n
+		words := n / 8
+		seen := make([]bool, words)
+		for _, w := range v.Pointers {
+			if w < 0 || w >= words {
+				return bad("map.value.pointers", "word %d is outside a %d-byte struct", w, n)
+			}
+			if seen[w] {
+				return bad("map.value.pointers", "word %d is listed twice", w)
+			}
+			seen[w] = true
+		}
+		for w := range seen {
+			if seen[w] {
+				sh.structPointers = append(sh.structPointers, w)
+			}
+		}
+		if v.Payload != nil {
+			if p := *v.Payload; p != 0 && (p < minPayload || p > maxPayload) {
+				return bad("map.value.payload", "must be 0 (nil pointers) or %d…%d", minPayload, maxPayload)
+			}
+			sh.structPayload = v.Payload
+		}
+	}
+	return nil
+}
+
+// parseSize reads a size: a whole number lo…hi, or (when a distribution is
+// allowed) {"min": A, "max": B} with lo ≤ A ≤ B ≤ hi. msg is the bound's
+// message, given lo and hi.
+func parseSize(data json.RawMessage, path string, lo, hi int, distribution bool, msg string) (int, int, error) {
+	var n int
+	if json.Unmarshal(data, &n) == nil {
+		if n < lo || n > hi {
+			return 0, 0, bad(path, msg, lo, hi)
+		}
+		return n, n, nil
+	}
+	if !distribution {
+		return 0, 0, bad(path, "must be a whole number %d…%d", lo, hi)
+	}
+	if !isObject(data) {
+		return 0, 0, bad(path, `must be a whole number or a distribution {"min": A, "max": B}`)
+	}
+	var r struct {
+		Min *int `json:"min"`
+		Max *int `json:"max"`
+	}
+	if err := strict(data, &r, path); err != nil {
+		return 0, 0, err
+	}
+	if r.Min == nil {
+		return 0, 0, bad(path+".min", "missing")
+	}
+	if r.Max == nil {
+		return 0, 0, bad(path+".max", "missing")
+	}
+	if *r.Min < lo || *r.Min > hi {
+		return 0, 0, bad(path+".min", msg, lo, hi)
+	}
+	if *r.Max < lo || *r.Max > hi {
+		return 0, 0, bad(path+".max", msg, lo, hi)
+	}
+	if *r.Max < *r.Min {
+		return 0, 0, bad(path+".max", "must not be below min (%d)", *r.Min)
+	}
+	return *r.Min, *r.Max, nil
 }
 
 func parsePhases(raws []json.RawMessage, path string) ([]phaseItem, error) {
@@ -1122,6 +1302,7 @@ const (
 	formWords    mapForm = iota // map[uint64]uint64: the value is the key's index
 	formPayloads                // map[uint64]*payload
 	formStrings                 // map[string]*payload
+	formGeneral                 // any other shape, or M maps (general.go)
 )
 
 type stepRunner struct {
@@ -1135,15 +1316,20 @@ type stepRunner struct {
 	ptrs   map[uint64]unsafe.Pointer
 	strs   map[string]unsafe.Pointer
 
-	payload  reflect.Type
+	g    *general // formGeneral's maps
+	maps int      // M
+
+	payload reflect.Type // the map's payload, when of one size (nil: none)
 	// payloadSize: a live key's payload size when an insert's `bytes` set
 	// it (0: the map's), by key index, off Go's heap like the live set.
-	payloadSize  []int32
-	payloadTypes map[int]reflect.Type
-	payloadBytes int
-	keyBytes int
-	sprintf  bool
-	keyBuf   []byte
+	payloadSize    []int32
+	payloadTypes   map[int]reflect.Type
+	payloadBytes   int // the map's payload size, when of one size
+	payMin, payMax int // the map's payload sizes (a distribution when min < max)
+	keyKind        keyKind
+	keyMin, keyMax int // a string key's lengths
+	sprintf        bool
+	keyBuf         []byte
 
 	// The live key indices in insertion order, as Workload+Run.swift keeps
 	// them (the same layout, so the same random draws pick the same keys).
@@ -1171,24 +1357,46 @@ func runWorkloadFile(r *recorder, spec *workloadSpec) {
 	s.rng = splitMix{s.seed ^ 0x57E9}
 	sh := spec.shape
 	switch {
-	case sh.keyString:
-		s.form = formStrings
-	case sh.valuePointer:
-		s.form = formPayloads
-	default:
+	case o.form == "general" || sh.maps > 1:
+		s.form = formGeneral
+	case sh.key == keyUint64 && sh.value == valueUint64:
 		s.form = formWords
+	case sh.key == keyUint64 && sh.value == valuePointer:
+		s.form = formPayloads
+	case sh.key == keyString && sh.value == valuePointer:
+		s.form = formStrings
+	default:
+		s.form = formGeneral
 	}
-	pb := sh.payloadBytes
-	if pb == 0 {
-		pb = o.payloadBytes
+	switch {
+	case sh.value == valuePointer && sh.payMin != 0:
+		s.payMin, s.payMax = sh.payMin, sh.payMax
+	case sh.value == valueStruct && sh.structPayload != nil:
+		s.payMin, s.payMax = *sh.structPayload, *sh.structPayload
+	default:
+		if o.payloadBytes < minPayload || o.payloadBytes > maxPayload {
+			failFile("payload bytes must be 8…1048576")
+		}
+		s.payMin, s.payMax = o.payloadBytes, o.payloadBytes
 	}
-	if pb < 8 || pb > 1<<20 {
-		failFile("payload bytes must be 8…1048576")
+	if s.payMin == s.payMax {
+		s.payloadBytes = s.payMin
+		if s.payloadBytes > 0 {
+			s.payload = reflect.ArrayOf(s.payloadBytes, reflect.TypeOf(byte(0)))
+		}
 	}
-	s.payload = reflect.ArrayOf(pb, reflect.TypeOf(byte(0)))
-	s.payloadBytes = pb
-	s.keyBytes, s.sprintf = sh.keyBytes, sh.sprintf
-	s.keyBuf = offHeap[byte](sh.keyBytes)
+	s.maps = sh.maps
+	s.keyKind, s.keyMin, s.keyMax, s.sprintf = sh.key, sh.keyMin, sh.keyMax, sh.sprintf
+	s.keyBuf = offHeap[byte](sh.keyMax)
+	if s.form == formGeneral {
+		holds := 0
+		for _, a := range prog {
+			if a.kind == doStep && a.step.Op == "iterate" && a.step.Hold != nil {
+				holds++
+			}
+		}
+		s.g = newGeneral(sh, s.payloadBytes, holds)
+	}
 	r.rows = make([]phaseRow, 0, len(prog)+2)
 	r.markBaseline()
 	// The map is made as the workload starts, unless its first step makes one.
@@ -1253,8 +1461,10 @@ func (s *stepRunner) value(name string) (int64, bool) {
 
 func (s *stepRunner) eval(c *count, st *step) int {
 	v, err := c.expr.eval(s.value, func(n int64) int64 {
+		// M maps: M × one map's threshold at ⌈n/M⌉.
 		s.currentMap()
-		return int64(growthThreshold(int(n)))
+		m := int64(s.maps)
+		return m * int64(growthThreshold(int((n+m-1)/m)))
 	})
 	if err == nil && v < 0 {
 		err = fmt.Errorf("a count is %d (%s); counts must not be negative", v, c)
@@ -1303,6 +1513,8 @@ func (s *stepRunner) currentMap() {
 func (s *stepRunner) makeMap(hint int) {
 	s.words, s.ptrs, s.strs = nil, nil, nil
 	switch s.form {
+	case formGeneral:
+		s.gMake(hint)
 	case formWords:
 		s.words = make(map[uint64]uint64, hint)
 	case formPayloads:
@@ -1315,6 +1527,9 @@ func (s *stepRunner) makeMap(hint int) {
 
 func (s *stepRunner) dropMap() {
 	s.words, s.ptrs, s.strs = nil, nil, nil
+	if s.g != nil {
+		s.gDrop()
+	}
 	s.hasMap = false
 }
 
@@ -1343,7 +1558,14 @@ type classicHeader struct {
 // (none before the first bucket array); Swiss, every table's capacity, or 8
 // for a small map's one group.
 func (s *stepRunner) slots() int {
-	h := s.header()
+	if s.form == formGeneral {
+		return s.gSlots()
+	}
+	return slotsOf(s.header())
+}
+
+// slotsOf is the slot capacity of the map whose header is at h.
+func slotsOf(h unsafe.Pointer) int {
 	if h == nil {
 		return 0
 	}
@@ -1376,18 +1598,51 @@ func (s *stepRunner) slots() int {
 
 func (s *stepRunner) key(i int) uint64 { return mix(uint64(i) ^ s.seed) }
 
-// writeKey puts the i-th key's string in keyBuf: 16 hex digits, then '.'.
-func (s *stepRunner) writeKey(k uint64) {
+// Salts of the size distributions (docs/workload-files.md): "keylen",
+// "payload".
+const keyLengthSalt, payloadSizeSalt = 0x6b65796c656e, 0x7061796c6f6164
+
+// writeKey puts key k's string in keyBuf — 16 hex digits, then '.' up to
+// its length — and returns the length.
+func (s *stepRunner) writeKey(k uint64) int {
+	n := s.keyMin
+	if s.keyMax > s.keyMin {
+		n += int(mix(k^keyLengthSalt) % uint64(s.keyMax-s.keyMin+1))
+	}
 	for d := 0; d < 16; d++ {
 		s.keyBuf[d] = "0123456789abcdef"[(k>>(60-4*uint(d)))&0xF]
 	}
-	for d := 16; d < s.keyBytes; d++ {
+	for d := 16; d < n; d++ {
 		s.keyBuf[d] = '.'
 	}
+	return n
 }
 
+// mapPayloadSize is the map's payload size for key k (an insert's `bytes`
+// aside): the file's size, or its distribution's draw for k.
+func (s *stepRunner) mapPayloadSize(k uint64) int {
+	if s.payMax > s.payMin {
+		return s.payMin + int(mix(k^payloadSizeSalt)%uint64(s.payMax-s.payMin+1))
+	}
+	return s.payloadBytes
+}
+
+// newPayload makes a payload (noscan, first word k) of `size` bytes, 0:
+// the map's size for k (nil when that is 0: a struct's nil pointers).
 func (s *stepRunner) newPayload(k uint64, size int) unsafe.Pointer {
 	t := s.payload
+	if size == 0 && s.payMax > s.payMin {
+		// A distribution's size, one of up to a million: an array type
+		// each would fill the heap with types; make([]byte) allocates as
+		// new([size]byte) does (the same noscan object).
+		b := make([]byte, s.mapPayloadSize(k))
+		p := unsafe.Pointer(&b[0])
+		*(*uint64)(p) = k
+		return p
+	}
+	if size == 0 && t == nil {
+		return nil
+	}
 	if size != 0 {
 		if s.payloadTypes == nil {
 			s.payloadTypes = map[int]reflect.Type{}
@@ -1407,7 +1662,7 @@ func (s *stepRunner) newPayload(k uint64, size int) unsafe.Pointer {
 func (s *stepRunner) insertSized(i int, bytes *int) {
 	size := 0
 	if !s.isLive(i) {
-		if bytes != nil && *bytes != s.payloadBytes {
+		if bytes != nil && *bytes != s.mapPayloadSize(s.key(i)) {
 			size = *bytes
 		}
 	} else if i < len(s.payloadSize) {
@@ -1438,6 +1693,8 @@ func (s *stepRunner) insertWith(i int, size int) {
 	s.currentMap()
 	k := s.key(i)
 	switch s.form {
+	case formGeneral:
+		s.gInsert(i, size)
 	case formWords:
 		s.words[k] = uint64(i)
 	case formPayloads:
@@ -1446,8 +1703,8 @@ func (s *stepRunner) insertWith(i int, size int) {
 		if s.sprintf {
 			s.strs[fmt.Sprintf("%016x", k)] = s.newPayload(k, size)
 		} else {
-			s.writeKey(k)
-			s.strs[string(s.keyBuf)] = s.newPayload(k, size)
+			n := s.writeKey(k)
+			s.strs[string(s.keyBuf[:n])] = s.newPayload(k, size)
 		}
 	}
 	if !s.isLive(i) {
@@ -1461,14 +1718,16 @@ func (s *stepRunner) delete(i int) {
 	}
 	k := s.key(i)
 	switch s.form {
+	case formGeneral:
+		s.gDelete(k)
 	case formWords:
 		delete(s.words, k)
 	case formPayloads:
 		delete(s.ptrs, k)
 	case formStrings:
 		// The program's own bytes, as the lab's probe.
-		s.writeKey(k)
-		delete(s.strs, string(s.keyBuf))
+		n := s.writeKey(k)
+		delete(s.strs, string(s.keyBuf[:n]))
 	}
 	s.markDead(i)
 }
@@ -1478,13 +1737,15 @@ func (s *stepRunner) lookup(i int) bool {
 	k := s.key(i)
 	var hit bool
 	switch s.form {
+	case formGeneral:
+		hit = s.gLookup(k)
 	case formWords:
 		_, hit = s.words[k]
 	case formPayloads:
 		_, hit = s.ptrs[k]
 	case formStrings:
-		s.writeKey(k)
-		_, hit = s.strs[string(s.keyBuf)]
+		n := s.writeKey(k)
+		_, hit = s.strs[string(s.keyBuf[:n])]
 	}
 	return hit
 }
@@ -1677,6 +1938,8 @@ func (s *stepRunner) run(st *step) {
 	case "clear":
 		s.currentMap()
 		switch s.form {
+		case formGeneral:
+			s.gClear()
 		case formWords:
 			clearMap(s.words)
 		case formPayloads:
@@ -1688,6 +1951,8 @@ func (s *stepRunner) run(st *step) {
 	case "range-delete":
 		s.currentMap()
 		switch s.form {
+		case formGeneral:
+			s.gClear()
 		case formWords:
 			rangeDeleteWords(s.words)
 		case formPayloads:
@@ -1730,6 +1995,8 @@ func (s *stepRunner) run(st *step) {
 func (s *stepRunner) iterate(whole bool, steps int, deleteVisited bool) {
 	var sum uint64
 	switch s.form {
+	case formGeneral:
+		s.gIterate(whole, steps, deleteVisited)
 	case formWords:
 		m := s.words
 		if whole {
@@ -1809,6 +2076,9 @@ func (s *stepRunner) hold(prog []action, pc int, st *step) int {
 		steps = int(math.Ceil(float64(s.liveCount) * f))
 	}
 	name := *st.Hold
+	if s.form == formGeneral {
+		return s.gHold(prog, pc, name, steps)
+	}
 	resume, n := -1, 0
 	body := func() {
 		n++
