@@ -136,6 +136,49 @@ import Testing
         }
     }
 
+    /// Map shapes beyond the built-ins' on Go 1.19 (the reference builds
+    /// them with reflect): `[200]byte` keys (out of line) to 24-byte structs
+    /// with a pointer word, spread over four maps; and strings of 16…64
+    /// bytes to `uint64`. Every phase holds within the classic bound, or
+    /// within Go's own range ±2%.
+    @Test(.enabled(if: runnable, "Go 1.19 is not installed, or a sanitizer build"),
+          arguments: [#"{"key": {"kind": "bytes", "bytes": 200}, "value": {"kind": "struct", "bytes": 24, "pointers": [1], "payload": 32}, "maps": 4}"#,
+                      #"{"key": {"kind": "string", "bytes": {"min": 16, "max": 64}}, "value": "uint64"}"#])
+    func mapShapesRunOnGo119AsOnTheLab(shape: String) throws {
+        let dir = temporaryDirectory()
+        let repo = testSourcesDirectory.deletingLastPathComponent().deletingLastPathComponent().path
+        let file = dir + "/shape.json"
+        try """
+        {"format": "bucketlab-workload/1", "name": "shape", "map": \(shape), "headline": "filled",
+         "phases": [
+          {"name": "filled", "steps": [{"op": "insert", "count": "keys"}]},
+          {"name": "looked", "steps": [{"op": "lookup", "count": "keys", "hit": 0.5}, {"op": "update", "count": "keys / 4"}]},
+          {"name": "held", "steps": [{"op": "iterate", "count": "keys / 2", "hold": "it"}, {"op": "insert", "count": "keys"}]},
+          {"name": "released", "steps": [{"op": "release", "name": "it"}]},
+          {"name": "halved", "steps": [{"op": "delete", "count": "live / 2", "which": "random"}]},
+          {"name": "cleared", "steps": [{"op": "clear"}]},
+          {"name": "refilled", "steps": [{"op": "insert", "count": "keys", "first": 0}]},
+          {"name": "rebuilt", "steps": [{"op": "rebuild"}, {"op": "insert", "count": "threshold(keys / 2)", "first": 0}]}
+         ]}
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let keys = 100_000
+        let script = try runProcess("/bin/bash", [repo + "/scripts/reference", "--go", Self.go119, "--out", dir + "/ref",
+                                           "--keys", String(keys), "--runs", "3", "--workload-file", file], cwd: repo)
+        try #require(script.status == 0, "scripts/reference failed: \(script.stderr)")
+        let reference = try AgainstGo.readReference(dir + "/ref")
+        let config = try SuiteConfig(workloads: [try Workload.load(file: file)], strategies: [.go], mapModels: [BucketMap.modelName],
+                                     keys: keys, repeats: 1, samples: 1, census: false)
+        let lab = try Suite.run(config, runID: "shape-fidelity")
+        let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: reference)
+        #expect(rows.map(\.phase) == ["filled", "looked", "held", "released", "halved", "cleared", "refilled", "rebuilt", "idle", "freeos"])
+        for r in rows {
+            #expect(r.labLiveKeys == r.goLiveKeys, "\(r.phase): live keys: lab \(r.labLiveKeys), Go \(r.goLiveKeys)")
+            #expect(FidelityBounds.classicPhaseHolds(lab: r.labHeapInuseBytes, go: r.goNetHeapInuseBytes)
+                        || r.withinGoRange(widenedBy: 0.02),
+                    "\(r.phase): lab \(r.labHeapInuseBytes) bytes, \(r.goVersion) \(r.goNetHeapInuseBytes) (net of \(r.goBaselineHeapInuseBytes)), Go's runs \(r.goNetMinHeapInuseBytes)–\(r.goNetMaxHeapInuseBytes)")
+        }
+    }
+
     /// A file Go cannot run is refused before any work: one line, exit 65.
     @Test(.enabled(if: runnable, "Go 1.19 is not installed, or a sanitizer build"))
     func theReferenceRefusesAFileItCannotRun() throws {
