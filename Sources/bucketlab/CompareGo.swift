@@ -18,7 +18,7 @@ struct CompareGo: ParsableCommand {
         try writeFileAtomically(AgainstGoRow.csv(rows), to: runDirectory + "/against-go.csv")
         let results = try ResultSet(directory: runDirectory)
         try Report.write(results, to: runDirectory, header: RunInfo.redrawnReportHeader(directory: runDirectory, by: "compare-go"))
-        print(renderTable(header: AgainstGo.tableHeader, rows: AgainstGo.tableRows(rows), rightAlign: Set(4..<13)),
+        print(renderTable(header: AgainstGo.tableHeader, rows: AgainstGo.tableRows(rows), rightAlign: Set(4..<17)),
               terminator: "")
         print(renderTable(header: AgainstGo.summaryHeader, rows: AgainstGo.summaryRows(AgainstGo.summaries(rows)),
                           rightAlign: Set(2..<9)), terminator: "")

@@ -88,8 +88,19 @@ public struct AgainstGoRow: Sendable, ResultRow {
     /// (0 and 0 with fewer than two runs).
     public var goRunError = 0.0
     public var goRunsWithin2Percent = 0
+    /// The CPU Go's collector spent on the phase's cycles: the lab's model of
+    /// it (median over repeats; LabCollector/GoGCCost.swift) and Go's
+    /// measured median (gctrace), nil where the files predate them.
+    public var labModelledGCCPUNs: Int?
+    public var goGCCPUNs: Int?
 
     public static var blank: AgainstGoRow { AgainstGoRow() }
+
+    /// Modelled over measured Go GC CPU.
+    public var gcCPURatio: Double? {
+        guard let m = labModelledGCCPUNs, let g = goGCCPUNs, g > 0 else { return nil }
+        return Double(m) / Double(g)
+    }
 
     /// Whether the row carries Go against itself: two runs or more, in a
     /// file written since the columns were added (a real leave-one-out has a
@@ -127,7 +138,9 @@ public struct AgainstGoRow: Sendable, ResultRow {
          .int("lab_resident_bytes", \.labResidentBytes), .int("go_resident_bytes", \.goResidentBytes),
          .derivedRatio("resident_ratio", digits: 4) { $0.residentRatio },
          .int("lab_gc_ns", \.labGCNs), .int("go_gc_ns", \.goGCNs), .derivedRatio("gc_ratio", digits: 3) { $0.gcRatio }]
-        return measured + range.map { $0.addedLater() }
+        let cpu: [Column<AgainstGoRow>] = [
+            .optionalInt("lab_modelled_go_gc_cpu_ns", \.labModelledGCCPUNs), .optionalInt("go_gc_cpu_ns", \.goGCCPUNs)]
+        return measured + range.map { $0.addedLater() } + cpu.map { $0.addedLater() }
     }
 }
 
@@ -161,14 +174,19 @@ public enum AgainstGo {
         var closing: [RunKey: [CycleStats]] = [:]
         for g in gc where g.cycle.reason == .explicit { closing[g.key, default: []].append(g.cycle) }
         var order: [(String, String, String)] = []
-        var lab: [String: (heap: [Double], resident: [Double], gc: [Double], live: Int)] = [:]
+        var lab: [String: (heap: [Double], resident: [Double], gc: [Double], live: Int, modelled: [Double])] = [:]
         var phaseIndex: [RunKey: Int] = [:]
+        var modelledBefore: [RunKey: UInt64] = [:]
         for p in phases where p.key.strategy == strategy {
             let index = phaseIndex[p.key, default: 0]
             phaseIndex[p.key] = index + 1
             let id = p.key.map + "\u{1}" + p.key.workload + "\u{1}" + p.phase
             if lab[id] == nil { order.append((p.key.map, p.key.workload, p.phase)) }
-            var entry = lab[id] ?? ([], [], [], p.measurement.liveKeys)
+            var entry = lab[id] ?? ([], [], [], p.measurement.liveKeys, [])
+            // The model's figure is cumulative: the phase's is the step.
+            let modelled = p.measurement.modelledGoGCCPUNs
+            if modelled > 0 { entry.modelled.append(Double(modelled - min(modelled, modelledBefore[p.key] ?? 0))) }
+            modelledBefore[p.key] = modelled
             entry.heap.append(Double(p.measurement.heapInuseBytes))
             entry.resident.append(Double(p.measurement.heapResidentBytes))
             if let cycles = closing[p.key], index < cycles.count {
@@ -220,6 +238,9 @@ public enum AgainstGo {
                 row.goNetMinHeapInuseBytes = runs.map(\.netHeapInuseBytes).min()!
                 row.goNetMaxHeapInuseBytes = runs.map(\.netHeapInuseBytes).max()!
                 (row.goRunError, row.goRunsWithin2Percent) = leaveOneOut(runs.map { Double($0.netHeapInuseBytes) })
+                row.labModelledGCCPUNs = entry.modelled.isEmpty ? nil : Int(median(entry.modelled))
+                let cpu = runs.compactMap(\.gcCPUNs).map(Double.init)
+                row.goGCCPUNs = cpu.isEmpty ? nil : Int(median(cpu))
                 rows.append(row)
             }
         }
@@ -307,7 +328,7 @@ public enum AgainstGo {
 
     public static let tableHeader = ["map", "workload", "phase", "Go", "lab MiB", "Go MiB (net, median)", "lab / Go",
                                      "Go runs: MiB min–max", "lab resident MiB", "Go resident MiB", "lab / Go", "lab GC ms",
-                                     "Go GC ms", "GC lab / Go"]
+                                     "Go GC ms", "GC lab / Go", "Go GC CPU ms (model)", "Go GC CPU ms (gctrace)", "model / Go"]
 
     public static func tableRows(_ rows: [AgainstGoRow]) -> [[String]] {
         rows.map { r in
@@ -317,7 +338,10 @@ public enum AgainstGo {
             return [r.map, r.workload, r.phase, r.goVersion, Report.mib(r.labHeapInuseBytes), Report.mib(r.goNetHeapInuseBytes),
              r.ratio.map { formatFixed($0, digits: 3) } ?? "—", range, Report.mib(r.labResidentBytes), Report.mib(r.goResidentBytes),
              r.residentRatio.map { formatFixed($0, digits: 3) } ?? "—", formatFixed(Double(r.labGCNs) / 1e6, digits: 2),
-             formatFixed(Double(r.goGCNs) / 1e6, digits: 2), r.gcRatio.map { formatFixed($0, digits: 2) } ?? "—"]
+             formatFixed(Double(r.goGCNs) / 1e6, digits: 2), r.gcRatio.map { formatFixed($0, digits: 2) } ?? "—",
+             r.labModelledGCCPUNs.map { formatFixed(Double($0) / 1e6, digits: 2) } ?? "—",
+             r.goGCCPUNs.map { formatFixed(Double($0) / 1e6, digits: 2) } ?? "—",
+             r.gcCPURatio.map { formatFixed($0, digits: 2) } ?? "—"]
         }
     }
 }

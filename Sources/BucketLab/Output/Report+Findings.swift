@@ -21,12 +21,12 @@ struct Finding {
     var bestIsGo: Bool { best.key.strategy == go.key.strategy }
 
     static let tableHeader = ["map", "workload", "headline phase", "keeps least", "retained MiB", "go MiB", "× go",
-                              "GC ms", "go GC ms", "ops/s × go"]
+                              "Go GC ms (model)", "go's Go GC ms (model)", "ops/s × go"]
 
     var tableRow: [String] {
         [map, workload, go.headlinePhase, best.key.strategy, Report.mib(best.headlineHeapInuseBytes),
          Report.mib(go.headlineHeapInuseBytes), Self.times(best.headlineHeapInuseBytes, go.headlineHeapInuseBytes),
-         Self.ms(best.gcTotalNs), Self.ms(go.gcTotalNs), Self.times(best.opsPerSecond, go.opsPerSecond)]
+         Report.modelledGCText(best), Report.modelledGCText(go), Self.times(best.opsPerSecond, go.opsPerSecond)]
     }
 
     /// The sentences.
@@ -42,8 +42,9 @@ struct Finding {
             }
             s += ", \(Report.mib(best.headlineHeapInuseBytes)) MiB — "
             s += "\(Self.times(best.headlineHeapInuseBytes, go.headlineHeapInuseBytes))× the "
-            s += "\(Report.mib(go.headlineHeapInuseBytes)) MiB `go` keeps — at \(Self.ms(best.gcTotalNs)) ms of collection "
-            s += "against `go`'s \(Self.ms(go.gcTotalNs)) ms and \(Self.times(best.opsPerSecond, go.opsPerSecond))× its "
+            s += "\(Report.mib(go.headlineHeapInuseBytes)) MiB `go` keeps — at \(Report.modelledGCText(best)) ms of Go's "
+            s += "collection CPU (modelled) against `go`'s \(Report.modelledGCText(go)) ms, and "
+            s += "\(Self.times(best.opsPerSecond, go.opsPerSecond))× its "
             s += "operations per second."
         }
         if let row = goHeadline {
@@ -109,8 +110,10 @@ extension Report {
         let all = findings(results)
         guard !all.isEmpty else { return "" }
         var md = "## Findings\n\nGenerated from this run's summary.csv and phases.csv (medians over repeats; the "
-        md += "leak audit from repeat 1): retained = heap in use after the headline phase's collection, GC ms = all "
-        md += "of the run's collections, ops/s = the workload's map operations per second.\n\n"
+        md += "leak audit from repeat 1): retained = heap in use after the headline phase's collection, Go GC ms = "
+        md += "the CPU Go's collector would spend on all of the run's collections, modelled from their counts for the "
+        md += "Go version of the map model (docs/gc-cost.md; the lab collector's own time is summary.csv's gc_total_ns), "
+        md += "ops/s = the workload's map operations per second.\n\n"
         for f in all { md += "- " + f.text + "\n" }
         md += "\n### Best strategy per workload\n\n"
         md += markdownTable(header: Finding.tableHeader, rows: all.map(\.tableRow)) + "\n"

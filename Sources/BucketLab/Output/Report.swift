@@ -66,7 +66,13 @@ public enum Report {
 
     public static let tableHeader = ["map", "workload", "strategy", "peak MiB", "headline phase", "retained MiB",
                                      "resident MiB", "idle MiB", "freeos MiB", "retained/live", "final MiB",
-                                     "leaked MiB", "GC ms", "ops/s", "p99 ns", "status"]
+                                     "leaked MiB", "Go GC ms (model)", "lab GC ms", "ops/s", "p99 ns", "status"]
+
+    /// Go's collection CPU for the run, modelled (ms), or "—" in a file
+    /// written before the model.
+    static func modelledGCText(_ s: RunSummary) -> String {
+        s.modelledGoGCCPUNs == 0 && s.gcCycles > 0 ? "—" : formatFixed(Double(s.modelledGoGCCPUNs) / 1e6, digits: 1)
+    }
 
     static func ratioText(_ r: Double?) -> String { r.map { formatFixed($0, digits: 2) } ?? "—" }
 
@@ -75,7 +81,8 @@ public enum Report {
             [s.key.map, s.key.workload, s.key.strategy, mib(s.peakHeapInuseBytes), s.headlinePhase, mib(s.headlineHeapInuseBytes),
              mib(s.headlineResidentBytes), mib(s.idleResidentBytes), mib(s.freeosResidentBytes),
              ratioText(s.headlineRetainedToLive), mib(s.finalHeapInuseBytes), mib(s.leakedBytesFinal),
-             formatFixed(Double(s.gcTotalNs) / 1e6, digits: 1), formatFixed(s.opsPerSecond, digits: 0), String(s.p99OpNs),
+             modelledGCText(s), formatFixed(Double(s.gcTotalNs) / 1e6, digits: 1),
+             formatFixed(s.opsPerSecond, digits: 0), String(s.p99OpNs),
              s.status]
         }
     }
@@ -116,11 +123,15 @@ public enum Report {
             out.append(("resident-\(m).svg", residentTitle, SVG.barChart(
                 title: residentTitle, yLabel: "heap sys − released", groups: workloads, seriesNames: strategies,
                 values: perStrategy(m) { Double($0.headlineResidentBytes) / 1_048_576 })))
-            let gcTitle = "GC time per run (\(m))"
+            // Go's collection CPU for the run as the model gives it for the
+            // Go version of the map model (docs/gc-cost.md); a file from
+            // before the model charts the lab collector's own time.
+            let modelled = results.summaries.contains { $0.modelledGoGCCPUNs > 0 }
+            let gcTitle = modelled ? "Go's GC CPU per run, modelled (\(m))" : "Lab GC time per run (\(m))"
             out.append(("gc-time-\(m).svg", gcTitle, SVG.barChart(
-                title: gcTitle, yLabel: "GC time (mark + sweep + relocation)", unit: .milliseconds, groups: workloads,
-                seriesNames: strategies,
-                values: perStrategy(m) { Double($0.gcTotalNs) / 1e6 })))
+                title: gcTitle, yLabel: modelled ? "Go's GC CPU (model of its counts)" : "lab GC time (mark + sweep + relocation)",
+                unit: .milliseconds, groups: workloads, seriesNames: strategies,
+                values: perStrategy(m) { Double(modelled ? $0.modelledGoGCCPUNs : $0.gcTotalNs) / 1e6 })))
         }
         if !results.againstGo.isEmpty {
             let title = "Heap in use at each phase end: the lab's go strategy against the real Go runtime"
