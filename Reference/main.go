@@ -85,6 +85,7 @@ type phaseRow struct {
 	heapObjects                                 uint64
 	numGC                                       uint32
 	baselineHeapInuse                           uint64
+	gc                                          gcPhase // Go's collection CPU over the phase (gctrace.go)
 }
 
 type recorder struct {
@@ -92,6 +93,7 @@ type recorder struct {
 	baseline uint64
 	rows     []phaseRow
 	liveKeys int
+	gcPrev   gcMark // the previous phase end's GC cycle (gctrace.go)
 }
 
 // markBaseline records the runtime's own heap in use — after a GC, once the
@@ -102,6 +104,7 @@ func (r *recorder) markBaseline() {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.baseline = ms.HeapInuse
+	r.markGC(ms.NumGC)
 }
 
 var goVersion = runtime.Version()
@@ -115,8 +118,9 @@ func (r *recorder) endPhase(phase string) {
 	gcNs := time.Since(t0).Nanoseconds()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	gc := r.gcSince(ms.NumGC)
 	r.rows = append(r.rows, phaseRow{r.opts.workload, phase, r.liveKeys, gcNs, ms.HeapInuse, ms.HeapAlloc,
-		ms.HeapSys, ms.HeapReleased, ms.HeapObjects, ms.NumGC, r.baseline})
+		ms.HeapSys, ms.HeapReleased, ms.HeapObjects, ms.NumGC, r.baseline, gc})
 }
 
 // settle: `idle` (the background scavenger left to run to its goal), then
@@ -247,6 +251,9 @@ func runPhases(o options) []phaseRow {
 var phaseHeader = []string{"go_version", "workload", "phase", "live_keys", "heap_inuse_bytes", "heap_alloc_bytes",
 	"heap_sys_bytes", "heap_released_bytes", "heap_objects", "num_gc", "gc_ns", "baseline_heap_inuse_bytes"}
 
+// The gc_* columns (gctrace.go) follow, after the columns above.
+func init() { phaseHeader = append(phaseHeader, gcHeader...) }
+
 func writePhases(path string, rows []phaseRow, header bool) {
 	out := [][]string{}
 	if header {
@@ -258,6 +265,7 @@ func writePhases(path string, rows []phaseRow, header bool) {
 			strconv.FormatUint(r.heapSys, 10), strconv.FormatUint(r.heapReleased, 10),
 			strconv.FormatUint(r.heapObjects, 10), strconv.FormatUint(uint64(r.numGC), 10),
 			strconv.FormatInt(r.gcNs, 10), strconv.FormatUint(r.baselineHeapInuse, 10)})
+		out[len(out)-1] = append(out[len(out)-1], r.gc.fields()...)
 	}
 	writeCSV(path, out, !header)
 }
@@ -285,6 +293,7 @@ func writeCSV(path string, rows [][]string, appendTo bool) {
 
 // failFile: a workload file that cannot run (exit 65, as the lab's).
 func failFile(msg string) {
+	stopGCTrace()
 	fmt.Fprintln(os.Stderr, "reference:", msg)
 	os.Exit(65)
 }
@@ -298,6 +307,7 @@ func loadWorkloadFile(o options) *workloadSpec {
 }
 
 func fail(msg string) {
+	stopGCTrace()
 	fmt.Fprintln(os.Stderr, "reference:", msg)
 	os.Exit(2)
 }
@@ -342,9 +352,12 @@ func main() {
 	debug.SetGCPercent(100)
 	switch *mode {
 	case "phases":
+		// GODEBUG=gctrace=1: this process reads its own gctrace (gctrace.go).
+		startGCTrace()
 		rows := runPhases(o)
 		_, err := os.Stat(*out)
 		writePhases(*out, rows, os.IsNotExist(err))
+		stopGCTrace()
 	case "ops":
 		writeCSV(*out, runOps(o), false)
 	case "gc":
