@@ -9,56 +9,54 @@
 // not in it: Go sweeps in the background sweeper and in allocating
 // goroutines, outside every GC CPU class. The model follows that split:
 //
-//   cpu = perCycle                      roots, stacks, globals, both STWs
-//       + perScannedByte × bytes scanned   scanobject's loop over the words
-//       + perMarkedObject × objects marked greyobject: find the span, set the bit
-//       + perScanObject × scanned objects  one scanobject call each
-//       + perSmallSpan × small scan spans  Go 1.26+'s span-based marking
-//                                          (16…512-byte objects): a span's
-//                                          cost, shared by its marked objects
+//   cpu = perCycle                        roots, stacks, globals, both STWs
+//       + perScannedByte × bytes scanned     scanobject's loop over the words
+//       + perPacerScannedByte × those of     marking beside a running mutator:
+//         pacer cycles                       assists, write barriers, shared caches
+//       + perMarkedObject × objects marked   greyobject: find the span, set the bit
+//       + perMarkedObjectLog2Heap × objects  the same, dearer as the marked heap
+//         × log2(marked heap / 8 MiB)        outgrows the caches (0 below 8 MiB)
+//       + perScanObject × scanned objects    one scanobject call each
+//       + perMarkedSpan × spans with a mark  the span metadata marking touches:
+//                                            the same objects spread over more
+//                                            spans miss the cache more
+//       + perSweptSpan × spans swept         what sweep termination finishes
+//                                            with the world stopped
+//       + perSmallSpan × small scan spans    Go 1.26+'s span-based marking
+//                                            (16…512-byte objects): a span's
+//                                            cost, shared by its marked objects
 //
 // Each Go version has its coefficients, fitted by `bucketlab gccost fit` on
 // the Go reference's measured CPU per phase (gctrace) against the lab's
 // counts for the same workloads: docs/gc-cost.md has the calibration set,
 // the fit, the held-out error and the commands.
 
+import Foundation
 import LabHeap
 
 /// A Go version's collection cost per unit of work, in nanoseconds of CPU.
 public struct GoGCCost: Sendable, Equatable {
     /// The Go version whose runtime the coefficients describe.
     public var goVersion: String
-    public var perCycle: Double
-    public var perScannedByte: Double
-    public var perMarkedObject: Double
-    public var perScanObject: Double
-    public var perSmallSpan: Double
+    /// Nanoseconds per unit of each input of `features`, in its order.
+    public var coefficients: [Double]
 
-    public init(goVersion: String, perCycle: Double, perScannedByte: Double, perMarkedObject: Double,
-                perScanObject: Double, perSmallSpan: Double) {
+    public init(goVersion: String, coefficients: [Double]) {
+        precondition(coefficients.count == Self.featureNames.count)
         self.goVersion = goVersion
-        self.perCycle = perCycle
-        self.perScannedByte = perScannedByte
-        self.perMarkedObject = perMarkedObject
-        self.perScanObject = perScanObject
-        self.perSmallSpan = perSmallSpan
+        self.coefficients = coefficients
     }
 
-    /// The model's inputs for one cycle, in the order of `coefficients`.
+    /// The model's inputs for one cycle, in the order of `featureNames`.
     public static func features(_ c: CycleStats) -> [Double] {
-        [1, Double(c.bytesScanned), Double(c.objectsMarked), Double(c.marks.scanObjects),
-         Double(c.marks.smallScanSpans)]
+        let heapScale = max(0, log2(Double(max(1, c.heapAfterBytes)) / Double(8 << 20)))
+        return [1, Double(c.bytesScanned), c.reason == .pacer ? Double(c.bytesScanned) : 0, Double(c.objectsMarked),
+                Double(c.objectsMarked) * heapScale,
+                Double(c.marks.scanObjects), Double(c.marks.spans), Double(c.spansSwept), Double(c.marks.smallScanSpans)]
     }
 
-    public static let featureNames = ["cycle", "scanned_byte", "marked_object", "scan_object", "small_scan_span"]
-
-    public var coefficients: [Double] { [perCycle, perScannedByte, perMarkedObject, perScanObject, perSmallSpan] }
-
-    public init(goVersion: String, coefficients c: [Double]) {
-        precondition(c.count == Self.featureNames.count)
-        self.init(goVersion: goVersion, perCycle: c[0], perScannedByte: c[1], perMarkedObject: c[2],
-                  perScanObject: c[3], perSmallSpan: c[4])
-    }
+    public static let featureNames = ["cycle", "scanned_byte", "pacer_scanned_byte", "marked_object",
+                                      "marked_object_log2_heap", "scan_object", "marked_span", "swept_span", "small_scan_span"]
 
     /// Go's CPU for a cycle of these counts, in nanoseconds.
     public func cpuNs(_ c: CycleStats) -> UInt64 {
@@ -68,13 +66,19 @@ public struct GoGCCost: Sendable, Equatable {
 }
 
 extension GoGCCost {
-    /// Go 1.19's collector (the classic map's Go): fitted by `bucketlab
-    /// gccost fit` (docs/gc-cost.md).
-    public static let go119 = GoGCCost(goVersion: "go1.19.8", perCycle: 0, perScannedByte: 0, perMarkedObject: 0,
-                                       perScanObject: 0, perSmallSpan: 0)
-    /// Go 1.27's (the Swiss map's Go), span-based marking included.
-    public static let go127 = GoGCCost(goVersion: "go1.27.3", perCycle: 0, perScannedByte: 0, perMarkedObject: 0,
-                                       perScanObject: 0, perSmallSpan: 0)
+    // Fitted by `bucketlab gccost fit` on the built-ins at 10^5, 3×10^5 and
+    // 10^6 keys (48-byte payloads), cache-zipf, string-keys and
+    // tombstone-churn held out, against three Go runs per size on this
+    // 2-core machine: Results/gc-cost-2026-12-06/fit/gc-cost-coefficients.csv
+    // (docs/gc-cost.md). In the order of `featureNames`.
+
+    /// Go 1.19's collector (the classic map's Go).
+    public static let go119 = GoGCCost(goVersion: "go1.19.8", coefficients: [
+        230770.621203, 0.187597, 0.097798, 9.471628, 2.033148, 60.554665, 256.474142, 0.000000, 0.000000])
+    /// Go 1.27's (the Swiss map's Go); its fit found no cost per small scan
+    /// span beyond the per-object ones.
+    public static let go127 = GoGCCost(goVersion: "go1.27.3", coefficients: [
+        322488.030825, 0.167436, 0.000000, 11.683048, 1.090511, 0.000000, 110.527771, 0.000000, 0.000000])
 
     /// The model of the Go version a map model stands for: classic buckets
     /// are Go 1.19's, Swiss tables Go 1.27's.

@@ -24,11 +24,15 @@ struct GCCostCommand: ParsableCommand {
         @Option(name: .customLong("hold-out-workloads"), help: "Workloads kept out of the fit in every pair (comma-separated).")
         var heldOutWorkloads = ""
 
-        @Option(help: "Output directory (gc-cost-fit.csv, gc-cost-coefficients.csv).")
+        @Option(name: .customLong("floor-ms"), help: "Each phase's error is taken against its Go CPU plus this (default 1).")
+        var floorMs = 1.0
+
+        @Option(help: "Output directory (gc-cost-fit.csv, gc-cost-coefficients.csv, gc-cost-totals.csv, go-gc-cpu.csv).")
         var out: String
 
         func validate() throws {
             guard !fitPairs.isEmpty else { throw ValidationError("--fit RUN=REF is needed at least once") }
+            guard floorMs >= 0, floorMs.isFinite else { throw ValidationError("--floor-ms must be 0 or more") }
             for p in fitPairs + heldOutPairs where p.split(separator: "=").count != 2 {
                 throw ValidationError("'\(p)' is not RUN=REF")
             }
@@ -52,15 +56,19 @@ struct GCCostCommand: ParsableCommand {
             guard rows.contains(where: { $0.set == "fit" }) else {
                 throw DataError(description: "no phase has both the lab's cycles and Go's gc_cpu_ns (reference written with gctrace?)")
             }
-            let summaries = GCCostFit.fit(&rows)
+            let summaries = GCCostFit.fit(&rows, floorNs: floorMs * 1e6)
             try prepareOutputDirectory(out)
             try writeFileAtomically(GCCostFitRow.csv(rows), to: out + "/gc-cost-fit.csv")
             try writeFileAtomically(GCCostFitSummary.csv(summaries), to: out + "/gc-cost-coefficients.csv")
-            let header = ["go version"] + GoGCCost.featureNames.map { "ns/\($0)" } + ["R²", "fit |err|", "held-out |err|", "held-out ok"]
+            try writeFileAtomically(GCCostTotalRow.csv(GCCostTotalRow.totals(rows)), to: out + "/gc-cost-totals.csv")
+            try writeFileAtomically(GoGCCPURow.csv(try GCCostFit.goBreakdown(all)), to: out + "/go-gc-cpu.csv")
+            let header = ["go version"] + GoGCCost.featureNames.map { "ns/\($0)" }
+                + ["R²", "fit |err|", "held-out |err|", "held-out ok", "held-out runs ±10%"]
             let table = summaries.map { s in
                 [s.goVersion] + s.coefficients.map { String(format: "%.4g", $0) }
                     + [String(format: "%.3f", s.rSquared), String(format: "%.1f%%", 100 * s.fitMedianError),
-                       String(format: "%.1f%%", 100 * s.heldOutMedianError), String(format: "%.0f%%", 100 * s.heldOutWithinTarget)]
+                       String(format: "%.1f%%", 100 * s.heldOutMedianError), String(format: "%.0f%%", 100 * s.heldOutWithinTarget),
+                       "\(s.heldOutRunsWithin10Percent) of \(s.heldOutRuns)"]
             }
             print(renderTable(header: header, rows: table, rightAlign: Set(1..<header.count)), terminator: "")
         }

@@ -42,6 +42,21 @@ public struct GoPhaseRow: Sendable, ResultRow {
     /// written before they were recorded.
     public var gcCPUNs: Int?
     public var gcCycles: Int?
+    /// The phase's cycles that runtime.GC() forced, and gc_cpu_ns's parts:
+    /// both stop-the-world phases, mark assists, background and idle mark
+    /// workers; the cycles' wall time; and, from Go 1.20, runtime/metrics'
+    /// own /cpu/classes/gc/* figures for the phase.
+    public var gcForcedCycles: Int?
+    public var gcPauseCPUNs: Int?
+    public var gcAssistCPUNs: Int?
+    public var gcBackgroundCPUNs: Int?
+    public var gcIdleCPUNs: Int?
+    public var gcClockNs: Int?
+    public var metricsGCCPUNs: Int?
+    public var metricsGCPauseCPUNs: Int?
+    public var metricsGCAssistCPUNs: Int?
+    public var metricsGCBackgroundCPUNs: Int?
+    public var metricsGCIdleCPUNs: Int?
 
     public static var blank: GoPhaseRow { GoPhaseRow() }
 
@@ -51,7 +66,16 @@ public struct GoPhaseRow: Sendable, ResultRow {
          .int("heap_alloc_bytes", \.heapAllocBytes), .int("heap_sys_bytes", \.heapSysBytes),
          .int("heap_released_bytes", \.heapReleasedBytes), .int("heap_objects", \.heapObjects),
          .int("num_gc", \.numGC), .int("gc_ns", \.gcNs), .int("baseline_heap_inuse_bytes", \.baselineHeapInuseBytes),
-         .optionalInt("gc_cycles", \.gcCycles).addedLater(), .optionalInt("gc_cpu_ns", \.gcCPUNs).addedLater()]
+         .optionalInt("gc_cycles", \.gcCycles).addedLater(), .optionalInt("gc_forced_cycles", \.gcForcedCycles).addedLater(),
+         .optionalInt("gc_cpu_ns", \.gcCPUNs).addedLater(), .optionalInt("gc_pause_cpu_ns", \.gcPauseCPUNs).addedLater(),
+         .optionalInt("gc_assist_cpu_ns", \.gcAssistCPUNs).addedLater(),
+         .optionalInt("gc_background_cpu_ns", \.gcBackgroundCPUNs).addedLater(),
+         .optionalInt("gc_idle_cpu_ns", \.gcIdleCPUNs).addedLater(), .optionalInt("gc_clock_ns", \.gcClockNs).addedLater(),
+         .optionalInt("metrics_gc_cpu_ns", \.metricsGCCPUNs).addedLater(),
+         .optionalInt("metrics_gc_pause_cpu_ns", \.metricsGCPauseCPUNs).addedLater(),
+         .optionalInt("metrics_gc_assist_cpu_ns", \.metricsGCAssistCPUNs).addedLater(),
+         .optionalInt("metrics_gc_background_cpu_ns", \.metricsGCBackgroundCPUNs).addedLater(),
+         .optionalInt("metrics_gc_idle_cpu_ns", \.metricsGCIdleCPUNs).addedLater()]
     }
 
     /// The heap the workload added to the runtime's own.

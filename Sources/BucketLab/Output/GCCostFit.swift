@@ -11,10 +11,13 @@ import LabCollector
 // A phase's figures: the lab's model inputs summed over the cycles that
 // ended in it (the pacer's and its closing collection), and the median over
 // Go's runs of the CPU its cycles cost, with the smallest and largest run.
-// The fit minimises the squared relative error over the fitted phases, with
-// every coefficient non-negative (each is a cost per unit of work): the
-// best of the least-squares solutions over subsets of the inputs whose
-// coefficients all come out non-negative.
+// The fit minimises the squared relative error over the fitted phases, each
+// phase's error taken against its figure plus a floor (1 ms by default): a
+// phase of a few hundred microseconds is mostly one forced cycle whose
+// runs spread by half their median, and would otherwise weigh as much as
+// a 100 ms fill. Every coefficient is non-negative (each is a cost per unit
+// of work): the best of the least-squares solutions over subsets of the
+// inputs whose coefficients all come out non-negative.
 
 /// One phase of the calibration or hold-out set.
 public struct GCCostFitRow: Sendable, ResultRow {
@@ -52,6 +55,88 @@ public struct GCCostFitRow: Sendable, ResultRow {
     }
 }
 
+/// One workload run's phases summed: the model's total against Go's (the
+/// sum of its phases' medians).
+public struct GCCostTotalRow: Sendable, ResultRow {
+    public var goVersion = ""
+    public var map = ""
+    public var workload = ""
+    public var keys = 0
+    public var payloadBytes = 0
+    public var set = ""
+    public var phases = 0
+    public var goCPUNs = 0
+    public var modelledNs = 0
+
+    public static var blank: GCCostTotalRow { GCCostTotalRow() }
+
+    public var error: Double { goCPUNs > 0 ? Double(modelledNs) / Double(goCPUNs) - 1 : 0 }
+
+    public static var columns: [Column<GCCostTotalRow>] {
+        [.name("go_version", \.goVersion), .name("map", \.map), .name("workload", \.workload), .int("keys", \.keys),
+         .int("payload_bytes", \.payloadBytes), .name("set", \.set), .int("phases", \.phases),
+         .int("go_gc_cpu_ns", \.goCPUNs), .int("modelled_gc_cpu_ns", \.modelledNs),
+         .derivedRatio("error", digits: 4) { $0.error }]
+    }
+
+    /// The rows' runs: phases summed per version, workload and sizes.
+    public static func totals(_ rows: [GCCostFitRow]) -> [GCCostTotalRow] {
+        var order: [String] = []
+        var out: [String: GCCostTotalRow] = [:]
+        for r in rows where r.goCPUNs > 0 && r.labCycles > 0 {
+            let id = "\(r.goVersion)\u{1}\(r.workload)\u{1}\(r.keys)\u{1}\(r.payloadBytes)"
+            var t = out[id] ?? GCCostTotalRow(goVersion: r.goVersion, map: r.map, workload: r.workload, keys: r.keys,
+                                              payloadBytes: r.payloadBytes, set: r.set)
+            if out[id] == nil { order.append(id) }
+            t.phases += 1
+            t.goCPUNs += r.goCPUNs
+            t.modelledNs += r.modelledNs
+            out[id] = t
+        }
+        return order.map { out[$0]! }
+    }
+}
+
+/// What Go's measured GC CPU is made of, per Go version and reference run
+/// (all its phases and processes): the parts' shares of gctrace's total,
+/// runtime/metrics' total over gctrace's (Go 1.20+), and how far Go's own
+/// runs spread.
+public struct GoGCCPURow: Sendable, ResultRow {
+    public var goVersion = ""
+    public var keys = 0
+    public var payloadBytes = 0
+    public var phases = 0
+    public var runs = 0
+    public var gcCPUNs = 0
+    public var pauseShare = 0.0
+    public var assistShare = 0.0
+    public var backgroundShare = 0.0
+    public var idleShare = 0.0
+    /// Σ metrics_gc_cpu_ns / Σ gc_cpu_ns over the rows that have both.
+    public var metricsOverGctrace: Double?
+    /// The median over phases of (max − min) / median of the runs' GC CPU.
+    public var medianRunSpread = 0.0
+    /// Go against itself, as the model is judged: each run's phase against
+    /// the median of the other runs — the share within ±20% of it or within
+    /// their range; and each run's total over a workload's phases — the
+    /// share within ±10% of the others' median total.
+    public var runPhasesWithinTarget = 0.0
+    public var runTotalsWithin10Percent = 0.0
+
+    public static var blank: GoGCCPURow { GoGCCPURow() }
+
+    public static var columns: [Column<GoGCCPURow>] {
+        [.name("go_version", \.goVersion), .int("keys", \.keys), .int("payload_bytes", \.payloadBytes),
+         .int("phases", \.phases), .int("runs", \.runs), .int("gc_cpu_ns", \.gcCPUNs),
+         .double("pause_share", \.pauseShare, digits: 4), .double("assist_share", \.assistShare, digits: 4),
+         .double("background_share", \.backgroundShare, digits: 4), .double("idle_share", \.idleShare, digits: 4),
+         .derivedRatio("metrics_over_gctrace", digits: 4) { $0.metricsOverGctrace },
+         .double("median_run_spread", \.medianRunSpread, digits: 4),
+         .double("run_phases_within_target", \.runPhasesWithinTarget, digits: 4),
+         .double("run_totals_within_10pct", \.runTotalsWithin10Percent, digits: 4)]
+    }
+}
+
 /// A version's fitted coefficients and how well they fit.
 public struct GCCostFitSummary: Sendable, ResultRow {
     public var goVersion = ""
@@ -65,6 +150,9 @@ public struct GCCostFitSummary: Sendable, ResultRow {
     public var fitMedianError = 0.0
     public var heldOutMedianError = 0.0
     public var heldOutWithinTarget = 0.0
+    /// Held-out workload runs whose total (all phases) is within ±10%.
+    public var heldOutRuns = 0
+    public var heldOutRunsWithin10Percent = 0
 
     public static var blank: GCCostFitSummary { GCCostFitSummary() }
 
@@ -76,7 +164,8 @@ public struct GCCostFitSummary: Sendable, ResultRow {
         return c + [.int("fit_phases", \.fitPhases), .int("held_out_phases", \.heldOutPhases),
                     .double("r_squared", \.rSquared, digits: 4), .double("fit_median_abs_error", \.fitMedianError, digits: 4),
                     .double("held_out_median_abs_error", \.heldOutMedianError, digits: 4),
-                    .double("held_out_within_target", \.heldOutWithinTarget, digits: 4)]
+                    .double("held_out_within_target", \.heldOutWithinTarget, digits: 4),
+                    .int("held_out_runs", \.heldOutRuns), .int("held_out_runs_within_10pct", \.heldOutRunsWithin10Percent)]
     }
 }
 
@@ -141,6 +230,71 @@ public enum GCCostFit {
         return out
     }
 
+    /// What Go's measured CPU is made of, per reference of `pairs`.
+    public static func goBreakdown(_ pairs: [Pair]) throws -> [GoGCCPURow] {
+        var out: [GoGCCPURow] = []
+        for pair in pairs {
+            let info = try RunInfo.read(pair.run + "/run.json")
+            let reference = try AgainstGo.readReference(pair.reference).filter { $0.gcCPUNs != nil }
+            for version in Set(reference.map(\.goVersion)).sorted() {
+                let rows = reference.filter { $0.goVersion == version }
+                var r = GoGCCPURow()
+                r.goVersion = version
+                r.keys = info.keys
+                r.payloadBytes = info.payloadBytes
+                let total = Double(rows.reduce(0) { $0 + $1.gcCPUNs! })
+                r.gcCPUNs = Int(total)
+                func share(_ f: (GoPhaseRow) -> Int?) -> Double { total > 0 ? Double(rows.reduce(0) { $0 + (f($1) ?? 0) }) / total : 0 }
+                r.pauseShare = share(\.gcPauseCPUNs)
+                r.assistShare = share(\.gcAssistCPUNs)
+                r.backgroundShare = share(\.gcBackgroundCPUNs)
+                r.idleShare = share(\.gcIdleCPUNs)
+                let both = rows.filter { $0.metricsGCCPUNs != nil }
+                let gt = both.reduce(0) { $0 + $1.gcCPUNs! }
+                r.metricsOverGctrace = both.isEmpty || gt == 0 ? nil : Double(both.reduce(0) { $0 + $1.metricsGCCPUNs! }) / Double(gt)
+                var byPhase: [String: [Double]] = [:]
+                for g in rows { byPhase[g.workload + "\u{1}" + g.phase, default: []].append(Double(g.gcCPUNs!)) }
+                r.phases = byPhase.count
+                r.runs = byPhase.values.map(\.count).min() ?? 0
+                r.medianRunSpread = median(byPhase.values.compactMap { v in
+                    let m = median(v)
+                    return v.count >= 2 && m > 0 ? (v.max()! - v.min()!) / m : nil
+                })
+                // Leave one out: runs are the k-th row of each phase.
+                var within = 0, judged = 0
+                var totals: [String: [Int: Double]] = [:]
+                for (id, v) in byPhase {
+                    let workload = String(id.split(separator: "\u{1}")[0])
+                    for (i, x) in v.enumerated() {
+                        totals[workload, default: [:]][i, default: 0] += x
+                        var others = v
+                        others.remove(at: i)
+                        let m = median(others)
+                        guard m > 0 else { continue }
+                        judged += 1
+                        if abs(x / m - 1) <= 0.2 || (x >= others.min()! && x <= others.max()!) { within += 1 }
+                    }
+                }
+                r.runPhasesWithinTarget = judged == 0 ? 0 : Double(within) / Double(judged)
+                var totalsWithin = 0, totalsJudged = 0
+                for runs in totals.values {
+                    let v = runs.keys.sorted().map { runs[$0]! }
+                    for (i, x) in v.enumerated() {
+                        var others = v
+                        others.remove(at: i)
+                        let m = median(others)
+                        guard m > 0 else { continue }
+                        totalsJudged += 1
+                        if abs(x / m - 1) <= 0.1 { totalsWithin += 1 }
+                    }
+                }
+                r.runTotalsWithin10Percent = totalsJudged == 0 ? 0 : Double(totalsWithin) / Double(totalsJudged)
+                out.append(r)
+            }
+        }
+        return out
+    }
+
     /// Inputs a version's model may use: span-based marking only from Go
     /// 1.26, where it became the default.
     public static func usableFeatures(goVersion: String) -> [Int] {
@@ -151,13 +305,13 @@ public enum GCCostFit {
 
     /// Fits each Go version on its `fit` rows; fills `modelledNs` of every
     /// row and returns the coefficients with how well they fit.
-    public static func fit(_ rows: inout [GCCostFitRow]) -> [GCCostFitSummary] {
+    public static func fit(_ rows: inout [GCCostFitRow], floorNs: Double = 1e6) -> [GCCostFitSummary] {
         var summaries: [GCCostFitSummary] = []
         for version in Set(rows.map(\.goVersion)).sorted() {
             let fitted = rows.indices.filter { rows[$0].goVersion == version && rows[$0].set == "fit" && rows[$0].goCPUNs > 0 && rows[$0].labCycles > 0 }
             let usable = usableFeatures(goVersion: version)
             let coefficients = nonNegativeRelativeLeastSquares(fitted.map { rows[$0].features }, fitted.map { Double(rows[$0].goCPUNs) },
-                                                               allowed: usable, count: GoGCCost.featureNames.count)
+                                                               allowed: usable, count: GoGCCost.featureNames.count, floor: floorNs)
             let model = GoGCCost(goVersion: version, coefficients: coefficients)
             for i in rows.indices where rows[i].goVersion == version {
                 rows[i].modelledNs = Int(max(0, zip(model.coefficients, rows[i].features).reduce(0) { $0 + $1.0 * $1.1 }).rounded())
@@ -176,6 +330,9 @@ public enum GCCostFit {
             s.fitMedianError = median(fitRows.map { abs($0.error) })
             s.heldOutMedianError = median(held.map { abs($0.error) })
             s.heldOutWithinTarget = held.isEmpty ? 0 : Double(held.filter { abs($0.error) <= 0.2 || $0.withinGoRange }.count) / Double(held.count)
+            let runs = GCCostTotalRow.totals(held)
+            s.heldOutRuns = runs.count
+            s.heldOutRunsWithin10Percent = runs.filter { abs($0.error) <= 0.1 }.count
             summaries.append(s)
         }
         return summaries
@@ -187,22 +344,23 @@ public enum GCCostFit {
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
-    /// argmin Σ ((x·c − y) / y)² over c ≥ 0 with c zero outside `allowed`:
-    /// least squares on each subset of the allowed inputs, keeping the best
-    /// whose coefficients are all non-negative.
-    static func nonNegativeRelativeLeastSquares(_ x: [[Double]], _ y: [Double], allowed: [Int], count: Int) -> [Double] {
+    /// argmin Σ ((x·c − y) / (y + floor))² over c ≥ 0 with c zero outside
+    /// `allowed`: least squares on each subset of the allowed inputs,
+    /// keeping the best whose coefficients are all non-negative.
+    static func nonNegativeRelativeLeastSquares(_ x: [[Double]], _ y: [Double], allowed: [Int], count: Int,
+                                                floor: Double = 0) -> [Double] {
         var best = [Double](repeating: 0, count: count), bestLoss = Double.infinity
         for mask in 1..<(1 << allowed.count) {
             let subset = allowed.indices.filter { mask & (1 << $0) != 0 }.map { allowed[$0] }
             // Rows scaled by 1/y: ordinary least squares on the scaled system.
-            let a = zip(x, y).map { row, yy in subset.map { row[$0] / yy } }
-            let b = y.map { _ in 1.0 }
+            let a = zip(x, y).map { row, yy in subset.map { row[$0] / (yy + floor) } }
+            let b = y.map { $0 / ($0 + floor) }
             guard let c = solveLeastSquares(a, b), c.allSatisfy({ $0 >= 0 }) else { continue }
             var full = [Double](repeating: 0, count: count)
             for (i, f) in subset.enumerated() { full[f] = c[i] }
             let loss = zip(x, y).reduce(0.0) { acc, p in
                 let pred = zip(full, p.0).reduce(0) { $0 + $1.0 * $1.1 }
-                return acc + pow((pred - p.1) / p.1, 2)
+                return acc + pow((pred - p.1) / (p.1 + floor), 2)
             }
             if loss < bestLoss { bestLoss = loss; best = full }
         }

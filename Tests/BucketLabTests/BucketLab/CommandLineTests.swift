@@ -32,6 +32,10 @@ import Testing
         (["gcbench", "--map", "hashbrown"], 64, "unknown map model 'hashbrown'"),
         (["stress", "--map", "hashbrown"], 64, "unknown map model 'hashbrown'"),
         (["stress", "--cycles", "0"], 64, "--cycles"),
+        (["gccost", "fit"], 64, "--fit RUN=REF is needed"),
+        (["gccost", "fit", "--fit", "lab"], 64, "'lab' is not RUN=REF"),
+        (["gccost", "fit", "--fit", "/nonexistent/run=/nonexistent/ref"], 65, "/nonexistent/run/run.json: no such file"),
+        (["gccost", "fit", "--fit", "a=b", "--floor-ms", "-1"], 64, "--floor-ms"),
         (["gcbench", "--thp", "maybe"], 64, "--thp"),
         (["gcbench", "--payload-bytes", "0"], 64, "--payload-bytes"),
     ] as [([String], Int32, String)])

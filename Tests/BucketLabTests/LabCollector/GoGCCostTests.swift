@@ -44,22 +44,28 @@ import Testing
     }
 
     @Test func theFitRecoversCoefficientsItWasGiven() {
-        let truth = [20_000.0, 0.5, 12.0, 0, 0]
+        let count = GoGCCost.featureNames.count
+        var truth = [Double](repeating: 0, count: count)
+        truth[0] = 20_000
+        truth[1] = 0.5
+        truth[2] = 0.25
+        truth[3] = 12
         var rng = SplitMix64(seed: 3)
         var x: [[Double]] = []
         var y: [Double] = []
-        for _ in 0..<60 {
-            let cycles = Double(1 + rng.next() % 20)
-            let bytes = Double(rng.next() % 50_000_000)
-            let objects = Double(rng.next() % 2_000_000)
-            let row = [cycles, bytes, objects, Double(rng.next() % 1000), Double(rng.next() % 3000)]
+        for _ in 0..<80 {
+            var row: [Double] = [Double(1 + rng.next() % 20)]
+            for _ in 1..<count { row.append(Double(rng.next() % 50_000_000)) }
             x.append(row)
-            y.append(zip(truth, row).reduce(0) { $0 + $1.0 * $1.1 })
+            var v = 0.0
+            for i in 0..<count { v += truth[i] * row[i] }
+            y.append(v)
         }
-        let c = GCCostFit.nonNegativeRelativeLeastSquares(x, y, allowed: [0, 1, 2, 3], count: 5)
-        for (got, want) in zip(c, truth) { #expect(abs(got - want) <= 1e-6 * max(1, want), "\(c)") }
-        #expect(c[4] == 0, "an input the version may not use stays at 0")
-        #expect(GCCostFit.usableFeatures(goVersion: "go1.19.8") == [0, 1, 2, 3])
-        #expect(GCCostFit.usableFeatures(goVersion: "go1.27.3") == [0, 1, 2, 3, 4])
+        let last = count - 1
+        let c = GCCostFit.nonNegativeRelativeLeastSquares(x, y, allowed: Array(0..<last), count: count, floor: 1e6)
+        for i in 0..<count { #expect(abs(c[i] - truth[i]) <= 1e-6 * max(1, truth[i]), "\(c)") }
+        #expect(c[last] == 0, "an input the version may not use stays at 0")
+        #expect(GCCostFit.usableFeatures(goVersion: "go1.19.8") == Array(0..<last))
+        #expect(GCCostFit.usableFeatures(goVersion: "go1.27.3") == Array(0..<count))
     }
 }
