@@ -6,21 +6,48 @@
 
 import LabHeap
 
-/// A model's probe loops for a key of its map type, as the shared entry
-/// points below call them. `key` is `type.keySize` bytes as a slot holds
-/// them inline: the key itself (also when the slot keeps it out of line),
-/// or a Go string header (address, length) for string keys.
+/// A model's probe loops, generic over how keys hash and compare
+/// (`MapKeyOps`), as the shared entry points below call them. `key` is
+/// `type.keySize` bytes as a slot holds them inline: the key itself (also
+/// when the slot keeps it out of line), or a Go string header (address,
+/// length) for string keys.
 protocol RawKeyProbes: MapModel {
     var type: MapType { get }
     /// The value's storage for the key, or nil.
-    func probeValueSlot(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer?
+    func valueSlot<K: MapKeyOps>(found key: UnsafeRawPointer, _: K.Type) -> UnsafeMutableRawPointer?
     /// The value's storage for the key, inserting it (zeroed) if absent.
-    func probeInsertionSlot(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer
+    func assign<K: MapKeyOps>(_ key: UnsafeRawPointer, _: K.Type) -> UnsafeMutableRawPointer
     /// Deletes the key; false when absent.
-    func probeRemove(_ key: UnsafeRawPointer) -> Bool
+    func delete<K: MapKeyOps>(_ key: UnsafeRawPointer, _: K.Type) -> Bool
 }
 
 extension RawKeyProbes {
+    // The probe loops for this map type's kind of key.
+
+    func probeValueSlot(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
+        switch type.keyKind {
+        case .word: valueSlot(found: key, WordKey.self)
+        case .string: valueSlot(found: key, StringKey.self)
+        case .bytes: valueSlot(found: key, BytesKey.self)
+        }
+    }
+
+    func probeInsertionSlot(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer {
+        switch type.keyKind {
+        case .word: assign(key, WordKey.self)
+        case .string: assign(key, StringKey.self)
+        case .bytes: assign(key, BytesKey.self)
+        }
+    }
+
+    func probeRemove(_ key: UnsafeRawPointer) -> Bool {
+        switch type.keyKind {
+        case .word: delete(key, WordKey.self)
+        case .string: delete(key, StringKey.self)
+        case .bytes: delete(key, BytesKey.self)
+        }
+    }
+
     public func valueSlot(forKeyAt key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
         probeValueSlot(key)
     }

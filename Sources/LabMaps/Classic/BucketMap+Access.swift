@@ -6,32 +6,17 @@ import LabHeap
 
 extension BucketMap {
     /// The value stored for the key at `key` (`type.keySize` bytes), or nil.
-    public func valuePointer(forKey key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
-        guard let (b, i) = findAny(key) else { return nil }
-        return value(b, i)
-    }
+    public func valuePointer(forKey key: UnsafeRawPointer) -> UnsafeMutableRawPointer? { valueSlot(forKeyAt: key) }
 
     /// The value for `key`, inserting the key with a zeroed value if absent
     /// (Go's mapassign: the caller writes the value).
     public func insertionPointer(forKey key: UnsafeRawPointer) -> UnsafeMutableRawPointer {
-        defer { _checkInvariantsAfterMutation() }
-        switch type.keyKind {
-        case .word: return assign(key, WordKey.self)
-        case .string: return assign(key, StringKey.self)
-        case .bytes: return assign(key, BytesKey.self)
-        }
+        insertionSlot(forKeyAt: key)
     }
 
     /// Deletes `key`; false when it was absent.
     @discardableResult
-    public func removeValue(forKey key: UnsafeRawPointer) -> Bool {
-        defer { _checkInvariantsAfterMutation() }
-        switch type.keyKind {
-        case .word: return delete(key, WordKey.self)
-        case .string: return delete(key, StringKey.self)
-        case .bytes: return delete(key, BytesKey.self)
-        }
-    }
+    public func removeValue(forKey key: UnsafeRawPointer) -> Bool { removeEntry(forKeyAt: key) }
 }
 
 extension BucketMap {

@@ -30,24 +30,8 @@ extension BucketMap: MapModel, RawKeyProbes {
     // Keys of any shape (and strings): the seam's entry points are
     // MapModel+RawKeys.swift.
 
-    func probeValueSlot(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
-        valuePointer(forKey: key)
-    }
-
-    func probeInsertionSlot(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer {
-        switch type.keyKind {
-        case .word: assign(key, WordKey.self)
-        case .string: assign(key, StringKey.self)
-        case .bytes: assign(key, BytesKey.self)
-        }
-    }
-
-    func probeRemove(_ key: UnsafeRawPointer) -> Bool {
-        switch type.keyKind {
-        case .word: delete(key, WordKey.self)
-        case .string: delete(key, StringKey.self)
-        case .bytes: delete(key, BytesKey.self)
-        }
+    func valueSlot<K: MapKeyOps>(found key: UnsafeRawPointer, _: K.Type) -> UnsafeMutableRawPointer? {
+        find(key, K.self).map { value($0.bucket, $0.slot) }
     }
 
     public func makeIteration() -> MapIterator { makeIterator() }

@@ -30,28 +30,8 @@ extension SwissMap: MapModel, RawKeyProbes {
     // Keys of any shape (and strings): the seam's entry points are
     // MapModel+RawKeys.swift.
 
-    func probeValueSlot(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
-        switch type.keyKind {
-        case .word: find(key, WordKey.self).map { value($0.group, $0.slot) }
-        case .string: find(key, StringKey.self).map { value($0.group, $0.slot) }
-        case .bytes: find(key, BytesKey.self).map { value($0.group, $0.slot) }
-        }
-    }
-
-    func probeInsertionSlot(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer {
-        switch type.keyKind {
-        case .word: assign(key, WordKey.self)
-        case .string: assign(key, StringKey.self)
-        case .bytes: assign(key, BytesKey.self)
-        }
-    }
-
-    func probeRemove(_ key: UnsafeRawPointer) -> Bool {
-        switch type.keyKind {
-        case .word: delete(key, WordKey.self)
-        case .string: delete(key, StringKey.self)
-        case .bytes: delete(key, BytesKey.self)
-        }
+    func valueSlot<K: MapKeyOps>(found key: UnsafeRawPointer, _: K.Type) -> UnsafeMutableRawPointer? {
+        find(key, K.self).map { value($0.group, $0.slot) }
     }
 
     public func makeIteration() -> SwissIterator { makeIterator() }
