@@ -44,6 +44,7 @@ struct GCBench: ParsableCommand {
     }
 
     func validate() throws {
+        try sizes.requireSingle()
         _ = try workerCounts
         _ = try validated { try Strategy.parseList(strategy) }
         _ = try validated { try SuiteConfig.parseMapModels(map) }

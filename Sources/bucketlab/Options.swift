@@ -1,25 +1,65 @@
 import ArgumentParser
+import Foundation
 import BucketLab
 
 // Options several subcommands share, declared once. Their bounds and
 // messages are the library's (Bounds.swift), so the command line and a
 // library caller refuse the same sizes with the same words.
 
-/// `--keys` and `--payload-bytes`.
+/// `--keys` and `--payload-bytes`: one value each, or for `run` a
+/// comma-separated list of values to sweep.
 struct SizeOptions: ParsableArguments {
     @Option(name: .customLong("keys"),
-            help: "Keys per workload or map (\(Bounds.keys.range.lowerBound)…\(Bounds.keys.range.upperBound); default \(SuiteConfig.defaultKeys), run: \(SuiteConfig.firstRunKeys) unless --full).")
-    var given: Int?
-
-    var keys: Int { given ?? SuiteConfig.defaultKeys }
+            help: "Keys per workload or map (\(Bounds.keys.range.lowerBound)…\(Bounds.keys.range.upperBound), digits or 1e6; default \(SuiteConfig.defaultKeys), run: \(SuiteConfig.firstRunKeys) unless --full). run: a comma-separated list sweeps (1e5,1e6).")
+    var keysText: String?
 
     @Option(name: .customLong("payload-bytes"),
-            help: "Bytes per payload (\(Bounds.payloadBytes.range.lowerBound)…\(Bounds.payloadBytes.range.upperBound)).")
-    var payloadBytes = 48
+            help: "Bytes per payload (\(Bounds.payloadBytes.range.lowerBound)…\(Bounds.payloadBytes.range.upperBound)). run: a comma-separated list sweeps.")
+    var payloadText = "48"
+
+    /// Every `--keys` value given (empty when none was).
+    var keysList: [Int] { (try? Self.counts(keysText ?? "", "--keys", Bounds.keys)) ?? [] }
+    var payloadList: [Int] { (try? Self.counts(payloadText, "--payload-bytes", Bounds.payloadBytes)) ?? [48] }
+
+    var given: Int? { keysList.first }
+    var keys: Int { given ?? SuiteConfig.defaultKeys }
+    var payloadBytes: Int { payloadList.first ?? 48 }
+    /// Whether a list was given (a sweep: `run` only).
+    var isSweep: Bool { keysList.count > 1 || payloadList.count > 1 }
 
     func validate() throws {
-        try Bounds.keys.check(keys)
-        try Bounds.payloadBytes.check(payloadBytes)
+        if let keysText { _ = try Self.counts(keysText, "--keys", Bounds.keys) }
+        _ = try Self.counts(payloadText, "--payload-bytes", Bounds.payloadBytes)
+    }
+
+    /// Refuses a list where one value is meant.
+    func requireSingle() throws {
+        if isSweep { throw ValidationError("--keys and --payload-bytes take one value here; lists are for 'bucketlab run'") }
+    }
+
+    /// A comma-separated list of counts (digits, or a mantissa and an
+    /// exponent: 1e6, 2.5e6), each within `bound`, none twice.
+    static func counts(_ text: String, _ option: String, _ bound: Bound) throws -> [Int] {
+        var out: [Int] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let n = count(String(part)) else {
+                throw ValidationError("\(option): '\(part)' is not a whole number (digits, or like 1e6)")
+            }
+            try validated { try bound.check(n) }
+            guard !out.contains(n) else { throw ValidationError("\(option): \(n) is listed twice") }
+            out.append(n)
+        }
+        return out
+    }
+
+    static func count(_ text: String) -> Int? {
+        if let n = Int(text) { return n }
+        let parts = text.lowercased().split(separator: "e", omittingEmptySubsequences: false)
+        guard parts.count == 2, let m = Double(parts[0]), let e = Int(parts[1]), (0...12).contains(e),
+              parts[0].allSatisfy({ $0.isNumber || $0 == "." }) else { return nil }
+        let v = m * pow(10, Double(e))
+        guard v == v.rounded(), v >= 0, v < 1e15 else { return nil }
+        return Int(v)
     }
 }
 
@@ -48,8 +88,12 @@ struct SuiteOptions: ParsableArguments {
     @Option(help: "Churn window and cache capacity (default keys/10).")
     var window: Int?
 
-    @Option(help: "GOGC percent, or 'off'.")
+    @Option(help: "GOGC percent, or 'off'. run: a comma-separated list sweeps.")
     var gogc = "100"
+
+    /// Every `--gogc` value (nil = off).
+    var gogcList: [Int?] { gogc.split(separator: ",").compactMap { try? Bounds.parseGOGC(String($0)) } }
+    var isSweep: Bool { sizes.isSweep || gogc.contains(",") }
 
     @OptionGroup var gcWorkers: GCWorkersOption
 
@@ -98,21 +142,39 @@ struct SuiteOptions: ParsableArguments {
         return all
     }
 
-    /// `defaultKeys`: the keys when --keys is not given (`run`'s first run).
-    func config(repeats: Int, defaultKeys: Int = SuiteConfig.defaultKeys) throws -> SuiteConfig {
+    /// One point of a sweep: the sizes and GOGC a suite runs at.
+    struct Point: Equatable {
+        var keys: Int
+        var payloadBytes: Int
+        var gogc: Int?
+    }
+
+    /// Every combination of the listed `--keys`, `--payload-bytes` and
+    /// `--gogc` values, keys varying slowest (one point without lists).
+    func points(defaultKeys: Int) -> [Point] {
+        let keys = sizes.keysList.isEmpty ? [defaultKeys] : sizes.keysList
+        let gogcs = gogcList.isEmpty ? [100] : gogcList
+        return keys.flatMap { k in sizes.payloadList.flatMap { p in gogcs.map { g in Point(keys: k, payloadBytes: p, gogc: g) } } }
+    }
+
+    /// `defaultKeys`: the keys when --keys is not given (`run`'s first run);
+    /// `point`: a sweep's point (default: the first values given).
+    func config(repeats: Int, defaultKeys: Int = SuiteConfig.defaultKeys, point: Point? = nil) throws -> SuiteConfig {
         let workloads = try workloads()
+        let p = point ?? points(defaultKeys: defaultKeys)[0]
         do {
-            return try config(workloads, repeats: repeats, keys: sizes.given ?? defaultKeys)
+            return try config(workloads, repeats: repeats, point: p)
         } catch let e as WorkloadFileError {
             throw DataError(description: e.description)
         }
     }
 
-    private func config(_ workloads: [Workload], repeats: Int, keys: Int) throws -> SuiteConfig {
+    private func config(_ workloads: [Workload], repeats: Int, point p: Point) throws -> SuiteConfig {
         try validated {
-            try SuiteConfig(workloads: workloads, strategies: Strategy.parseLists(strategy),
-                            mapModels: SuiteConfig.parseMapModels(map), keys: keys, payloadBytes: sizes.payloadBytes, window: window,
-                            gogc: Bounds.parseGOGC(gogc), gcWorkers: gcWorkers.count, concurrentMark: !stwMark, seed: seed, repeats: repeats, samples: samples,
+            for g in gogc.split(separator: ",", omittingEmptySubsequences: false) { _ = try Bounds.parseGOGC(String(g)) }
+            return try SuiteConfig(workloads: workloads, strategies: Strategy.parseLists(strategy),
+                            mapModels: SuiteConfig.parseMapModels(map), keys: p.keys, payloadBytes: p.payloadBytes, window: window,
+                            gogc: p.gogc, gcWorkers: gcWorkers.count, concurrentMark: !stwMark, seed: seed, repeats: repeats, samples: samples,
                             bursts: bursts, hint: hint, settle: !noSettle, pprof: ProfilePhases.parse(pprof))
         }
     }

@@ -30,11 +30,14 @@ struct Run: ParsableCommand {
     /// its best strategies against (relative to the working directory).
     static let fullSuiteSummary = "Results/full-2026-12-06/summary.csv"
 
-    /// The suite this command runs: the first run, or with --full the full one.
-    func config() throws -> SuiteConfig {
+    /// The suite this command runs: the first run, or with --full the full
+    /// one; `point`: one point of a sweep.
+    func config(point: SuiteOptions.Point? = nil) throws -> SuiteConfig {
         try suite.config(repeats: repeats.count(default: full ? SuiteConfig.fullRepeats : SuiteConfig.firstRunRepeats),
-                         defaultKeys: full ? SuiteConfig.defaultKeys : SuiteConfig.firstRunKeys)
+                         defaultKeys: defaultKeys, point: point)
     }
+
+    var defaultKeys: Int { full ? SuiteConfig.defaultKeys : SuiteConfig.firstRunKeys }
 
     /// `--jobs`, or the default for `config`.
     func jobCount(_ config: SuiteConfig) -> Int {
@@ -62,11 +65,60 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let config = try config()
         let commit = MachineInfo.gitCommit ?? "nocommit"
         let runID = MachineInfo.today + "-" + commit
         let dir = out.directory ?? "Results/" + runID
+        let points = suite.points(defaultKeys: defaultKeys)
+        if points.count > 1 { return try sweep(points, into: dir) }
+        let config = try config()
         try prepareOutputDirectory(dir)
+        let failed = try runSuite(config, into: dir, compareWithFullSuite: !full, quiet: false)
+        if !failed.isEmpty {
+            let names = failed.map { "\($0.key.cellName)#\($0.key.repeatIndex) (\($0.status))" }
+            writeStandardError("bucketlab: \(failed.count) cell(s) failed: \(names.joined(separator: ", "))\n")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Runs the suite at every point into `dir/points/<point>/`, then writes
+    /// the sweep's sweep.csv, charts and REPORT.md (Output/Sweep.swift).
+    func sweep(_ points: [SuiteOptions.Point], into dir: String) throws {
+        let configs = try points.map { try config(point: $0) }
+        try prepareOutputDirectory(dir)
+        var rows: [SweepRow] = []
+        var folders: [String] = []
+        var failed: [RunSummary] = []
+        for (n, (p, config)) in zip(points, configs).enumerated() {
+            let folder = Sweep.folder(keys: p.keys, payloadBytes: p.payloadBytes, gogc: p.gogc)
+            print("point \(n + 1) of \(points.count): \(folder)")
+            let pointDir = dir + "/points/" + folder
+            try prepareOutputDirectory(pointDir)
+            failed += try runSuite(config, into: pointDir, compareWithFullSuite: false, quiet: true)
+            folders.append(folder)
+            rows += try RunSummary.read(pointDir + "/summary.csv").map {
+                SweepRow(payloadBytes: p.payloadBytes, gogc: p.gogc, summary: $0)
+            }
+        }
+        try writeFileAtomically(SweepRow.csv(rows), to: dir + "/sweep.csv")
+        let info = RunInfo(config: configs[0], machine: MachineInfo.facts, jobs: jobCount(configs[0]))
+        let charts = Sweep.charts(rows)
+        for c in charts { try writeFileAtomically(c.svg, to: dir + "/" + c.file) }
+        try writeFileAtomically(info.json, to: dir + "/run.json")
+        let header = "`\(CommandLine.arguments.joined(separator: " "))` at commit \(MachineInfo.gitCommit ?? "nocommit"): "
+            + "\(points.count) points (keys × payload bytes × GOGC), each a run under `points/`; run.json is the first point's."
+        try writeFileAtomically(Sweep.markdown(rows, header: header, folders: folders, charts: charts), to: dir + "/REPORT.md")
+        print("report:       \(dir)/REPORT.md")
+        print("every figure: \(dir)/sweep.csv (each point's run: \(dir)/points/)")
+        if !failed.isEmpty {
+            let names = failed.map { "\($0.key.cellName)#\($0.key.repeatIndex) (\($0.status))" }
+            writeStandardError("bucketlab: \(failed.count) cell(s) failed: \(names.joined(separator: ", "))\n")
+            throw ExitCode(1)
+        }
+    }
+
+    /// One suite into `dir`: its files, run.json, REPORT.md and charts;
+    /// returns the cells that failed.
+    func runSuite(_ config: SuiteConfig, into dir: String, compareWithFullSuite: Bool, quiet: Bool) throws -> [RunSummary] {
         let jobs = jobCount(config)
         // One job: the cell's own phase-by-phase line; several: a count here.
         let cellProgress = ProgressLine.onTerminal && jobs == 1
@@ -99,22 +151,18 @@ struct Run: ParsableCommand {
         }
         // The report is drawn from the files just written (see Output/).
         var results = try ResultSet(directory: dir)
-        if !full, FileManager.default.fileExists(atPath: Self.fullSuiteSummary) {
+        if compareWithFullSuite, FileManager.default.fileExists(atPath: Self.fullSuiteSummary) {
             results.fullSuite = FullSuiteReference(path: Self.fullSuiteSummary,
                                                    summaries: try RunSummary.read(Self.fullSuiteSummary))
         }
         try Report.write(results, to: dir, header: info.reportHeader)
+        if quiet { return result.failedCells }
         // One screen; REPORT.md and summary.csv keep every figure.
         print(Report.glanceText(results))
         if let line = Report.fullSuiteLine(results) { print(line) }
         print("report:       \(dir)/REPORT.md")
         print("every figure: \(dir)/summary.csv")
         print("              (beside them: phases.csv, samples.csv, gc.csv, heap.csv, trace.json, run.json, pprof/, *.svg)")
-        let failed = result.failedCells
-        if !failed.isEmpty {
-            let names = failed.map { "\($0.key.cellName)#\($0.key.repeatIndex) (\($0.status))" }
-            writeStandardError("bucketlab: \(failed.count) cell(s) failed: \(names.joined(separator: ", "))\n")
-            throw ExitCode(1)
-        }
+        return result.failedCells
     }
 }

@@ -44,6 +44,8 @@ struct WorkloadCommand: ParsableCommand {
         @Option(help: "Fill/drain cycles (the count 'bursts').")
         var bursts = 4
 
+        func validate() throws { try sizes.requireSingle() }
+
         func run() throws {
             let w: Workload
             do {

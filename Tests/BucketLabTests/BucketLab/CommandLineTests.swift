@@ -32,6 +32,12 @@ import Testing
         (["gcbench", "--map", "hashbrown"], 64, "unknown map model 'hashbrown'"),
         (["stress", "--map", "hashbrown"], 64, "unknown map model 'hashbrown'"),
         (["stress", "--cycles", "0"], 64, "--cycles"),
+        (["run", "--keys", "1e5,1x"], 64, "--keys: '1x' is not a whole number"),
+        (["run", "--keys", "1000,1e3"], 64, "--keys: 1000 is listed twice"),
+        (["run", "--keys", "1000,0"], 64, "--keys"),
+        (["run", "--payload-bytes", "48,0"], 64, "--payload-bytes"),
+        (["run", "--gogc", "100,fast"], 64, "--gogc"),
+        (["gcbench", "--keys", "1000,2000"], 64, "lists are for 'bucketlab run'"),
         (["gccost", "fit"], 64, "--fit RUN=REF is needed"),
         (["gccost", "fit", "--fit", "lab"], 64, "'lab' is not RUN=REF"),
         (["gccost", "fit", "--fit", "/nonexistent/run=/nonexistent/ref"], 65, "/nonexistent/run/run.json: no such file"),
@@ -67,6 +73,30 @@ import Testing
             #expect(table.rows.allSatisfy { Int($0[6])! > 1000 }, "operations")
         }
         #expect(reports[0] == reports[1])
+    }
+
+    /// Lists sweep: a run per point under points/, and sweep.csv with every
+    /// point's summary rows and the point's dimensions; a point's memory
+    /// columns are those of a plain run at its sizes.
+    @Test func aSweepRunsEveryPointAndSetsThemSideBySide() throws {
+        let dir = temporaryDirectory() + "/sweep"
+        let common = ["--workload", "fill-drain-ptr", "--strategy", "go", "--map", "classic", "--repeat", "1", "--no-settle",
+                      "--pprof", "none"]
+        let o = try bucketlab(["run", "--keys", "1000,3e3", "--gogc", "100,50"] + common + ["--out", dir])
+        #expect(o.status == 0, "\(o.stderr)")
+        let sweep = try CSVDocument(path: dir + "/sweep.csv")
+        #expect(sweep.header.prefix(3) == ["payload_bytes", "gogc", "map"])
+        let keys = sweep.header.firstIndex(of: "keys")!, gogc = sweep.header.firstIndex(of: "gogc")!
+        #expect(sweep.rows.map { "\($0[keys])/\($0[gogc])" } == ["1000/100", "1000/50", "3000/100", "3000/50"])
+        for f in ["REPORT.md", "sweep-retained.svg", "sweep-gc.svg", "run.json",
+                  "points/keys-3000-payload-48-gogc-50/summary.csv"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/" + f), "\(f)")
+        }
+        let plain = temporaryDirectory() + "/plain"
+        #expect(try bucketlab(["run", "--keys", "3000", "--gogc", "50"] + common + ["--out", plain]).status == 0)
+        let a = try String(contentsOfFile: dir + "/points/keys-3000-payload-48-gogc-50/phases.csv", encoding: .utf8)
+        let b = try String(contentsOfFile: plain + "/phases.csv", encoding: .utf8)
+        #expect(WorkloadFileTests.memoryColumns(a) == WorkloadFileTests.memoryColumns(b))
     }
 
     @Test func unwritableOutputIsReportedBeforeAnyWork() throws {

@@ -1,0 +1,141 @@
+import Foundation
+
+// A sweep: `bucketlab run` with lists for --keys, --payload-bytes or --gogc
+// runs the suite once per combination (a point), each into a run folder of
+// its own under `points/`, then sets the points side by side: sweep.csv
+// (every point's summary rows, with the point's keys, payload bytes and
+// GOGC as columns), charts of retained bytes and Go's modelled GC CPU per
+// key against the swept dimension, and a REPORT.md linking each point's.
+
+/// A point's summary row with the point's dimensions (`keys` is the
+/// summary's own column).
+public struct SweepRow: Sendable, ResultRow {
+    public var payloadBytes = 0
+    /// GOGC as Go spells it: a percent or "off".
+    public var gogc = "100"
+    public var summary = RunSummary.blank
+
+    public init(payloadBytes: Int, gogc: Int?, summary: RunSummary) {
+        self.payloadBytes = payloadBytes
+        self.gogc = gogc.map(String.init) ?? "off"
+        self.summary = summary
+    }
+
+    public init() {}
+
+    public static var blank: SweepRow { SweepRow() }
+
+    public static var columns: [Column<SweepRow>] {
+        [.int("payload_bytes", \.payloadBytes), .name("gogc", \.gogc)] + RunSummary.columns.map { $0.nested(in: \.summary) }
+    }
+
+    /// The point, as a group label: the dimensions the sweep varies.
+    func label(varying: Sweep.Dimensions) -> String {
+        var parts: [String] = []
+        if varying.keys { parts.append(Sweep.countLabel(summary.keys)) }
+        if varying.payload { parts.append("\(payloadBytes) B") }
+        if varying.gogc { parts.append("GOGC \(gogc)") }
+        return parts.joined(separator: ", ")
+    }
+}
+
+public enum Sweep {
+    /// A point's folder name under `points/`.
+    public static func folder(keys: Int, payloadBytes: Int, gogc: Int?) -> String {
+        "keys-\(keys)-payload-\(payloadBytes)-gogc-\(gogc.map(String.init) ?? "off")"
+    }
+
+    /// Which dimensions take more than one value.
+    public struct Dimensions: Sendable {
+        var keys = false, payload = false, gogc = false
+    }
+
+    static func varying(_ rows: [SweepRow]) -> Dimensions {
+        Dimensions(keys: Set(rows.map(\.summary.keys)).count > 1, payload: Set(rows.map(\.payloadBytes)).count > 1,
+                   gogc: Set(rows.map(\.gogc)).count > 1)
+    }
+
+    /// 100000 → "10^5", 2500000 → "2.5×10^6", else the digits.
+    static func countLabel(_ n: Int) -> String {
+        guard n >= 1000 else { return String(n) }
+        let e = Int(log10(Double(n)))
+        let m = Double(n) / pow(10, Double(e))
+        if m == 1 { return "10^\(e)" }
+        if (m * 10).rounded() == m * 10 { return "\(formatFixed(m, digits: m == m.rounded() ? 0 : 1))×10^\(e)" }
+        return String(n)
+    }
+
+    /// Points in run order.
+    static func points(_ rows: [SweepRow], _ varying: Dimensions) -> [String] {
+        Report.orderedUnique(rows.map { $0.label(varying: varying) })
+    }
+
+    /// Two charts: retained bytes per key at the headline phase, and Go's
+    /// modelled GC CPU per key over the run, against the points; a row of
+    /// panels per workload, a column per map model, a bar per strategy.
+    public static func charts(_ rows: [SweepRow]) -> [(file: String, title: String, svg: String)] {
+        let varying = varying(rows)
+        let groups = points(rows, varying)
+        let maps = Report.orderedUnique(rows.map(\.summary.key.map))
+        let workloads = Report.orderedUnique(rows.map(\.summary.key.workload))
+        let strategies = Report.orderedUnique(rows.map(\.summary.key.strategy))
+        func chart(_ title: String, _ yLabel: String, _ value: @escaping (SweepRow) -> Double?) -> String {
+            var panels: [SVG.BarPanel] = []
+            for (r, w) in workloads.enumerated() {
+                for (c, m) in maps.enumerated() {
+                    let values = groups.map { g in
+                        strategies.map { s in
+                            rows.first { $0.summary.key.map == m && $0.summary.key.workload == w && $0.summary.key.strategy == s
+                                && $0.label(varying: varying) == g }.flatMap(value)
+                        }
+                    }
+                    panels.append(SVG.BarPanel(title: "\(w) (\(m))", row: r, column: c, groups: groups,
+                                               series: Array(strategies.indices), values: values,
+                                               ranges: values.map { $0.map { _ in nil } }))
+                }
+            }
+            return SVG.barPanels(title: title, yLabel: yLabel, unit: .count, seriesNames: strategies, whiskerLabel: nil,
+                                 panels: panels)
+        }
+        let retained = "Retained bytes per key at the headline phase, across the sweep"
+        let gc = "Go's GC CPU per key over the run, modelled (ns), across the sweep"
+        return [
+            ("sweep-retained.svg", retained, chart(retained, "heap in use / keys") { r in
+                r.summary.keys > 0 ? Double(r.summary.headlineHeapInuseBytes) / Double(r.summary.keys) : nil }),
+            ("sweep-gc.svg", gc, chart(gc, "Go GC CPU (model) / keys, ns") { r in
+                r.summary.keys > 0 ? Double(r.summary.modelledGoGCCPUNs) / Double(r.summary.keys) : nil }),
+        ]
+    }
+
+    /// The sweep's REPORT.md: what was swept, the table of every cell at
+    /// every point, the charts, and each point's own report.
+    public static func markdown(_ rows: [SweepRow], header: String, folders: [String],
+                                charts: [(file: String, title: String, svg: String)]) -> String {
+        let varying = varying(rows)
+        let groups = points(rows, varying)
+        var md = "# BucketLab sweep\n\n\(header)\n\n"
+        md += "Each point is a run of its own under `points/` (its REPORT.md and CSV files); `sweep.csv` has every "
+        md += "point's summary rows with the point's `keys`, `payload_bytes` and `gogc`. Retained = heap in use after the "
+        md += "headline phase's collection; Go GC = the CPU Go's collector would spend on the run, modelled "
+        md += "(docs/gc-cost.md).\n\n"
+        for c in charts { md += "![\(c.title)](\(c.file))\n\n" }
+        md += "## Every cell\n\n"
+        let header = ["map", "workload", "strategy"] + groups.map { "retained MiB \($0)" } + groups.map { "Go GC ms \($0)" }
+        var table: [[String]] = []
+        var seen = Set<String>()
+        for r in rows {
+            let k = r.summary.key
+            let id = k.map + "\u{1}" + k.workload + "\u{1}" + k.strategy
+            guard seen.insert(id).inserted else { continue }
+            let cells = groups.map { g in rows.first { $0.summary.key.map == k.map && $0.summary.key.workload == k.workload
+                && $0.summary.key.strategy == k.strategy && $0.label(varying: varying) == g } }
+            table.append([k.map, k.workload, k.strategy]
+                         + cells.map { $0.map { Report.mib($0.summary.headlineHeapInuseBytes) } ?? "—" }
+                         + cells.map { $0.map { Report.modelledGCText($0.summary) } ?? "—" })
+        }
+        md += Report.markdownTable(header: header, rows: table) + "\n"
+        md += "## Each point\n\n"
+        for f in folders { md += "- [`\(f)`](points/\(f)/REPORT.md)\n" }
+        return md
+    }
+}
