@@ -85,7 +85,7 @@ struct Run: ParsableCommand {
     func sweep(_ points: [SuiteOptions.Point], into dir: String) throws {
         let configs = try points.map { try config(point: $0) }
         try prepareOutputDirectory(dir)
-        var rows: [SweepRow] = []
+        var rows: [RunSummary] = []
         var folders: [String] = []
         var failed: [RunSummary] = []
         for (n, (p, config)) in zip(points, configs).enumerated() {
@@ -95,11 +95,9 @@ struct Run: ParsableCommand {
             try prepareOutputDirectory(pointDir)
             failed += try runSuite(config, into: pointDir, compareWithFullSuite: false, quiet: true)
             folders.append(folder)
-            rows += try RunSummary.read(pointDir + "/summary.csv").map {
-                SweepRow(payloadBytes: p.payloadBytes, gogc: p.gogc, summary: $0)
-            }
+            rows += try RunSummary.read(pointDir + "/summary.csv")
         }
-        try writeFileAtomically(SweepRow.csv(rows), to: dir + "/sweep.csv")
+        try writeFileAtomically(RunSummary.csv(rows), to: dir + "/sweep.csv")
         let info = RunInfo(config: configs[0], machine: MachineInfo.facts, jobs: jobCount(configs[0]))
         let charts = Sweep.charts(rows)
         for c in charts { try writeFileAtomically(c.svg, to: dir + "/" + c.file) }

@@ -277,7 +277,8 @@ public enum Suite {
                     (1...config.repeats).map { rep in
                         SuiteCell(workload: workload, strategy: strategy,
                                   key: RunKey(runID: runID, map: map, workload: workload.rawValue,
-                                              strategy: strategy.name, repeatIndex: rep))
+                                              strategy: strategy.name, repeatIndex: rep, keys: config.keys,
+                                              payloadBytes: config.payloadBytes, gogc: config.gogcText))
                     }
                 }
             }

@@ -265,6 +265,9 @@ public struct WorkloadSizes: Sendable {
 }
 
 extension SuiteConfig {
+    /// GOGC as Go's environment variable spells it.
+    public var gogcText: String { gogc.map(String.init) ?? "off" }
+
     /// The sizes workload files see.
     public var sizes: WorkloadSizes { WorkloadSizes(keys: keys, window: window, bursts: bursts) }
 }

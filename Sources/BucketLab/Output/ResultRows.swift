@@ -5,8 +5,9 @@
 import LabCollector
 
 /// Which run a row belongs to: the suite (`run_id`, the result folder's
-/// name), the map model × workload × strategy cell, and the repeat
-/// (1-based; 0 in summaries, which take the median over repeats).
+/// name), the map model × workload × strategy cell, the repeat (1-based; 0
+/// in summaries, which take the median over repeats), and the sizes and
+/// GOGC the suite ran at — a sweep's dimensions, a column in every file.
 public struct RunKey: Sendable, Hashable {
     public var runID: String
     /// The map model (`classic`, `swiss`): MapModels.names.
@@ -14,17 +15,29 @@ public struct RunKey: Sendable, Hashable {
     public var workload: String
     public var strategy: String
     public var repeatIndex: Int
+    /// `--keys`, `--payload-bytes` and `--gogc` ("off" or a percent); 0 and
+    /// "" in files written before they were columns.
+    public var keys: Int
+    public var payloadBytes: Int
+    public var gogc: String
 
-    public init(runID: String, map: String, workload: String, strategy: String, repeatIndex: Int) {
+    public init(runID: String, map: String, workload: String, strategy: String, repeatIndex: Int,
+                keys: Int = 0, payloadBytes: Int = 0, gogc: String = "") {
         self.runID = runID
         self.map = map
         self.workload = workload
         self.strategy = strategy
         self.repeatIndex = repeatIndex
+        self.keys = keys
+        self.payloadBytes = payloadBytes
+        self.gogc = gogc
     }
 
     /// The cell, whichever repeat.
-    public var cell: RunKey { RunKey(runID: runID, map: map, workload: workload, strategy: strategy, repeatIndex: 0) }
+    public var cell: RunKey {
+        RunKey(runID: runID, map: map, workload: workload, strategy: strategy, repeatIndex: 0, keys: keys,
+               payloadBytes: payloadBytes, gogc: gogc)
+    }
 
     /// The cell as a person names it: `swiss/churn/go`.
     public var cellName: String { "\(map)/\(workload)/\(strategy)" }
@@ -33,7 +46,13 @@ public struct RunKey: Sendable, Hashable {
 
     static var columns: [Column<RunKey>] {
         [.name("run_id", \.runID), .name("map", \.map), .name("workload", \.workload), .name("strategy", \.strategy),
-         .int("repeat", \.repeatIndex)]
+         .int("repeat", \.repeatIndex)] + dimensions
+    }
+
+    /// The sweep's dimensions (later columns: absent in older files).
+    static var dimensions: [Column<RunKey>] {
+        [.int("keys", \.keys).addedLater(), .int("payload_bytes", \.payloadBytes).addedLater(),
+         .name("gogc", \.gogc).addedLater()]
     }
 }
 
@@ -265,7 +284,8 @@ public struct RunSummary: Sendable, ResultRow {
 
     public static var columns: [Column<RunSummary>] {
         [.name("map", \.key.map), .name("workload", \.key.workload), .name("strategy", \.key.strategy),
-         .int("keys", \.keys),
+         .int("keys", \.keys)]
+            + RunKey.dimensions.dropFirst().map { $0.nested(in: \.key) } + [
          .name("status", \.status), .int("peak_heap_inuse_bytes", \.peakHeapInuseBytes),
          .name("headline_phase", \.headlinePhase), .int("headline_heap_inuse_bytes", \.headlineHeapInuseBytes),
          .int("headline_live_bytes", \.headlineLiveBytes), .int("headline_resident_bytes", \.headlineResidentBytes),

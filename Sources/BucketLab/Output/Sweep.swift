@@ -2,39 +2,19 @@ import Foundation
 
 // A sweep: `bucketlab run` with lists for --keys, --payload-bytes or --gogc
 // runs the suite once per combination (a point), each into a run folder of
-// its own under `points/`, then sets the points side by side: sweep.csv
-// (every point's summary rows, with the point's keys, payload bytes and
-// GOGC as columns), charts of retained bytes and Go's modelled GC CPU per
-// key against the swept dimension, and a REPORT.md linking each point's.
+// its own under `points/` (every file of which carries the point's `keys`,
+// `payload_bytes` and `gogc` columns, RunKey's dimensions), then sets the
+// points side by side: sweep.csv (every point's summary rows), charts of
+// retained bytes and Go's modelled GC CPU per key against the points, and a
+// REPORT.md linking each point's.
 
-/// A point's summary row with the point's dimensions (`keys` is the
-/// summary's own column).
-public struct SweepRow: Sendable, ResultRow {
-    public var payloadBytes = 0
-    /// GOGC as Go spells it: a percent or "off".
-    public var gogc = "100"
-    public var summary = RunSummary.blank
-
-    public init(payloadBytes: Int, gogc: Int?, summary: RunSummary) {
-        self.payloadBytes = payloadBytes
-        self.gogc = gogc.map(String.init) ?? "off"
-        self.summary = summary
-    }
-
-    public init() {}
-
-    public static var blank: SweepRow { SweepRow() }
-
-    public static var columns: [Column<SweepRow>] {
-        [.int("payload_bytes", \.payloadBytes), .name("gogc", \.gogc)] + RunSummary.columns.map { $0.nested(in: \.summary) }
-    }
-
+extension RunSummary {
     /// The point, as a group label: the dimensions the sweep varies.
-    func label(varying: Sweep.Dimensions) -> String {
+    func sweepLabel(varying: Sweep.Dimensions) -> String {
         var parts: [String] = []
-        if varying.keys { parts.append(Sweep.countLabel(summary.keys)) }
-        if varying.payload { parts.append("\(payloadBytes) B") }
-        if varying.gogc { parts.append("GOGC \(gogc)") }
+        if varying.keys { parts.append(Sweep.countLabel(keys)) }
+        if varying.payload { parts.append("\(key.payloadBytes) B") }
+        if varying.gogc { parts.append("GOGC \(key.gogc)") }
         return parts.joined(separator: ", ")
     }
 }
@@ -50,9 +30,9 @@ public enum Sweep {
         var keys = false, payload = false, gogc = false
     }
 
-    static func varying(_ rows: [SweepRow]) -> Dimensions {
-        Dimensions(keys: Set(rows.map(\.summary.keys)).count > 1, payload: Set(rows.map(\.payloadBytes)).count > 1,
-                   gogc: Set(rows.map(\.gogc)).count > 1)
+    static func varying(_ rows: [RunSummary]) -> Dimensions {
+        Dimensions(keys: Set(rows.map(\.keys)).count > 1, payload: Set(rows.map(\.key.payloadBytes)).count > 1,
+                   gogc: Set(rows.map(\.key.gogc)).count > 1)
     }
 
     /// 100000 → "10^5", 2500000 → "2.5×10^6", else the digits.
@@ -66,27 +46,27 @@ public enum Sweep {
     }
 
     /// Points in run order.
-    static func points(_ rows: [SweepRow], _ varying: Dimensions) -> [String] {
-        Report.orderedUnique(rows.map { $0.label(varying: varying) })
+    static func points(_ rows: [RunSummary], _ varying: Dimensions) -> [String] {
+        Report.orderedUnique(rows.map { $0.sweepLabel(varying: varying) })
     }
 
     /// Two charts: retained bytes per key at the headline phase, and Go's
     /// modelled GC CPU per key over the run, against the points; a row of
     /// panels per workload, a column per map model, a bar per strategy.
-    public static func charts(_ rows: [SweepRow]) -> [(file: String, title: String, svg: String)] {
+    public static func charts(_ rows: [RunSummary]) -> [(file: String, title: String, svg: String)] {
         let varying = varying(rows)
         let groups = points(rows, varying)
-        let maps = Report.orderedUnique(rows.map(\.summary.key.map))
-        let workloads = Report.orderedUnique(rows.map(\.summary.key.workload))
-        let strategies = Report.orderedUnique(rows.map(\.summary.key.strategy))
-        func chart(_ title: String, _ yLabel: String, _ value: @escaping (SweepRow) -> Double?) -> String {
+        let maps = Report.orderedUnique(rows.map(\.key.map))
+        let workloads = Report.orderedUnique(rows.map(\.key.workload))
+        let strategies = Report.orderedUnique(rows.map(\.key.strategy))
+        func chart(_ title: String, _ yLabel: String, _ value: @escaping (RunSummary) -> Double?) -> String {
             var panels: [SVG.BarPanel] = []
             for (r, w) in workloads.enumerated() {
                 for (c, m) in maps.enumerated() {
                     let values = groups.map { g in
                         strategies.map { s in
-                            rows.first { $0.summary.key.map == m && $0.summary.key.workload == w && $0.summary.key.strategy == s
-                                && $0.label(varying: varying) == g }.flatMap(value)
+                            rows.first { $0.key.map == m && $0.key.workload == w && $0.key.strategy == s
+                                && $0.sweepLabel(varying: varying) == g }.flatMap(value)
                         }
                     }
                     panels.append(SVG.BarPanel(title: "\(w) (\(m))", row: r, column: c, groups: groups,
@@ -101,21 +81,21 @@ public enum Sweep {
         let gc = "Go's GC CPU per key over the run, modelled (ns), across the sweep"
         return [
             ("sweep-retained.svg", retained, chart(retained, "heap in use / keys") { r in
-                r.summary.keys > 0 ? Double(r.summary.headlineHeapInuseBytes) / Double(r.summary.keys) : nil }),
+                r.keys > 0 ? Double(r.headlineHeapInuseBytes) / Double(r.keys) : nil }),
             ("sweep-gc.svg", gc, chart(gc, "Go GC CPU (model) / keys, ns") { r in
-                r.summary.keys > 0 ? Double(r.summary.modelledGoGCCPUNs) / Double(r.summary.keys) : nil }),
+                r.keys > 0 ? Double(r.modelledGoGCCPUNs) / Double(r.keys) : nil }),
         ]
     }
 
     /// The sweep's REPORT.md: what was swept, the table of every cell at
     /// every point, the charts, and each point's own report.
-    public static func markdown(_ rows: [SweepRow], header: String, folders: [String],
+    public static func markdown(_ rows: [RunSummary], header: String, folders: [String],
                                 charts: [(file: String, title: String, svg: String)]) -> String {
         let varying = varying(rows)
         let groups = points(rows, varying)
         var md = "# BucketLab sweep\n\n\(header)\n\n"
         md += "Each point is a run of its own under `points/` (its REPORT.md and CSV files); `sweep.csv` has every "
-        md += "point's summary rows with the point's `keys`, `payload_bytes` and `gogc`. Retained = heap in use after the "
+        md += "point's summary rows; every file has the point's `keys`, `payload_bytes` and `gogc`. Retained = heap in use after the "
         md += "headline phase's collection; Go GC = the CPU Go's collector would spend on the run, modelled "
         md += "(docs/gc-cost.md).\n\n"
         for c in charts { md += "![\(c.title)](\(c.file))\n\n" }
@@ -124,14 +104,14 @@ public enum Sweep {
         var table: [[String]] = []
         var seen = Set<String>()
         for r in rows {
-            let k = r.summary.key
+            let k = r.key
             let id = k.map + "\u{1}" + k.workload + "\u{1}" + k.strategy
             guard seen.insert(id).inserted else { continue }
-            let cells = groups.map { g in rows.first { $0.summary.key.map == k.map && $0.summary.key.workload == k.workload
-                && $0.summary.key.strategy == k.strategy && $0.label(varying: varying) == g } }
+            let cells = groups.map { g in rows.first { $0.key.map == k.map && $0.key.workload == k.workload
+                && $0.key.strategy == k.strategy && $0.sweepLabel(varying: varying) == g } }
             table.append([k.map, k.workload, k.strategy]
-                         + cells.map { $0.map { Report.mib($0.summary.headlineHeapInuseBytes) } ?? "—" }
-                         + cells.map { $0.map { Report.modelledGCText($0.summary) } ?? "—" })
+                         + cells.map { $0.map { Report.mib($0.headlineHeapInuseBytes) } ?? "—" }
+                         + cells.map { $0.map { Report.modelledGCText($0) } ?? "—" })
         }
         md += Report.markdownTable(header: header, rows: table) + "\n"
         md += "## Each point\n\n"

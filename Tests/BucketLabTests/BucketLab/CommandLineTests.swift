@@ -85,7 +85,7 @@ import Testing
         let o = try bucketlab(["run", "--keys", "1000,3e3", "--gogc", "100,50"] + common + ["--out", dir])
         #expect(o.status == 0, "\(o.stderr)")
         let sweep = try CSVDocument(path: dir + "/sweep.csv")
-        #expect(sweep.header.prefix(3) == ["payload_bytes", "gogc", "map"])
+        #expect(sweep.header.prefix(7) == ["map", "workload", "strategy", "keys", "payload_bytes", "gogc", "status"])
         let keys = sweep.header.firstIndex(of: "keys")!, gogc = sweep.header.firstIndex(of: "gogc")!
         #expect(sweep.rows.map { "\($0[keys])/\($0[gogc])" } == ["1000/100", "1000/50", "3000/100", "3000/50"])
         for f in ["REPORT.md", "sweep-retained.svg", "sweep-gc.svg", "run.json",
@@ -97,6 +97,10 @@ import Testing
         let a = try String(contentsOfFile: dir + "/points/keys-3000-payload-48-gogc-50/phases.csv", encoding: .utf8)
         let b = try String(contentsOfFile: plain + "/phases.csv", encoding: .utf8)
         #expect(WorkloadFileTests.memoryColumns(a) == WorkloadFileTests.memoryColumns(b))
+        // Every file of a point carries the point's dimensions.
+        let phases = try CSVDocument(path: dir + "/points/keys-3000-payload-48-gogc-50/phases.csv")
+        let k = phases.header.firstIndex(of: "keys")!, g = phases.header.firstIndex(of: "gogc")!
+        #expect(phases.rows.allSatisfy { $0[k] == "3000" && $0[g] == "50" })
     }
 
     @Test func unwritableOutputIsReportedBeforeAnyWork() throws {
