@@ -6,7 +6,7 @@ struct BucketLabCommand: ParsableCommand {
         commandName: "bucketlab",
         abstract: "How much memory does a hash map keep after deletes, growth or drop, and what does a collector pay to find out?",
         subcommands: [Run.self, Check.self, List.self, Plot.self, Compare.self, Ops.self, GCBench.self, Stress.self, SizeClassesCommand.self,
-                      CompareGo.self, GCCostCommand.self, WorkloadCommand.self, TraceCommand.self, Cell.self, InstructionCount.self],
+                      CompareGo.self, GCCostCommand.self, Plan.self, Merge.self, WorkloadCommand.self, TraceCommand.self, Cell.self, InstructionCount.self],
         defaultSubcommand: Run.self
     )
 }

@@ -45,10 +45,14 @@ struct Cell: ParsableCommand {
             kill(getpid(), SIGKILL)
         }
         let show: ((String) -> Void)? = progress ? { writeStandardError("\r\u{1B}[K" + $0) } : nil
+        try prepareOutputDirectory(directory)
         let t1 = monotonicNanos()
         let result = try Suite.run(cell, config: config, progress: show)
         let t2 = monotonicNanos()
         try result.write(to: directory)
+        // Which plan and which code wrote these files (bucketlab merge checks).
+        let stamp = try JSONEncoder().encode(CellStamp(runID: runID, commit: MachineInfo.gitCommit ?? "unknown"))
+        try writeFileAtomically(String(decoding: stamp, as: UTF8.self) + "\n", to: directory + "/cell.json")
         let t3 = monotonicNanos()
         if getenv("BUCKETLAB_CELL_TIMES") != nil {
             let t = result.times

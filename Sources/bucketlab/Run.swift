@@ -115,13 +115,18 @@ struct Run: ParsableCommand {
     }
 
     /// One suite into `dir`: its files, run.json, REPORT.md and charts;
-    /// returns the cells that failed.
-    func runSuite(_ config: SuiteConfig, into dir: String, compareWithFullSuite: Bool, quiet: Bool) throws -> [RunSummary] {
-        let jobs = jobCount(config)
+    /// returns the cells that failed. `gather`: where each cell's result
+    /// comes from instead of running it (`merge`: the folders a plan's cells
+    /// left).
+    func runSuite(_ config: SuiteConfig, into dir: String, compareWithFullSuite: Bool, quiet: Bool,
+                  gather: (@Sendable (SuiteCell) throws -> CellResult)? = nil, runID: String? = nil) throws -> [RunSummary] {
+        let jobs = gather == nil ? jobCount(config) : 1
         // One job: the cell's own phase-by-phase line; several: a count here.
         let cellProgress = ProgressLine.onTerminal && jobs == 1
         let runCell: (@Sendable (SuiteCell) throws -> CellResult)?
-        if inProcess {
+        if let gather {
+            runCell = gather
+        } else if inProcess {
             runCell = nil
         } else {
             runCell = { @Sendable cell in try CellProcess.run(cell, config: config, progress: cellProgress) }
@@ -137,7 +142,7 @@ struct Run: ParsableCommand {
                 ProgressLine.show?("cells \(done)/\(total), \(jobs) at a time, about \(Int(eta.rounded())) s left")
             }
         }
-        let result = try Suite.run(config, runID: (dir as NSString).lastPathComponent, progress: ProgressLine.show,
+        let result = try Suite.run(config, runID: runID ?? (dir as NSString).lastPathComponent, progress: ProgressLine.show,
                                    runCell: runCell, jobs: jobs, cellDone: cellDone)
         ProgressLine.end()
         try result.write(to: dir)
