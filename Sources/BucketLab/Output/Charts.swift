@@ -220,6 +220,71 @@ enum SVG {
         return frame(width: width, height: height, title: title, body: body)
     }
 
+    /// One panel of `linePanels`: a line per series (indexed as the chart's
+    /// series names), points in x order.
+    struct LinePanel {
+        var title: String
+        var row: Int
+        var column: Int
+        var lines: [[(x: Double, y: Double)]]
+    }
+
+    /// Small multiples of lines on a grid of panels at (row, column), laid
+    /// out as `barPanels`: the panels of one row on one y scale, x shared by
+    /// all and labelled by `xTicks` (a log axis passes log10 positions and
+    /// "10^5"-style labels).
+    static func linePanels(title: String, xLabel: String, yLabel: String, unit: Unit, seriesNames: [String],
+                           xTicks: [(x: Double, label: String)], panels: [LinePanel]) -> String {
+        let columns = (panels.map(\.column).max() ?? 0) + 1, rows = (panels.map(\.row).max() ?? 0) + 1
+        let left = 78.0, top = 74.0, panelW = 340.0, panelH = 120.0, gapX = 96.0
+        let titleH = 22.0, labelsH = 40.0, rowH = titleH + panelH + labelsH
+        let width = Int(left + Double(columns) * panelW + Double(columns - 1) * gapX) + 24
+        let height = Int(top + Double(rows) * rowH) + 24
+        let xs = xTicks.map(\.x) + panels.flatMap { $0.lines.flatMap { $0.map(\.x) } }
+        let xMin = xs.min() ?? 0, xMax = max(xs.max() ?? 1, (xs.min() ?? 0) + 1e-9)
+        var rowTop = [Double](repeating: 0, count: rows)
+        for p in panels { rowTop[p.row] = max(rowTop[p.row], p.lines.flatMap { $0.map(\.y) }.max() ?? 0) }
+        var body = ""
+        var lx = left
+        for (i, name) in seriesNames.enumerated() {
+            body += "<rect x=\"\(num(lx))\" y=\"36\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\"/>"
+            body += "<text x=\"\(num(lx + 18))\" y=\"46\">\(escape(name))</text>"
+            lx += 18 + Double(name.count) * 7 + 24
+        }
+        body += "\n"
+        for p in panels {
+            let x0 = left + Double(p.column) * (panelW + gapX), y0 = top + Double(p.row) * rowH + titleH
+            let bottom = y0 + panelH
+            let step = niceStep(max(rowTop[p.row], 1e-9), ticks: 3)
+            let yTop = (max(rowTop[p.row], 1e-9) / step).rounded(.up) * step
+            func px(_ x: Double) -> Double { x0 + 12 + (x - xMin) / (xMax - xMin) * (panelW - 24) }
+            func py(_ v: Double) -> Double { bottom - v / yTop * panelH }
+            body += "<text x=\"\(num(x0))\" y=\"\(num(y0 - 8))\" font-weight=\"bold\">\(escape(p.title))</text>"
+            var t = 0.0
+            while t <= yTop + step / 2 {
+                body += "<line x1=\"\(num(x0))\" y1=\"\(num(py(t)))\" x2=\"\(num(x0 + panelW))\" y2=\"\(num(py(t)))\" stroke=\"#e4e4e4\"/>"
+                body += "<text x=\"\(num(x0 - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">\(tick(t, unit))</text>"
+                t += step
+            }
+            for tk in xTicks {
+                body += "<text x=\"\(num(px(tk.x)))\" y=\"\(num(bottom + 16))\" text-anchor=\"middle\" font-size=\"11\">\(escape(tk.label))</text>"
+            }
+            for (s, line) in p.lines.enumerated() where !line.isEmpty {
+                let colour = palette[s % palette.count]
+                let pts = line.map { "\(num(px($0.x))),\(num(py($0.y)))" }.joined(separator: " ")
+                body += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(pts)\"/>"
+                for pt in line {
+                    body += "<circle cx=\"\(num(px(pt.x)))\" cy=\"\(num(py(pt.y)))\" r=\"2.5\" fill=\"\(colour)\"><title>\(escape("\(p.title), \(seriesNames[s]): \(label(pt.y))"))</title></circle>"
+                }
+            }
+            body += "<line x1=\"\(num(x0))\" y1=\"\(num(bottom))\" x2=\"\(num(x0 + panelW))\" y2=\"\(num(bottom))\" stroke=\"black\"/>\n"
+        }
+        let mid = top + Double(rows) * rowH / 2
+        body += "<text x=\"16\" y=\"\(num(mid))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(num(mid)))\">\(escape(yLabel))</text>"
+        body += "<text x=\"\(num(left + Double(columns) * (panelW + gapX) / 2))\" y=\"\(height - 6)\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
+        return frame(width: width, height: height, title: title, body: body)
+    }
+
     /// Grouped bars: one group per label, one bar per series; nil = no bar.
     /// `ranges`, when given, draws each bar's low–high as a whisker (Go's
     /// runs against the median one).

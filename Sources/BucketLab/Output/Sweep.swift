@@ -52,14 +52,39 @@ public enum Sweep {
 
     /// Two charts: retained bytes per key at the headline phase, and Go's
     /// modelled GC CPU per key over the run, against the points; a row of
-    /// panels per workload, a column per map model, a bar per strategy.
+    /// panels per workload, a column per map model, a line (over keys) or a
+    /// bar (over other dimensions) per strategy.
     public static func charts(_ rows: [RunSummary]) -> [(file: String, title: String, svg: String)] {
         let varying = varying(rows)
         let groups = points(rows, varying)
         let maps = Report.orderedUnique(rows.map(\.key.map))
         let workloads = Report.orderedUnique(rows.map(\.key.workload))
         let strategies = Report.orderedUnique(rows.map(\.key.strategy))
+        // Over keys, lines on a log axis (the first payload size and GOGC);
+        // over other dimensions, bars by point.
+        let keysList = Report.orderedUnique(rows.map { String($0.keys) }).compactMap(Int.init).sorted()
+        let first = rows.first.map { ($0.key.payloadBytes, $0.key.gogc) }
+        func lines(_ title: String, _ yLabel: String, _ value: @escaping (RunSummary) -> Double?) -> String {
+            var panels: [SVG.LinePanel] = []
+            for (r, w) in workloads.enumerated() {
+                for (c, m) in maps.enumerated() {
+                    let ls = strategies.map { s in
+                        keysList.compactMap { k -> (x: Double, y: Double)? in
+                            guard let row = rows.first(where: { $0.key.map == m && $0.key.workload == w && $0.key.strategy == s
+                                && $0.keys == k && $0.key.payloadBytes == first?.0 && $0.key.gogc == first?.1 }),
+                                  let v = value(row) else { return nil }
+                            return (log10(Double(k)), v)
+                        }
+                    }
+                    panels.append(SVG.LinePanel(title: "\(w) (\(m))", row: r, column: c, lines: ls))
+                }
+            }
+            return SVG.linePanels(title: title, xLabel: "keys (log scale)", yLabel: yLabel, unit: .count,
+                                  seriesNames: strategies, xTicks: keysList.map { (log10(Double($0)), countLabel($0)) },
+                                  panels: panels)
+        }
         func chart(_ title: String, _ yLabel: String, _ value: @escaping (RunSummary) -> Double?) -> String {
+            if varying.keys { return lines(title, yLabel, value) }
             var panels: [SVG.BarPanel] = []
             for (r, w) in workloads.enumerated() {
                 for (c, m) in maps.enumerated() {
