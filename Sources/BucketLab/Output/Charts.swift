@@ -138,6 +138,30 @@ enum SVG {
         return frame(width: width, height: height, title: title, body: body)
     }
 
+    /// A panel grid's legend on one line under the title: a swatch and a
+    /// name per series from `x`, which ends past the last.
+    static func legendRow(_ names: [String], x: inout Double) -> String {
+        var out = ""
+        for (i, name) in names.enumerated() {
+            out += "<rect x=\"\(num(x))\" y=\"36\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\"/>"
+            out += "<text x=\"\(num(x + 18))\" y=\"46\">\(escape(name))</text>"
+            x += 18 + Double(name.count) * 7 + 24
+        }
+        return out
+    }
+
+    /// A panel's horizontal grid lines and y labels, every `step` up to `top`.
+    static func yGrid(x0: Double, width: Double, top: Double, step: Double, unit: Unit, y py: (Double) -> Double) -> String {
+        var out = ""
+        var t = 0.0
+        while t <= top + step / 2 {
+            out += "<line x1=\"\(num(x0))\" y1=\"\(num(py(t)))\" x2=\"\(num(x0 + width))\" y2=\"\(num(py(t)))\" stroke=\"#e4e4e4\"/>"
+            out += "<text x=\"\(num(x0 - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">\(tick(t, unit))</text>"
+            t += step
+        }
+        return out
+    }
+
     /// One panel of `barPanels`: its groups along the x axis, in each a bar
     /// per series the panel has (`series` indexes the chart's series names,
     /// for colour and legend); nil = no bar. `ranges` has the same shape:
@@ -172,11 +196,7 @@ enum SVG {
         var body = ""
         // The legend: a swatch per series, then the whisker.
         var lx = left
-        for (i, name) in seriesNames.enumerated() {
-            body += "<rect x=\"\(num(lx))\" y=\"36\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\"/>"
-            body += "<text x=\"\(num(lx + 18))\" y=\"46\">\(escape(name))</text>"
-            lx += 18 + Double(name.count) * 7 + 24
-        }
+        body += legendRow(seriesNames, x: &lx)
         if let whiskerLabel {
             body += "<path d=\"M\(num(lx + 6)) 34V50M\(num(lx + 1)) 34H\(num(lx + 11))M\(num(lx + 1)) 50H\(num(lx + 11))\" stroke=\"black\"/>"
             body += "<text x=\"\(num(lx + 18))\" y=\"46\">\(escape(whiskerLabel))</text>"
@@ -189,12 +209,7 @@ enum SVG {
             let yTop = (max(rowTop[p.row], 1e-9) / step).rounded(.up) * step
             func py(_ v: Double) -> Double { bottom - v / yTop * panelH }
             body += "<text x=\"\(num(x0))\" y=\"\(num(y0 - 8))\" font-weight=\"bold\">\(escape(p.title))</text>"
-            var t = 0.0
-            while t <= yTop + step / 2 {
-                body += "<line x1=\"\(num(x0))\" y1=\"\(num(py(t)))\" x2=\"\(num(x0 + panelW))\" y2=\"\(num(py(t)))\" stroke=\"#e4e4e4\"/>"
-                body += "<text x=\"\(num(x0 - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">\(tick(t, unit))</text>"
-                t += step
-            }
+            body += yGrid(x0: x0, width: panelW, top: yTop, step: step, unit: unit, y: py)
             let groupW = panelW / Double(max(1, p.groups.count))
             let barW = min(14, (groupW - 10) / Double(max(1, p.series.count)))
             for (g, name) in p.groups.enumerated() {
@@ -246,11 +261,7 @@ enum SVG {
         for p in panels { rowTop[p.row] = max(rowTop[p.row], p.lines.flatMap { $0.map(\.y) }.max() ?? 0) }
         var body = ""
         var lx = left
-        for (i, name) in seriesNames.enumerated() {
-            body += "<rect x=\"\(num(lx))\" y=\"36\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\"/>"
-            body += "<text x=\"\(num(lx + 18))\" y=\"46\">\(escape(name))</text>"
-            lx += 18 + Double(name.count) * 7 + 24
-        }
+        body += legendRow(seriesNames, x: &lx)
         body += "\n"
         for p in panels {
             let x0 = left + Double(p.column) * (panelW + gapX), y0 = top + Double(p.row) * rowH + titleH
@@ -260,12 +271,7 @@ enum SVG {
             func px(_ x: Double) -> Double { x0 + 12 + (x - xMin) / (xMax - xMin) * (panelW - 24) }
             func py(_ v: Double) -> Double { bottom - v / yTop * panelH }
             body += "<text x=\"\(num(x0))\" y=\"\(num(y0 - 8))\" font-weight=\"bold\">\(escape(p.title))</text>"
-            var t = 0.0
-            while t <= yTop + step / 2 {
-                body += "<line x1=\"\(num(x0))\" y1=\"\(num(py(t)))\" x2=\"\(num(x0 + panelW))\" y2=\"\(num(py(t)))\" stroke=\"#e4e4e4\"/>"
-                body += "<text x=\"\(num(x0 - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">\(tick(t, unit))</text>"
-                t += step
-            }
+            body += yGrid(x0: x0, width: panelW, top: yTop, step: step, unit: unit, y: py)
             for tk in xTicks {
                 body += "<text x=\"\(num(px(tk.x)))\" y=\"\(num(bottom + 16))\" text-anchor=\"middle\" font-size=\"11\">\(escape(tk.label))</text>"
             }
