@@ -133,6 +133,9 @@ public final class MHeap: @unchecked Sendable {
     let lock = LabLock()
     private(set) var centrals: [MCentral] = []
     let types = TypeTable()
+    /// `memoized`'s values, under `memoLock` (taken alone).
+    private var memo: [String: Any] = [:]
+    private let memoLock = LabLock()
     /// The span every empty MCache slot points at: no free slots, so the
     /// fast path falls through to a refill without a nil check.
     let sentinel: UnsafeMutablePointer<SpanHeader>
@@ -246,6 +249,20 @@ public final class MHeap: @unchecked Sendable {
 
     /// A new allocating context with its own MCache.
     public func makeMutator() -> Mutator { Mutator(heap: self) }
+
+    /// The value stored under `key` for this heap, made by `make` the first
+    /// time: what a tier registers once per heap rather than once per object
+    /// (a map model's object types: the type table holds at most
+    /// `AllocationSite.maxTypes`).
+    public func memoized<T>(_ key: String, _ make: () -> T) -> T {
+        if let value = memoLock.withLock({ memo[key] }) as? T { return value }
+        let value = make()
+        return memoLock.withLock {
+            if let first = memo[key] as? T { return first }
+            memo[key] = value
+            return value
+        }
+    }
 
     /// Registers a type; the result is what `allocate` takes.
     /// - Parameter pointerWords: 8-byte word offsets that hold heap pointers.

@@ -29,6 +29,7 @@ extension RawKeyProbes {
         case .word: valueSlot(found: key, WordKey.self)
         case .string: valueSlot(found: key, StringKey.self)
         case .bytes: valueSlot(found: key, BytesKey.self)
+        case .interface: valueSlot(found: key, InterfaceKey.self)
         }
     }
 
@@ -37,6 +38,7 @@ extension RawKeyProbes {
         case .word: assign(key, WordKey.self)
         case .string: assign(key, StringKey.self)
         case .bytes: assign(key, BytesKey.self)
+        case .interface: assign(key, InterfaceKey.self)
         }
     }
 
@@ -45,6 +47,7 @@ extension RawKeyProbes {
         case .word: delete(key, WordKey.self)
         case .string: delete(key, StringKey.self)
         case .bytes: delete(key, BytesKey.self)
+        case .interface: delete(key, InterfaceKey.self)
         }
     }
 

@@ -31,6 +31,9 @@ public struct MapMemory: Sendable, Equatable {
     public var overflowBytes = 0
     /// Directory and table headers (Swiss).
     public var directoryBytes = 0
+    /// Objects a map allocates per key beside its storage (sync.Map: key
+    /// boxes, entries, value `any`s; the hash-trie: entries).
+    public var entryBytes = 0
     /// Overflow buckets chained in the current storage (spares of the array
     /// included; classic).
     public var overflowBucketCount = 0
@@ -38,7 +41,7 @@ public struct MapMemory: Sendable, Equatable {
     public init() {}
 
     /// Storage bytes without the header: what a `bucket_bytes` column reports.
-    public var storageBytes: Int { bucketBytes + oldBucketBytes + overflowBytes + directoryBytes }
+    public var storageBytes: Int { bucketBytes + oldBucketBytes + overflowBytes + directoryBytes + entryBytes }
 }
 
 /// How a clearing policy fits a map model.
@@ -174,7 +177,7 @@ extension MapModel {
 
 /// The map models the lab knows, by name.
 public enum MapModels {
-    public static var all: [any MapModel.Type] { [BucketMap.self, SwissMap.self] }
+    public static var all: [any MapModel.Type] { [BucketMap.self, SwissMap.self, SyncMap119.self, SyncTrie.self] }
 
     public static var names: [String] { all.map { $0.modelName } }
 

@@ -64,11 +64,17 @@ public struct MapType: Sendable {
         case string
         /// Any other key, by its bytes.
         case bytes
+        /// Go's `any` (an interface slot: type word, data pointer), hashed
+        /// and compared by the value the data word points to: sync.Map's
+        /// `map[any]*entry` (Sync/InterfaceKey.swift).
+        case interface
     }
 
     public init(heap: MHeap, keySize: Int, valueSize: Int,
                 keyPointerWords: [Int] = [], valuePointerWords: [Int] = [], stringKeys: Bool = false,
-                name: String = "map") {
+                interfaceKeys: Bool = false, name: String = "map") {
+        precondition(!interfaceKeys || (keySize == 16 && keyPointerWords == [1]),
+                     "an interface key is a type word and a data pointer")
         precondition(!stringKeys || (keySize == 16 && keyPointerWords == [0]), "a string key is a pointer and a length")
         precondition(keySize > 0 && valueSize >= 0, "a map needs a key of at least one byte")
         precondition(keyPointerWords.isEmpty || keySize % 8 == 0, "a key with pointers must be a whole number of words")
@@ -85,7 +91,7 @@ public struct MapType: Sendable {
         valuesOffset = keysOffset + 8 * keySlotSize
         overflowOffset = Self.overflowOffset(keySlotSize: keySlotSize, valueSlotSize: valueSlotSize)
         bucketSize = overflowOffset + 8
-        keyKind = stringKeys ? .string : (keySize == 8 && !indirectKey ? .word : .bytes)
+        keyKind = interfaceKeys ? .interface : stringKeys ? .string : (keySize == 8 && !indirectKey ? .word : .bytes)
 
         keyObject = indirectKey
             ? heap.registerType(name: "\(name).key", size: keySize, pointerWords: keyPointerWords) : nil

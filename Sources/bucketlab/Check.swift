@@ -35,7 +35,7 @@ struct Check: ParsableCommand {
     @Option(help: "Strategies, as for run (default: go). May be repeated.")
     var strategy: [String] = []
 
-    @Option(help: "Map models: comma-separated, of classic and swiss, or 'all'.")
+    @Option(help: "Map models: comma-separated, of classic, swiss, syncmap119 and synctrie, or 'all'.")
     var map = "all"
 
     @Option(help: "Keys per workload: a tenth of run's default, to keep a CI gate quick; a baseline must have the same.")

@@ -21,7 +21,7 @@ struct GCBench: ParsableCommand {
     @Option(help: "Strategies of the lab's map, each timed on a heap of its own: presets or specs, comma-separated (see 'bucketlab list').")
     var strategy = "go,compact"
 
-    @Option(help: "Map models: comma-separated, of classic and swiss, or 'all'.")
+    @Option(help: "Map models: comma-separated, of classic, swiss, syncmap119 and synctrie, or 'all'.")
     var map = "all"
 
     @Option(help: "Transparent huge pages: off (none for the lab and the Go processes: prctl PR_SET_THP_DISABLE, the default) or on (the lab advises its spans MADV_HUGEPAGE; Go does what its version does). anon_huge_kib says what each got.")

@@ -113,7 +113,7 @@ struct SuiteOptions: ParsableArguments {
     @Option(help: "Size hint for every map, as Go's make(map[K]V, hint); 0 = none.")
     var hint = 0
 
-    @Option(help: "Map models: comma-separated, of classic (Go 1.19's buckets) and swiss (Go 1.24+ Swiss tables), or 'all'.")
+    @Option(help: "Map models: comma-separated, of classic (Go 1.19's buckets), swiss (Go 1.24+ Swiss tables), syncmap119 (Go 1.19's sync.Map) and synctrie (Go 1.24+'s hash-trie sync.Map), or 'all'.")
     var map = "all"
 
     @Flag(name: .customLong("no-settle"), help: "Skip the idle and freeos phases that end every workload.")

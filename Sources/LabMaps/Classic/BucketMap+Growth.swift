@@ -103,6 +103,7 @@ extension BucketMap {
             case .word: evacuate(h.pointee.nevacuate, WordKey.self)
             case .string: evacuate(h.pointee.nevacuate, StringKey.self)
             case .bytes: evacuate(h.pointee.nevacuate, BytesKey.self)
+            case .interface: evacuate(h.pointee.nevacuate, InterfaceKey.self)
             }
         }
     }
@@ -119,6 +120,7 @@ extension BucketMap {
         case .word: rehash(into: UInt8(target), WordKey.self)
         case .string: rehash(into: UInt8(target), StringKey.self)
         case .bytes: rehash(into: UInt8(target), BytesKey.self)
+        case .interface: rehash(into: UInt8(target), InterfaceKey.self)
         }
     }
 

@@ -200,6 +200,7 @@ extension BucketMap {
         case .word: return WordKey.hash(key, size: 8, seed: lab.pointee.hash0)
         case .string: return StringKey.hash(key, size: 16, seed: lab.pointee.hash0)
         case .bytes: return BytesKey.hash(key, size: type.keySize, seed: lab.pointee.hash0)
+        case .interface: return InterfaceKey.hash(key, size: 16, seed: lab.pointee.hash0)
         }
     }
 
@@ -208,6 +209,7 @@ extension BucketMap {
         case .word: return find(key, WordKey.self)
         case .string: return find(key, StringKey.self)
         case .bytes: return find(key, BytesKey.self)
+        case .interface: return find(key, InterfaceKey.self)
         }
     }
 }

@@ -198,6 +198,7 @@ extension SwissMap {
         case .word: WordKey.hash(key(g, i), size: type.keySize, seed: m.pointee.seed)
         case .string: StringKey.hash(key(g, i), size: type.keySize, seed: m.pointee.seed)
         case .bytes: BytesKey.hash(key(g, i), size: type.keySize, seed: m.pointee.seed)
+        case .interface: InterfaceKey.hash(key(g, i), size: type.keySize, seed: m.pointee.seed)
         }
     }
 

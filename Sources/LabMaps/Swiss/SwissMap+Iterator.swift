@@ -150,6 +150,7 @@ extension SwissMap {
         case .word: find(key, WordKey.self)
         case .string: find(key, StringKey.self)
         case .bytes: find(key, BytesKey.self)
+        case .interface: find(key, InterfaceKey.self)
         }
     }
 }
