@@ -159,6 +159,11 @@ func waitForScavenger() {
 // table doubles, beyond that the map has a power-of-two number of full
 // 1024-slot tables.
 func growthThreshold(n int) int {
+	if syncMapRun && swissMaps() {
+		// The hash-trie sync.Map grows node by node: no threshold (the
+		// lab's synctrie growthThreshold).
+		return n
+	}
 	if swissMaps() {
 		if n <= 8 {
 			return 8
@@ -260,7 +265,7 @@ func writePhases(path string, rows []phaseRow, header bool) {
 		out = append(out, phaseHeader)
 	}
 	for _, r := range rows {
-		out = append(out, []string{goVersion, r.workload, r.phase, strconv.Itoa(r.liveKeys),
+		out = append(out, []string{goVersionLabel(), r.workload, r.phase, strconv.Itoa(r.liveKeys),
 			strconv.FormatUint(r.heapInuse, 10), strconv.FormatUint(r.heapAlloc, 10),
 			strconv.FormatUint(r.heapSys, 10), strconv.FormatUint(r.heapReleased, 10),
 			strconv.FormatUint(r.heapObjects, 10), strconv.FormatUint(uint64(r.numGC), 10),
@@ -328,8 +333,13 @@ func main() {
 	flag.StringVar(&o.form, "form", "auto", "phases: auto (a typed map for the built-ins' single-map shapes) or general (reflect, for every shape; for tests)")
 	out := flag.String("out", "", "CSV file (phases: appended, header when new)")
 	noSettle := flag.Bool("no-settle", false, "skip the idle and freeos phases that end every workload")
+	mapKind := flag.String("map", "map", "phases: map (Go's map) or syncmap (a sync.Map, syncmap.go; its rows' go_version ends in -syncmap)")
 	flag.Parse()
 	o.seed = *seed
+	if *mapKind != "map" && *mapKind != "syncmap" {
+		fail("-map must be map or syncmap")
+	}
+	syncMapRun = *mapKind == "syncmap"
 	if o.form != "auto" && o.form != "general" {
 		fail("-form must be auto or general")
 	}
@@ -371,7 +381,7 @@ func main() {
 			failFile(o.workloadFile + ": " + err.Error())
 		}
 	case "version":
-		fmt.Println(strings.TrimSpace(goVersion))
+		fmt.Println(goVersionLabel())
 	default:
 		fail("unknown mode " + *mode)
 	}

@@ -27,6 +27,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -1315,6 +1316,7 @@ type stepRunner struct {
 	words  map[uint64]uint64
 	ptrs   map[uint64]unsafe.Pointer
 	strs   map[string]unsafe.Pointer
+	sm     *sync.Map // -map syncmap: the map instead (syncmap.go)
 
 	g    *general // formGeneral's maps
 	maps int      // M
@@ -1367,6 +1369,9 @@ func runWorkloadFile(r *recorder, spec *workloadSpec) {
 		s.form = formStrings
 	default:
 		s.form = formGeneral
+	}
+	if syncMapRun && s.form == formGeneral {
+		failFile(o.workloadFile + ": -map syncmap runs the built-ins' single-map shapes (uint64 or string keys, uint64 or pointer values) only")
 	}
 	switch {
 	case sh.value == valuePointer && sh.payMin != 0:
@@ -1511,22 +1516,24 @@ func (s *stepRunner) currentMap() {
 }
 
 func (s *stepRunner) makeMap(hint int) {
-	s.words, s.ptrs, s.strs = nil, nil, nil
-	switch s.form {
-	case formGeneral:
+	s.words, s.ptrs, s.strs, s.sm = nil, nil, nil, nil
+	switch {
+	case syncMapRun:
+		s.sMake() // sync.Map takes no hint
+	case s.form == formGeneral:
 		s.gMake(hint)
-	case formWords:
+	case s.form == formWords:
 		s.words = make(map[uint64]uint64, hint)
-	case formPayloads:
+	case s.form == formPayloads:
 		s.ptrs = make(map[uint64]unsafe.Pointer, hint)
-	case formStrings:
+	case s.form == formStrings:
 		s.strs = make(map[string]unsafe.Pointer, hint)
 	}
 	s.hasMap = true
 }
 
 func (s *stepRunner) dropMap() {
-	s.words, s.ptrs, s.strs = nil, nil, nil
+	s.words, s.ptrs, s.strs, s.sm = nil, nil, nil, nil
 	if s.g != nil {
 		s.gDrop()
 	}
@@ -1558,6 +1565,9 @@ type classicHeader struct {
 // (none before the first bucket array); Swiss, every table's capacity, or 8
 // for a small map's one group.
 func (s *stepRunner) slots() int {
+	if syncMapRun {
+		return s.sSlots()
+	}
 	if s.form == formGeneral {
 		return s.gSlots()
 	}
@@ -1692,14 +1702,16 @@ func (s *stepRunner) insert(i int) {
 func (s *stepRunner) insertWith(i int, size int) {
 	s.currentMap()
 	k := s.key(i)
-	switch s.form {
-	case formGeneral:
+	switch {
+	case syncMapRun:
+		s.sInsert(i, size)
+	case s.form == formGeneral:
 		s.gInsert(i, size)
-	case formWords:
+	case s.form == formWords:
 		s.words[k] = uint64(i)
-	case formPayloads:
+	case s.form == formPayloads:
 		s.ptrs[k] = s.newPayload(k, size)
-	case formStrings:
+	case s.form == formStrings:
 		if s.sprintf {
 			s.strs[fmt.Sprintf("%016x", k)] = s.newPayload(k, size)
 		} else {
@@ -1717,14 +1729,16 @@ func (s *stepRunner) delete(i int) {
 		return
 	}
 	k := s.key(i)
-	switch s.form {
-	case formGeneral:
+	switch {
+	case syncMapRun:
+		s.sDelete(k)
+	case s.form == formGeneral:
 		s.gDelete(k)
-	case formWords:
+	case s.form == formWords:
 		delete(s.words, k)
-	case formPayloads:
+	case s.form == formPayloads:
 		delete(s.ptrs, k)
-	case formStrings:
+	case s.form == formStrings:
 		// The program's own bytes, as the lab's probe.
 		n := s.writeKey(k)
 		delete(s.strs, string(s.keyBuf[:n]))
@@ -1736,14 +1750,16 @@ func (s *stepRunner) lookup(i int) bool {
 	s.currentMap()
 	k := s.key(i)
 	var hit bool
-	switch s.form {
-	case formGeneral:
+	switch {
+	case syncMapRun:
+		hit = s.sLookup(k)
+	case s.form == formGeneral:
 		hit = s.gLookup(k)
-	case formWords:
+	case s.form == formWords:
 		_, hit = s.words[k]
-	case formPayloads:
+	case s.form == formPayloads:
 		_, hit = s.ptrs[k]
-	case formStrings:
+	case s.form == formStrings:
 		n := s.writeKey(k)
 		_, hit = s.strs[string(s.keyBuf[:n])]
 	}
@@ -1937,27 +1953,31 @@ func (s *stepRunner) run(st *step) {
 		s.iterate(whole, steps, st.DeleteVisited)
 	case "clear":
 		s.currentMap()
-		switch s.form {
-		case formGeneral:
+		switch {
+		case syncMapRun:
+			sClear(s.sm)
+		case s.form == formGeneral:
 			s.gClear()
-		case formWords:
+		case s.form == formWords:
 			clearMap(s.words)
-		case formPayloads:
+		case s.form == formPayloads:
 			clearMap(s.ptrs)
-		case formStrings:
+		case s.form == formStrings:
 			clearMap(s.strs)
 		}
 		s.forgetLive()
 	case "range-delete":
 		s.currentMap()
-		switch s.form {
-		case formGeneral:
+		switch {
+		case syncMapRun:
+			sRangeDelete(s.sm)
+		case s.form == formGeneral:
 			s.gClear()
-		case formWords:
+		case s.form == formWords:
 			rangeDeleteWords(s.words)
-		case formPayloads:
+		case s.form == formPayloads:
 			rangeDeletePtrs(s.ptrs)
-		case formStrings:
+		case s.form == formStrings:
 			rangeDeleteStrs(s.strs)
 		}
 		s.forgetLive()
@@ -1994,6 +2014,10 @@ func (s *stepRunner) run(st *step) {
 // deleting each visited when told (Go allows deletes during a range loop).
 func (s *stepRunner) iterate(whole bool, steps int, deleteVisited bool) {
 	var sum uint64
+	if syncMapRun {
+		s.sIterate(whole, steps, deleteVisited)
+		return
+	}
 	switch s.form {
 	case formGeneral:
 		s.gIterate(whole, steps, deleteVisited)
@@ -2076,6 +2100,9 @@ func (s *stepRunner) hold(prog []action, pc int, st *step) int {
 		steps = int(math.Ceil(float64(s.liveCount) * f))
 	}
 	name := *st.Hold
+	if syncMapRun {
+		return s.sHold(prog, pc, name, steps)
+	}
 	if s.form == formGeneral {
 		return s.gHold(prog, pc, name, steps)
 	}

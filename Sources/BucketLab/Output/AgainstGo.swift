@@ -179,15 +179,24 @@ public enum AgainstGo {
 
     /// The map model a Go version runs: Swiss tables from Go 1.24
     /// (src/internal/runtime/maps, the default since 1.24's release notes),
-    /// buckets before. Nil for a version string it cannot read.
+    /// buckets before. A reference run on a sync.Map (`-map syncmap`: the
+    /// version ends in `-syncmap`) runs Go 1.19's read/dirty sync.Map before
+    /// Go 1.24 (src/sync/map.go) and the hash-trie since (golang/go#70683).
+    /// Nil for a version string it cannot read.
     public static func mapModel(ofGoVersion version: String) -> String? {
         guard version.hasPrefix("go") else { return nil }
+        let sync = version.hasSuffix(syncMapVersionSuffix)
         let parts = version.dropFirst(2).split(separator: ".")
         guard parts.count >= 2, let major = Int(parts[0]), let minor = Int(parts[1].prefix { $0.isNumber }) else {
             return nil
         }
-        return major > 1 || minor >= 24 ? SwissMap.modelName : BucketMap.modelName
+        let current = major > 1 || minor >= 24
+        if sync { return current ? SyncTrie.modelName : SyncMap119.modelName }
+        return current ? SwissMap.modelName : BucketMap.modelName
     }
+
+    /// What the Go reference appends to its go_version on a sync.Map run.
+    public static let syncMapVersionSuffix = "-syncmap"
 
     /// Joins the lab's `strategy` phases (medians over repeats) with Go's, by
     /// map model (each with the Go versions it models), workload and phase,

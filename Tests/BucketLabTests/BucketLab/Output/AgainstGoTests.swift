@@ -87,4 +87,15 @@ import Testing
             $0.replacingOccurrences(of: "\\|", with: "").filter { $0 == "|" }.count == AgainstGo.summaryHeader.count + 1
         }, "a pipe in a header cell is escaped, not a column break")
     }
+
+    /// A reference run on a sync.Map joins the sync.Map model of its Go
+    /// generation; a map run the map model.
+    @Test func syncMapRunsJoinTheSyncMapModels() {
+        #expect(AgainstGo.mapModel(ofGoVersion: "go1.19.8") == BucketMap.modelName)
+        #expect(AgainstGo.mapModel(ofGoVersion: "go1.27.3") == SwissMap.modelName)
+        #expect(AgainstGo.mapModel(ofGoVersion: "go1.19.8-syncmap") == SyncMap119.modelName)
+        #expect(AgainstGo.mapModel(ofGoVersion: "go1.23.4-syncmap") == SyncMap119.modelName)
+        #expect(AgainstGo.mapModel(ofGoVersion: "go1.24.0-syncmap") == SyncTrie.modelName)
+        #expect(AgainstGo.mapModel(ofGoVersion: "go1.27.3-syncmap") == SyncTrie.modelName)
+    }
 }
