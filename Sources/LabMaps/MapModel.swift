@@ -181,6 +181,12 @@ public enum MapModels {
 
     public static var names: [String] { all.map { $0.modelName } }
 
+    /// What `--map` runs unless told: Go's map of each generation. The
+    /// sync.Map models run when named (or with `all`): they answer another
+    /// question, and would double every run's time.
+    public static var defaults: [any MapModel.Type] { [BucketMap.self, SwissMap.self] }
+    public static var defaultNames: [String] { defaults.map { $0.modelName } }
+
     /// Names for error messages: every model, and `all`.
     public static var validNames: String { (names + ["all"]).joined(separator: ", ") }
 

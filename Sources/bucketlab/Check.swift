@@ -36,7 +36,7 @@ struct Check: ParsableCommand {
     var strategy: [String] = []
 
     @Option(help: "Map models: comma-separated, of classic, swiss, syncmap119 and synctrie, or 'all'.")
-    var map = "all"
+    var map = MapModels.defaultNames.joined(separator: ",")
 
     @Option(help: "Keys per workload: a tenth of run's default, to keep a CI gate quick; a baseline must have the same.")
     var keys = 100_000

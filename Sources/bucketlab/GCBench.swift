@@ -22,7 +22,7 @@ struct GCBench: ParsableCommand {
     var strategy = "go,compact"
 
     @Option(help: "Map models: comma-separated, of classic, swiss, syncmap119 and synctrie, or 'all'.")
-    var map = "all"
+    var map = MapModels.defaultNames.joined(separator: ",")
 
     @Option(help: "Transparent huge pages: off (none for the lab and the Go processes: prctl PR_SET_THP_DISABLE, the default) or on (the lab advises its spans MADV_HUGEPAGE; Go does what its version does). anon_huge_kib says what each got.")
     var thp = THPSetting.off

@@ -114,7 +114,7 @@ struct SuiteOptions: ParsableArguments {
     var hint = 0
 
     @Option(help: "Map models: comma-separated, of classic (Go 1.19's buckets), swiss (Go 1.24+ Swiss tables), syncmap119 (Go 1.19's sync.Map) and synctrie (Go 1.24+'s hash-trie sync.Map), or 'all'.")
-    var map = "all"
+    var map = MapModels.defaultNames.joined(separator: ",")
 
     @Flag(name: .customLong("no-settle"), help: "Skip the idle and freeos phases that end every workload.")
     var noSettle = false

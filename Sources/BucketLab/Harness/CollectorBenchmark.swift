@@ -137,7 +137,7 @@ public enum CollectorBenchmark {
     /// configuration and round. Each lab model is set against the Go
     /// references whose map it models (classic: before Go 1.24; Swiss:
     /// 1.24 and later).
-    public static func run(keys: Int, payloadBytes: Int, models: [any MapModel.Type] = MapModels.all,
+    public static func run(keys: Int, payloadBytes: Int, models: [any MapModel.Type] = MapModels.defaults,
                            strategies: [Strategy] = [.go], workerCounts: [Int], repetitions: Int, rounds: Int = 3,
                            hugePages: Bool = true, references: [GoReference] = [],
                            progress: ((String) -> Void)? = nil) throws -> (rows: [GCBenchRow], ratios: [GCBenchRatio]) {

@@ -71,7 +71,7 @@ public struct SuiteConfig: Sendable {
     public static let firstRunRepeats = 1
 
     public init(workloads: [Workload] = Workload.allCases, strategies: [Strategy] = Strategy.presets,
-                mapModels: [String] = MapModels.names, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
+                mapModels: [String] = MapModels.defaultNames, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
                 window: Int? = nil, gogc: Int? = 100, gcWorkers: Int = onlineCores, concurrentMark: Bool = true, seed: UInt64 = 1, repeats: Int = 1, samples: Int = 10,
                 bursts: Int = 4, hint: Int = 0, settle: Bool = true, pprof: ProfilePhases = .headline,
                 census: Bool = true) throws {

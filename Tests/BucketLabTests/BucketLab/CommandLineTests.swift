@@ -22,7 +22,7 @@ import Testing
         (["run", "--samples", "0"], 64, "--samples"),
         (["run", "--pprof", "sometimes"], 64, "unknown --pprof 'sometimes'"),
         (["run", "--bogus"], 64, "bogus"),
-        (["run", "--map", "hashbrown"], 64, "unknown map model 'hashbrown'; valid: classic, swiss, all"),
+        (["run", "--map", "hashbrown"], 64, "unknown map model 'hashbrown'; valid: classic, swiss, syncmap119, synctrie, all"),
         (["run", "--jobs", "0"], 64, "--jobs"),
         (["run", "--jobs", "2", "--in-process"], 64, "--in-process"),
         (["ops", "--keys", "0"], 64, "--keys"),
@@ -238,7 +238,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         let phases = try PhaseRow.read(dir + "/phases.csv")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/pprof").sorted()
-        #expect(files == MapModels.names.flatMap { ["\($0)-leaked-interior-ref-go-dropped-pinned.pb",
+        #expect(files == MapModels.defaultNames.flatMap { ["\($0)-leaked-interior-ref-go-dropped-pinned.pb",
                                                      "\($0)-pinned-iterator-go-grown-pinned.pb"] }.sorted())
         /// Sums each value column of `go tool pprof -raw`'s sample lines.
         func totals(_ raw: String) -> [Int] {

@@ -62,14 +62,20 @@ import Testing
         #expect(live + census.freeSlotBytes == s.heap.stats().inuseBytes, "objects and free slots make the heap in use")
         #expect(live == s.stats.heapAfterBytes && objects == s.stats.objectsMarked, "what the collection marked")
         #expect(census.leakedBytes == s.stats.leakedBytes, "the collection's leak audit")
-        if strategy == "stale" { #expect(census.leakedBytes > 0, "stale slots keep payloads") }
+        let type = try #require(MapModels.named(model))
+        if strategy == "stale" && type.fit(Strategy.preset("stale")!.policy).effective.slotClearing == .none {
+            #expect(census.leakedBytes > 0, "stale slots keep payloads")
+        }
         #expect(census.bytes(retainedBy: .map) + census.bytes(retainedBy: .iterator) + census.bytes(retainedBy: .pin)
                 + census.leakedBytes == live)
         // A noscan word map's storage keeps nothing else: the pin keeps
-        // exactly the object it points into.
-        #expect(census.bytes(retainedBy: .pin) == s.pinnedArrayBytes)
-        let pinned = census.live.filter { $0.key.retainedBy == .pin }
-        #expect(pinned.count == 1 && pinned.keys.first?.isCurrentStorage == false, "a dropped map's array")
+        // exactly the object it points into. (A sync.Map's storage is a
+        // map of entries, or a trie node: it keeps what they reach.)
+        if MapModels.defaultNames.contains(model) {
+            #expect(census.bytes(retainedBy: .pin) == s.pinnedArrayBytes)
+            let pinned = census.live.filter { $0.key.retainedBy == .pin }
+            #expect(pinned.count == 1 && pinned.keys.first?.isCurrentStorage == false, "a dropped map's array")
+        }
 
         // The census changes nothing: a second one agrees, a collection after
         // it frees nothing and marks the same.
@@ -125,10 +131,13 @@ import Testing
         #expect(profile.samples.reduce(0) { $0 + $1.values[0] } == Int64(s.heap.stats().allocatedObjectsTotal))
         let live = profile.samples.filter { $0.values[2] > 0 }
         #expect(live.allSatisfy { $0.labels["retained_by"] != nil && $0.labels["leaked"] != nil })
-        #expect(live.contains { $0.labels["leaked"] == "true" }, "stale slots' payloads")
-        let pinned = live.filter { $0.labels["retained_by"] == "pin" }
-        #expect(pinned.count == 1 && pinned[0].values[3] == Int64(s.pinnedArrayBytes))
-        #expect(pinned.first?.stack.first?.contains("old: no live map's current storage") == true)
+        // The map models' storage (not a sync.Map's: see everyLiveByteIsChargedOnce).
+        if MapModels.defaultNames.contains(model) {
+            #expect(live.contains { $0.labels["leaked"] == "true" }, "stale slots' payloads")
+            let pinned = live.filter { $0.labels["retained_by"] == "pin" }
+            #expect(pinned.count == 1 && pinned[0].values[3] == Int64(s.pinnedArrayBytes))
+            #expect(pinned.first?.stack.first?.contains("old: no live map's current storage") == true)
+        }
         let objects = profile.samples.filter { $0.stack != [HeapProfile.freeSlotsFrame] }
         #expect(objects.count == profile.samples.count - 1, "one sample of free slots")
         #expect(objects.allSatisfy { $0.values[0] >= $0.values[2] && $0.values[1] >= $0.values[3] })

@@ -18,4 +18,4 @@ func phase(_ r: SuiteResult, _ workload: String, _ strategy: String, _ name: Str
 }
 
 /// Cells per model × workload of `smallSuite`.
-let smallSuiteCells = MapModels.names.count * Workload.allCases.count * 4
+let smallSuiteCells = MapModels.defaultNames.count * Workload.allCases.count * 4

@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct HarnessTests {
     @Test func everyWorkloadRunsItsPhases() {
-        for map in MapModels.names {
+        for map in MapModels.defaultNames {
             for w in Workload.allCases {
                 for s in ["go", "stale", "shrink", "compact"] {
                     let names = smallSuite.phases.filter {
@@ -147,7 +147,7 @@ import Testing
     /// never has tombstones; at 87% the classic map cannot hold the fill
     /// (its limit is 6.5 of 8) and grows during it.
     @Test func tombstoneChurnHoldsItsLoads() throws {
-        for map in MapModels.names {
+        for map in MapModels.defaultNames {
             for load in Workload.churnLoads {
                 let fill = phase(smallSuite, "tombstone-churn", "go", "fill\(load)", map: map)
                 let churn = phase(smallSuite, "tombstone-churn", "go", "churn\(load)", map: map)
@@ -168,7 +168,7 @@ import Testing
         #expect(swiss44.tombstones > 0, "deletes from full groups leave tombstones")
         // REPORT.md's table: one row per map × strategy × load, from phases.
         let table = TombstoneChurnRow.rows(from: smallSuite.phases)
-        #expect(table.count == MapModels.names.count * 4 * Workload.churnLoads.count)
+        #expect(table.count == MapModels.defaultNames.count * 4 * Workload.churnLoads.count)
         #expect(table.allSatisfy { $0.churnOps == 2 * 6000 && $0.liveKeys > 0 })
         #expect(matching(table) { $0.load == 10 && $0.strategy == "go" }.allSatisfy { $0.rehashes == 0 && $0.slotsChurned == $0.slotsFilled })
         #expect(matching(table) { $0.load == 10 && $0.strategy == "shrink" }.allSatisfy { $0.slotsChurned < $0.slotsFilled },

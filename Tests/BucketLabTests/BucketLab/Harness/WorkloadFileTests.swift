@@ -57,7 +57,7 @@ import Testing
             #expect(new.phases.count >= 2)
             compared += 1
         }
-        #expect(compared == MapModels.names.count * Workload.allCases.count * 2)
+        #expect(compared == MapModels.defaultNames.count * Workload.allCases.count * 2)
     }
 
     @Test func everyBuiltInRoundTripsThroughItsJSON() throws {

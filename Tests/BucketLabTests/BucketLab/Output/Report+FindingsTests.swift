@@ -14,7 +14,7 @@ import Testing
         try smallSuite.write(to: dir)
         let results = try ResultSet(directory: dir)
         let findings = Report.findings(results)
-        #expect(findings.count == MapModels.names.count * Workload.allCases.count)
+        #expect(findings.count == MapModels.defaultNames.count * Workload.allCases.count)
         for f in findings {
             let peers = results.summaries.filter { $0.key.map == f.map && $0.key.workload == f.workload }
             let least = try #require(peers.map(\.headlineHeapInuseBytes).min())
@@ -29,7 +29,7 @@ import Testing
             #expect(f.text.contains("**\(f.map) · \(f.workload)**"))
             #expect(f.text.contains(f.bestIsGo ? "no strategy keeps 1% less than `go`" : "`\(f.best.key.strategy)` keeps least"))
         }
-        for map in MapModels.names {
+        for map in MapModels.defaultNames {
             // The pin keeps the dropped map's storage, and the finding says so.
             let pinned = try #require(findings.first { $0.map == map && $0.workload == "leaked-interior-ref" })
             let pin = try #require(pinned.goHeadline?.retention.pinBytes)

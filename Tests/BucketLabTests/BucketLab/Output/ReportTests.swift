@@ -21,12 +21,12 @@ import Testing
         for f in Report.findings(results) {
             let row = try #require(screen.first { $0.hasPrefix("| \(f.workload) | \(f.go.headlinePhase) |") })
             let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            let at = 2 + 4 * (MapModels.names.firstIndex(of: f.map) ?? 0)
+            let at = 2 + 4 * (MapModels.defaultNames.firstIndex(of: f.map) ?? 0)
             #expect(Array(cells[at..<at + 4]) == [Report.mib(f.go.headlineHeapInuseBytes), f.best.key.strategy,
                                                   Report.mib(f.best.headlineHeapInuseBytes), f.tableRow[6]],
                     "\(f.map) \(f.workload)")
         }
-        for m in MapModels.names { #expect(screen.contains { $0.hasPrefix("- **\(m)**: ") }, "\(m)'s headline") }
+        for m in MapModels.defaultNames { #expect(screen.contains { $0.hasPrefix("- **\(m)**: ") }, "\(m)'s headline") }
     }
 
     /// against-go.svg: a panel per workload × map model, phases along it,
@@ -52,7 +52,7 @@ import Testing
         }
         let svg = Report.againstGoChart(rows, title: "t")
         for workload in ["fill-drain", "churn", "bursty"] {
-            for map in MapModels.names { #expect(svg.contains(">\(workload) (\(map))</text>")) }
+            for map in MapModels.defaultNames { #expect(svg.contains(">\(workload) (\(map))</text>")) }
         }
         #expect(svg.contains("churn (swiss) drained, go1.27.3, median run: 12"))
         #expect(svg.contains("churn (swiss) drained, go1.27.3, median run: 11–13"), "Go's runs as a whisker")

@@ -55,7 +55,7 @@ import Testing
 
         let results = try ResultSet(directory: dir)
         #expect(results.summaries.count == smallSuiteCells)
-        for map in MapModels.names {
+        for map in MapModels.defaultNames {
             let fillDrainGo = try #require(results.summaries.first {
                 $0.key.map == map && $0.key.workload == "fill-drain" && $0.key.strategy == "go"
             })
