@@ -86,7 +86,9 @@ import Testing
             return heap.sizeClassCensus().filter { $0.sizeClass == c }.reduce(0) { $0 + $1.objects }
         }
         let expected = (type.indirectKey ? 1 : 0) + (type.indirectValue ? 1 : 0)
-        if expected > 0 {
+        // Go 1.19's sync.Map keeps a deleted key's box until a promotion
+        // drops it: only the maps free it on delete.
+        if expected > 0 && model != SyncMap119.modelName {
             let size = type.indirectKey ? shape.keyBytes : shape.valueBytes
             let bucketClass = SizeClasses.classIndex(forSize: type.bucketSize)
             if SizeClasses.classIndex(forSize: size) == bucketClass {

@@ -11,7 +11,10 @@ import Testing
 @Suite struct MapShapeRunTests {
     /// Every built-in (the three fast shapes) run through the raw entry
     /// points instead: the same memory columns, row for row.
-    @Test(arguments: MapModels.names)
+    /// The maps only: a sync.Map's raw entry point hands out the value's
+    /// storage before the value is known, so it boxes every number where
+    /// the word path puts those below 256 in Go's static table.
+    @Test(arguments: MapModels.defaultNames)
     func theRawEntryPointsGiveWhatTheFastPathsGive(map: String) throws {
         let config = try SuiteConfig(strategies: Strategy.parseList("go"), mapModels: [map], keys: 3_000, seed: 7,
                                      samples: 3, pprof: .none)
@@ -74,7 +77,8 @@ import Testing
     func byteKeysOverGos128ByteLimitAreObjectsOfTheirOwn(map: String) throws {
         let r = try Self.run(Self.file(#"{"key": {"kind": "bytes", "bytes": 200}, "value": "uint64"}"#, Self.fillDrain), map: map)
         #expect(Self.objects(r, "filled", bytes: 200) == 4_000)
-        #expect(Self.objects(r, "drained", bytes: 200) == 1_000)
+        // Go 1.19's sync.Map keeps deleted keys in its read map for a generation.
+        if map != SyncMap119.modelName { #expect(Self.objects(r, "drained", bytes: 200) == 1_000) }
         #expect(Self.phase(r, "filled").liveBytes == 4_000 * (8 + 8 + 200))
         let inline = try Self.run(Self.file(#"{"key": {"kind": "bytes", "bytes": 16}, "value": "uint64"}"#, Self.fillDrain), map: map)
         #expect(Self.phase(inline, "filled").liveBytes == 4_000 * (16 + 8))
@@ -105,7 +109,9 @@ import Testing
 
     /// String lengths drawn per key: several size classes, the same draw for
     /// a key every time (a re-insert keeps its length), live bytes their sum.
-    @Test(arguments: MapModels.names)
+    /// The maps only: ~975 payload sizes are ~975 payload types, and a
+    /// sync.Map model's own ~16 types would pass the heap's 1024.
+    @Test(arguments: MapModels.defaultNames)
     func stringLengthsAndPayloadSizesFollowTheirDistributions(map: String) throws {
         let shape = #"{"key": {"kind": "string", "bytes": {"min": 16, "max": 200}}, "value": {"kind": "pointer", "bytes": {"min": 8, "max": 1000}}}"#
         let phases = """
@@ -136,8 +142,10 @@ import Testing
         let r = try Self.run(Self.file(#"{"key": {"kind": "string", "bytes": 20}, "value": "uint64"}"#, phases), map: map)
         #expect(Self.phase(r, "filled").liveBytes == 4_000 * (16 + 8 + 24))
         #expect(Self.phase(r, "visited").liveKeys == 2_000)
-        #expect(Self.objects(r, "filled", bytes: 20) - Self.objects(r, "visited", bytes: 20) == 2_000,
-                "the visited keys' strings were deleted and freed")
+        if map != SyncMap119.modelName {  // which keeps deleted keys for a generation
+            #expect(Self.objects(r, "filled", bytes: 20) - Self.objects(r, "visited", bytes: 20) == 2_000,
+                    "the visited keys' strings were deleted and freed")
+        }
     }
 
     /// Sixteen maps: keys spread by k mod 16, every map made with the hint,
@@ -157,8 +165,9 @@ import Testing
         let filled = Self.phase(sixteen, "filled")
         #expect(filled.liveKeys == 4_000)
         #expect(filled.liveBytes == Self.phase(one, "filled").liveBytes)
-        // Sixteen headers and sixteen storages, each sized for its share.
-        #expect(filled.slotCapacity >= 4_000)
+        // Sixteen headers and sixteen storages, each sized for its share
+        // (a hash-trie has no slots).
+        if map != SyncTrie.modelName { #expect(filled.slotCapacity >= 4_000) }
         #expect(Self.phase(sixteen, "held").liveKeys == 0)
         #expect(Self.phase(sixteen, "held").bucketBytes > 0, "the held iterator and the emptied maps keep storage")
         #expect(Self.phase(sixteen, "cleared").liveKeys == 0)
