@@ -32,7 +32,7 @@ public struct Bound: Sendable {
 
 public enum Bounds {
     /// Keys per workload, map or benchmark.
-    public static let keys = Bound("--keys", 1...50_000_000)
+    public static let keys = Bound("--keys", 1...100_000_000)
     /// A payload's first word holds its key, so at least one word.
     public static let payloadBytes = Bound("--payload-bytes", 8...(1 << 20))
     /// Repetitions of a measurement (runs per cell, timed rounds).
@@ -65,7 +65,7 @@ public enum Bounds {
     /// (`MemAvailable`); says nothing when that cannot be read.
     public static func checkFreeMemory(needs bytes: Int, for what: String) throws {
         guard let available = availableMemoryBytes(), bytes > available else { return }
-        throw ConfigError("\(what) needs about \(bytes >> 20) MiB; only \(available >> 20) MiB is free")
+        throw ConfigError("\(what) needs at least \(bytes >> 20) MiB; only \(available >> 20) MiB is free")
     }
 
     public static func availableMemoryBytes() -> Int? {

@@ -41,6 +41,14 @@ public struct Workload: Sendable, Hashable {
         builtInFiles().first { $0.name == name }.flatMap { try? String(contentsOf: $0.url, encoding: .utf8) }
     }
 
+    /// The file this workload's spec was read from: the user's, or the
+    /// built-in's package resource (what the Go reference runs); nil for a
+    /// trace.
+    public var specFile: String? {
+        if trace != nil { return nil }
+        return file ?? Self.builtInFiles().first { $0.name == name }?.url.path
+    }
+
     private static func builtInFiles() -> [(name: String, url: URL)] {
         guard let dir = Bundle.module.url(forResource: "Workloads", withExtension: nil),
               let files = try? FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
