@@ -56,7 +56,11 @@ struct Scale: ParsableCommand {
         guard Bounds.repeats.range.contains(runs) else {
             throw ValidationError("--runs must be between \(Bounds.repeats.range.lowerBound) and \(Bounds.repeats.range.upperBound)")
         }
-        _ = try Run.parse(runArguments)
+        do {
+            _ = try Run.parse(runArguments)
+        } catch {
+            throw ValidationError(Run.message(for: error))
+        }
     }
 
     func run() throws {
@@ -88,7 +92,7 @@ struct Scale: ParsableCommand {
                 let labFirst = run % 2 == 1 || go == nil
                 var base = ScaleRow()
                 base.map = map
-                base.goVersion = go?.version ?? ""
+                base.goVersion = go?.version ?? "none"
                 base.workload = workload.name
                 base.keys = config.keys
                 base.payloadBytes = config.payloadBytes

@@ -12,6 +12,7 @@ public struct ScaleRow: Sendable, ResultRow {
     /// `lab` or `go`.
     public var side = ""
     public var map = ""
+    /// The Go version the model stands for, `none` in a run without Go.
     public var goVersion = ""
     public var workload = ""
     public var keys = 0
