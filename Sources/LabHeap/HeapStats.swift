@@ -129,3 +129,17 @@ public struct MarkCensus: Sendable, Equatable {
     public var smallScanObjects = 0
     public init() {}
 }
+
+extension MHeap {
+    /// What a memory limit is measured against, under one lock and without
+    /// asking jemalloc or the kernel (cheap enough for every safe point):
+    /// bytes of spans holding objects (Go's heapInUse), free pages not yet
+    /// released (Go's heapFree), and the heap's own metadata (span headers,
+    /// bitmaps, type ids, page map, page allocator).
+    public func footprint() -> (inuseBytes: Int, freeBytes: Int, metadataBytes: Int) {
+        lock.withLock {
+            (inuseSpanBytes, (pages.freePages - pages.scavengedPages) << pageShift,
+             spanMetadataBytes + pageMap.metadataBytes + pages.metadataBytes)
+        }
+    }
+}

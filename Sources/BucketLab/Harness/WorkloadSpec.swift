@@ -24,9 +24,13 @@ public struct WorkloadSpec: Sendable, Codable, Equatable {
     public var seed: UInt64
     /// End with the `idle` and `freeos` phases (unless `--no-settle`).
     public var settle: Bool
+    /// GOMEMLIMIT and GOGC for this workload (docs/memory-limit.md): they
+    /// take the place of `--memlimit` and `--gogc`; absent, the run's.
+    public var memlimit: Int?
+    public var gogc: GOGCSetting?
     public var phases: [PhaseItem]
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case format, name, summary, map, headline, seed, settle, phases }
+    enum CodingKeys: String, CodingKey, CaseIterable { case format, name, summary, map, headline, seed, settle, memlimit, gogc, phases }
 
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, CodingKeys.self)
@@ -44,8 +48,53 @@ public struct WorkloadSpec: Sendable, Codable, Equatable {
         headline = try c.decode(String.self, forKey: .headline)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
         settle = try c.decodeIfPresent(Bool.self, forKey: .settle) ?? true
+        if c.contains(.memlimit) {
+            let text = (try? c.decode(Int.self, forKey: .memlimit)).map(String.init)
+                ?? (try? c.decode(String.self, forKey: .memlimit)) ?? ""
+            do {
+                guard text != "off", let bytes = try Bounds.parseBytes(text, Bounds.memlimit) else {
+                    throw ConfigError("must be bytes, a number or a string such as \"512MiB\"")
+                }
+                memlimit = bytes
+            } catch let e as ConfigError {
+                throw invalid(c, .memlimit, e.description.replacingOccurrences(of: "--memlimit ", with: ""))
+            }
+        }
+        gogc = try c.decodeIfPresent(GOGCSetting.self, forKey: .gogc)
         phases = try c.decode([PhaseItem].self, forKey: .phases)
         guard !phases.isEmpty else { throw invalid(c, .phases, "must list at least one phase") }
+    }
+}
+
+/// A workload file's `gogc`: a percent (Bounds.gogc) or "off".
+public enum GOGCSetting: Sendable, Codable, Equatable {
+    case percent(Int)
+    case off
+
+    /// The collector's GOGC (nil: off).
+    public var value: Int? {
+        if case .percent(let p) = self { return p }
+        return nil
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let p = try? c.decode(Int.self), Bounds.gogc.range.contains(p) {
+            self = .percent(p)
+        } else if (try? c.decode(String.self)) == "off" {
+            self = .off
+        } else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
+                "must be \"off\" or a percent between \(Bounds.gogc.range.lowerBound) and \(Bounds.gogc.range.upperBound)"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .percent(let p): try c.encode(p)
+        case .off: try c.encode("off")
+        }
     }
 }
 
