@@ -135,11 +135,13 @@ extension MHeap {
     /// asking jemalloc or the kernel (cheap enough for every safe point):
     /// bytes of spans holding objects (Go's heapInUse), free pages not yet
     /// released (Go's heapFree), and the heap's own metadata (span headers,
-    /// bitmaps, type ids, page map, page allocator).
+    /// bitmaps, type ids, page allocator). The page map is left out: its
+    /// leaves follow the addresses jemalloc hands out, which differ from
+    /// process to process, and a memory limit's decisions must not.
     public func footprint() -> (inuseBytes: Int, freeBytes: Int, metadataBytes: Int) {
         lock.withLock {
             (inuseSpanBytes, (pages.freePages - pages.scavengedPages) << pageShift,
-             spanMetadataBytes + pageMap.metadataBytes + pages.metadataBytes)
+             spanMetadataBytes + pages.metadataBytes)
         }
     }
 }

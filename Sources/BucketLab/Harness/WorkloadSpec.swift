@@ -24,9 +24,10 @@ public struct WorkloadSpec: Sendable, Codable, Equatable {
     public var seed: UInt64
     /// End with the `idle` and `freeos` phases (unless `--no-settle`).
     public var settle: Bool
-    /// GOMEMLIMIT and GOGC for this workload (docs/memory-limit.md): they
+    /// GOMEMLIMIT in bytes, a count in the run's sizes ("60 keys": 60 bytes
+    /// per key), and GOGC for this workload (docs/memory-limit.md): they
     /// take the place of `--memlimit` and `--gogc`; absent, the run's.
-    public var memlimit: Int?
+    public var memlimit: WorkloadCount?
     public var gogc: GOGCSetting?
     public var phases: [PhaseItem]
 
@@ -48,21 +49,24 @@ public struct WorkloadSpec: Sendable, Codable, Equatable {
         headline = try c.decode(String.self, forKey: .headline)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
         settle = try c.decodeIfPresent(Bool.self, forKey: .settle) ?? true
-        if c.contains(.memlimit) {
-            let text = (try? c.decode(Int.self, forKey: .memlimit)).map(String.init)
-                ?? (try? c.decode(String.self, forKey: .memlimit)) ?? ""
-            do {
-                guard text != "off", let bytes = try Bounds.parseBytes(text, Bounds.memlimit) else {
-                    throw ConfigError("must be bytes, a number or a string such as \"512MiB\"")
-                }
-                memlimit = bytes
-            } catch let e as ConfigError {
-                throw invalid(c, .memlimit, e.description.replacingOccurrences(of: "--memlimit ", with: ""))
-            }
-        }
+        memlimit = try c.decodeIfPresent(CountField.self, forKey: .memlimit)?.count
         gogc = try c.decodeIfPresent(GOGCSetting.self, forKey: .gogc)
         phases = try c.decode([PhaseItem].self, forKey: .phases)
         guard !phases.isEmpty else { throw invalid(c, .phases, "must list at least one phase") }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(format, forKey: .format)
+        try c.encode(name, forKey: .name)
+        try c.encode(summary, forKey: .summary)
+        try c.encode(map, forKey: .map)
+        try c.encode(headline, forKey: .headline)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(settle, forKey: .settle)
+        try c.encodeIfPresent(memlimit.map(CountField.init), forKey: .memlimit)
+        try c.encodeIfPresent(gogc, forKey: .gogc)
+        try c.encode(phases, forKey: .phases)
     }
 }
 

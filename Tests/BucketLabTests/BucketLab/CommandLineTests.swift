@@ -44,6 +44,12 @@ import Testing
         (["gccost", "fit", "--fit", "a=b", "--floor-ms", "-1"], 64, "--floor-ms"),
         (["gcbench", "--thp", "maybe"], 64, "--thp"),
         (["gcbench", "--payload-bytes", "0"], 64, "--payload-bytes"),
+        (["run", "--memlimit", "lots"], 64, "--memlimit"),
+        (["run", "--memlimit", "1000"], 64, "--memlimit"),
+        (["run", "--container-limit", "2TiB"], 64, "--container-limit"),
+        (["stress", "--gogc", "off"], 64, "needs a --memlimit"),
+        (["stress", "--memlimit", "1x"], 64, "--memlimit"),
+        (["check", "--workload", "churn", "--memlimit", "12"], 64, "--memlimit"),
     ] as [([String], Int32, String)])
     func badCommandLinesAreRefused(args: [String], status: Int32, message: String) throws {
         let dir = temporaryDirectory()
