@@ -82,7 +82,12 @@ extension Collector {
     func openConcurrentCycle(_ model: ConcurrentMark) -> CycleStats? {
         let cycle = startCycle(reason: .pacer)
         let ops = (cycle.stats.bytesScanned + model.rootScanBytes) / model.scannedBytesPerOp
-        openCycle = OpenCycle(cycle: cycle, ops: ops, goal: heapGoal())
+        // Under a memory limit the goal can be the marked heap, passed when
+        // the cycle starts; Go's assists then aim at 1.1 × the goal
+        // (mgcpacer.go, revise: maxOvershoot).
+        var goal = heapGoal()
+        if memoryLimit != nil && heap.heapLiveEstimate >= goal { goal += goal / 10 }
+        openCycle = OpenCycle(cycle: cycle, ops: ops, goal: goal)
         heap.allocatingBlack.store(true, ordering: .relaxed)
         return ops == 0 ? finishOpenCycle() : nil
     }
