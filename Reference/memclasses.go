@@ -4,8 +4,9 @@ package main
 // limiter (the lab's memory-limit model, docs/memory-limit.md): read after
 // runtime.GC() through the runtime's own runtime/metrics entry point, as
 // gctrace_go120.go reads the CPU classes (no package table on the heap).
-// Every /memory/classes metric is in Go 1.19; /gc/limiter/last-enabled is
-// from Go 1.20 (a metric a version lacks reads as kind 0, written empty).
+// Every one is in Go 1.19 too (runtime/metrics.go there lists
+// /gc/limiter/last-enabled); a metric a version lacks would read as kind 0,
+// written empty.
 
 import (
 	"strconv"
