@@ -265,7 +265,12 @@ public struct GCRow: Sendable, ResultRow {
         let modelled: [Column<CycleStats>] = [
             .derivedRatio("go119_gc_cpu_ns", digits: 0) { Double(GoGCCost.go119.cpuNs($0)) },
             .derivedRatio("gocur_gc_cpu_ns", digits: 0) { Double(GoGCCost.go127.cpuNs($0)) }]
-        let marks = counts.map { $0.addedLater() } + modelled.map { $0.addedLater() }
+        // Whether the memory limit's GC CPU limiter was on (docs/memory-limit.md).
+        let limiter = Column<CycleStats>("limiter_on", write: { $0.limiterOn ? "1" : "0" }, read: { row, text in
+            row.limiterOn = text == "1"
+            return text == "0" || text == "1"
+        })
+        let marks = counts.map { $0.addedLater() } + modelled.map { $0.addedLater() } + [limiter.addedLater()]
         return RunKey.columns.map { $0.nested(in: \.key) } + (cycle + marks).map { $0.nested(in: \.cycle) }
     }
 }

@@ -83,4 +83,23 @@ import Testing
         #expect(result.phases.allSatisfy { $0.limit.heapGoalBytes >= Collector.heapMinimumBytes && $0.limit.phaseGCCycles >= 1 })
         #expect(result.phases.reduce(0) { $0 + $1.limit.phaseGCCycles } == result.gc.count)
     }
+
+    /// REPORT.md's rows: the cells under a limit only, each phase's own
+    /// operations and GC CPU, and each strategy's GC CPU against go's.
+    @Test func theReportTableComparesEachStrategyWithGo() {
+        func row(_ strategy: String, _ phase: String, memlimit: String, ops: Int, gcNs: UInt64) -> PhaseRow {
+            var m = RunMeasurement()
+            m.ops = ops
+            m.modelledGoGCCPUNs = gcNs
+            return PhaseRow(key: RunKey(runID: "r", map: "swiss", workload: "w", strategy: strategy, repeatIndex: 1, memlimit: memlimit),
+                            phase: phase, measurement: m, phaseNs: 0, startNs: 0)
+        }
+        let phases = [row("go", "a", memlimit: "1000000", ops: 100, gcNs: 400), row("go", "b", memlimit: "1000000", ops: 300, gcNs: 1000),
+                      row("compact", "a", memlimit: "1000000", ops: 100, gcNs: 300), row("compact", "b", memlimit: "1000000", ops: 300, gcNs: 600),
+                      row("go", "idle", memlimit: "1000000", ops: 301, gcNs: 1100), row("go", "a", memlimit: "off", ops: 100, gcNs: 5)]
+        let rows = MemoryLimitRow.rows(from: phases)
+        #expect(rows.map(\.phase) == ["a", "b", "a", "b"], "settle phases and unlimited cells left out")
+        #expect(rows.map(\.ops) == [100, 200, 100, 200] && rows.map(\.gcCPUNs) == [400, 600, 300, 300])
+        #expect(rows[2].gcCPUAgainstGo == -0.25 && rows[3].gcCPUAgainstGo == -0.5 && rows[0].gcCPUAgainstGo == 0)
+    }
 }
