@@ -61,6 +61,25 @@ public enum Bounds {
         return g
     }
 
+    /// GOMEMLIMIT and a container's limit: 1 MiB … 1 TiB.
+    public static let memlimit = Bound("--memlimit", (1 << 20)...(1 << 40))
+    public static let containerLimit = Bound("--container-limit", (1 << 20)...(1 << 40))
+
+    /// A byte count from its text: a whole number, or one with a suffix
+    /// KiB, MiB or GiB ("512MiB"); "off" is nil (no limit).
+    public static func parseBytes(_ text: String, _ bound: Bound) throws -> Int? {
+        if text == "off" { return nil }
+        var digits = Substring(text), scale = 1
+        for (suffix, s) in [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)] where text.hasSuffix(suffix) {
+            digits = text.dropLast(suffix.count)
+            scale = s
+        }
+        guard let n = Int(digits), n >= 0, n <= bound.range.upperBound / scale, bound.range.contains(n * scale) else {
+            throw ConfigError("\(bound.option) must be 'off' or bytes between \(bound.range.lowerBound) and \(bound.range.upperBound) (suffixes KiB, MiB, GiB)")
+        }
+        return n * scale
+    }
+
     /// Throws when about `bytes` cannot fit in the memory the machine has free
     /// (`MemAvailable`); says nothing when that cannot be read.
     public static func checkFreeMemory(needs bytes: Int, for what: String) throws {
