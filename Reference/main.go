@@ -73,6 +73,8 @@ type options struct {
 	gc           string
 	settle       bool
 	form         string
+	memlimit     int64  // debug.SetMemoryLimit; 0: none
+	gogc         string // debug.SetGCPercent: a percent or "off"
 }
 
 // phaseRow keeps the few MemStats fields it writes (a whole MemStats per row
@@ -85,7 +87,8 @@ type phaseRow struct {
 	heapObjects                                 uint64
 	numGC                                       uint32
 	baselineHeapInuse                           uint64
-	gc                                          gcPhase // Go's collection CPU over the phase (gctrace.go)
+	gc                                          gcPhase  // Go's collection CPU over the phase (gctrace.go)
+	mem                                         memPhase // memory classes, heap goal, limiter (memclasses.go)
 }
 
 type recorder struct {
@@ -109,6 +112,12 @@ func (r *recorder) markBaseline() {
 
 var goVersion = runtime.Version()
 
+// The run's limit and GOGC, written in every phase row.
+var (
+	memlimit int64
+	gogcText = "100"
+)
+
 func (r *recorder) key(i int) uint64 { return mix(uint64(i) ^ r.opts.seed) }
 
 // endPhase is the lab's phase end: a full collection, then the figures.
@@ -120,7 +129,7 @@ func (r *recorder) endPhase(phase string) {
 	runtime.ReadMemStats(&ms)
 	gc := r.gcSince(ms.NumGC)
 	r.rows = append(r.rows, phaseRow{r.opts.workload, phase, r.liveKeys, gcNs, ms.HeapInuse, ms.HeapAlloc,
-		ms.HeapSys, ms.HeapReleased, ms.HeapObjects, ms.NumGC, r.baseline, gc})
+		ms.HeapSys, ms.HeapReleased, ms.HeapObjects, ms.NumGC, r.baseline, gc, readMemPhase()})
 }
 
 // settle: `idle` (the background scavenger left to run to its goal), then
@@ -256,8 +265,9 @@ func runPhases(o options) []phaseRow {
 var phaseHeader = []string{"go_version", "workload", "phase", "live_keys", "heap_inuse_bytes", "heap_alloc_bytes",
 	"heap_sys_bytes", "heap_released_bytes", "heap_objects", "num_gc", "gc_ns", "baseline_heap_inuse_bytes"}
 
-// The gc_* columns (gctrace.go) follow, after the columns above.
-func init() { phaseHeader = append(phaseHeader, gcHeader...) }
+// The gc_* columns (gctrace.go) follow, after the columns above, then the
+// memory classes (memclasses.go).
+func init() { phaseHeader = append(append(phaseHeader, gcHeader...), memHeader...) }
 
 func writePhases(path string, rows []phaseRow, header bool) {
 	out := [][]string{}
@@ -271,6 +281,7 @@ func writePhases(path string, rows []phaseRow, header bool) {
 			strconv.FormatUint(r.heapObjects, 10), strconv.FormatUint(uint64(r.numGC), 10),
 			strconv.FormatInt(r.gcNs, 10), strconv.FormatUint(r.baselineHeapInuse, 10)})
 		out[len(out)-1] = append(out[len(out)-1], r.gc.fields()...)
+		out[len(out)-1] = append(out[len(out)-1], r.mem.fields(memlimit, gogcText)...)
 	}
 	writeCSV(path, out, !header)
 }
@@ -334,6 +345,8 @@ func main() {
 	out := flag.String("out", "", "CSV file (phases: appended, header when new)")
 	noSettle := flag.Bool("no-settle", false, "skip the idle and freeos phases that end every workload")
 	mapKind := flag.String("map", "map", "phases: map (Go's map) or syncmap (a sync.Map, syncmap.go; its rows' go_version ends in -syncmap)")
+	flag.Int64Var(&o.memlimit, "memlimit", 0, "phases: debug.SetMemoryLimit in bytes (0: none)")
+	flag.StringVar(&o.gogc, "gogc", "100", "phases: GOGC, a percent or off")
 	flag.Parse()
 	o.seed = *seed
 	if *mapKind != "map" && *mapKind != "syncmap" {
@@ -360,6 +373,23 @@ func main() {
 		fail("-out FILE is required")
 	}
 	debug.SetGCPercent(100)
+	if *mode == "phases" {
+		switch pct, err := strconv.Atoi(o.gogc); {
+		case o.gogc == "off":
+			debug.SetGCPercent(-1)
+		case err == nil && pct > 0:
+			debug.SetGCPercent(pct)
+		default:
+			fail("-gogc must be a positive percent or off")
+		}
+		if o.memlimit < 0 {
+			fail("-memlimit must be a number of bytes")
+		}
+		if o.memlimit > 0 {
+			debug.SetMemoryLimit(o.memlimit)
+		}
+		memlimit, gogcText = o.memlimit, o.gogc
+	}
 	switch *mode {
 	case "phases":
 		// GODEBUG=gctrace=1: this process reads its own gctrace (gctrace.go).

@@ -26,6 +26,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,6 +45,8 @@ type workloadSpec struct {
 	Headline string            `json:"headline"`
 	Seed     uint64            `json:"seed"`
 	Settle   *bool             `json:"settle"`
+	Memlimit *count            `json:"memlimit"` // bytes: GOMEMLIMIT for this workload (docs/memory-limit.md)
+	Gogc     json.RawMessage   `json:"gogc"`     // a percent or "off"
 	Phases   []json.RawMessage `json:"phases"`
 
 	shape mapShape
@@ -1350,6 +1353,7 @@ type stepRunner struct {
 func runWorkloadFile(r *recorder, spec *workloadSpec) {
 	o := r.opts
 	z := sizes{int64(o.keys), int64(o.window), int64(o.bursts)}
+	applyLimits(spec, z)
 	prog, err := spec.program(z, o.settle)
 	if err != nil {
 		failFile(o.workloadFile + ": " + err.Error())
@@ -2318,4 +2322,31 @@ func newZipfOffHeap(count int, exponent float64, seed uint64) *zipf {
 		z.cdf[i] /= acc
 	}
 	return z
+}
+
+// applyLimits sets the file's own GOMEMLIMIT and GOGC, which take the place
+// of -memlimit and -gogc (as in the lab: Workload.swift, SuiteConfig.memlimit(for:)).
+func applyLimits(spec *workloadSpec, z sizes) {
+	if spec.Memlimit != nil {
+		v, err := spec.Memlimit.expr.eval(z.lookup(0, false), func(n int64) int64 { return n })
+		if err != nil || v < 1<<20 {
+			failFile("memlimit: must be at least 1 MiB")
+		}
+		debug.SetMemoryLimit(v)
+		memlimit = v
+	}
+	if len(spec.Gogc) > 0 {
+		var pct int
+		var off string
+		switch {
+		case json.Unmarshal(spec.Gogc, &pct) == nil && pct > 0:
+			debug.SetGCPercent(pct)
+			gogcText = strconv.Itoa(pct)
+		case json.Unmarshal(spec.Gogc, &off) == nil && off == "off":
+			debug.SetGCPercent(-1)
+			gogcText = "off"
+		default:
+			failFile(`gogc: must be "off" or a percent`)
+		}
+	}
 }

@@ -82,7 +82,12 @@ extension Collector {
     func openConcurrentCycle(_ model: ConcurrentMark) -> CycleStats? {
         let cycle = startCycle(reason: .pacer)
         let ops = (cycle.stats.bytesScanned + model.rootScanBytes) / model.scannedBytesPerOp
-        openCycle = OpenCycle(cycle: cycle, ops: ops, goal: goal(forMarked: lastMarkedBytes))
+        // Under a memory limit the goal can be the marked heap, passed when
+        // the cycle starts; Go's assists then aim at 1.1 × the goal
+        // (mgcpacer.go, revise: maxOvershoot).
+        var goal = heapGoal()
+        if memoryLimit != nil && heap.heapLiveEstimate >= goal { goal += goal / 10 }
+        openCycle = OpenCycle(cycle: cycle, ops: ops, goal: goal)
         heap.allocatingBlack.store(true, ordering: .relaxed)
         return ops == 0 ? finishOpenCycle() : nil
     }
@@ -90,7 +95,10 @@ extension Collector {
     /// One mutator operation of the open cycle's mark has passed.
     func advanceOpenCycle() -> CycleStats? {
         openCycle!.opsRun += 1
-        guard openCycle!.opsRun >= openCycle!.ops || heap.heapLiveEstimate >= openCycle!.goal else { return nil }
+        // At the goal assists finish the mark, unless the memory limit's
+        // CPU limiter has stopped them (mgcmark.go, gcAssistAlloc).
+        let assisting = !(limitState?.limiter.enabled ?? false)
+        guard openCycle!.opsRun >= openCycle!.ops || (assisting && heap.heapLiveEstimate >= openCycle!.goal) else { return nil }
         return finishOpenCycle()
     }
 
@@ -103,6 +111,6 @@ extension Collector {
         heap.allocatingBlack.store(false, ordering: .relaxed)
         var cycle = open.cycle
         cycle.stats.overlapOps = open.opsRun
-        return finishCycle(cycle, markedBytes: heap.markedObjectBytes())
+        return finishCycle(cycle, markedBytes: heap.markedObjectBytes(), markOps: open.opsRun)
     }
 }

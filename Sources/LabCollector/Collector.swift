@@ -84,8 +84,21 @@ public final class Collector {
     /// GOGC: percent of growth over the marked heap before the next cycle;
     /// nil = off.
     public var gogc: Int? {
-        didSet { heap.setTrigger(trigger(forMarked: lastMarkedBytes)) }
+        didSet { heap.setTrigger(trigger(marked: lastMarkedBytes, goal: heapGoal())) }
     }
+    /// GOMEMLIMIT and the modelled process it applies to (MemoryLimit.swift);
+    /// nil: no limit, and none of its accounting.
+    public var memoryLimit: MemoryLimit? {
+        didSet {
+            limitState = memoryLimit.map(MemoryLimitState.init)
+            if memoryLimit != nil { refreshLimit() }
+            heap.setTrigger(trigger(marked: lastMarkedBytes, goal: heapGoal()))
+        }
+    }
+    /// The limiter, the modelled CPU and the memory against the limit.
+    public internal(set) var limitState: MemoryLimitState?
+    /// The heap goal the last cycle set (Go's lastHeapGoal, for the scavenger).
+    var lastHeapGoalBytes = 0
     public var sweepMode: SweepMode
     /// Threads that mark (MarkWorkers.swift); 1 marks on the caller's thread
     /// alone. What is marked does not depend on it.
@@ -126,6 +139,7 @@ public final class Collector {
         self.heap = heap
         self.gogc = gogc
         self.sweepMode = sweepMode
+        lastHeapGoalBytes = goal(forMarked: 0)
         heap.resetPacing(liveBytes: heap.heapLiveEstimate, triggerBytes: trigger(forMarked: 0))
     }
 
@@ -154,8 +168,11 @@ public final class Collector {
     /// the lab's phase ends further from Go's; a cycle at the goal instead
     /// falls out of step with Go's (one cycle fewer in a 3×10^5-key fill).
     /// Measurements: docs/notes/pacer-trigger.md.
-    public func trigger(forMarked marked: Int) -> Int {
-        let goal = goal(forMarked: marked)
+    public func trigger(forMarked marked: Int) -> Int { trigger(marked: marked, goal: goal(forMarked: marked)) }
+
+    /// The same for a heap goal `goal` (the memory limit's, when smaller):
+    /// Go's trigger() takes whichever goal heapGoalInternal returns.
+    public func trigger(marked: Int, goal: Int) -> Int {
         guard goal != .max, marked < goal else { return goal }
         let runway = goal - marked
         var trigger = runway / 64 * 61 + marked
@@ -182,8 +199,9 @@ public final class Collector {
     /// returned when it finishes.
     @discardableResult
     public func safePoint() -> CycleStats? {
+        if memoryLimit != nil { refreshLimit() }
         if openCycle != nil { return advanceOpenCycle() }
-        guard gogc != nil, heap.collectionPending else {
+        guard gogc != nil || memoryLimit != nil, heap.collectionPending else {
             scavengeAtSafePoint()
             return nil
         }
@@ -197,7 +215,7 @@ public final class Collector {
     public func collect(reason: CycleReason = .explicit) -> CycleStats {
         if openCycle != nil { finishOpenCycle() }
         let cycle = startCycle(reason: reason)
-        return finishCycle(cycle, markedBytes: cycle.stats.heapAfterBytes)
+        return finishCycle(cycle, markedBytes: cycle.stats.heapAfterBytes, markOps: 0)
     }
 
     /// A cycle between its mark and its sweep.
@@ -243,7 +261,9 @@ public final class Collector {
 
     /// Sweeps and re-paces after a mark that, with what was allocated black
     /// since, marked `markedBytes` (Go's heapMarked).
-    func finishCycle(_ cycle: MarkedCycle, markedBytes: Int) -> CycleStats {
+    /// `markOps`: the mutator operations the mark overlapped (0: the
+    /// mutator waited), for the memory limit's CPU limiter.
+    func finishCycle(_ cycle: MarkedCycle, markedBytes: Int, markOps: Int) -> CycleStats {
         var stats = cycle.stats
         stats.allocatedBlackBytes = markedBytes - stats.heapAfterBytes
         stats.heapAfterBytes = markedBytes
@@ -262,11 +282,14 @@ public final class Collector {
         stats.bytesFreed = swept.bytesFreed
         stats.inuseAfterBytes = heap.objectCensus().inuseBytes
 
-        let lastGoal = goal(forMarked: lastMarkedBytes)
+        let lastGoal = memoryLimit == nil ? goal(forMarked: lastMarkedBytes) : lastHeapGoalBytes
         lastMarkedBytes = markedBytes
-        stats.nextGoalBytes = goal(forMarked: markedBytes)
-        stats.nextTriggerBytes = trigger(forMarked: markedBytes)
+        if memoryLimit != nil { accountCycle(&stats, markOps: markOps) }
+        heap.resetPacing(liveBytes: markedBytes, triggerBytes: .max)
+        stats.nextGoalBytes = heapGoal()
+        stats.nextTriggerBytes = trigger(marked: markedBytes, goal: stats.nextGoalBytes)
         heap.resetPacing(liveBytes: markedBytes, triggerBytes: stats.nextTriggerBytes)
+        lastHeapGoalBytes = stats.nextGoalBytes
         paceScavenger(inuseAtMark: stats.inuseBeforeBytes, lastGoal: lastGoal, newGoal: stats.nextGoalBytes)
         stats.scavengeGoalBytes = scavengeGoalBytes ?? 0
         trace.append(stats)

@@ -60,6 +60,9 @@ public struct CycleStats: Sendable, Equatable {
     public var nextTriggerBytes = 0
     /// The scavenger's retained-bytes goal set by this cycle (0: none).
     public var scavengeGoalBytes = 0
+    /// Whether the memory limit's GC CPU limiter was on during the cycle
+    /// (MemoryLimit.swift).
+    public var limiterOn = false
 
     public init() {}
 

@@ -11,7 +11,8 @@
 // goroutine held to 1% of the CPU time of GOMAXPROCS processors; the lab,
 // stop-the-world, does its units at the mutator's safe points while the time
 // it has spent stays under that share of the wall time since the collection.
-// With GOGC off there is no goal, as in Go.
+// With GOGC off there is no goal, as in Go, unless a memory limit gives one;
+// under a limit the goal is also the limit's (MemoryLimit.swift).
 //
 // A simplification: Go reaches that share through a PI controller that
 // starts cautiously and releases at a rate that depends on how fragmented its
@@ -59,14 +60,27 @@ extension Collector {
     /// Go's gcPaceScavenger, after a cycle that began with `inuseAtMark`
     /// bytes in use and moved the heap goal from `lastGoal` to `newGoal`.
     func paceScavenger(inuseAtMark: Int, lastGoal: Int, newGoal: Int) {
-        guard gogc != nil, lastGoal > 0, lastGoal != .max, newGoal != .max else {
+        // Under a memory limit Go also keeps mappedReady at its limit goal
+        // (MemoryLimit.swift): the retained bytes that leaves room for.
+        var limitGoal = Int.max
+        if let limit = memoryLimit {
+            let total = totalMemoryBytes
+            if let g = limit.rules.scavengerGoal(limit: limit.limitBytes, mappedReady: total) {
+                limitGoal = max(0, g - (total - heap.retainedBytes))
+            }
+        }
+        var goal = Int.max
+        if gogc != nil || memoryLimit != nil, lastGoal > 0, lastGoal != .max, newGoal != .max {
+            goal = Int(Double(inuseAtMark) * (Double(newGoal) / Double(lastGoal)))
+            goal += goal / 10
+            goal = (goal + pageSize - 1) / pageSize * pageSize
+        }
+        goal = min(goal, limitGoal)
+        guard goal != .max else {
             scavenger.goalBytes = .max
             scavenger.active = false
             return
         }
-        var goal = Int(Double(inuseAtMark) * (Double(newGoal) / Double(lastGoal)))
-        goal += goal / 10
-        goal = (goal + pageSize - 1) / pageSize * pageSize
         scavenger.goalBytes = goal
         let retained = heap.retainedBytes
         scavenger.active = retained > goal && retained - goal >= pageSize

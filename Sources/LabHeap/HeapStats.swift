@@ -129,3 +129,19 @@ public struct MarkCensus: Sendable, Equatable {
     public var smallScanObjects = 0
     public init() {}
 }
+
+extension MHeap {
+    /// What a memory limit is measured against, under one lock and without
+    /// asking jemalloc or the kernel (cheap enough for every safe point):
+    /// bytes of spans holding objects (Go's heapInUse), free pages not yet
+    /// released (Go's heapFree), and the heap's own metadata (span headers,
+    /// bitmaps, type ids, page allocator). The page map is left out: its
+    /// leaves follow the addresses jemalloc hands out, which differ from
+    /// process to process, and a memory limit's decisions must not.
+    public func footprint() -> (inuseBytes: Int, freeBytes: Int, metadataBytes: Int) {
+        lock.withLock {
+            (inuseSpanBytes, (pages.freePages - pages.scavengedPages) << pageShift,
+             spanMetadataBytes + pages.metadataBytes)
+        }
+    }
+}

@@ -37,7 +37,8 @@ struct Cell: ParsableCommand {
         let cell = SuiteCell(workload: config.workloads[0], strategy: config.strategies[0],
                              key: RunKey(runID: runID, map: config.mapModels[0], workload: config.workloads[0].rawValue,
                                          strategy: config.strategies[0].name, repeatIndex: repeatIndex, keys: config.keys,
-                                         payloadBytes: config.payloadBytes, gogc: config.gogcText))
+                                         payloadBytes: config.payloadBytes, gogc: config.gogcText(for: config.workloads[0]),
+                                         memlimit: config.memlimitText(for: config.workloads[0])))
         // Test hook: the crash-handling tests kill chosen cells this way
         // (workload/strategy on every map model, or map/workload/strategy).
         if let victim = getenv("BUCKETLAB_TEST_KILL_CELL").map({ String(cString: $0) }),

@@ -50,6 +50,12 @@ struct Check: ParsableCommand {
     @Option(help: "GOGC percent, or 'off'.")
     var gogc = "100"
 
+    @Option(help: "GOMEMLIMIT in bytes (suffixes KiB, MiB, GiB), or 'off' (docs/memory-limit.md).")
+    var memlimit = "off"
+
+    @Option(name: .customLong("container-limit"), help: "A container's memory limit in bytes: a cell past it fails the check (status oom). Default: none.")
+    var containerLimit = "off"
+
     @OptionGroup var gcWorkers: GCWorkersOption
 
     @Flag(name: .customLong("stw-mark"), help: "Pacer cycles whole at the trigger (as run's --stw-mark).")
@@ -167,7 +173,9 @@ struct Check: ParsableCommand {
             try SuiteConfig(workloads: workloads, strategies: Strategy.parseLists(strategy.isEmpty ? ["go"] : strategy),
                             mapModels: SuiteConfig.parseMapModels(map), keys: keys, payloadBytes: payloadBytes, window: window,
                             gogc: Bounds.parseGOGC(gogc), gcWorkers: gcWorkers.count, concurrentMark: !stwMark, seed: seed,
-                            repeats: 1, bursts: bursts, hint: hint, settle: settle, pprof: .none)
+                            repeats: 1, bursts: bursts, hint: hint, settle: settle, pprof: .none,
+                            memlimit: Bounds.parseBytes(memlimit, Bounds.memlimit),
+                            containerLimit: Bounds.parseBytes(containerLimit, Bounds.containerLimit))
         }
     }
 

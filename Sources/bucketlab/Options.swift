@@ -91,6 +91,13 @@ struct SuiteOptions: ParsableArguments {
     @Option(help: "GOGC percent, or 'off'. run: a comma-separated list sweeps.")
     var gogc = "100"
 
+    @Option(help: "GOMEMLIMIT: Go's soft memory limit in bytes (suffixes KiB, MiB, GiB), or 'off' (docs/memory-limit.md). A workload file's own 'memlimit' wins.")
+    var memlimit = "off"
+
+    @Option(name: .customLong("container-limit"),
+            help: "A container's memory limit in bytes (suffixes KiB, MiB, GiB): a cell whose total memory passes it is reported killed at that phase (status oom). Default: none.")
+    var containerLimit = "off"
+
     /// Every `--gogc` value (nil = off).
     var gogcList: [Int?] { gogc.split(separator: ",").compactMap { try? Bounds.parseGOGC(String($0)) } }
     var isSweep: Bool { sizes.isSweep || gogc.contains(",") }
@@ -175,7 +182,9 @@ struct SuiteOptions: ParsableArguments {
             return try SuiteConfig(workloads: workloads, strategies: Strategy.parseLists(strategy),
                             mapModels: SuiteConfig.parseMapModels(map), keys: p.keys, payloadBytes: p.payloadBytes, window: window,
                             gogc: p.gogc, gcWorkers: gcWorkers.count, concurrentMark: !stwMark, seed: seed, repeats: repeats, samples: samples,
-                            bursts: bursts, hint: hint, settle: !noSettle, pprof: ProfilePhases.parse(pprof))
+                            bursts: bursts, hint: hint, settle: !noSettle, pprof: ProfilePhases.parse(pprof),
+                            memlimit: Bounds.parseBytes(memlimit, Bounds.memlimit),
+                            containerLimit: Bounds.parseBytes(containerLimit, Bounds.containerLimit))
         }
     }
 
@@ -197,6 +206,8 @@ struct SuiteOptions: ParsableArguments {
         }
         if !config.settle { arguments.append("--no-settle") }
         if !config.concurrentMark { arguments.append("--stw-mark") }
+        if let m = config.memlimit { arguments += ["--memlimit", String(m)] }
+        if let c = config.containerLimit { arguments += ["--container-limit", String(c)] }
         return arguments
     }
 }

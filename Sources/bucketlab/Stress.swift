@@ -26,10 +26,18 @@ struct Stress: ParsableCommand {
     @Flag(name: .customLong("stw-mark"), help: "Pacer cycles whole at the trigger (default: Go's mark overlapping the mutator, modelled).")
     var stwMark = false
 
+    @Option(help: "GOGC percent, or 'off' (which needs --memlimit).")
+    var gogc = "1"
+
+    @Option(help: "GOMEMLIMIT in bytes (suffixes KiB, MiB, GiB), or 'off' (docs/memory-limit.md).")
+    var memlimit = "off"
+
     @OptionGroup var out: OutputOption
 
     func validate() throws {
         try validated {
+            let g = try Bounds.parseGOGC(gogc), m = try Bounds.parseBytes(memlimit, Bounds.memlimit)
+            if g == nil && m == nil { throw ConfigError("--gogc off needs a --memlimit: nothing would collect") }
             _ = try SuiteConfig.parseMapModels(map)
             try Bounds.cycles.check(cycles)
             try Bounds.stressKeys.check(keys)
@@ -42,7 +50,8 @@ struct Stress: ParsableCommand {
         var reports: [StressReport] = []
         for name in try SuiteConfig.parseMapModels(map) {
             let report = try StressTest.run(cycles: cycles, seed: seed, sweepMode: sweep, model: MapModels.named(name)!,
-                                            keySpace: keys, gcWorkers: gcWorkers.count, concurrentMark: !stwMark) { n in
+                                            keySpace: keys, gcWorkers: gcWorkers.count, concurrentMark: !stwMark,
+                                            gogc: Bounds.parseGOGC(gogc), memlimit: Bounds.parseBytes(memlimit, Bounds.memlimit)) { n in
                 if n % 500 == 0 { ProgressLine.show?("\(name): cycle \(n)/\(cycles)") }
             }
             ProgressLine.end()

@@ -32,7 +32,7 @@ public struct Bound: Sendable {
 
 public enum Bounds {
     /// Keys per workload, map or benchmark.
-    public static let keys = Bound("--keys", 1...50_000_000)
+    public static let keys = Bound("--keys", 1...100_000_000)
     /// A payload's first word holds its key, so at least one word.
     public static let payloadBytes = Bound("--payload-bytes", 8...(1 << 20))
     /// Repetitions of a measurement (runs per cell, timed rounds).
@@ -61,11 +61,30 @@ public enum Bounds {
         return g
     }
 
+    /// GOMEMLIMIT and a container's limit: 1 MiB … 1 TiB.
+    public static let memlimit = Bound("--memlimit", (1 << 20)...(1 << 40))
+    public static let containerLimit = Bound("--container-limit", (1 << 20)...(1 << 40))
+
+    /// A byte count from its text: a whole number, or one with a suffix
+    /// KiB, MiB or GiB ("512MiB"); "off" is nil (no limit).
+    public static func parseBytes(_ text: String, _ bound: Bound) throws -> Int? {
+        if text == "off" { return nil }
+        var digits = Substring(text), scale = 1
+        for (suffix, s) in [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)] where text.hasSuffix(suffix) {
+            digits = text.dropLast(suffix.count)
+            scale = s
+        }
+        guard let n = Int(digits), n >= 0, n <= bound.range.upperBound / scale, bound.range.contains(n * scale) else {
+            throw ConfigError("\(bound.option) must be 'off' or bytes between \(bound.range.lowerBound) and \(bound.range.upperBound) (suffixes KiB, MiB, GiB)")
+        }
+        return n * scale
+    }
+
     /// Throws when about `bytes` cannot fit in the memory the machine has free
     /// (`MemAvailable`); says nothing when that cannot be read.
     public static func checkFreeMemory(needs bytes: Int, for what: String) throws {
         guard let available = availableMemoryBytes(), bytes > available else { return }
-        throw ConfigError("\(what) needs about \(bytes >> 20) MiB; only \(available >> 20) MiB is free")
+        throw ConfigError("\(what) needs at least \(bytes >> 20) MiB; only \(available >> 20) MiB is free")
     }
 
     public static func availableMemoryBytes() -> Int? {

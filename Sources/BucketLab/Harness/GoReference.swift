@@ -3,6 +3,10 @@
 // measurement, so that lab/Go ratios pair measurements taken moments apart
 // on the same machine (`bucketlab gcbench`, Benchmarks/Ratios).
 import Foundation
+import LabHeap
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public final class GoReference: @unchecked Sendable {
     let binary: URL
@@ -82,6 +86,32 @@ public final class GoReference: @unchecked Sendable {
         } catch let e as CSVError {
             throw GoReferenceError(description: "\(version) \(mode): \(e.description)")
         }
+    }
+
+    /// One process of the reference in phases mode on a workload file, its
+    /// rows appended to `out`: the process's wall time (spawn to exit) and
+    /// peak resident set (wait4's ru_maxrss), for `bucketlab scale`.
+    public func runPhases(workloadFile: String, config: SuiteConfig, out: String) throws -> (wallNanos: UInt64, maxRSSBytes: Int) {
+        let arguments = ["-mode", "phases", "-workload-file", workloadFile, "-keys", "\(config.keys)",
+                         "-payload-bytes", "\(config.payloadBytes)", "-window", "\(config.window)",
+                         "-bursts", "\(config.bursts)", "-hint", "\(config.hint)", "-seed", "\(config.seed)",
+                         "-thp", "on", "-out", out] + (config.settle ? [] : ["-no-settle"])
+        let argv = ([binary.path] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let started = monotonicNanos()
+        let rc = posix_spawn(&pid, binary.path, nil, nil, argv, environ)
+        guard rc == 0 else { throw GoReferenceError(description: "cannot start \(binary.path): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 {
+            guard errno == EINTR else { throw GoReferenceError(description: "waiting for the Go reference: \(String(cString: strerror(errno)))") }
+        }
+        let wall = monotonicNanos() - started
+        guard status == 0 else {
+            throw GoReferenceError(description: "\(version) phases on \(workloadFile) at \(config.keys) keys: wait status \(status)")
+        }
+        return (wall, Int(usage.ru_maxrss) * 1024)
     }
 
     private static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil,

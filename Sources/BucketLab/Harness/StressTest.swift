@@ -66,16 +66,23 @@ public struct StressReport: Sendable, ResultRow {
 public enum StressTest {
     /// Runs until `cycles` collections have happened, on one map of `model`
     /// per strategy, driven through the map-model seam. Stops at the first 20
-    /// violations.
+    /// violations. `gogc` (default 1, a cycle every few operations) and
+    /// `memlimit` (GOMEMLIMIT, MemoryLimit.swift) pace the collections; GOGC
+    /// off needs a limit.
     public static func run(cycles target: Int, seed: UInt64 = 1, sweepMode: SweepMode = .eager,
                            strategies: [Strategy] = Strategy.presets, model: any MapModel.Type = BucketMap.self,
                            keySpace: Int = 300, gcWorkers: Int = onlineCores, concurrentMark: Bool = true,
+                           gogc: Int? = 1, memlimit: Int? = nil,
                            progress: ((Int) -> Void)? = nil) throws -> StressReport {
         try Bounds.cycles.check(target)
         try Bounds.stressKeys.check(keySpace)
         try Bounds.gcWorkers.check(gcWorkers)
+        if let gogc { try Bounds.gogc.check(gogc) }
+        if let memlimit { try Bounds.memlimit.check(memlimit) }
+        guard gogc != nil || memlimit != nil else { throw ConfigError("--gogc off needs a --memlimit: nothing would collect") }
         let heap = try MHeap()
-        let collector = Collector(heap: heap, gogc: 1, sweepMode: sweepMode, gcWorkers: gcWorkers)
+        let collector = Collector(heap: heap, gogc: gogc, sweepMode: sweepMode, gcWorkers: gcWorkers)
+        collector.memoryLimit = memlimit.map { .forMapModel(model.modelName, limitBytes: $0) }
         collector.concurrentMark = concurrentMark ? .calibrated : nil
         let mutator = heap.makeMutator()
         var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)

@@ -37,6 +37,10 @@ public struct SuiteConfig: Sendable {
     /// Churn window and cache capacity.
     public private(set) var window: Int
     public private(set) var gogc: Int?
+    /// GOMEMLIMIT in bytes (nil: none), and a container's memory limit: a
+    /// cell whose modelled total memory passes it is killed (docs/memory-limit.md).
+    public private(set) var memlimit: Int?
+    public private(set) var containerLimit: Int?
     /// The collector's mark workers (Collector.gcWorkers).
     public private(set) var gcWorkers: Int
     /// Pacer cycles mark while the mutator runs on, as Go's do
@@ -74,7 +78,7 @@ public struct SuiteConfig: Sendable {
                 mapModels: [String] = MapModels.defaultNames, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
                 window: Int? = nil, gogc: Int? = 100, gcWorkers: Int = onlineCores, concurrentMark: Bool = true, seed: UInt64 = 1, repeats: Int = 1, samples: Int = 10,
                 bursts: Int = 4, hint: Int = 0, settle: Bool = true, pprof: ProfilePhases = .headline,
-                census: Bool = true) throws {
+                census: Bool = true, memlimit: Int? = nil, containerLimit: Int? = nil) throws {
         guard !workloads.isEmpty else { throw ConfigError("no workload given; valid: \(Workload.validNames)") }
         guard !strategies.isEmpty else { throw ConfigError("no strategy given; \(Strategy.validSpecHelp)") }
         guard !mapModels.isEmpty else { throw ConfigError("no map model given; valid: \(MapModels.validNames)") }
@@ -86,6 +90,8 @@ public struct SuiteConfig: Sendable {
         let window = window ?? max(1, keys / 10)
         try Bounds.window(keys: keys).check(window)
         if let gogc { try Bounds.gogc.check(gogc) }
+        if let memlimit { try Bounds.memlimit.check(memlimit) }
+        if let containerLimit { try Bounds.containerLimit.check(containerLimit) }
         try Bounds.gcWorkers.check(gcWorkers)
         try Bounds.repeats.check(repeats)
         try Bounds.samples.check(samples)
@@ -98,6 +104,8 @@ public struct SuiteConfig: Sendable {
         self.payloadBytes = payloadBytes
         self.window = window
         self.gogc = gogc
+        self.memlimit = memlimit
+        self.containerLimit = containerLimit
         self.gcWorkers = gcWorkers
         self.concurrentMark = concurrentMark
         self.seed = seed
@@ -109,7 +117,7 @@ public struct SuiteConfig: Sendable {
         self.pprof = census ? pprof : .none
         self.census = census
         for w in workloads { try w.validate(sizes) }
-        try Bounds.checkFreeMemory(needs: estimatedPeakBytes,
+        try Bounds.checkFreeMemory(needs: leastPeakBytes,
                                    for: "--keys \(keys) with --payload-bytes \(payloadBytes)")
     }
 
@@ -130,6 +138,13 @@ public struct SuiteConfig: Sendable {
     public var estimatedPeakBytes: Int {
         let perKey = MapModels.worstCaseBytesPerWordEntry + SizeClasses.roundUpSize(payloadBytes) + 64
         return keys * perKey * 2 + (64 << 20)
+    }
+
+    /// The least a cell of this size needs: a full map at its worst and its
+    /// payloads. A run is refused only when this much is not free (the
+    /// generous estimate above sets how many cells run at once).
+    public var leastPeakBytes: Int {
+        keys * (MapModels.worstCaseBytesPerWordEntry + SizeClasses.roundUpSize(payloadBytes))
     }
 }
 
@@ -256,7 +271,8 @@ public struct SuiteResult: Sendable {
     public var startNs: UInt64 = 0
 
     /// Cells that did not finish.
-    public var failedCells: [RunSummary] { summaries.filter { !$0.succeeded } }
+    /// Cells that did not finish; a cell a container limit killed did.
+    public var failedCells: [RunSummary] { summaries.filter { !$0.succeeded && !$0.killed } }
 
     mutating func append(_ cell: CellResult) {
         phases += cell.phases
@@ -278,7 +294,8 @@ public enum Suite {
                         SuiteCell(workload: workload, strategy: strategy,
                                   key: RunKey(runID: runID, map: map, workload: workload.rawValue,
                                               strategy: strategy.name, repeatIndex: rep, keys: config.keys,
-                                              payloadBytes: config.payloadBytes, gogc: config.gogcText))
+                                              payloadBytes: config.payloadBytes, gogc: config.gogcText(for: workload),
+                                              memlimit: config.memlimitText(for: workload)))
                     }
                 }
             }
@@ -366,15 +383,22 @@ public enum Suite {
             let all = groups[k]!
             let g = all.filter(\.succeeded)
             let failures = all.filter { !$0.succeeded }
+            let allKilled = !failures.isEmpty && failures.allSatisfy(\.killed)
             guard !g.isEmpty else {
                 var s = all[0]
                 s.key = k
-                s.status = "failed: \(failures.count) of \(all.count) repeats (\(failures[0].status))"
+                s.status = allKilled ? RunSummary.oomStatus
+                    : "failed: \(failures.count) of \(all.count) repeats (\(failures[0].status))"
                 return s
             }
             func mid(_ f: (RunSummary) -> Int) -> Int { Int(median(g.map { Double(f($0)) })) }
             var s = RunSummary(key: k, keys: g[0].keys)
-            if !failures.isEmpty { s.status = "failed: \(failures.count) of \(all.count) repeats (\(failures[0].status))" }
+            if allKilled {
+                s.status = "\(RunSummary.oomStatus): \(failures.count) of \(all.count) repeats"
+                s.oomPhase = failures[0].oomPhase
+            } else if !failures.isEmpty {
+                s.status = "failed: \(failures.count) of \(all.count) repeats (\(failures[0].status))"
+            }
             s.peakHeapInuseBytes = mid(\.peakHeapInuseBytes)
             s.headlinePhase = g[0].headlinePhase
             s.headlineHeapInuseBytes = mid(\.headlineHeapInuseBytes)

@@ -41,6 +41,14 @@ public struct Workload: Sendable, Hashable {
         builtInFiles().first { $0.name == name }.flatMap { try? String(contentsOf: $0.url, encoding: .utf8) }
     }
 
+    /// The file this workload's spec was read from: the user's, or the
+    /// built-in's package resource (what the Go reference runs); nil for a
+    /// trace.
+    public var specFile: String? {
+        if trace != nil { return nil }
+        return file ?? Self.builtInFiles().first { $0.name == name }?.url.path
+    }
+
     private static func builtInFiles() -> [(name: String, url: URL)] {
         guard let dir = Bundle.module.url(forResource: "Workloads", withExtension: nil),
               let files = try? FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
@@ -157,8 +165,27 @@ public struct Workload: Sendable, Hashable {
     /// Checks the file at these sizes before any work: phase names unique,
     /// the headline one of them, static counts within the command line's
     /// bounds, iterators and pins released only once held.
+    /// The file's GOMEMLIMIT at these sizes (nil: none); checked against
+    /// `Bounds.memlimit`.
+    public func memlimit(_ sizes: WorkloadSizes) throws -> Int? {
+        guard let count = spec.memlimit else { return nil }
+        let where_ = file ?? "built-in \(name)"
+        guard count.names.isDisjoint(with: WorkloadCount.dynamicNames.union(["threshold", "i"])) else {
+            throw WorkloadFileError("\(where_): memlimit: may use keys, window and bursts only")
+        }
+        let bytes: Int
+        do { bytes = try count.evaluate(sizes.lookup(i: nil), threshold: { $0 }) } catch {
+            throw WorkloadFileError("\(where_): memlimit: \(error)")
+        }
+        guard Bounds.memlimit.range.contains(bytes) else {
+            throw WorkloadFileError("\(where_): memlimit: \(bytes) bytes at these sizes; must be between \(Bounds.memlimit.range.lowerBound) and \(Bounds.memlimit.range.upperBound)")
+        }
+        return bytes
+    }
+
     public func validate(_ sizes: WorkloadSizes) throws {
         let where_ = file ?? "built-in \(name)"
+        _ = try memlimit(sizes)
         let phases: [(name: String, steps: [Step], path: String)]
         do { phases = try expandedPhases(sizes) } catch let e as WorkloadFileError {
             throw WorkloadFileError("\(where_): \(e.description)")
@@ -267,6 +294,15 @@ public struct WorkloadSizes: Sendable {
 extension SuiteConfig {
     /// GOGC as Go's environment variable spells it.
     public var gogcText: String { gogc.map(String.init) ?? "off" }
+
+    /// GOGC and GOMEMLIMIT for `workload`: its file's, else the run's.
+    public func gogc(for workload: Workload) -> Int? {
+        if let g = workload.spec.gogc { return g.value }
+        return gogc
+    }
+    public func memlimit(for workload: Workload) -> Int? { (try? workload.memlimit(sizes)) ?? memlimit }
+    public func gogcText(for workload: Workload) -> String { gogc(for: workload).map(String.init) ?? "off" }
+    public func memlimitText(for workload: Workload) -> String { memlimit(for: workload).map(String.init) ?? "off" }
 
     /// The sizes workload files see.
     public var sizes: WorkloadSizes { WorkloadSizes(keys: keys, window: window, bursts: bursts) }

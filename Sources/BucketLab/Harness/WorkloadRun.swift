@@ -75,9 +75,12 @@ public final class WorkloadRun {
         self.progress = progress
         model = MapModels.named(key.map)!
         heap = try MHeap()
-        collector = Collector(heap: heap, gogc: config.gogc, gcWorkers: config.gcWorkers)
+        collector = Collector(heap: heap, gogc: config.gogc(for: workload), gcWorkers: config.gcWorkers)
         mutator = heap.makeMutator()
         collector.concurrentMark = config.concurrentMark ? .calibrated : nil
+        memlimit = config.memlimit(for: workload)
+        limitModel = MemoryLimit.forMapModel(key.map, limitBytes: memlimit ?? .max)
+        if memlimit != nil || config.containerLimit != nil { collector.memoryLimit = limitModel }
         wordMapType = .uint64ToUInt64(heap: heap)
         payloadMapType = .uint64ToPointer(heap: heap)
         stringMapType = .stringToPointer(heap: heap)
@@ -90,6 +93,18 @@ public final class WorkloadRun {
 
     /// The model of Go's collection CPU for this map model's Go version.
     var goGCCost: GoGCCost { GoGCCost.forMapModel(key.map) }
+
+    /// GOMEMLIMIT for this run (nil: none), and the memory-limit model of
+    /// this map model's Go version: the collector's when there is a limit or
+    /// a container limit, else only its constants (the mutator's CPU per
+    /// operation, Go's runtime memory) for the phase figures.
+    public let memlimit: Int?
+    let limitModel: MemoryLimit
+    /// The phase a container limit killed the run at (status `oom`); the
+    /// workload runs on, but nothing after that phase is recorded.
+    public private(set) var killedAt: String?
+    /// Cumulative figures at the phase's start.
+    private var phaseStartFigures = (cycles: 0, gcNs: UInt64(0), ops: 0, limitedCycles: 0)
 
     /// Bytes of each payload: the workload file's, or the run's.
     public let payloadBytes: Int
@@ -192,6 +207,9 @@ public final class WorkloadRun {
     public func beginPhase(_ name: String, expectedOps: Int) {
         phaseName = name
         heap.resetPeakInuse()
+        collector.resetPeakTotal()
+        phaseStartFigures = (collector.trace.count, goGCCost.cpuNs(collector.trace), ops,
+                             collector.limitState?.limitedCycles ?? 0)
         phaseStart = monotonicNanos()
         phaseOps = 0
         sampleIndex = 0
@@ -228,6 +246,7 @@ public final class WorkloadRun {
     }
 
     private func takeSample() {
+        guard killedAt == nil else { return }
         let t0 = monotonicNanos()
         defer { times.samplesNs += monotonicNanos() - t0 }
         sampleIndex += 1
@@ -245,17 +264,20 @@ public final class WorkloadRun {
     /// what (outside the phase's time and every cycle's) and, if asked, its
     /// heap profile.
     public func endPhase() {
+        guard killedAt == nil else { return }
         let t0 = monotonicNanos()
         collector.collect()
         let now = monotonicNanos()
         times.phaseEndCollectNs += now - t0
         let measurement = measure()
+        let limit = limitFigures(measurement)
+        if let c = config.containerLimit, limit.peakTotalMemoryBytes > c { killedAt = phaseName }
         let t1 = monotonicNanos()
         let census = config.census ? collector.census() : nil
         let t2 = monotonicNanos()
         times.censusNs += t2 - t1
         phases.append(PhaseRow(key: key, phase: phaseName, measurement: measurement, phaseNs: now - phaseStart,
-                               startNs: phaseStart, retention: census.map(Retention.init) ?? Retention()))
+                               startNs: phaseStart, retention: census.map(Retention.init) ?? Retention(), limit: limit))
         var t3 = monotonicNanos()
         if let census, wantsProfile(of: phaseName) {
             let name = "\(key.map)-\(key.workload)-\(key.strategy)-\(phaseName)"
@@ -292,6 +314,7 @@ public final class WorkloadRun {
     /// the background scavenger has reached its goal, and `freeos`, after
     /// `debug.FreeOSMemory` (a collection, then every free page released).
     func settle() {
+        guard killedAt == nil else { return }
         beginPhase("idle", expectedOps: 1)
         op { collector.scavengeToGoal() }
         endPhase()
@@ -332,9 +355,36 @@ public final class WorkloadRun {
         return m
     }
 
+    /// The phase's memory-limit figures (PhaseLimitFigures), after its
+    /// closing collection.
+    func limitFigures(_ m: RunMeasurement) -> PhaseLimitFigures {
+        var f = PhaseLimitFigures()
+        let start = phaseStartFigures
+        f.phaseGCCycles = m.gcCycles - start.cycles
+        let gcNs = Double(m.modelledGoGCCPUNs - start.gcNs)
+        let mutatorNs = Double(m.ops - start.ops) * limitModel.mutatorNsPerOp
+        f.gcCPUFraction = gcNs + mutatorNs > 0 ? gcNs / (gcNs + mutatorNs) : 0
+        let goal = collector.heapGoal()
+        f.heapGoalBytes = goal == .max ? 0 : goal
+        f.totalMemoryBytes = collector.memoryLimit == nil ? collector.totalMemoryBytes + limitModel.runtimeBytes
+            : collector.totalMemoryBytes
+        if let state = collector.limitState {
+            f.peakTotalMemoryBytes = max(state.peakTotalBytes, f.totalMemoryBytes)
+            f.limiterCycles = state.limitedCycles - start.limitedCycles
+        } else {
+            f.peakTotalMemoryBytes = f.totalMemoryBytes
+        }
+        if let memlimit { f.overshootBytes = max(0, f.peakTotalMemoryBytes - memlimit) }
+        return f
+    }
+
     /// This run's summary figures.
     func summary() -> RunSummary {
         var s = RunSummary(key: key, keys: config.keys)
+        if let killedAt {
+            s.status = RunSummary.oomStatus
+            s.oomPhase = killedAt
+        }
         let all = phases.map(\.measurement) + samples.map(\.measurement)
         // Each phase's high-water mark covers the phase, its collections
         // included; the run's is the largest.

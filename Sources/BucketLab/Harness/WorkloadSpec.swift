@@ -24,9 +24,14 @@ public struct WorkloadSpec: Sendable, Codable, Equatable {
     public var seed: UInt64
     /// End with the `idle` and `freeos` phases (unless `--no-settle`).
     public var settle: Bool
+    /// GOMEMLIMIT in bytes, a count in the run's sizes ("60 keys": 60 bytes
+    /// per key), and GOGC for this workload (docs/memory-limit.md): they
+    /// take the place of `--memlimit` and `--gogc`; absent, the run's.
+    public var memlimit: WorkloadCount?
+    public var gogc: GOGCSetting?
     public var phases: [PhaseItem]
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case format, name, summary, map, headline, seed, settle, phases }
+    enum CodingKeys: String, CodingKey, CaseIterable { case format, name, summary, map, headline, seed, settle, memlimit, gogc, phases }
 
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, CodingKeys.self)
@@ -44,8 +49,56 @@ public struct WorkloadSpec: Sendable, Codable, Equatable {
         headline = try c.decode(String.self, forKey: .headline)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
         settle = try c.decodeIfPresent(Bool.self, forKey: .settle) ?? true
+        memlimit = try c.decodeIfPresent(CountField.self, forKey: .memlimit)?.count
+        gogc = try c.decodeIfPresent(GOGCSetting.self, forKey: .gogc)
         phases = try c.decode([PhaseItem].self, forKey: .phases)
         guard !phases.isEmpty else { throw invalid(c, .phases, "must list at least one phase") }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(format, forKey: .format)
+        try c.encode(name, forKey: .name)
+        try c.encode(summary, forKey: .summary)
+        try c.encode(map, forKey: .map)
+        try c.encode(headline, forKey: .headline)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(settle, forKey: .settle)
+        try c.encodeIfPresent(memlimit.map(CountField.init), forKey: .memlimit)
+        try c.encodeIfPresent(gogc, forKey: .gogc)
+        try c.encode(phases, forKey: .phases)
+    }
+}
+
+/// A workload file's `gogc`: a percent (Bounds.gogc) or "off".
+public enum GOGCSetting: Sendable, Codable, Equatable {
+    case percent(Int)
+    case off
+
+    /// The collector's GOGC (nil: off).
+    public var value: Int? {
+        if case .percent(let p) = self { return p }
+        return nil
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let p = try? c.decode(Int.self), Bounds.gogc.range.contains(p) {
+            self = .percent(p)
+        } else if (try? c.decode(String.self)) == "off" {
+            self = .off
+        } else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
+                "must be \"off\" or a percent between \(Bounds.gogc.range.lowerBound) and \(Bounds.gogc.range.upperBound)"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .percent(let p): try c.encode(p)
+        case .off: try c.encode("off")
+        }
     }
 }
 

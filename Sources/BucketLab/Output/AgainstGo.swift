@@ -57,6 +57,32 @@ public struct GoPhaseRow: Sendable, ResultRow {
     public var metricsGCAssistCPUNs: Int?
     public var metricsGCBackgroundCPUNs: Int?
     public var metricsGCIdleCPUNs: Int?
+    /// Go's memory classes at the phase end (runtime/metrics'
+    /// /memory/classes/*; mspan and mcache are in use + free), its heap
+    /// goal, the cycle its GC CPU limiter last turned on (Go 1.20+), and the
+    /// run's GOMEMLIMIT ("off" or bytes) and GOGC; nil / "" in files written
+    /// before they were recorded.
+    public var memTotalBytes: Int?
+    public var memHeapObjectsBytes: Int?
+    public var memHeapUnusedBytes: Int?
+    public var memHeapFreeBytes: Int?
+    public var memHeapReleasedBytes: Int?
+    public var memHeapStacksBytes: Int?
+    public var memOSStacksBytes: Int?
+    public var memMetadataMSpanBytes: Int?
+    public var memMetadataMCacheBytes: Int?
+    public var memMetadataOtherBytes: Int?
+    public var memOtherBytes: Int?
+    public var gcHeapGoalBytes: Int?
+    public var gcLimiterLastEnabledCycle: Int?
+    public var memlimit = ""
+    public var gogc = ""
+
+    /// Go's mappedReady: total memory less what is released.
+    public var totalReadyBytes: Int? {
+        guard let t = memTotalBytes, let r = memHeapReleasedBytes else { return nil }
+        return t - r
+    }
 
     public static var blank: GoPhaseRow { GoPhaseRow() }
 
@@ -75,7 +101,22 @@ public struct GoPhaseRow: Sendable, ResultRow {
          .optionalInt("metrics_gc_pause_cpu_ns", \.metricsGCPauseCPUNs).addedLater(),
          .optionalInt("metrics_gc_assist_cpu_ns", \.metricsGCAssistCPUNs).addedLater(),
          .optionalInt("metrics_gc_background_cpu_ns", \.metricsGCBackgroundCPUNs).addedLater(),
-         .optionalInt("metrics_gc_idle_cpu_ns", \.metricsGCIdleCPUNs).addedLater()]
+         .optionalInt("metrics_gc_idle_cpu_ns", \.metricsGCIdleCPUNs).addedLater()] + memoryColumns
+    }
+
+    /// Reference/memclasses.go's columns.
+    static var memoryColumns: [Column<GoPhaseRow>] {
+        let columns: [Column<GoPhaseRow>] = [.optionalInt("mem_total_bytes", \.memTotalBytes), .optionalInt("mem_heap_objects_bytes", \.memHeapObjectsBytes),
+         .optionalInt("mem_heap_unused_bytes", \.memHeapUnusedBytes), .optionalInt("mem_heap_free_bytes", \.memHeapFreeBytes),
+         .optionalInt("mem_heap_released_bytes", \.memHeapReleasedBytes),
+         .optionalInt("mem_heap_stacks_bytes", \.memHeapStacksBytes), .optionalInt("mem_os_stacks_bytes", \.memOSStacksBytes),
+         .optionalInt("mem_metadata_mspan_bytes", \.memMetadataMSpanBytes),
+         .optionalInt("mem_metadata_mcache_bytes", \.memMetadataMCacheBytes),
+         .optionalInt("mem_metadata_other_bytes", \.memMetadataOtherBytes), .optionalInt("mem_other_bytes", \.memOtherBytes),
+         .optionalInt("gc_heap_goal_bytes", \.gcHeapGoalBytes),
+         .optionalInt("gc_limiter_last_enabled_cycle", \.gcLimiterLastEnabledCycle),
+         .name("memlimit", \.memlimit), .name("gogc", \.gogc)]
+        return columns.map { $0.addedLater() }
     }
 
     /// The heap the workload added to the runtime's own.

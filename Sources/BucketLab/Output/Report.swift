@@ -15,6 +15,8 @@ public struct ResultSet {
     public var againstGo: [AgainstGoRow] = []
     /// tombstone-churn's figures, when the folder ran it.
     public var tombstoneChurn: [TombstoneChurnRow] = []
+    /// The phases of cells run under a memory limit (Report+MemoryLimit.swift).
+    public var memoryLimit: [MemoryLimitRow] = []
     /// Each cell's phase-end row of its headline phase (repeat 1), by
     /// `RunKey.cellName`, from phases.csv.
     public var headlinePhases: [String: PhaseRow] = [:]
@@ -44,6 +46,7 @@ public struct ResultSet {
                 headlinePhases[r.key.cellName] = r
             }
             tombstoneChurn = TombstoneChurnRow.rows(from: rows)
+            memoryLimit = MemoryLimitRow.rows(from: rows)
         }
         let against = dir + "/against-go.csv"
         if access(against, F_OK) == 0 { againstGo = try AgainstGoRow.read(against) }
@@ -242,6 +245,7 @@ public enum Report {
             md += "tables, directory included.\n\n"
             md += markdownTable(header: TombstoneChurnRow.header, rows: results.tombstoneChurn.map(\.fields)) + "\n"
         }
+        md += memoryLimitMarkdown(results)
         if !results.againstGo.isEmpty {
             md += "## Against Go\n\n"
             md += "The `go` strategy's phase ends against the real Go runtime running the same workload with the same keys "

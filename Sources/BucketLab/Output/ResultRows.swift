@@ -20,9 +20,11 @@ public struct RunKey: Sendable, Hashable {
     public var keys: Int
     public var payloadBytes: Int
     public var gogc: String
+    /// GOMEMLIMIT: "off" or bytes; "" in files written before it was a column.
+    public var memlimit: String
 
     public init(runID: String, map: String, workload: String, strategy: String, repeatIndex: Int,
-                keys: Int = 0, payloadBytes: Int = 0, gogc: String = "") {
+                keys: Int = 0, payloadBytes: Int = 0, gogc: String = "", memlimit: String = "") {
         self.runID = runID
         self.map = map
         self.workload = workload
@@ -31,12 +33,13 @@ public struct RunKey: Sendable, Hashable {
         self.keys = keys
         self.payloadBytes = payloadBytes
         self.gogc = gogc
+        self.memlimit = memlimit
     }
 
     /// The cell, whichever repeat.
     public var cell: RunKey {
         RunKey(runID: runID, map: map, workload: workload, strategy: strategy, repeatIndex: 0, keys: keys,
-               payloadBytes: payloadBytes, gogc: gogc)
+               payloadBytes: payloadBytes, gogc: gogc, memlimit: memlimit)
     }
 
     /// The cell as a person names it: `swiss/churn/go`.
@@ -52,7 +55,7 @@ public struct RunKey: Sendable, Hashable {
     /// The sweep's dimensions (later columns: absent in older files).
     static var dimensions: [Column<RunKey>] {
         [.int("keys", \.keys).addedLater(), .int("payload_bytes", \.payloadBytes).addedLater(),
-         .name("gogc", \.gogc).addedLater()]
+         .name("gogc", \.gogc).addedLater(), .name("memlimit", \.memlimit).addedLater()]
     }
 }
 
@@ -120,15 +123,19 @@ public struct PhaseRow: Sendable, ResultRow {
     /// Who keeps the heap (the collector's census); zero in files written
     /// before it was measured.
     public var retention = Retention()
+    /// Collections, modelled GC CPU and memory against GOMEMLIMIT over the
+    /// phase; zero in files written before they were measured.
+    public var limit = PhaseLimitFigures()
 
     public init(key: RunKey, phase: String, measurement: RunMeasurement, phaseNs: UInt64, startNs: UInt64,
-                retention: Retention = Retention()) {
+                retention: Retention = Retention(), limit: PhaseLimitFigures = PhaseLimitFigures()) {
         self.key = key
         self.phase = phase
         self.measurement = measurement
         self.phaseNs = phaseNs
         self.startNs = startNs
         self.retention = retention
+        self.limit = limit
     }
 
     public static var blank: PhaseRow { PhaseRow(key: .blank, phase: "", measurement: RunMeasurement(), phaseNs: 0, startNs: 0) }
@@ -137,6 +144,38 @@ public struct PhaseRow: Sendable, ResultRow {
         RunKey.columns.map { $0.nested(in: \.key) } + [.name("phase", \.phase)]
             + RunMeasurement.columns.map { $0.nested(in: \.measurement) } + [.uint64("phase_ns", \.phaseNs)]
             + Retention.columns.map { $0.nested(in: \.retention).addedLater() }
+            + PhaseLimitFigures.columns.map { $0.nested(in: \.limit).addedLater() }
+    }
+}
+
+/// A phase's collections and memory against the limit (docs/memory-limit.md).
+public struct PhaseLimitFigures: Sendable, Equatable {
+    /// Collections that ended in the phase, its closing one included.
+    public var phaseGCCycles = 0
+    /// Go's modelled GC CPU over it (GoGCCost) against that plus the
+    /// mutator's modelled CPU (MemoryLimit.mutatorNsPerOp per operation).
+    public var gcCPUFraction = 0.0
+    /// The heap goal after the closing collection (0: none, GOGC off and no
+    /// limit).
+    public var heapGoalBytes = 0
+    /// Go's mappedReady as modelled (heap retained, its metadata, Go's
+    /// runtime) at the phase end, and its high-water mark over the phase
+    /// (tracked at every safe point with --memlimit or --container-limit;
+    /// otherwise the phase end's).
+    public var totalMemoryBytes = 0
+    public var peakTotalMemoryBytes = 0
+    /// Collections in the phase with the GC CPU limiter on.
+    public var limiterCycles = 0
+    /// How far the high-water mark passed GOMEMLIMIT (0: not, or no limit).
+    public var overshootBytes = 0
+
+    public init() {}
+
+    static var columns: [Column<PhaseLimitFigures>] {
+        [.int("phase_gc_cycles", \.phaseGCCycles), .double("gc_cpu_fraction", \.gcCPUFraction, digits: 4),
+         .int("heap_goal_bytes", \.heapGoalBytes), .int("total_memory_bytes", \.totalMemoryBytes),
+         .int("peak_total_memory_bytes", \.peakTotalMemoryBytes), .int("limiter_cycles", \.limiterCycles),
+         .int("limit_overshoot_bytes", \.overshootBytes)]
     }
 }
 
@@ -226,7 +265,12 @@ public struct GCRow: Sendable, ResultRow {
         let modelled: [Column<CycleStats>] = [
             .derivedRatio("go119_gc_cpu_ns", digits: 0) { Double(GoGCCost.go119.cpuNs($0)) },
             .derivedRatio("gocur_gc_cpu_ns", digits: 0) { Double(GoGCCost.go127.cpuNs($0)) }]
-        let marks = counts.map { $0.addedLater() } + modelled.map { $0.addedLater() }
+        // Whether the memory limit's GC CPU limiter was on (docs/memory-limit.md).
+        let limiter = Column<CycleStats>("limiter_on", write: { $0.limiterOn ? "1" : "0" }, read: { row, text in
+            row.limiterOn = text == "1"
+            return text == "0" || text == "1"
+        })
+        let marks = counts.map { $0.addedLater() } + modelled.map { $0.addedLater() } + [limiter.addedLater()]
         return RunKey.columns.map { $0.nested(in: \.key) } + (cycle + marks).map { $0.nested(in: \.cycle) }
     }
 }
@@ -262,6 +306,12 @@ public struct RunSummary: Sendable, ResultRow {
     public var p50OpNs = 0
     public var p99OpNs = 0
     public var leakedBytesFinal = 0
+    /// The phase a container limit killed the cell at (status `oom`); "".
+    public var oomPhase = ""
+
+    /// A cell a container limit killed.
+    public static let oomStatus = "oom"
+    public var killed: Bool { status == Self.oomStatus || status.hasPrefix(Self.oomStatus + ":") }
 
     public init(key: RunKey, keys: Int) {
         self.key = key
@@ -295,6 +345,7 @@ public struct RunSummary: Sendable, ResultRow {
          .int("peak_rss_bytes", \.peakRSSBytes), .int("gc_cycles", \.gcCycles), .uint64("gc_total_ns", \.gcTotalNs),
          .double("ops_per_sec", \.opsPerSecond, digits: 0), .int("p50_op_ns", \.p50OpNs), .int("p99_op_ns", \.p99OpNs),
          .int("leaked_bytes_final", \.leakedBytesFinal),
-         Column<RunSummary>.uint64("modelled_go_gc_cpu_ns", \.modelledGoGCCPUNs).addedLater()]
+         Column<RunSummary>.uint64("modelled_go_gc_cpu_ns", \.modelledGoGCCPUNs).addedLater(),
+         Column<RunSummary>("oom_phase", write: { $0.oomPhase }, read: { row, text in row.oomPhase = text; return true }).addedLater()]
     }
 }

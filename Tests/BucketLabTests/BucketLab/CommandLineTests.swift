@@ -44,6 +44,12 @@ import Testing
         (["gccost", "fit", "--fit", "a=b", "--floor-ms", "-1"], 64, "--floor-ms"),
         (["gcbench", "--thp", "maybe"], 64, "--thp"),
         (["gcbench", "--payload-bytes", "0"], 64, "--payload-bytes"),
+        (["run", "--memlimit", "lots"], 64, "--memlimit"),
+        (["run", "--memlimit", "1000"], 64, "--memlimit"),
+        (["run", "--container-limit", "2TiB"], 64, "--container-limit"),
+        (["stress", "--gogc", "off"], 64, "needs a --memlimit"),
+        (["stress", "--memlimit", "1x"], 64, "--memlimit"),
+        (["check", "--workload", "churn", "--memlimit", "12"], 64, "--memlimit"),
     ] as [([String], Int32, String)])
     func badCommandLinesAreRefused(args: [String], status: Int32, message: String) throws {
         let dir = temporaryDirectory()
@@ -85,7 +91,7 @@ import Testing
         let o = try bucketlab(["run", "--keys", "1000,3e3", "--gogc", "100,50"] + common + ["--out", dir])
         #expect(o.status == 0, "\(o.stderr)")
         let sweep = try CSVDocument(path: dir + "/sweep.csv")
-        #expect(sweep.header.prefix(7) == ["map", "workload", "strategy", "keys", "payload_bytes", "gogc", "status"])
+        #expect(sweep.header.prefix(8) == ["map", "workload", "strategy", "keys", "payload_bytes", "gogc", "memlimit", "status"])
         let keys = sweep.header.firstIndex(of: "keys")!, gogc = sweep.header.firstIndex(of: "gogc")!
         #expect(sweep.rows.map { "\($0[keys])/\($0[gogc])" } == ["1000/100", "1000/50", "3000/100", "3000/50"])
         for f in ["REPORT.md", "sweep-retained.svg", "sweep-gc.svg", "run.json",

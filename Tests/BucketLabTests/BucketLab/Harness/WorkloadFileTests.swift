@@ -10,7 +10,10 @@ import Testing
     /// workload did: the process's RSS, the kernel's resident figures, what
     /// the background scavenger released by then, and times.
     static func isMemoryColumn(_ name: String) -> Bool {
+        // Total memory counts free pages not yet released, which the
+        // scavenger's wall-clock share moves, as it does resident bytes.
         !(name.contains("rss") || name.contains("resident") || name.contains("released") || name.hasSuffix("_ns")
+          || name.contains("total_memory")
           || name.contains("ops_per_sec") || name == "run_id")
     }
 
@@ -36,8 +39,9 @@ import Testing
 
     @Test(arguments: [2_000, 13_000])
     func everyBuiltInFromItsFileMatchesTheCodeItReplaced(keys: Int) throws {
-        let config = try SuiteConfig(strategies: Strategy.parseList("go,compact"), keys: keys, seed: 5, samples: 3,
-                                     pprof: .none)
+        // The thirteen that were Swift code before they were files.
+        let config = try SuiteConfig(workloads: Array(Workload.allCases.prefix(13)), strategies: Strategy.parseList("go,compact"),
+                                     keys: keys, seed: 5, samples: 3, pprof: .none)
         var compared = 0
         for cell in Suite.cells(config, runID: "identity") {
             let new = try Suite.run(cell, config: config)
@@ -57,7 +61,7 @@ import Testing
             #expect(new.phases.count >= 2)
             compared += 1
         }
-        #expect(compared == MapModels.defaultNames.count * Workload.allCases.count * 2)
+        #expect(compared == MapModels.defaultNames.count * 13 * 2)
     }
 
     @Test func everyBuiltInRoundTripsThroughItsJSON() throws {
@@ -68,7 +72,8 @@ import Testing
             #expect(try WorkloadSpec.decode(Data(shipped.utf8), file: w.name) == w.spec)
         }
         #expect(Workload.allCases.map(\.name).first == "fill-drain")
-        #expect(Workload.allCases.count == 13)
+        #expect(Workload.allCases.count == 14)
+        #expect(Workload.allCases.map(\.name).last == "limit-squeeze")
     }
 
     // MARK: Counts

@@ -1,0 +1,226 @@
+import Testing
+@testable import BucketLab
+@testable import LabHeap
+@testable import LabMaps
+@testable import LabCollector
+
+/// GOMEMLIMIT (MemoryLimit.swift): the heap goal under a limit per Go
+/// version, the GC CPU limiter, and the scavenger's limit goal.
+@Suite struct MemoryLimitTests {
+    static let mib = 1 << 20
+
+    /// One case of Go's memoryLimitHeapGoal inputs, in MiB.
+    struct GoalCase {
+        var limit: Int, mapped: Int, free: Int, alloc: Int, marked: Int
+    }
+
+    /// Go 1.19's memoryLimitHeapGoal written out: limit − (nonHeap +
+    /// overage) − 1 MiB, at least 1 MiB when that would leave under 2 MiB,
+    /// at least the marked heap.
+    static func go119Goal(_ c: GoalCase) -> Int {
+        let (limit, mapped, free, alloc, marked) = (c.limit * mib, c.mapped * mib, c.free * mib, c.alloc * mib, c.marked * mib)
+        let nonHeap = mapped - free - alloc, overage = max(0, mapped - limit)
+        if nonHeap + overage >= limit { return marked }
+        let g = limit - nonHeap - overage
+        return max(g < 2 * mib ? mib : g - mib, marked)
+    }
+
+    /// Go 1.27's: the headroom is 3% of that goal (at least 1 MiB).
+    static func go127Goal(_ c: GoalCase) -> Int {
+        let (limit, mapped, free, alloc, marked) = (c.limit * mib, c.mapped * mib, c.free * mib, c.alloc * mib, c.marked * mib)
+        let nonHeap = mapped - free - alloc, overage = max(0, mapped - limit)
+        if nonHeap + overage >= limit { return marked }
+        let g = limit - nonHeap - overage
+        let headroom = max(mib, g / 100 * 3)
+        return max(g < 2 * headroom ? headroom : g - headroom, marked)
+    }
+
+    static let goalCases = [
+        GoalCase(limit: 100, mapped: 60, free: 10, alloc: 40, marked: 30),   // under the limit
+        GoalCase(limit: 100, mapped: 110, free: 5, alloc: 80, marked: 60),   // over it: the overage counts
+        GoalCase(limit: 64, mapped: 70, free: 0, alloc: 2, marked: 2),       // non-heap alone past it
+        GoalCase(limit: 3, mapped: 2, free: 0, alloc: 1, marked: 0),         // a small limit: the headroom
+        GoalCase(limit: 100, mapped: 90, free: 0, alloc: 70, marked: 85),    // never under the marked heap
+        GoalCase(limit: 1024, mapped: 300, free: 50, alloc: 200, marked: 150),
+    ]
+
+    @Test(arguments: goalCases)
+    func heapGoalFollowsEachVersionsFormula(_ c: GoalCase) {
+        for (rules, expected) in [(MemoryLimitRules.go119, Self.go119Goal(c)), (.go127, Self.go127Goal(c))] {
+            let goal = rules.heapGoal(limit: c.limit * Self.mib, mappedReady: c.mapped * Self.mib, heapFree: c.free * Self.mib,
+                                      heapAlloc: c.alloc * Self.mib, heapMarked: c.marked * Self.mib)
+            #expect(goal == expected, "\(rules.goVersion) \(c)")
+        }
+        // The versions differ by their headroom only where the 3% passes 1 MiB.
+        let c119 = Self.go119Goal(c), c127 = Self.go127Goal(c)
+        #expect(c127 <= c119)
+    }
+
+    /// The collector's goal: the smaller of GOGC's and the limit's, the
+    /// limit's computed from the heap's own footprint; GOGC off leaves the
+    /// limit's alone.
+    @Test(arguments: [100, nil] as [Int?])
+    func collectorTakesTheSmallerGoal(gogc: Int?) throws {
+        let heap = try MHeap()
+        let collector = Collector(heap: heap, gogc: gogc, gcWorkers: 1)
+        let mutator = heap.makeMutator()
+        var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
+        let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, seed: 3)
+        for k in 0..<100_000 as Range<UInt64> { map[k] = payloads.make(key: k) }
+        collector.collect()
+        let marked = collector.trace.last!.heapAfterBytes
+        let gogcGoal = collector.goal(forMarked: marked)
+        #expect(collector.heapGoal() == gogcGoal, "no limit: the GOGC goal")
+        for limitMiB in [8, 24, 64, 4096] {
+            collector.memoryLimit = .forMapModel("swiss", limitBytes: limitMiB * Self.mib)
+            let f = heap.footprint()
+            let limit = collector.memoryLimit!
+            let limitGoal = limit.rules.heapGoal(limit: limit.limitBytes,
+                                                 mappedReady: f.inuseBytes + f.freeBytes + f.metadataBytes + limit.runtimeBytes,
+                                                 heapFree: f.freeBytes, heapAlloc: heap.heapLiveEstimate, heapMarked: marked)
+            #expect(collector.heapGoal() == min(gogcGoal, limitGoal), "limit \(limitMiB) MiB")
+            #expect(collector.heapGoal() >= marked)
+        }
+        collector.memoryLimit = .forMapModel("swiss", limitBytes: 4096 * Self.mib)
+        if gogc == nil { #expect(collector.heapGoal() > 3900 * Self.mib, "GOGC off: only the limit (less its headroom)") }
+        _ = map
+    }
+
+    /// GOGC off with a limit: cycles start only as total memory nears the
+    /// limit, and keep it there while the live heap fits.
+    @Test func gogcOffCollectsAtTheLimit() throws {
+        func run(limit: Int?) throws -> (cycles: Int, peak: Int) {
+            let heap = try MHeap()
+            let collector = Collector(heap: heap, gogc: nil, gcWorkers: 1)
+            collector.memoryLimit = limit.map { .forMapModel("swiss", limitBytes: $0) }
+            let mutator = heap.makeMutator()
+            var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
+            let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, seed: 5)
+            // A window of 20,000 live keys (a few MiB) churned through 800,000
+            // (about 40 MiB of payloads).
+            for k in 0..<800_000 as Range<UInt64> {
+                map[k] = payloads.make(key: k)
+                if k >= 20_000 { map.removeValue(forKey: k - 20_000) }
+                collector.safePoint()
+            }
+            return (collector.trace.count, collector.limitState?.peakTotalBytes ?? 0)
+        }
+        let none = try run(limit: nil)
+        #expect(none.cycles == 0, "GOGC off and no limit: no collection")
+        let limit = 16 * Self.mib
+        let limited = try run(limit: limit)
+        #expect(limited.cycles > 3, "the limit paces collections")
+        #expect(limited.peak <= limit + limit / 20, "total memory stays near the limit (peak \(limited.peak))")
+        #expect(limited.peak > limit / 2, "and uses the room under it")
+    }
+
+    /// mgclimit.go's bucket: GOMAXPROCS seconds that GC time fills and
+    /// mutator time drains; on when full, off at the next change.
+    @Test func limiterEngagesAtItsCapacity() {
+        var l = GCCPULimiter(procs: 2)
+        #expect(l.capacityNs == 2_000_000_000)
+        l.accumulate(mutatorNs: 100_000_000, gcNs: 1_600_000_000, numGC: 3)
+        #expect(!l.enabled && l.fillNs == 1_500_000_000)
+        l.accumulate(mutatorNs: 0, gcNs: 600_000_000, numGC: 4)
+        #expect(l.enabled && l.fillNs == l.capacityNs)
+        #expect(l.overflowNs == 100_000_000 && l.lastEnabledCycle == 5)
+        l.accumulate(mutatorNs: 0, gcNs: 50, numGC: 5)
+        #expect(l.enabled && l.lastEnabledCycle == 5, "stays on while GC time keeps coming")
+        l.accumulate(mutatorNs: 300_000_000, gcNs: 0, numGC: 5)
+        #expect(!l.enabled && l.fillNs == 1_700_000_000, "mutator time drains it and turns it off")
+        l.accumulate(mutatorNs: 5_000_000_000, gcNs: 0, numGC: 5)
+        #expect(l.fillNs == 0)
+    }
+
+    /// A death spiral: GOGC off and a limit under the live heap, so cycles
+    /// run back to back. With cycles dear enough to fill the bucket (half a
+    /// CPU-second each, one P) the limiter turns on, assists stop and the
+    /// mark runs its whole window, so total memory passes the limit at
+    /// least as far; a bucket too large to fill never turns on.
+    @Test func limiterStopsAssistsInADeathSpiral() throws {
+        func run(procs: Int) throws -> (state: MemoryLimitState, cycles: Int, limit: Int) {
+            let heap = try MHeap()
+            let collector = Collector(heap: heap, gogc: nil, gcWorkers: 1)
+            collector.concurrentMark = .calibrated
+            let limit = 1 << 20
+            var model = MemoryLimit.forMapModel("swiss", limitBytes: limit)
+            model.procs = procs
+            model.runtimeBytes = 0
+            model.mutatorNsPerOp = 1000
+            model.gcCost = GoGCCost(goVersion: "test", coefficients: [5e8] + Array(repeating: 0, count: GoGCCost.featureNames.count - 1))
+            collector.memoryLimit = model
+            let mutator = heap.makeMutator()
+            var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
+            let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, seed: 6)
+            for k in 0..<16_000 as Range<UInt64> {
+                map[k] = payloads.make(key: k)
+                collector.safePoint()
+            }
+            return (collector.limitState!, collector.trace.count, limit)
+        }
+        let small = try run(procs: 1)
+        #expect(small.state.limiter.lastEnabledCycle > 0, "the limiter turned on")
+        #expect(small.state.limitedCycles > 0)
+        #expect(small.state.limiterGCNs < small.state.gcNs, "assists stopped: less GC time counted than spent")
+        let huge = try run(procs: 10_000)
+        #expect(huge.state.limiter.lastEnabledCycle == 0 && huge.state.limitedCycles == 0)
+        #expect(small.state.peakTotalBytes > small.limit && small.state.peakTotalBytes >= huge.state.peakTotalBytes)
+    }
+
+    /// The limiter's split of a cycle: dedicated workers at 25% of
+    /// GOMAXPROCS × the mark's wall time, idle Ps free, assists the rest.
+    @Test func limiterTimesSplitTheCycle() {
+        var m = MemoryLimit.forMapModel("swiss", limitBytes: 64 * Self.mib)
+        m.mutatorNsPerOp = 100
+        m.procs = 4
+        // 1,000 ops marking: wall 100 µs; dedicated 100 µs; idle 200 µs.
+        let t = m.limiterTimes(ops: 5_000, cycleNs: 1_000_000, markOps: 1_000, assisting: true)
+        #expect(t.mutatorNs == 500_000 && t.assistNs == 700_000 && t.gcNs == 800_000)
+        let off = m.limiterTimes(ops: 5_000, cycleNs: 1_000_000, markOps: 1_000, assisting: false)
+        #expect(off.assistNs == 0 && off.gcNs == 100_000)
+        let waited = m.limiterTimes(ops: 0, cycleNs: 1_000_000, markOps: 0, assisting: true)
+        #expect(waited.gcNs == 250_000 && waited.mutatorNs == 0)
+    }
+
+    /// gcPaceScavenger's limit goal: 95% of the limit in Go 1.27; Go 1.19's
+    /// multiplies by 95, so it never has one.
+    @Test func scavengerLimitGoal() throws {
+        let limit = 100 * Self.mib
+        #expect(MemoryLimitRules.go127.scavengerGoal(limit: limit, mappedReady: 99 * Self.mib) == Int(Double(limit) * 0.95))
+        #expect(MemoryLimitRules.go127.scavengerGoal(limit: limit, mappedReady: 95 * Self.mib) == nil)
+        #expect(MemoryLimitRules.go119.scavengerGoal(limit: limit, mappedReady: 10 * limit) == nil)
+
+        // On a heap with GOGC off (so no GOGC goal) and a limit right at
+        // total memory: a cycle frees garbage to free pages; Go 1.27's
+        // scavenger then takes total memory to 95% of the limit, Go 1.19's
+        // has no goal.
+        for rules in [MemoryLimitRules.go127, .go119] {
+            let heap = try MHeap()
+            let collector = Collector(heap: heap, gogc: nil, gcWorkers: 1)
+            let mutator = heap.makeMutator()
+            var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
+            let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, seed: 7)
+            for k in 0..<200_000 as Range<UInt64> { map[k] = payloads.make(key: k) }
+            for k in 0..<60_000 as Range<UInt64> { map.removeValue(forKey: k) }
+            var model = MemoryLimit.forMapModel("swiss", limitBytes: 1)
+            model.rules = rules
+            model.limitBytes = collector.totalMemoryBytes + model.runtimeBytes
+            collector.memoryLimit = model
+            #expect(collector.totalMemoryBytes == model.limitBytes, "nothing released at the limit itself")
+            collector.collect()
+            let total = collector.totalMemoryBytes
+            #expect(total == model.limitBytes && heap.footprint().freeBytes > total / 10, "the garbage's pages are free")
+            collector.scavengeToGoal()
+            let after = collector.totalMemoryBytes
+            if rules == .go127 {
+                let goal = try #require(collector.scavengeGoalBytes)
+                #expect(goal == Int(Double(model.limitBytes) * 0.95) - (after - heap.retainedBytes), "95% of the limit, less what is not the heap")
+                #expect(after <= Int(Double(model.limitBytes) * 0.95) && after > Int(Double(model.limitBytes) * 0.95) - (64 << 10),
+                        "down to 95% of the limit")
+            } else {
+                #expect(collector.scavengeGoalBytes == nil && after == total, "Go 1.19: no goal from the limit")
+            }
+            _ = map
+        }
+    }
+}
