@@ -61,6 +61,16 @@ enum SVG {
         return s
     }
 
+    /// A y-axis title turned upright, centred on `from…to`, in a smaller
+    /// font where the chart's 12 px would run past that span (about 6.7 px
+    /// a character).
+    static func yAxisLabel(_ text: String, x: Double, from: Double, to: Double) -> String {
+        let mid = (from + to) / 2, room = to - from
+        let size = min(12, max(8, 12 * room / (Double(text.count) * 6.7)))
+        let font = size < 12 ? " font-size=\"\(num(size))\"" : ""
+        return "<text x=\"\(num(x))\" y=\"\(num(mid))\" text-anchor=\"middle\"\(font) transform=\"rotate(-90 \(num(x)) \(num(mid)))\">\(escape(text))</text>"
+    }
+
     static func frame(width: Int, height: Int, title: String, body: String) -> String {
         """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="12">
@@ -230,8 +240,7 @@ enum SVG {
             }
             body += "<line x1=\"\(num(x0))\" y1=\"\(num(bottom))\" x2=\"\(num(x0 + panelW))\" y2=\"\(num(bottom))\" stroke=\"black\"/>\n"
         }
-        let mid = top + Double(rows) * rowH / 2
-        body += "<text x=\"16\" y=\"\(num(mid))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(num(mid)))\">\(escape(yLabel))</text>\n"
+        body += yAxisLabel(yLabel, x: 16, from: top, to: top + Double(rows) * rowH) + "\n"
         return frame(width: width, height: height, title: title, body: body)
     }
 
@@ -285,8 +294,7 @@ enum SVG {
             }
             body += "<line x1=\"\(num(x0))\" y1=\"\(num(bottom))\" x2=\"\(num(x0 + panelW))\" y2=\"\(num(bottom))\" stroke=\"black\"/>\n"
         }
-        let mid = top + Double(rows) * rowH / 2
-        body += "<text x=\"16\" y=\"\(num(mid))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(num(mid)))\">\(escape(yLabel))</text>"
+        body += yAxisLabel(yLabel, x: 16, from: top, to: top + Double(rows) * rowH)
         body += "<text x=\"\(num(left + Double(columns) * (panelW + gapX) / 2))\" y=\"\(height - 6)\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         return frame(width: width, height: height, title: title, body: body)
     }
