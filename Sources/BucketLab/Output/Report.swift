@@ -17,6 +17,8 @@ public struct ResultSet {
     public var tombstoneChurn: [TombstoneChurnRow] = []
     /// The phases of cells run under a memory limit (Report+MemoryLimit.swift).
     public var memoryLimit: [MemoryLimitRow] = []
+    /// The usual advice, tried (Report+Advice.swift).
+    public var advice: [AdviceRow] = []
     /// Each cell's phase-end row of its headline phase (repeat 1), by
     /// `RunKey.cellName`, from phases.csv.
     public var headlinePhases: [String: PhaseRow] = [:]
@@ -47,6 +49,7 @@ public struct ResultSet {
             }
             tombstoneChurn = TombstoneChurnRow.rows(from: rows)
             memoryLimit = MemoryLimitRow.rows(from: rows)
+            advice = AdviceRow.rows(summaries: summaries, phases: rows)
         }
         let against = dir + "/against-go.csv"
         if access(against, F_OK) == 0 { againstGo = try AgainstGoRow.read(against) }
@@ -246,6 +249,7 @@ public enum Report {
             md += markdownTable(header: TombstoneChurnRow.header, rows: results.tombstoneChurn.map(\.fields)) + "\n"
         }
         md += memoryLimitMarkdown(results)
+        md += adviceMarkdown(results)
         if !results.againstGo.isEmpty {
             md += "## Against Go\n\n"
             md += "The `go` strategy's phase ends against the real Go runtime running the same workload with the same keys "
