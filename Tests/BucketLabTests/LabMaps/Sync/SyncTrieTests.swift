@@ -75,8 +75,12 @@ import Testing
         let collector = Collector(heap: f.heap, gogc: nil)
         let map = trie(f, type: f.pointerType)
         map.updateValue(1, forKey: 999)
-        let before = map.find(withUnsafePointer(to: UInt64(999)) { p in
-            map.boxing.probeKey(UnsafeRawPointer(p), into: map.keySlot); return UnsafeRawPointer(map.keySlot) })!
+        // The probe's interface slot points at the key itself: look it up
+        // while that pointer is valid.
+        let before = withUnsafePointer(to: UInt64(999)) { p in
+            map.boxing.probeKey(UnsafeRawPointer(p), into: map.keySlot)
+            return map.find(UnsafeRawPointer(map.keySlot))
+        }!
         map.updateValue(2, forKey: 999)
         #expect(map.value(forKey: 999) == 2 && map.count == 1)
         collector.collect()
