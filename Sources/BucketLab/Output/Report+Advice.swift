@@ -11,8 +11,8 @@
 //   clear(m), after the range-delete idiom, and replaced by m = make(...) —
 //   what each gives back, side by side.
 //
-// Finalizers and cleanups that clear a dropped map are not modelled yet
-// (issue 34); the section says so.
+// Finalizers and cleanups that clear a dropped map are not modelled yet;
+// the section says so.
 
 /// One practice on one workload and Go generation.
 public struct AdviceRow: Sendable, Equatable {
