@@ -67,29 +67,29 @@ extension RawKeyProbes {
     }
 
     public func value(forString bytes: UnsafeRawPointer, count: Int) -> UInt64? {
-        withStringHeader(bytes, count) { probeValueSlot($0)?.load(as: UInt64.self) }
+        withGoStringHeader(type, bytes, count) { probeValueSlot($0)?.load(as: UInt64.self) }
     }
 
     public func updateValue(_ value: UInt64, forString bytes: UnsafeRawPointer, count: Int) {
         defer { _checkInvariantsAfterMutation() }
-        withStringHeader(bytes, count) { probeInsertionSlot($0).storeBytes(of: value, as: UInt64.self) }
+        withGoStringHeader(type, bytes, count) { probeInsertionSlot($0).storeBytes(of: value, as: UInt64.self) }
     }
 
     @discardableResult
     public func removeValue(forString bytes: UnsafeRawPointer, count: Int) -> Bool {
         defer { _checkInvariantsAfterMutation() }
-        return withStringHeader(bytes, count) { probeRemove($0) }
+        return withGoStringHeader(type, bytes, count) { probeRemove($0) }
     }
+}
 
-    /// Calls `body` with a Go string header (address, length) for `count`
-    /// bytes at `bytes`.
-    private func withStringHeader<R>(_ bytes: UnsafeRawPointer, _ count: Int,
-                                       _ body: (UnsafeRawPointer) -> R) -> R {
-        precondition(type.keyKind == .string, "string keys on a map whose keys are not strings")
-        return withUnsafeTemporaryAllocation(of: UInt.self, capacity: 2) { header in
-            header[0] = UInt(bitPattern: bytes)
-            header[1] = UInt(count)
-            return body(UnsafeRawPointer(header.baseAddress!))
-        }
+/// Calls `body` with a Go string header (address, length) for `count` bytes
+/// at `bytes`, as a key slot of a string-keyed map holds it.
+func withGoStringHeader<R>(_ type: MapType, _ bytes: UnsafeRawPointer, _ count: Int,
+                           _ body: (UnsafeRawPointer) -> R) -> R {
+    precondition(type.keyKind == .string, "string keys on a map whose keys are not strings")
+    return withUnsafeTemporaryAllocation(of: UInt.self, capacity: 2) { header in
+        header[0] = UInt(bitPattern: bytes)
+        header[1] = UInt(count)
+        return body(UnsafeRawPointer(header.baseAddress!))
     }
 }

@@ -1,7 +1,8 @@
 // The collector stress: randomly mixed operations on several maps (one per
 // strategy), with pins and open iterators, collections from the pacer and on
-// demand, and after every cycle a check of every live payload's checksum and
-// of the heap's books. `bucketlab stress` runs the long form; the tests a
+// demand, and after every cycle a check of every live payload's checksum, of
+// each map against a reference Dictionary (count, keys, deletes) and of the
+// heap's books. `bucketlab stress` runs the long form; the tests a
 // short one.
 
 /// Payloads that carry their own checksum: word 0 the key, word 1 a serial
@@ -124,6 +125,12 @@ public enum StressTest {
         /// comes later (Collector+ConcurrentMark.swift).
         func checkPayloads() {
             for (m, ref) in reference.enumerated() {
+                // Differential against the reference Dictionary: the same
+                // count, and nothing in the map that the reference lacks.
+                if maps[m].count != ref.count { violation("map \(m) counts \(maps[m].count), the reference \(ref.count)") }
+                var extra = 0
+                maps[m].forEachEntry { k, _ in if ref[k] == nil { extra += 1 } }
+                if extra > 0 { violation("map \(m) iterates \(extra) keys the reference does not have") }
                 for (k, p) in ref {
                     // Relocation may move a payload: the map has its address.
                     guard let word = maps[m].value(forKey: k), word != 0 else { violation("map \(m) lost key \(k)"); continue }
@@ -154,8 +161,9 @@ public enum StressTest {
                 maps[m].updateValue(UInt64(UInt(bitPattern: p)), forKey: key)
                 reference[m][key] = p
             case 450..<750:
-                maps[m].removeValue(forKey: key)
-                reference[m][key] = nil
+                if maps[m].removeValue(forKey: key) != (reference[m].removeValue(forKey: key) != nil) {
+                    violation("delete of \(key) in map \(m) disagrees with the reference")
+                }
             case 750..<790:
                 var g = SplitMix64(seed: next())
                 // Keys are chosen in key order, not the dictionary's (Swift

@@ -3,7 +3,7 @@
 
 import LabHeap
 
-extension SyncMap119: MapModel {
+extension SyncMap119: MapModel, SyncMapOperations {
     public static var modelName: String { "syncmap119" }
 
     /// Just after a promotion while the next `dirty` grows: the key in the
@@ -31,21 +31,6 @@ extension SyncMap119: MapModel {
         return fit
     }
 
-    public func value(forKey key: UInt64) -> UInt64? {
-        withUnsafePointer(to: key) { load($0)?.load(as: UInt64.self) }
-    }
-
-    public func updateValue(_ value: UInt64, forKey key: UInt64) {
-        defer { _checkInvariantsAfterMutation() }
-        withUnsafePointer(to: key) { _ = store($0, word: value) }
-    }
-
-    @discardableResult
-    public func removeValue(forKey key: UInt64) -> Bool {
-        defer { _checkInvariantsAfterMutation() }
-        return withUnsafePointer(to: key) { delete($0) }
-    }
-
     public func removeAll() {
         defer { _checkInvariantsAfterMutation() }
         // m.Range(func(k, _ any) bool { m.Delete(k); return true }): after
@@ -54,44 +39,6 @@ extension SyncMap119: MapModel {
             guard liveValue(e) != nil else { return }
             e.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
             count -= 1
-        }
-    }
-
-    public func value(forString bytes: UnsafeRawPointer, count: Int) -> UInt64? {
-        withStringHeader(bytes, count) { load($0)?.load(as: UInt64.self) }
-    }
-
-    public func updateValue(_ value: UInt64, forString bytes: UnsafeRawPointer, count: Int) {
-        defer { _checkInvariantsAfterMutation() }
-        withStringHeader(bytes, count) { _ = store($0, word: value) }
-    }
-
-    @discardableResult
-    public func removeValue(forString bytes: UnsafeRawPointer, count: Int) -> Bool {
-        defer { _checkInvariantsAfterMutation() }
-        return withStringHeader(bytes, count) { delete($0) }
-    }
-
-    public func valueSlot(forKeyAt key: UnsafeRawPointer) -> UnsafeMutableRawPointer? { load(key) }
-
-    public func insertionSlot(forKeyAt key: UnsafeRawPointer) -> UnsafeMutableRawPointer {
-        defer { _checkInvariantsAfterMutation() }
-        return store(key, word: nil)
-    }
-
-    @discardableResult
-    public func removeEntry(forKeyAt key: UnsafeRawPointer) -> Bool {
-        defer { _checkInvariantsAfterMutation() }
-        return delete(key)
-    }
-
-    /// Calls `body` with a Go string header for `count` bytes at `bytes`.
-    private func withStringHeader<R>(_ bytes: UnsafeRawPointer, _ count: Int, _ body: (UnsafeRawPointer) -> R) -> R {
-        precondition(type.keyKind == .string, "string keys on a map whose keys are not strings")
-        return withUnsafeTemporaryAllocation(of: UInt.self, capacity: 2) { h in
-            h[0] = UInt(bitPattern: bytes)
-            h[1] = UInt(count)
-            return body(UnsafeRawPointer(h.baseAddress!))
         }
     }
 

@@ -3,7 +3,7 @@
 
 import LabHeap
 
-extension SyncTrie: MapModel {
+extension SyncTrie: MapModel, SyncMapOperations {
     public static var modelName: String { "synctrie" }
 
     /// An entry (48), a key box (8) and a value box (8), and the trie's
@@ -31,62 +31,10 @@ extension SyncTrie: MapModel {
         return fit
     }
 
-    public func value(forKey key: UInt64) -> UInt64? {
-        withUnsafePointer(to: key) { load($0)?.load(as: UInt64.self) }
-    }
-
-    public func updateValue(_ value: UInt64, forKey key: UInt64) {
-        defer { _checkInvariantsAfterMutation() }
-        withUnsafePointer(to: key) { _ = store($0, word: value) }
-    }
-
-    @discardableResult
-    public func removeValue(forKey key: UInt64) -> Bool {
-        defer { _checkInvariantsAfterMutation() }
-        return withUnsafePointer(to: key) { delete($0) }
-    }
-
     /// Go 1.23+'s `Map.Clear`.
     public func removeAll() {
         defer { _checkInvariantsAfterMutation() }
         clear()
-    }
-
-    public func value(forString bytes: UnsafeRawPointer, count: Int) -> UInt64? {
-        withStringHeader(bytes, count) { load($0)?.load(as: UInt64.self) }
-    }
-
-    public func updateValue(_ value: UInt64, forString bytes: UnsafeRawPointer, count: Int) {
-        defer { _checkInvariantsAfterMutation() }
-        withStringHeader(bytes, count) { _ = store($0, word: value) }
-    }
-
-    @discardableResult
-    public func removeValue(forString bytes: UnsafeRawPointer, count: Int) -> Bool {
-        defer { _checkInvariantsAfterMutation() }
-        return withStringHeader(bytes, count) { delete($0) }
-    }
-
-    public func valueSlot(forKeyAt key: UnsafeRawPointer) -> UnsafeMutableRawPointer? { load(key) }
-
-    public func insertionSlot(forKeyAt key: UnsafeRawPointer) -> UnsafeMutableRawPointer {
-        defer { _checkInvariantsAfterMutation() }
-        return store(key, word: nil)
-    }
-
-    @discardableResult
-    public func removeEntry(forKeyAt key: UnsafeRawPointer) -> Bool {
-        defer { _checkInvariantsAfterMutation() }
-        return delete(key)
-    }
-
-    private func withStringHeader<R>(_ bytes: UnsafeRawPointer, _ count: Int, _ body: (UnsafeRawPointer) -> R) -> R {
-        precondition(type.keyKind == .string, "string keys on a map whose keys are not strings")
-        return withUnsafeTemporaryAllocation(of: UInt.self, capacity: 2) { h in
-            h[0] = UInt(bitPattern: bytes)
-            h[1] = UInt(count)
-            return body(UnsafeRawPointer(h.baseAddress!))
-        }
     }
 
     public func makeIteration() -> SyncTrieIteration { SyncTrieIteration(map: self) }
