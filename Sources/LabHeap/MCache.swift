@@ -17,6 +17,10 @@ struct MCacheState {
     /// Small objects allocated so far, per type and size class (the heap
     /// profile's alloc_objects; MHeap+Profile.swift).
     var typeAllocs: UnsafeMutablePointer<Int>
+    /// Go's mcache.tiny and tinyoffset: the current tiny block (nil: none)
+    /// and the bytes of it handed out (Mutator.allocateTiny).
+    var tiny: UnsafeMutableRawPointer? = nil
+    var tinyOffset = 0
 }
 
 /// Go's `mcache`: one current span per span class, allocation from its bitmap
@@ -51,6 +55,13 @@ struct MCache {
     /// as the world stops for a collection.
     func releaseAll(heap: MHeap) {
         for i in 0..<SizeClasses.spanClassCount { release(slot: i, heap: heap) }
+    }
+
+    /// Drops the current tiny block (Go's releaseAll sets c.tiny = 0): the
+    /// sweep that follows may free it.
+    func dropTinyBlock() {
+        state.pointee.tiny = nil
+        state.pointee.tinyOffset = 0
     }
 
     private func release(slot i: Int, heap: MHeap) {
@@ -174,6 +185,36 @@ public final class Mutator {
         #endif
         if s.pointee.needzero { memset(p, 0, s.pointee.elemsize) }
         return p
+    }
+
+    /// Go's tiny allocator (malloc.go, mallocgc's path for pointer-free
+    /// objects under maxTinySize, 16 bytes): such objects share 16-byte
+    /// blocks, each at its size's alignment, and a block lives while any of
+    /// them does. A new block replaces the current one only if it has more
+    /// room left. Each collection's sweep drops the current block
+    /// (mcache.releaseAll, from prepareForSweep); while a mark's black
+    /// window is open, an object placed in a block allocated before it marks
+    /// the block, as Go's write barrier shades the block once the object's
+    /// address is stored.
+    public func allocateTiny(_ size: Int) -> UnsafeMutableRawPointer {
+        precondition(size > 0 && size < ObjectType.maxTinySize, "\(size) bytes is not a tiny allocation")
+        let st = cache.state
+        var off = st.pointee.tinyOffset
+        if size & 7 == 0 { off = (off + 7) & ~7 } else if size & 3 == 0 { off = (off + 3) & ~3 } else if size & 1 == 0 { off = (off + 1) & ~1 }
+        if let tiny = st.pointee.tiny, off + size <= ObjectType.maxTinySize {
+            st.pointee.tinyOffset = off + size
+            if heap.allocatingBlack.load(ordering: .relaxed), let block = heap.findObject(tiny) {
+                _ = block.span.setMarked(block.index)
+            }
+            return tiny + off
+        }
+        let block = allocate(heap.tinyBlockType)
+        block.initializeMemory(as: UInt8.self, repeating: 0, count: ObjectType.maxTinySize)
+        if st.pointee.tiny == nil || size < st.pointee.tinyOffset {
+            st.pointee.tiny = block
+            st.pointee.tinyOffset = size
+        }
+        return block
     }
 
     /// Hands every cached span back to MCentral (the heap does this itself

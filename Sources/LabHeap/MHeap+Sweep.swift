@@ -8,13 +8,24 @@ extension MHeap {
         for state in all { MCache(state: state).releaseAll(heap: self) }
     }
 
+    /// Before a sweep: spans back from every MCache, and each one's tiny
+    /// block dropped (a census or relocation releases the spans only, so
+    /// the lab's audits do not change what the program allocates next).
+    func releaseAllCachesForSweep() {
+        let all = lock.withLock { caches }
+        for state in all {
+            MCache(state: state).releaseAll(heap: self)
+            MCache(state: state).dropTinyBlock()
+        }
+    }
+
     /// Sweeps the whole heap (world stopped): in every span the mark bits
     /// become the allocation bits and are cleared, so unmarked objects are
     /// freed; spans left empty go back to MHeap; unmarked large objects are
     /// freed with their span (Go's `mspan.sweep`, eagerly for all spans).
     @discardableResult
     public func sweep() -> SweepStats {
-        releaseAllCaches()
+        releaseAllCachesForSweep()
         var stats = SweepStats()
         for central in centrals { central.sweepAll(into: &stats) }
         sweepLargeObjects(into: &stats)
@@ -27,7 +38,7 @@ extension MHeap {
     /// span; `finishSweep()` sweeps what is left (before the next mark).
     @discardableResult
     public func sweepLazily() -> SweepStats {
-        releaseAllCaches()
+        releaseAllCachesForSweep()
         var stats = SweepStats()
         for central in centrals { central.deferSweep() }
         sweepLargeObjects(into: &stats)

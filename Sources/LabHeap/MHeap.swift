@@ -264,6 +264,12 @@ public final class MHeap: @unchecked Sendable {
         }
     }
 
+    /// The 16-byte pointer-free block tiny objects share (Go's
+    /// tinySpanClass), registered when first used.
+    var tinyBlockType: ObjectType {
+        memoized("tiny block") { registerType(name: "tiny block", size: ObjectType.maxTinySize) }
+    }
+
     /// Registers a type; the result is what `allocate` takes.
     /// - Parameter pointerWords: 8-byte word offsets that hold heap pointers.
     /// - Parameter mallocHeader: allocate as Go 1.22+ does (`MallocHeader`).

@@ -77,6 +77,11 @@ public struct BucketLayout: Sendable, Hashable {
 /// What the allocation fast path needs of a type, resolved once at
 /// registration so allocating costs no table look-up.
 public struct ObjectType: Sendable, Hashable {
+    /// Go's maxTinySize: pointer-free objects below it may share a block
+    /// (Mutator.allocateTiny).
+    public static let maxTinySize = 16
+    /// Whether Go would place objects of this type in tiny blocks.
+    public var isTiny: Bool { noscan && size < Self.maxTinySize }
     public let id: TypeID
     /// Bytes of one element (not rounded to its class).
     public let size: Int

@@ -154,7 +154,7 @@ final class InterfaceBoxing: @unchecked Sendable {
             if k < 256 {
                 data = UnsafeRawPointer(staticUInt64s + Int(k))
             } else {
-                let box = mutator.allocate(keyBox)
+                let box = allocate(keyBox, mutator)
                 box.storeBytes(of: k, as: UInt64.self)
                 data = UnsafeRawPointer(box)
             }
@@ -167,11 +167,25 @@ final class InterfaceBoxing: @unchecked Sendable {
                 data = UnsafeRawPointer(box)
             }
         case .bytes, .interface:
-            let box = mutator.allocate(keyBox)
+            let box = allocate(keyBox, mutator)
             box.copyMemory(from: key, byteCount: keySize)
             data = UnsafeRawPointer(box)
         }
         slot.storeBytes(of: data, toByteOffset: 8, as: UnsafeRawPointer.self)
+    }
+
+    /// A box as mallocgc places it: pointer-free boxes under 16 bytes (an
+    /// integer's, a small array's) in a shared tiny block, others alone.
+    private func allocate(_ box: ObjectType, _ mutator: Mutator) -> UnsafeMutableRawPointer {
+        box.isTiny ? mutator.allocateTiny(box.size) : mutator.allocate(box)
+    }
+
+    /// Heap bytes of the box at `p`: none for a static, its own size in a
+    /// shared tiny block (the block's other half is another box's), else
+    /// its object's.
+    func boxBytes(_ p: UnsafeRawPointer, _ box: ObjectType, heap: MHeap) -> Int {
+        if Self.isStatic(p) { return 0 }
+        return box.isTiny ? box.size : heap.objectBytes(UnsafeMutableRawPointer(mutating: p))
     }
 
     /// A non-escaping `any` of the key at `key` (a lookup's or delete's: Go
@@ -193,7 +207,7 @@ final class InterfaceBoxing: @unchecked Sendable {
             if let word, valueSize == 8, valueBox!.noscan, word < 256 {
                 return UInt64(UInt(bitPattern: staticUInt64s + Int(word)))
             }
-            let box = mutator.allocate(valueBox!)
+            let box = allocate(valueBox!, mutator)
             if let word { box.storeBytes(of: word, as: UInt64.self) }
             return UInt64(UInt(bitPattern: box))
         }

@@ -18,8 +18,8 @@
 // `expunged` (deleted, and absent from `dirty`), or the address of a 16-byte
 // heap `any` holding the value. Keys and values become `any` as Go converts
 // them (Sync/InterfaceKey.swift): integers through `convT64` (below 256 the
-// static table, else an 8-byte box — Go's tiny allocator packs two of those
-// in a 16-byte block, the lab gives each an 8-byte slot), strings through
+// static table, else an 8-byte box that Go's tiny allocator packs with the
+// next small pointer-free box in a 16-byte block), strings through
 // `convTstring` (16 bytes), other shapes through `convT`; pointer-shaped
 // values are the data word itself.
 //
@@ -340,11 +340,11 @@ public final class SyncMap119 {
             bytes += heap.objectBytes(UnsafeMutableRawPointer(mutating: p))
         }
         func addKey(_ k: UnsafeMutableRawPointer, _ e: UnsafeMutableRawPointer) {
-            add(boxing.keyStorage(k))
+            bytes += boxing.boxBytes(boxing.keyStorage(k), boxing.keyBox, heap: heap)
             add(e)
             guard let v = liveValue(e) else { return }
             add(v)
-            if case .boxed = boxing.valueShape { add(boxing.valueStorage(v)) }
+            if case .boxed = boxing.valueShape { bytes += boxing.boxBytes(boxing.valueStorage(v), boxing.valueBox!, heap: heap) }
         }
         forEachSlot(read) { k, e in addKey(k, e) }
         if let r = read {

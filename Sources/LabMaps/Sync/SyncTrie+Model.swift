@@ -45,14 +45,12 @@ extension SyncTrie: MapModel, SyncMapOperations {
         let heap = mutator.heap
         var mem = MapMemory()
         mem.headerBytes = heap.objectBytes(header)
-        func add(_ p: UnsafeRawPointer) {
-            guard !InterfaceBoxing.isStatic(p) else { return }
-            mem.entryBytes += heap.objectBytes(UnsafeMutableRawPointer(mutating: p))
-        }
         walkAll(indirect: { i, _ in mem.bucketBytes += heap.objectBytes(i) }, entry: { e in
             mem.entryBytes += heap.objectBytes(e)
-            add(boxing.keyStorage(e + Self.keyOffset))
-            if case .boxed = boxing.valueShape { add(boxing.valueStorage(e + Self.valueOffset)) }
+            mem.entryBytes += boxing.boxBytes(boxing.keyStorage(e + Self.keyOffset), boxing.keyBox, heap: heap)
+            if case .boxed = boxing.valueShape {
+                mem.entryBytes += boxing.boxBytes(boxing.valueStorage(e + Self.valueOffset), boxing.valueBox!, heap: heap)
+            }
         })
         return mem
     }
