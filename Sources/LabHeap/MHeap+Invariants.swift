@@ -49,6 +49,10 @@ extension MHeap {
                 check(s.elemsize == SizeClasses.sizes[s.spanClass.sizeClass], "\(name): wrong elemsize")
                 check(s.npages == SizeClasses.pages[s.spanClass.sizeClass], "\(name): wrong npages")
             }
+            let nelems = configuration.spanLayout.objectsPerSpan(s.spanClass)
+            check(s.nelems == nelems, "\(name): \(s.nelems) slots, its \(configuration.spanLayout) layout says \(nelems)")
+            check(s.spanClass.isLarge || s.nelems * s.elemsize + configuration.spanLayout.reservedBytes(s.spanClass, npages: s.npages) <= s.bytes,
+                  "\(name): slots overlap the span's reserved tail")
         }
 
         var inuse = 0

@@ -102,10 +102,15 @@ public final class MHeap: @unchecked Sendable {
         /// sysHugePage). Big bucket arrays are probed at random, and 4 KiB
         /// pages would make nearly every probe a TLB miss.
         public var hugePages: Bool
+        /// Which Go's span layout decides how many objects a span holds
+        /// (SpanLayout.swift): a heap stands for the Go its map model does.
+        public var spanLayout: SpanLayout
 
         public init(scavenge: ScavengePolicy = .retain, retainLimitBytes: Int? = nil,
-                    dirtyDecayMs: Int? = nil, muzzyDecayMs: Int? = nil, hugePages: Bool = true) {
+                    dirtyDecayMs: Int? = nil, muzzyDecayMs: Int? = nil, hugePages: Bool = true,
+                    spanLayout: SpanLayout = .go119) {
             self.hugePages = hugePages
+            self.spanLayout = spanLayout
             self.scavenge = scavenge
             self.retainLimitBytes = retainLimitBytes
             self.dirtyDecayMs = dirtyDecayMs
@@ -114,6 +119,9 @@ public final class MHeap: @unchecked Sendable {
     }
 
     public let configuration: Configuration
+    /// Objects per span of each span class under `configuration.spanLayout`,
+    /// indexed by the class's raw value.
+    let objectsPerSpan: [Int]
     let arena: JemallocArena
     /// Go's heapLive: bytes marked by the last collection plus bytes handed
     /// to MCaches (whole spans, at cache time) and large objects since.
@@ -210,6 +218,7 @@ public final class MHeap: @unchecked Sendable {
 
     public init(_ configuration: Configuration = Configuration()) throws {
         self.configuration = configuration
+        objectsPerSpan = configuration.spanLayout.objectsPerSpanTable()
         pages = PageAlloc(hugePages: configuration.hugePages && Jemalloc.isLinked)
         arena = try JemallocArena(dirtyDecayMs: configuration.dirtyDecayMs, muzzyDecayMs: configuration.muzzyDecayMs)
         sentinel = .allocate(capacity: 1)
@@ -319,6 +328,7 @@ public final class MHeap: @unchecked Sendable {
         }()
         let s = spareHeaders.popLast() ?? newSpanHeader()
         spanMetadataBytes += s.pointee.format(base: run.base, npages: npages, spanClass: spanClass,
+                                              nelems: objectsPerSpan[Int(spanClass.rawValue)],
                                               inline: SpanHeader.inlineBitmaps(of: s))
         #if BUCKETLAB_SYSTEM_PAGES
         Poison.unpoison(run.base, bytes)

@@ -29,6 +29,8 @@ public struct SizeClass: Sendable, Hashable {
     public let npages: Int
 
     public var spanBytes: Int { npages * pageSize }
+    /// Objects per span as Go's table lists them (every byte holds objects,
+    /// Go 1.19's layout); a heap's own count is its `SpanLayout`'s.
     public var objectsPerSpan: Int { spanBytes / size }
     /// Bytes at the end of a span that no object can use.
     public var tailWaste: Int { spanBytes - objectsPerSpan * size }

@@ -191,22 +191,24 @@ extension SpanHeader {
             .assumingMemoryBound(to: UInt64.self)
     }
 
-    /// Lays out a span over `base` for `spanClass`, reusing its side
-    /// metadata when the slot count allows; `inline` is this header's
-    /// `inlineBitmaps`. Returns the change in metadata bytes.
-    mutating func format(base: UnsafeMutableRawPointer, npages: Int, spanClass: SpanClass,
+    /// Lays out a span over `base` for `spanClass` with `nelems` slots (its
+    /// heap's `SpanLayout`; 1 for a large object), reusing its side metadata
+    /// when the slot count allows; `inline` is this header's `inlineBitmaps`.
+    /// Returns the change in metadata bytes.
+    mutating func format(base: UnsafeMutableRawPointer, npages: Int, spanClass: SpanClass, nelems: Int,
                          inline: UnsafeMutablePointer<UInt64>) -> Int {
         self.base = base
         self.npages = npages
         self.spanClass = spanClass
+        self.nelems = nelems
         if spanClass.isLarge {
             elemsize = npages << pageShift
-            nelems = 1
             divMul = 0
         } else {
             let size = SizeClasses.sizes[spanClass.sizeClass]
             elemsize = size
-            nelems = (npages << pageShift) / size
+            // The reserved tail is past the last slot: `objectIndex` finds no
+            // object there, as for tail waste.
             divMul = UInt32.max / UInt32(size) &+ 1
         }
         let words = (nelems + 63) >> 6

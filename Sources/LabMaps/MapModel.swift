@@ -71,6 +71,10 @@ public protocol MapModel: AnyObject, RootHolder {
     /// The model's name in result files and on the command line.
     static var modelName: String { get }
 
+    /// The span layout of the Go version the model stands for: a heap made
+    /// for this model's runs lays out its spans as that Go does.
+    static var spanLayout: SpanLayout { get }
+
     /// Heap bytes per entry of a `UInt64 → UInt64` map at its worst: just
     /// after a grow, with the old storage still held (for sizing a run
     /// before it starts).

@@ -24,7 +24,7 @@ public final class PayloadHeap: @unchecked Sendable {
         try Bounds.gcWorkers.check(gcWorkers)
         self.keys = keys
         let hugeBefore = HugePages.anonHugeKiB()
-        heap = try MHeap(MHeap.Configuration(hugePages: hugePages))
+        heap = try MHeap(MHeap.Configuration(hugePages: hugePages, spanLayout: model.spanLayout))
         collector = Collector(heap: heap, gogc: nil, gcWorkers: gcWorkers)
         let mutator = heap.makeMutator()
         let type = heap.registerType(name: "payload", size: payloadBytes)

@@ -74,7 +74,7 @@ public final class WorkloadRun {
         self.strategy = strategy
         self.progress = progress
         model = MapModels.named(key.map)!
-        heap = try MHeap()
+        heap = try MHeap(MHeap.Configuration(spanLayout: model.spanLayout))
         collector = Collector(heap: heap, gogc: config.gogc(for: workload), gcWorkers: config.gcWorkers)
         mutator = heap.makeMutator()
         collector.concurrentMark = config.concurrentMark ? .calibrated : nil

@@ -6,6 +6,9 @@ import LabHeap
 extension BucketMap: MapModel, RawKeyProbes {
     public static var modelName: String { "classic" }
 
+    /// Go 1.19's spans: every byte holds objects.
+    public static var spanLayout: SpanLayout { .go119 }
+
     /// Just after a grow to B, 6.5 × 2^(B−1) entries sit in 2^B new plus
     /// 2^(B−1) old buckets: 3 / 6.5 buckets per entry.
     public static var worstCaseBytesPerWordEntry: Int {

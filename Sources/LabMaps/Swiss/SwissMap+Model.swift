@@ -6,6 +6,9 @@ import LabHeap
 extension SwissMap: MapModel, RawKeyProbes {
     public static var modelName: String { "swiss" }
 
+    /// Current Go's spans (Go 1.27.3, the version measured against).
+    public static var spanLayout: SpanLayout { .go126 }
+
     /// Just after a table doubles, 7/16 of its slots are used and the old
     /// table is garbage until the next collection: 16/7 slots new plus 8/7
     /// old per entry, each slot (16 bytes) plus its share of the control

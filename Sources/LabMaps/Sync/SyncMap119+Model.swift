@@ -6,6 +6,9 @@ import LabHeap
 extension SyncMap119: MapModel, SyncMapOperations {
     public static var modelName: String { "syncmap119" }
 
+    /// Go 1.19's spans: every byte holds objects.
+    public static var spanLayout: SpanLayout { .go119 }
+
     /// Just after a promotion while the next `dirty` grows: the key in the
     /// old `read` (garbage until the next collection), the new `read` and a
     /// `dirty` just grown (3 / 6.5 buckets each, 208-byte buckets), plus the

@@ -6,6 +6,9 @@ import LabHeap
 extension SyncTrie: MapModel, SyncMapOperations {
     public static var modelName: String { "synctrie" }
 
+    /// Current Go's spans (Go 1.27.3, the version measured against).
+    public static var spanLayout: SpanLayout { .go126 }
+
     /// An entry (48), a key box (8) and a value box (8), and the trie's
     /// indirect nodes: with random hashes about one 160-byte node per 4
     /// entries at worst (just after a level fills).
