@@ -33,6 +33,7 @@
 
 import Foundation
 import LabHeap
+import LabMaps
 
 /// A Go version's collection cost per unit of work, in nanoseconds of CPU.
 public struct GoGCCost: Sendable, Equatable {
@@ -81,9 +82,9 @@ extension GoGCCost {
         322488.030825, 0.167436, 0.000000, 11.683048, 1.090511, 0.000000, 110.527771, 0.000000, 0.000000])
 
     /// The model of the Go version a map model stands for: classic buckets
-    /// are Go 1.19's, Swiss tables Go 1.27's.
+    /// and syncmap119 are Go 1.19's, Swiss tables and synctrie Go 1.27's.
     public static func forMapModel(_ name: String) -> GoGCCost {
-        name == "classic" ? go119 : go127
+        MapModels.standsForGo119(name) ? go119 : go127
     }
 
     /// Go's CPU for every cycle of `trace`, in nanoseconds.

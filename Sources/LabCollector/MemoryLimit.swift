@@ -43,6 +43,7 @@
 // operation is one figure per Go version, not per kind of operation.
 
 import LabHeap
+import LabMaps
 
 /// The constants and formulas of one Go version's memory limit.
 public struct MemoryLimitRules: Sendable, Equatable {
@@ -61,7 +62,9 @@ public struct MemoryLimitRules: Sendable, Equatable {
                                                minHeadroomBytes: 1 << 20, scavengerLimitFactor: 1 - 5 / 100.0)
 
     /// The rules of the Go version a map model stands for (as GoGCCost's).
-    public static func forMapModel(_ name: String) -> MemoryLimitRules { name == "classic" ? go119 : go127 }
+    public static func forMapModel(_ name: String) -> MemoryLimitRules {
+        MapModels.standsForGo119(name) ? go119 : go127
+    }
 
     /// Go's `memoryLimitHeapGoal` for these inputs (bytes).
     public func heapGoal(limit: Int, mappedReady: Int, heapFree: Int, heapAlloc: Int, heapMarked: Int) -> Int {
@@ -159,7 +162,7 @@ public struct MemoryLimit: Sendable, Equatable {
     /// The model for a map model's Go version, calibrated on this lab's
     /// machine (docs/memory-limit.md, "Calibration").
     public static func forMapModel(_ name: String, limitBytes: Int) -> MemoryLimit {
-        let classic = name == "classic"
+        let classic = MapModels.standsForGo119(name)
         return MemoryLimit(limitBytes: limitBytes, rules: .forMapModel(name), gcCost: .forMapModel(name),
                            runtimeBytes: classic ? runtimeBytesGo119 : runtimeBytesGo127,
                            mutatorNsPerOp: classic ? mutatorNsPerOpGo119 : mutatorNsPerOpGo127)

@@ -198,6 +198,20 @@ public enum MapModels {
         all.first { $0.modelName == name }
     }
 
+    /// Whether the named model stands for Go 1.19 (the classic map and Go
+    /// 1.19's sync.Map) rather than current Go (Swiss tables, the hash-trie
+    /// sync.Map): the runtime models calibrated per Go version (GC cost,
+    /// memory limit) take that Go's figures. The span layout says it.
+    public static func standsForGo119(_ name: String) -> Bool {
+        named(name)?.spanLayout == .go119
+    }
+
+    /// Whether the named model is a sync.Map (the Go reference runs those
+    /// with `-map syncmap`).
+    public static func isSyncMap(_ name: String) -> Bool {
+        named(name) is any SyncMapOperations.Type
+    }
+
     /// The most any model needs per `UInt64 → UInt64` entry.
     public static var worstCaseBytesPerWordEntry: Int { all.map { $0.worstCaseBytesPerWordEntry }.max()! }
 }

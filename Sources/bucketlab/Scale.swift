@@ -75,7 +75,7 @@ struct Scale: ParsableCommand {
         var goFor: [String: GoReference] = [:]
         if !noGo {
             for map in config.mapModels {
-                let toolchain = map == "classic" ? GoReference.go119Toolchain() : GoReference.currentToolchain()
+                let toolchain = MapModels.standsForGo119(map) ? GoReference.go119Toolchain() : GoReference.currentToolchain()
                 if let toolchain { goFor[map] = try GoReference(go: toolchain) }
                 if toolchain == nil { print("scale: no Go toolchain for \(map); lab cells only") }
             }
@@ -92,7 +92,7 @@ struct Scale: ParsableCommand {
                 let labFirst = run % 2 == 1 || go == nil
                 var base = ScaleRow()
                 base.map = map
-                base.goVersion = go?.version ?? "none"
+                base.goVersion = go.map { $0.version + (MapModels.isSyncMap(map) ? AgainstGo.syncMapVersionSuffix : "") } ?? "none"
                 base.workload = workload.name
                 base.keys = config.keys
                 base.payloadBytes = config.payloadBytes
@@ -115,10 +115,11 @@ struct Scale: ParsableCommand {
                 }
                 func goSide(_ go: GoReference) throws {
                     print("pair \(run) of \(runs), \(map): \(go.version)")
-                    let file = referenceDir + "/\(go.version)/phases.csv"
+                    let syncMap = MapModels.isSyncMap(map)
+                    let file = referenceDir + "/\(go.version)\(syncMap ? AgainstGo.syncMapVersionSuffix : "")/phases.csv"
                     let one = dir + "/.go-\(run)-\(map).csv"
                     try? FileManager.default.removeItem(atPath: one)
-                    let (wall, rss) = try go.runPhases(workloadFile: specFile, config: config, out: one)
+                    let (wall, rss) = try go.runPhases(workloadFile: specFile, config: config, out: one, syncMap: syncMap)
                     let goRows = try GoPhaseRow.read(one)
                     try FileManager.default.removeItem(atPath: one)
                     var row = base

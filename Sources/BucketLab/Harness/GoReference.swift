@@ -90,12 +90,16 @@ public final class GoReference: @unchecked Sendable {
 
     /// One process of the reference in phases mode on a workload file, its
     /// rows appended to `out`: the process's wall time (spawn to exit) and
-    /// peak resident set (wait4's ru_maxrss), for `bucketlab scale`.
-    public func runPhases(workloadFile: String, config: SuiteConfig, out: String) throws -> (wallNanos: UInt64, maxRSSBytes: Int) {
+    /// peak resident set (wait4's ru_maxrss), for `bucketlab scale`. With
+    /// `syncMap` the workload runs on a sync.Map (its go_version then ends
+    /// in `AgainstGo.syncMapVersionSuffix`).
+    public func runPhases(workloadFile: String, config: SuiteConfig, out: String,
+                          syncMap: Bool = false) throws -> (wallNanos: UInt64, maxRSSBytes: Int) {
         let arguments = ["-mode", "phases", "-workload-file", workloadFile, "-keys", "\(config.keys)",
                          "-payload-bytes", "\(config.payloadBytes)", "-window", "\(config.window)",
                          "-bursts", "\(config.bursts)", "-hint", "\(config.hint)", "-seed", "\(config.seed)",
                          "-thp", "on", "-out", out] + (config.settle ? [] : ["-no-settle"])
+            + (syncMap ? ["-map", "syncmap"] : [])
         let argv = ([binary.path] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0

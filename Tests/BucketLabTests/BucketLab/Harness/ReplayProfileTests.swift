@@ -10,7 +10,7 @@ import Testing
 /// the maps' own allocation sites — bucket arrays, single buckets, overflow
 /// bookkeeping and the header (classic); groups, tables and directories and
 /// the header (Swiss); the payloads the values point to; the key strings —
-/// must be within 3% of Go's. The program's other objects and the
+/// must be within 3% of Go's (or one object). The program's other objects and the
 /// recorder's are left out. docs/trace-format.md ("Replay against the
 /// program's heap profile") has the table and the by-hand commands.
 ///
@@ -29,6 +29,9 @@ import Testing
     static var hasGoCurrent: Bool { FileManager.default.isExecutableFile(atPath: goCurrent) && noSanitizer }
     static let goRuns = 4
     static let sessions = 20_000
+    /// The largest single object of the sites checked (a session payload
+    /// with its strings: 112 bytes on Go 1.27), rounded up.
+    static let strayObjectBytes = 128
 
     @Test(.enabled(if: hasGo119, "Go 1.19 is not installed (apt-get install golang-1.19-go), or a sanitizer build"))
     func classicReplayHoldsWhatGo119HoldsBySite() throws {
@@ -82,7 +85,12 @@ import Testing
             for site in sites {
                 let goBytes = goSites.map { $0[site, default: 0] }
                 let lo = goBytes.min()!, hi = goBytes.max()!, l = labSites[site, default: 0]
-                let holds = Double(l) >= 0.97 * Double(lo) && Double(l) <= 1.03 * Double(hi)
+                // 3% of Go's range, and never less than one stray object:
+                // a site Go holds a single payload at (whether its last
+                // session was expired yet varies with Go's timing) cannot
+                // be judged in percent.
+                let slack = Double(Self.strayObjectBytes)
+                let holds = Double(l) >= 0.97 * Double(lo) - slack && Double(l) <= 1.03 * Double(hi) + slack
                 let checked = !site.hasSuffix(" single buckets")
                 table += "\(phase)\t\(site)\tGo \(lo == hi ? "\(lo)" : "\(lo)–\(hi)")\tlab \(l)\(holds || !checked ? "" : "\tFAIL")\n"
                 #expect(holds || !checked, "\(map) \(phase) \(site): lab \(l) bytes, \(version) \(lo)–\(hi)")
