@@ -132,4 +132,3 @@ func skipWithoutCleanup(file string, prog []action) bool {
 	fmt.Fprintf(os.Stderr, "reference: %s: runtime.AddCleanup needs Go 1.24; %s writes no rows\n", file, runtime.Version())
 	return true
 }
-
