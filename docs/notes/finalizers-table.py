@@ -9,7 +9,7 @@ def first_freed(rs, col, filled):
         if r['phase'].startswith('gc') and int(r[col]) < filled / 10:
             return r['phase']
     return 'never'
-print('| map model | Go | workload | lab MiB at gc1 | Go MiB at gc1 (median) | Go's runs at gc1 | lab MiB at gc2 | Go MiB at gc2 (median) | Go runs | freed at, lab | freed at, Go (every run) |')
+print("| map model | Go | workload | lab MiB at gc1 | Go MiB at gc1 (median) | Go MiB, range of runs, at gc1 | lab MiB at gc2 | Go MiB at gc2 (median) | Go runs | freed at, lab | freed at, Go (every run) |")
 print('|---|---|---|---|---|---|---|---|---|---|---|')
 keys = []
 for r in rows:
