@@ -1224,6 +1224,13 @@ func (s *workloadSpec) program(z sizes, settle bool) ([]action, error) {
 			switch st.Op {
 			case "pin", "unpin":
 				return bad(st.path, "'%s' cannot run on Go: a Go program has no pointer into a map's storage (&m[k] is not allowed)", st.Op)
+			case "drop":
+				sh := s.shape
+				oneOfTheBuiltIns := sh.maps == 1 && (sh.key == keyUint64 && (sh.value == valueUint64 || sh.value == valuePointer) ||
+					sh.key == keyString && sh.value == valuePointer)
+				if st.Via != "" && !oneOfTheBuiltIns {
+					return bad(st.path+".via", "a drop via a %s runs on Go on the built-ins' shapes only (one map; uint64 keys to uint64 or pointer values, or string keys to pointers)", st.Via)
+				}
 			case "iterate":
 				if st.Hold != nil {
 					if inRepeat || contains(held, *st.Hold) {
