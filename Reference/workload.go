@@ -115,6 +115,8 @@ type step struct {
 	Times         *count          `json:"times"`
 	Steps         json.RawMessage `json:"steps"`
 	Bytes         *int            `json:"bytes"`
+	Via           string          `json:"via"`
+	Cycle         bool            `json:"cycle"`
 
 	inner []*step
 	path  string
@@ -125,7 +127,7 @@ var stepFields = map[string][]string{
 	"insert": {"count", "first", "order", "zipf", "universe", "bytes"}, "delete": {"count", "which", "every", "keep_every"},
 	"lookup": {"count", "hit"}, "update": {"count"}, "churn": {"count", "window", "evict"},
 	"cache": {"count", "capacity", "zipf", "universe"}, "iterate": {"fraction", "count", "hold", "delete_visited"},
-	"release": {"name"}, "clear": {}, "range-delete": {}, "drop": {}, "idle": {}, "freeos": {},
+	"release": {"name"}, "clear": {}, "range-delete": {}, "drop": {"via", "cycle"}, "await-finalizers": {}, "idle": {}, "freeos": {},
 	"make": {"hint"}, "rebuild": {"hint"}, "pin": {"name"}, "unpin": {"name"}, "repeat": {"times", "steps"},
 }
 var stepRequired = map[string][]string{
@@ -133,7 +135,7 @@ var stepRequired = map[string][]string{
 	"churn": {"count", "window"}, "cache": {"count", "capacity"}, "release": {"name"}, "repeat": {"times", "steps"},
 }
 var stepOps = []string{"insert", "delete", "lookup", "update", "churn", "cache", "iterate", "release", "clear",
-	"range-delete", "make", "rebuild", "pin", "unpin", "drop", "repeat", "idle", "freeos"}
+	"range-delete", "make", "rebuild", "pin", "unpin", "drop", "await-finalizers", "repeat", "idle", "freeos"}
 
 // fileError is a file that cannot run: where in it, and what is wrong.
 type fileError struct{ path, msg string }
@@ -656,6 +658,12 @@ func parseSteps(data json.RawMessage, path string) ([]*step, error) {
 		}
 		if s.Fraction != nil && s.Count != nil {
 			return nil, bad(p+".count", "give `fraction` or `count`, not both")
+		}
+		if s.Op == "drop" && s.Via != "" && s.Via != "finalizer" && s.Via != "cleanup" {
+			return nil, bad(p+".via", "must be \"finalizer\" or \"cleanup\"")
+		}
+		if s.Cycle && s.Via == "" {
+			return nil, bad(p+".cycle", "a cycle goes through a wrapper: give `via`")
 		}
 		if s.Hold != nil && s.DeleteVisited {
 			return nil, bad(p+".delete_visited", "a held iterator deletes nothing")
@@ -1216,6 +1224,13 @@ func (s *workloadSpec) program(z sizes, settle bool) ([]action, error) {
 			switch st.Op {
 			case "pin", "unpin":
 				return bad(st.path, "'%s' cannot run on Go: a Go program has no pointer into a map's storage (&m[k] is not allowed)", st.Op)
+			case "drop":
+				sh := s.shape
+				oneOfTheBuiltIns := sh.maps == 1 && (sh.key == keyUint64 && (sh.value == valueUint64 || sh.value == valuePointer) ||
+					sh.key == keyString && sh.value == valuePointer)
+				if st.Via != "" && !oneOfTheBuiltIns {
+					return bad(st.path+".via", "a drop via a %s runs on Go on the built-ins' shapes only (one map; uint64 keys to uint64 or pointer values, or string keys to pointers)", st.Via)
+				}
 			case "iterate":
 				if st.Hold != nil {
 					if inRepeat || contains(held, *st.Hold) {
@@ -1357,6 +1372,9 @@ func runWorkloadFile(r *recorder, spec *workloadSpec) {
 	prog, err := spec.program(z, o.settle)
 	if err != nil {
 		failFile(o.workloadFile + ": " + err.Error())
+	}
+	if skipWithoutCleanup(o.workloadFile, prog) {
+		return
 	}
 	s := &stepRunner{rec: r, spec: spec, sizes: z, seed: o.seed ^ spec.Seed, missIndex: 1 << 52,
 		samplers: map[string]*zipf{}}
@@ -1996,8 +2014,14 @@ func (s *stepRunner) run(st *step) {
 		s.forgetLive()
 		s.makeMap(hint)
 	case "drop":
-		s.dropMap()
+		if st.Via != "" {
+			s.dropVia(st)
+		} else {
+			s.dropMap()
+		}
 		s.forgetLive()
+	case "await-finalizers":
+		awaitFinalizers()
 	case "repeat":
 		times := s.eval(st.Times, st)
 		for t := 0; t < times; t++ {

@@ -5,7 +5,9 @@
 // order, so which root reached an object first is not defined there. The
 // census asks the other question, after a collection, with the world
 // stopped and the heap swept: it marks again on one thread, one kind of
-// root at a time — maps, then open iterators, then pins — and charges each
+// root at a time — maps, then open iterators, then pins, then finalizers and
+// cleanups (what finalizable objects point to, queued finalizers' objects,
+// cleanups' arguments: Collector+Finalizers.swift) — and charges each
 // newly marked object to the kind whose pass reached it. Deleted slots are
 // set aside as in the collector's audit; a last pass per kind follows them,
 // and what it adds is reachable only through deleted slots (`leaked`),
@@ -65,6 +67,7 @@ extension Collector {
         census.allocations = heap.allocationsBySite()
         var roots: [RootKind: [UInt]] = [:]
         heap.roots.forEachRoot { address, kind in roots[kind, default: []].append(UInt(bitPattern: address)) }
+        roots[.finalizer, default: []] += specials.roots
 
         let table = ScanTable(heap.typeDescriptors)
         var current = Set<UInt>()
@@ -124,7 +127,8 @@ extension Collector {
         var marker = Marker(pageMap: heap.pageMap, table: table)
         var deferred: [RootKind: [UInt]] = [:]
         for kind in RootKind.allCases {
-            marker.markFrom(roots[kind] ?? [], workers: 1, on: markThreads)
+            marker.markFrom(roots[kind] ?? [], scanning: kind == .finalizer ? specials.finalizable : [],
+                            workers: 1, on: markThreads)
             charge(kind, leaked: false, marked: true)
             deferred[kind] = marker.deferred
             marker.deferred = []

@@ -155,6 +155,18 @@ struct Marker {
         }
     }
 
+    /// Queues the object containing `address` for scanning without marking
+    /// it: what it points to is marked, the object itself only if something
+    /// else reaches it (mgcmark.go, markrootSpans: "Mark everything that can
+    /// be reached from the object (but *not* the object itself or we'll
+    /// never collect it)").
+    mutating func scanUnmarked(_ address: UInt) {
+        guard let raw = UnsafeRawPointer(bitPattern: address), let h = pageMap.lookup(raw) else { return }
+        let span = Span(h)
+        guard let index = span.objectIndex(of: raw), span.isAllocated(index), !span.spanClass.noscan else { return }
+        queue(span, index)
+    }
+
     mutating func markShared(_ span: Span, _ index: Int) {
         let words = (span.nelems + 63) >> 6
         shared[span.header, default: [UInt64](repeating: 0, count: words)][index >> 6] |= 1 << UInt64(index & 63)
@@ -211,10 +223,13 @@ struct Marker {
     /// its own (this one's settings, empty state), then takes in what they
     /// found. The marked set does not depend on `workers`: it is the closure
     /// of the roots either way.
-    mutating func markFrom(_ roots: [UInt], workers: Int, on threads: MarkThreads) {
+    /// `scanning`: objects whose pointers are followed without marking the
+    /// objects themselves (finalizable objects, Collector+Finalizers.swift).
+    mutating func markFrom(_ roots: [UInt], scanning: [UInt] = [], workers: Int, on threads: MarkThreads) {
         precondition(stack.isEmpty)
         guard workers > 1 else {
             for root in roots { grey(root) }
+            for object in scanning { scanUnmarked(object) }
             drain()
             return
         }
@@ -239,6 +254,7 @@ struct Marker {
         let pool = MarkPool(workers: workers)
         threads.run(workers) { i in
             for r in stride(from: i, to: roots.count, by: workers) { boxes[i].marker.grey(roots[r]) }
+            for r in stride(from: i, to: scanning.count, by: workers) { boxes[i].marker.scanUnmarked(scanning[r]) }
             boxes[i].marker.drain(sharing: pool)
         }
         for box in boxes { absorb(box.marker) }
@@ -288,8 +304,9 @@ extension Collector {
         var marker = Marker(pageMap: heap.pageMap, table: ScanTable(heap.typeDescriptors))
         var roots: [UInt] = []
         heap.roots.forEachRoot { address, _ in roots.append(UInt(bitPattern: address)) }
+        roots += specials.roots
         marker.trackingShared = rootMaps.contains { $0.relocationThreshold != nil }
-        marker.markFrom(roots, workers: workers, on: markThreads)
+        marker.markFrom(roots, scanning: specials.finalizable, workers: workers, on: markThreads)
 
         // The audit: what only deleted or evacuated slots reach.
         let live = marker.result
@@ -299,6 +316,7 @@ extension Collector {
         marker.markFrom(deferred, workers: workers, on: markThreads)
         marker.result.leakedObjects = marker.result.objects - live.objects
         marker.result.leakedBytes = marker.result.bytes - live.bytes
+        queueUnreachableSpecials(&marker.result)
         let shared = marker.shared
         marker.result.isShared = { object in
             guard let bits = shared[object.span.header] else { return false }

@@ -35,6 +35,12 @@
 // objects being scanned do not change under the workers. Relocation, after
 // the mark, is sequential (Collector+Relocate.swift).
 //
+// Finalizers and cleanups (Collector+Finalizers.swift) follow Go's specials:
+// a finalizable object's pointers are roots but the object is not; a cycle
+// that finds it unreachable keeps it and queues its finalizer, which runs at
+// the mutator's next safe point, and only a later cycle can free it; a
+// cleanup's `arg` is a root until the cleanup has run.
+//
 // The census (Collector+Census.swift) is not part of a cycle: after one, it
 // marks again on one thread, one kind of root at a time, to say which kind
 // keeps each live object (the heap profiles and `retained_by_*` columns).
@@ -126,6 +132,8 @@ public final class Collector {
     lazy var relocationMutator = heap.makeMutator()
     /// The mark's helper threads (MarkWorkers.swift).
     let markThreads = MarkThreads()
+    /// Finalizers and cleanups, set and queued (Collector+Finalizers.swift).
+    var specials = Specials()
 
     /// Go's heapMinimum: 4 MiB at GOGC = 100, scaled by GOGC/100.
     public static let heapMinimumBytes = 4 << 20
@@ -192,13 +200,15 @@ public final class Collector {
 
     // MARK: Cycles
 
-    /// Runs the pending automatic cycle, if the pacer asked for one. Call it
-    /// where every heap pointer the program holds is reachable from a root.
+    /// Runs the queued finalizers and cleanups, then the pending automatic
+    /// cycle, if the pacer asked for one. Call it where every heap pointer
+    /// the program holds is reachable from a root.
     /// With a `concurrentMark` model the cycle is marked here and finished
     /// at a later safe point (Collector+ConcurrentMark.swift); the stats are
     /// returned when it finishes.
     @discardableResult
     public func safePoint() -> CycleStats? {
+        if !specials.queue.isEmpty { runFinalizers() }
         if memoryLimit != nil { refreshLimit() }
         if openCycle != nil { return advanceOpenCycle() }
         guard gogc != nil || memoryLimit != nil, heap.collectionPending else {

@@ -12,6 +12,10 @@ public enum RootKind: String, Sendable, CaseIterable {
     case iterator
     /// An outside pointer (`RootRegistry.pin`), interior ones included.
     case pin
+    /// A finalizer or cleanup the collector holds (LabCollector's
+    /// Collector+Finalizers.swift): what a finalizable object points to, a
+    /// queued finalizer's object, a cleanup's argument.
+    case finalizer
 }
 
 /// Something outside the heap that keeps heap objects alive while it lives
@@ -36,6 +40,12 @@ public final class RootRegistry: @unchecked Sendable {
     /// Makes `holder` a root for as long as it lives.
     public func register(_ holder: any RootHolder) {
         lock.withLock { holders[ObjectIdentifier(holder)] = WeakHolder(holder: holder) }
+    }
+
+    /// Stops `holder` being a root while it lives on (a map only a heap
+    /// object still points to).
+    public func unregister(_ holder: any RootHolder) {
+        lock.withLock { holders[ObjectIdentifier(holder)] = nil }
     }
 
     /// The holders still alive (dead entries are dropped on the way).

@@ -160,7 +160,7 @@ final class StepRunner {
             if s.hold != nil { return 0 }
             if let c = s.count { return try evaluate(c) }
             return Int((Double(liveCount) * (s.fraction ?? 1)).rounded(.up))
-        case .release, .clear, .rangeDelete, .rebuild, .unpin, .drop, .idle, .freeos: return 1
+        case .release, .clear, .rangeDelete, .rebuild, .unpin, .drop, .awaitFinalizers, .idle, .freeos: return 1
         case .make, .pin: return 0
         case .repeat: return try evaluate(s.times!) * (try s.steps!.reduce(0) { $0 + (try expectedOps($1)) })
         }
@@ -311,11 +311,16 @@ final class StepRunner {
             let p = pins.removeValue(forKey: s.name ?? "pin")!
             r.op { r.heap.roots.unpin(p) }
         case .drop:
+            if let via = s.via { return try dropThroughWrapper(via, cycle: s.cycle ?? false) }
             r.op {
                 r.maps.removeAll()
                 shards = []
                 forgetLive()
             }
+        case .awaitFinalizers:
+            // Go's program waits on a channel the finalizer or cleanup
+            // signals; the lab runs them at this operation's safe point.
+            r.op {}
         case .repeat:
             let times = try evaluate(s.times!)
             for _ in 0..<times { for inner in s.steps! { try run(inner) } }
@@ -323,6 +328,39 @@ final class StepRunner {
             r.op { r.collector.scavengeToGoal() }
         case .freeos:
             r.op { r.collector.freeOSMemory() }
+        }
+    }
+
+    /// `drop` of maps held by a wrapper object (`struct{ m map[K]V }`, one
+    /// pointer word per map root) with a finalizer that clears them, or with
+    /// a cleanup given the maps as its arg; with `cycle`, one more entry of
+    /// the first map points back to the wrapper. The maps stop being roots;
+    /// the finalizer or cleanup keeps them (Collector+Finalizers.swift).
+    private func dropThroughWrapper(_ via: Step.Via, cycle: Bool) throws {
+        guard iterators.isEmpty else {
+            throw WorkloadFileError("drop via a \(via.rawValue): release the held iterators first")
+        }
+        let maps = currentMaps()
+        var headers: [UnsafeRawPointer] = []
+        for m in maps { m.forEachRoot { address, kind in if kind == .map { headers.append(address) } } }
+        guard !headers.isEmpty else { throw WorkloadFileError("drop via a \(via.rawValue): the map has no heap header") }
+        r.op {
+            let wrapper = r.mutator.allocate(r.wrapperType, count: headers.count)
+            for (i, h) in headers.enumerated() { wrapper.storeBytes(of: UInt(bitPattern: h), toByteOffset: i * 8, as: UInt.self) }
+            if cycle {
+                // `m[k] = unsafe.Pointer(w)`: the key never inserted yet.
+                maps[0].updateValue(UInt64(UInt(bitPattern: wrapper)), forKey: r.key(next))
+                next += 1
+            }
+            for m in maps { r.heap.roots.unregister(m) }
+            r.maps.removeAll()
+            shards = []
+            forgetLive()
+            let clear = { for m in maps { m.removeAll() } }
+            switch via {
+            case .finalizer: r.collector.setFinalizer(wrapper) { clear() }
+            case .cleanup: r.collector.addCleanup(wrapper, arg: headers) { clear() }
+            }
         }
     }
 

@@ -236,6 +236,10 @@ public struct Workload: Sendable, Hashable {
                     guard pinned.remove(s.name ?? "pin") != nil else {
                         throw WorkloadFileError("\(where_): \(p): nothing pinned as '\(s.name ?? "pin")'")
                     }
+                case .drop where s.cycle == true:
+                    guard spec.map.key.kind == .uint64, spec.map.value.kind == .pointer, spec.map.maps == 1 else {
+                        throw WorkloadFileError("\(where_): \(p).cycle: a value points back to the wrapper only in one map of uint64 keys to pointers")
+                    }
                 case .repeat:
                     if s.steps!.contains(where: { [.iterate, .release, .pin, .unpin].contains($0.op) && ($0.hold != nil || $0.op != .iterate) }) {
                         throw WorkloadFileError("\(where_): \(p).steps: a repeated block cannot hold, release, pin or unpin")

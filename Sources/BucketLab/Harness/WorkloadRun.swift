@@ -148,6 +148,10 @@ public final class WorkloadRun {
     }
     private var payloadTypes: [Int: ObjectType] = [:]
 
+    /// A wrapper around a map (`struct{ m map[K]V }`: one pointer word), for
+    /// a drop through a finalizer or cleanup; registered when first used.
+    public private(set) lazy var wrapperType = heap.registerType(name: "wrapper", size: 8, pointerWords: [0])
+
     /// A payload whose first word is its key, as a map value word.
     @inline(__always)
     public func makePayload(_ key: UInt64, type: ObjectType? = nil) -> UInt64 {

@@ -436,7 +436,17 @@ public struct Step: Sendable, Codable, Equatable {
         case insert, delete, lookup, update, churn, cache, iterate, release, clear
         case rangeDelete = "range-delete"
         case make, rebuild, pin, unpin, drop
+        case awaitFinalizers = "await-finalizers"
         case `repeat`, idle, freeos
+    }
+    /// drop: what holds the map as it is dropped (docs/workload-files.md).
+    public enum Via: String, Sendable, Codable {
+        /// A wrapper with a finalizer that clears the map
+        /// (`runtime.SetFinalizer(w, func(w *W) { clear(w.m) })`).
+        case finalizer
+        /// A wrapper with a cleanup given the map as its arg
+        /// (`runtime.AddCleanup(w, func(m M) { clear(m) }, w.m)`).
+        case cleanup
     }
     public enum Which: String, Sendable, Codable { case oldest, newest, random }
     public enum Order: String, Sendable, Codable { case sequential, random, zipf }
@@ -470,13 +480,18 @@ public struct Step: Sendable, Codable, Equatable {
     /// insert: the payload size of the keys it makes live (default: the
     /// map's value size); an update keeps a key's size.
     public var bytes: Int?
+    /// drop: through a wrapper with a finalizer or a cleanup.
+    public var via: Via?
+    /// drop via a wrapper: one more entry's value points back to the
+    /// wrapper, a cycle through it.
+    public var cycle: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case op, count, first, order, which, every
         case keepEvery = "keep_every"
         case hit, window, evict, capacity, zipf, universe, fraction, hold, name
         case deleteVisited = "delete_visited"
-        case hint, times, steps, bytes
+        case hint, times, steps, bytes, via, cycle
     }
 
     /// The fields each op takes besides `op`.
@@ -489,7 +504,7 @@ public struct Step: Sendable, Codable, Equatable {
         .cache: [.count, .capacity, .zipf, .universe],
         .iterate: [.fraction, .count, .hold, .deleteVisited],
         .release: [.name],
-        .clear: [], .rangeDelete: [], .drop: [], .idle: [], .freeos: [],
+        .clear: [], .rangeDelete: [], .drop: [.via, .cycle], .awaitFinalizers: [], .idle: [], .freeos: [],
         .make: [.hint], .rebuild: [.hint],
         .pin: [.name], .unpin: [.name],
         .repeat: [.times, .steps],
@@ -562,6 +577,14 @@ public struct Step: Sendable, Codable, Equatable {
         if let times { try checkStatic(times, c, .times) }
         steps = try c.decodeIfPresent([Step].self, forKey: .steps)
         if let steps, steps.isEmpty { throw invalid(c, .steps, "must list at least one step") }
+        if c.contains(.via) {
+            guard let v = try? c.decode(String.self, forKey: .via), let via = Via(rawValue: v) else {
+                throw invalid(c, .via, "must be \"finalizer\" or \"cleanup\"")
+            }
+            self.via = via
+        }
+        cycle = try c.decodeIfPresent(Bool.self, forKey: .cycle)
+        if cycle == true && via == nil { throw invalid(c, .cycle, "a cycle goes through a wrapper: give `via`") }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -587,6 +610,8 @@ public struct Step: Sendable, Codable, Equatable {
         try c.encodeIfPresent(times.map(CountField.init), forKey: .times)
         try c.encodeIfPresent(steps, forKey: .steps)
         try c.encodeIfPresent(bytes, forKey: .bytes)
+        try c.encodeIfPresent(via, forKey: .via)
+        try c.encodeIfPresent(cycle, forKey: .cycle)
     }
 }
 

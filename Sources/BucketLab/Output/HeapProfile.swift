@@ -16,8 +16,8 @@
 // storage that no live map uses as its current storage any more — old
 // buckets of a grow, a table an iterator still walks, a dropped map's array —
 // gets a frame of its own, marked as such. Live objects carry labels
-// `retained_by` (map, iterator or pin: the kind of root whose pass reached it
-// first) and `leaked` (true: reachable only through deleted slots), so
+// `retained_by` (map, iterator, pin or finalizer: the kind of root whose pass
+// reached it first) and `leaked` (true: reachable only through deleted slots), so
 // `-tagfocus retained_by=pin` or `-tags` split the heap by cause. What was
 // allocated and is gone has no labels and no in-use values. One more
 // sample, "free slots of in-use spans", holds the spans' unused bytes, so the

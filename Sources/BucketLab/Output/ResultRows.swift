@@ -181,12 +181,15 @@ public struct PhaseLimitFigures: Sendable, Equatable {
 
 /// Live bytes at a phase end by the kind of root that keeps them through live
 /// slots (the census, LabCollector/Collector+Census.swift). What only deleted
-/// slots keep is the measurement's `leaked_bytes`; the four add up to the
+/// slots keep is the measurement's `leaked_bytes`; the five add up to the
 /// live objects' bytes.
 public struct Retention: Sendable, Equatable {
     public var mapBytes = 0
     public var iteratorBytes = 0
     public var pinBytes = 0
+    /// Kept by finalizers and cleanups: what a finalizable object reaches,
+    /// a queued finalizer's object, a cleanup's arg.
+    public var finalizerBytes = 0
 
     public init() {}
 
@@ -194,11 +197,12 @@ public struct Retention: Sendable, Equatable {
         mapBytes = census.bytes(retainedBy: .map)
         iteratorBytes = census.bytes(retainedBy: .iterator)
         pinBytes = census.bytes(retainedBy: .pin)
+        finalizerBytes = census.bytes(retainedBy: .finalizer)
     }
 
     static var columns: [Column<Retention>] {
         [.int("retained_by_map_bytes", \.mapBytes), .int("retained_by_iterator_bytes", \.iteratorBytes),
-         .int("retained_by_pin_bytes", \.pinBytes)]
+         .int("retained_by_pin_bytes", \.pinBytes), .int("retained_by_finalizer_bytes", \.finalizerBytes).addedLater()]
     }
 }
 

@@ -32,7 +32,12 @@ import Testing
                                      repeats: 1, samples: 1, census: false)
         let lab = try Suite.run(config, runID: "fidelity")
         let rows = AgainstGo.join(phases: lab.phases, gc: lab.gc, reference: reference)
-        let expected = workloads.reduce(0) { $0 + $1.phases(config.sizes, settle: true).count }
+        // Go 1.19 has no runtime.AddCleanup: a workload that drops a map
+        // via a cleanup writes no rows there.
+        func usesCleanup(_ steps: [Step]) -> Bool { steps.contains { $0.via == .cleanup || usesCleanup($0.steps ?? []) } }
+        let onGo119 = workloads.filter { w in !((try? w.expandedPhases(config.sizes)) ?? []).contains { usesCleanup($0.steps) } }
+        #expect(onGo119.count == workloads.count - 1, "cleanup-drop only")
+        let expected = onGo119.reduce(0) { $0 + $1.phases(config.sizes, settle: true).count }
         #expect(rows.count == expected, "every phase of every workload is shared")
         for r in rows {
             #expect(r.labLiveKeys == r.goLiveKeys, "\(r.workload) \(r.phase): live keys differ")

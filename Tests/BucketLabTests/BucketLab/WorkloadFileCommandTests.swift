@@ -46,6 +46,15 @@ import Testing
         (file.replacingOccurrences(of: "\"keep_every\": 10", with: "\"keep_every\": 0"), "phases[1].steps[0].keep_every: must be positive"),
         (file.replacingOccurrences(of: "\"summary\"", with: "\"sumary\""), "sumary: unknown field"),
         (file.replacingOccurrences(of: "\"insert\", \"count\": \"keys\"", with: "\"insert\", \"count\": \"2e9\""), "count: is 2000000000 here"),
+        (file.replacingOccurrences(of: "{\"op\": \"delete\", \"count\": \"keys\", \"keep_every\": 10}", with: "{\"op\": \"drop\", \"via\": \"gc\"}"),
+         "phases[1].steps[0].via: must be \"finalizer\" or \"cleanup\""),
+        (file.replacingOccurrences(of: "{\"op\": \"delete\", \"count\": \"keys\", \"keep_every\": 10}", with: "{\"op\": \"drop\", \"cycle\": true}"),
+         "phases[1].steps[0].cycle: a cycle goes through a wrapper"),
+        (file.replacingOccurrences(of: "{\"op\": \"delete\", \"count\": \"keys\", \"keep_every\": 10}", with: "{\"op\": \"await-finalizers\", \"count\": 1}"),
+         "phases[1].steps[0].count: 'await-finalizers' takes no 'count'"),
+        (file.replacingOccurrences(of: "{\"kind\": \"pointer\", \"bytes\": 64}", with: "\"uint64\"")
+             .replacingOccurrences(of: "{\"op\": \"delete\", \"count\": \"keys\", \"keep_every\": 10}", with: "{\"op\": \"drop\", \"via\": \"finalizer\", \"cycle\": true}"),
+         "phases[1].steps[0].cycle: a value points back to the wrapper only"),
     ] as [(String, String)])
     func badFilesAreOneLineAndExit65(text: String, message: String) throws {
         let path = try write(text)

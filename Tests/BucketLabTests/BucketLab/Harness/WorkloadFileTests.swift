@@ -72,8 +72,8 @@ import Testing
             #expect(try WorkloadSpec.decode(Data(shipped.utf8), file: w.name) == w.spec)
         }
         #expect(Workload.allCases.map(\.name).first == "fill-drain")
-        #expect(Workload.allCases.count == 14)
-        #expect(Workload.allCases.map(\.name).last == "limit-squeeze")
+        #expect(Workload.allCases.count == 17)
+        #expect(Workload.allCases.map(\.name).last == "finalizer-cycle")
     }
 
     // MARK: Counts
