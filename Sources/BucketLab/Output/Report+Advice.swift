@@ -9,10 +9,13 @@
 //   syncmap119, swiss against synctrie) — rows only where both ran;
 // - empty the map: fill-clear's full map against the same map after
 //   clear(m), after the range-delete idiom, and replaced by m = make(...) —
-//   what each gives back, side by side.
-//
-// Finalizers and cleanups that clear a dropped map are not modelled yet;
-// the section says so.
+//   what each gives back, side by side;
+// - clear it in a finalizer (or a cleanup): the map a plain drop leaves
+//   after one collection (fill-clear's `rebuilt`: the old map replaced by a
+//   new one) against the map dropped through a wrapper whose finalizer or
+//   cleanup clears it, one collection after the drop and after the next
+//   (finalizer-drop, cleanup-drop), and with the map pointing back at its
+//   wrapper (finalizer-cycle, four collections on).
 
 /// One practice on one workload and Go generation.
 public struct AdviceRow: Sendable, Equatable {
@@ -78,6 +81,28 @@ public struct AdviceRow: Sendable, Equatable {
                                       withoutBytes: full, withBytes: emptied))
             }
         }
+        // Finalizers and cleanups, against a plain drop after one cycle.
+        func phaseBytes(_ map: String, _ workload: String, _ name: String) -> Int? {
+            phases.first { $0.key.map == map && $0.key.workload == workload && $0.key.strategy == "go"
+                && $0.key.repeatIndex == 1 && $0.phase == name }?.measurement.heapInuseBytes
+        }
+        let dropMaps = Report.orderedUnique(phases.filter { $0.key.strategy == "go" }.map(\.key.map))
+        for map in dropMaps {
+            guard let plain = phaseBytes(map, "fill-clear", "rebuilt") else { continue }
+            let generation = generations.first { $0.0 == map || $0.1 == map }.map(\.2) ?? map
+            for (workload, phase, with) in [("finalizer-drop", "gc1", "finalizer that clears it, 1 cycle on"),
+                                            ("finalizer-drop", "gc2", "finalizer that clears it, 2 cycles on"),
+                                            ("cleanup-drop", "gc1", "cleanup (map as arg), 1 cycle on"),
+                                            ("cleanup-drop", "gc2", "cleanup (map as arg), 2 cycles on"),
+                                            ("finalizer-cycle", "gc4", "finalizer, map points back, 4 cycles on")] {
+                // runtime.AddCleanup is Go 1.24's.
+                if workload == "cleanup-drop" && MapModels.standsForGo119(map) { continue }
+                guard let bytes = phaseBytes(map, workload, phase) else { continue }
+                rows.append(AdviceRow(practice: "clear it in a finalizer", generation: "\(generation) (\(map))",
+                                      workload: "\(workload) (\(phase))", without: "a plain drop, 1 cycle on", with: with,
+                                      withoutBytes: plain, withBytes: bytes))
+            }
+        }
         return rows
     }
 
@@ -118,7 +143,9 @@ extension Report {
         md += "what is retained. sync.Map rows set each map model beside the sync.Map of its Go generation at the "
         md += "workload's headline phase (run with `--map all`; not tombstone-churn, which fills a share of slots a sync.Map does "
         md += "not have, nor leaked-interior-ref, whose pin reaches a whole trie); the rows that empty the map set fill-clear's full map "
-        md += "beside what clear(m), the range-delete idiom and a new map keep. Finalizers or cleanups that clear a dropped map are not modelled yet.\n\n"
+        md += "beside what clear(m), the range-delete idiom and a new map keep; the finalizer rows set what a map dropped "
+        md += "through a wrapper with a finalizer or cleanup that clears it keeps, some collections after the drop, beside what "
+        md += "a plain drop keeps after one (fill-clear's map replaced by make, `rebuilt`).\n\n"
         for line in AdviceRow.summaryLines(results.advice) { md += "- \(line)\n" }
         md += "\n" + markdownTable(header: AdviceRow.header, rows: results.advice.map(\.fields)) + "\n"
         return md
