@@ -1726,6 +1726,7 @@ func (s *stepRunner) insertWith(i int, size int) {
 	if !s.isLive(i) {
 		s.markLive(i)
 	}
+	sampleReady()
 }
 
 func (s *stepRunner) delete(i int) {
