@@ -1744,6 +1744,7 @@ func (s *stepRunner) insertWith(i int, size int) {
 	if !s.isLive(i) {
 		s.markLive(i)
 	}
+	sampleReady()
 }
 
 func (s *stepRunner) delete(i int) {

@@ -77,6 +77,9 @@ public struct GoPhaseRow: Sendable, ResultRow {
     public var gcLimiterLastEnabledCycle: Int?
     public var memlimit = ""
     public var gogc = ""
+    /// The highest mappedReady sampled within the phase under a limit
+    /// (every 256 inserts); nil without a limit or in older files.
+    public var memPeakReadyBytes: Int?
 
     /// Go's mappedReady: total memory less what is released.
     public var totalReadyBytes: Int? {
@@ -115,7 +118,8 @@ public struct GoPhaseRow: Sendable, ResultRow {
          .optionalInt("mem_metadata_other_bytes", \.memMetadataOtherBytes), .optionalInt("mem_other_bytes", \.memOtherBytes),
          .optionalInt("gc_heap_goal_bytes", \.gcHeapGoalBytes),
          .optionalInt("gc_limiter_last_enabled_cycle", \.gcLimiterLastEnabledCycle),
-         .name("memlimit", \.memlimit), .name("gogc", \.gogc)]
+         .name("memlimit", \.memlimit), .name("gogc", \.gogc),
+         .optionalInt("mem_peak_ready_bytes", \.memPeakReadyBytes)]
         return columns.map { $0.addedLater() }
     }
 

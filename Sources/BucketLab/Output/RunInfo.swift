@@ -57,6 +57,41 @@ public struct RunInfo: Codable, Sendable {
         }
     }
 
+    /// A limit in bytes, or none ("off" for GOMEMLIMIT, "none" for a
+    /// container's), as run.json spells it.
+    enum Limit: Codable, Equatable {
+        case bytes(Int)
+        case none(String)
+
+        init(_ bytes: Int?, none: String) { self = bytes.map { .bytes($0) } ?? .none(none) }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let b = try? c.decode(Int.self) { self = .bytes(b); return }
+            let text = try c.decode(String.self)
+            guard text == "off" || text == "none" else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "a limit is bytes, \"off\" or \"none\"")
+            }
+            self = .none(text)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case let .bytes(b): try c.encode(b)
+            case let .none(text): try c.encode(text)
+            }
+        }
+
+        /// "96.00 MiB (100663296 bytes)", or the word for none.
+        var text: String {
+            switch self {
+            case let .bytes(b): "\(formatFixed(Double(b) / 1_048_576, digits: 2)) MiB (\(b) bytes)"
+            case let .none(word): word
+            }
+        }
+    }
+
     var command: String
     var commit: String
     var swift: String
@@ -88,6 +123,14 @@ public struct RunInfo: Codable, Sendable {
     var workloadFiles: [String: String]?
     /// Payload sizes workload files set for themselves, by workload name.
     var workloadPayloadBytes: [String: Int]?
+    /// GOMEMLIMIT (`--memlimit`) and the container limit (`--container-limit`)
+    /// of the run (absent from runs made before they were recorded).
+    var memlimit: Limit?
+    var containerLimit: Limit?
+    /// GOMEMLIMIT and GOGC that workload files set for themselves, at the
+    /// run's sizes, by workload name (absent: none does).
+    var workloadMemlimits: [String: Limit]?
+    var workloadGogc: [String: GOGC]?
 
     enum CodingKeys: String, CodingKey {
         case command, commit, swift, jemalloc, cpu, cores, date, workloads, strategies, keys, window, gogc, seed, samples, bursts
@@ -95,6 +138,8 @@ public struct RunInfo: Codable, Sendable {
         case memoryBytes = "memory_bytes", payloadBytes = "payload_bytes", `repeat`, gcWorkers = "gc_workers"
         case concurrentMark = "concurrent_mark"
         case workloadFiles = "workload_files", workloadPayloadBytes = "workload_payload_bytes"
+        case memlimit, containerLimit = "container_limit", workloadMemlimits = "workload_memlimits"
+        case workloadGogc = "workload_gogc"
     }
 
     public init(config: SuiteConfig, machine: MachineFacts, jobs: Int = 1) {
@@ -126,6 +171,16 @@ public struct RunInfo: Codable, Sendable {
         workloadFiles = files.isEmpty ? nil : Dictionary(files) { a, _ in a }
         let sizes = config.workloads.compactMap { w in w.spec.map.value.bytes.map { (w.name, $0) } }
         workloadPayloadBytes = sizes.isEmpty ? nil : Dictionary(sizes) { a, _ in a }
+        memlimit = Limit(config.memlimit, none: "off")
+        containerLimit = Limit(config.containerLimit, none: "none")
+        let limits = config.workloads.compactMap { w in
+            w.spec.memlimit == nil ? nil : (w.name, Limit(config.memlimit(for: w), none: "off"))
+        }
+        workloadMemlimits = limits.isEmpty ? nil : Dictionary(limits) { a, _ in a }
+        let gogcs = config.workloads.compactMap { w in
+            w.spec.gogc == nil ? nil : (w.name, config.gogc(for: w).map { GOGC.percent($0) } ?? .off)
+        }
+        workloadGogc = gogcs.isEmpty ? nil : Dictionary(gogcs) { a, _ in a }
     }
 
     public var json: String { try! jsonText(self) }
@@ -143,9 +198,19 @@ public struct RunInfo: Codable, Sendable {
     /// The line under REPORT.md's title: what produced the run, where.
     public var reportHeader: String {
         "`\(command)` at commit \(commit), \(keys) keys, \(payloadBytes)-byte payloads\(payloadNote), window \(window), "
-            + "GOGC \(gogc.text), \(gcWorkers ?? 1) mark worker(s), \(concurrentMark == true ? "concurrent" : "stop-the-world") mark, seed \(seed), \(self.repeat) repeat(s), map models \(maps.joined(separator: ", ")); "
+            + "GOGC \(gogc.text), GOMEMLIMIT \(memlimit?.text ?? "not recorded")\(limitNote), container limit \(containerLimit?.text ?? "not recorded"), \(gcWorkers ?? 1) mark worker(s), \(concurrentMark == true ? "concurrent" : "stop-the-world") mark, seed \(seed), \(self.repeat) repeat(s), map models \(maps.joined(separator: ", ")); "
             + "\(cpu), \(cores) cores, \(jobs ?? 1) cell(s) at a time"
             + ((jobs ?? 1) > 1 ? " (timing columns shared the machine; memory columns do not depend on it)." : ".")
+    }
+
+    /// The workloads whose files set their own GOMEMLIMIT or GOGC.
+    private var limitNote: String {
+        let names = Set((workloadMemlimits ?? [:]).keys).union((workloadGogc ?? [:]).keys).sorted()
+        guard !names.isEmpty else { return "" }
+        return " (" + names.map { name in
+            name + ": " + [workloadMemlimits?[name].map { "GOMEMLIMIT \($0.text)" },
+                           workloadGogc?[name].map { "GOGC \($0.text)" }].compactMap { $0 }.joined(separator: ", ")
+        }.joined(separator: "; ") + ", as their files say)"
     }
 
     /// The workloads whose files set their own payload size.

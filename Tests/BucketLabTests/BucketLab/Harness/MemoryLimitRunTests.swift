@@ -102,4 +102,62 @@ import Testing
         #expect(rows.map(\.ops) == [100, 200, 100, 200] && rows.map(\.gcCPUNs) == [400, 600, 300, 300])
         #expect(rows[2].gcCPUAgainstGo == -0.25 && rows[3].gcCPUAgainstGo == -0.5 && rows[0].gcCPUAgainstGo == 0)
     }
+
+    /// The per-cell totals: each strategy's GC CPU over the phases it ran
+    /// against go's over the same phases; the closing note's best strategy.
+    @Test func theSavingsTableSumsEachCellAndNamesTheBest() {
+        func row(_ strategy: String, _ phase: String, memlimit: Int, gcNs: UInt64, cycles: Int) -> MemoryLimitRow {
+            var f = PhaseLimitFigures()
+            f.phaseGCCycles = cycles
+            return MemoryLimitRow(map: "swiss", workload: "w", strategy: strategy, phase: phase, memlimit: memlimit, ops: 100,
+                                  limit: f, heapInuseBytes: 0, gcCPUNs: gcNs, goGCCPUNs: nil)
+        }
+        let rows = [row("go", "a", memlimit: 1 << 20, gcNs: 4_000_000, cycles: 3), row("go", "b", memlimit: 1 << 20, gcNs: 6_000_000, cycles: 5),
+                    row("compact", "a", memlimit: 1 << 20, gcNs: 3_000_000, cycles: 2), row("compact", "b", memlimit: 1 << 20, gcNs: 4_000_000, cycles: 4),
+                    row("stale", "a", memlimit: 1 << 20, gcNs: 1_000_000, cycles: 1),
+                    row("go", "a", memlimit: 2 << 20, gcNs: 1_000_000, cycles: 1), row("compact", "a", memlimit: 2 << 20, gcNs: 2_000_000, cycles: 1)]
+        let totals = MemoryLimitSaving.totals(rows)
+        #expect(totals.map(\.strategy) == ["go", "compact", "stale", "go", "compact"])
+        #expect(totals[1].gcCPUNs == 7_000_000 && totals[1].goGCCPUNs == 10_000_000 && totals[1].collections == 6)
+        #expect(totals[1].savedNs == 3_000_000 && totals[1].savedShare == 0.3)
+        #expect(totals[2].goGCCPUNs == 4_000_000 && totals[2].phases == 1, "a killed cell against go's same phases")
+        #expect(totals[4].savedNs == -1_000_000, "a strategy that spends more saves a negative amount")
+        let best = MemoryLimitSaving.best(totals)
+        #expect(best.map(\.best.strategy) == ["compact", "go"], "stale ran fewer phases; go wins at the second limit")
+        #expect(totals[1].fields[7] == "3.0" && totals[1].fields[8] == "30.0%")
+    }
+
+    /// run.json and REPORT.md's header name the limits a run used: the
+    /// command line's and the ones workload files set for themselves.
+    @Test func runJSONAndTheHeaderNameTheLimits() throws {
+        let limited = try Self.spec(#""memlimit": "max(16777216, 100 keys)", "gogc": "off","#)
+        let config = try SuiteConfig(workloads: [limited, Workload.builtIn("churn")!], strategies: [.go], mapModels: ["swiss"], keys: 300_000,
+                                     memlimit: 96 << 20, containerLimit: 106 << 20)
+        let machine = MachineFacts(command: "bucketlab run", commit: "c", swift: "s", cpu: "cpu", cores: 2, memoryBytes: 1, date: "d")
+        let info = RunInfo(config: config, machine: machine)
+        let json = try #require(JSONSerialization.jsonObject(with: Data(info.json.utf8)) as? [String: Any])
+        #expect(json["memlimit"] as? Int == 96 << 20 && json["container_limit"] as? Int == 106 << 20)
+        #expect(json["workload_memlimits"] as? [String: Int] == ["limited": 30_000_000])
+        #expect(json["workload_gogc"] as? [String: String] == ["limited": "off"])
+        #expect(info.reportHeader.contains("GOMEMLIMIT 96.00 MiB (100663296 bytes)"), "\(info.reportHeader)")
+        #expect(info.reportHeader.contains("limited: GOMEMLIMIT 28.61 MiB (30000000 bytes), GOGC off, as their files say"))
+        #expect(info.reportHeader.contains("container limit 106.00 MiB"))
+        let back = try JSONDecoder().decode(RunInfo.self, from: Data(info.json.utf8))
+        #expect(back.memlimit == info.memlimit && back.workloadMemlimits == info.workloadMemlimits)
+
+        let plain = RunInfo(config: try SuiteConfig(workloads: [Workload.builtIn("churn")!], strategies: [.go], keys: 1000), machine: machine)
+        #expect(plain.reportHeader.contains("GOMEMLIMIT off") && plain.reportHeader.contains("container limit none"))
+        #expect(plain.workloadMemlimits == nil && plain.json.contains("\"memlimit\" : \"off\""))
+    }
+
+    /// A run.json whose limit is neither bytes nor a word for none is refused.
+    @Test(arguments: [#""lots""#, "true", "-1.5"])
+    func aBadLimitInRunJSONIsRefused(value: String) throws {
+        let machine = MachineFacts(command: "c", commit: "c", swift: "s", cpu: "cpu", cores: 2, memoryBytes: 1, date: "d")
+        let good = RunInfo(config: try SuiteConfig(workloads: [Workload.builtIn("churn")!], strategies: [.go], keys: 1000), machine: machine).json
+        let dir = temporaryDirectory()
+        try good.replacingOccurrences(of: #""memlimit" : "off""#, with: "\"memlimit\" : \(value)")
+            .write(toFile: dir + "/run.json", atomically: true, encoding: .utf8)
+        #expect(throws: CSVError.self) { try RunInfo.read(dir + "/run.json") }
+    }
 }

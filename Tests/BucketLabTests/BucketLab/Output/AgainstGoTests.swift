@@ -98,4 +98,29 @@ import Testing
         #expect(AgainstGo.mapModel(ofGoVersion: "go1.24.0-syncmap") == SyncTrie.modelName)
         #expect(AgainstGo.mapModel(ofGoVersion: "go1.27.3-syncmap") == SyncTrie.modelName)
     }
+
+    /// The reference's phase peak of mappedReady under a limit reads back;
+    /// files written before it (no column) still read, the peak nil.
+    @Test func theReferencesPeakReadyUnderALimitReadsBack() throws {
+        let names = GoPhaseRow.columns.map(\.name)
+        #expect(names.last == "mem_peak_ready_bytes")
+        func value(_ name: String) -> String {
+            switch name {
+            case "go_version": "go1.19.8"
+            case "workload", "phase": "w"
+            case "memlimit": "16777216"
+            case "gogc": "off"
+            case "mem_peak_ready_bytes": "20470800"
+            default: "7"
+            }
+        }
+        for (columns, peak) in [(names, Optional(20_470_800)), (Array(names.dropLast()), nil)] {
+            let dir = temporaryDirectory()
+            try FileManager.default.createDirectory(atPath: dir + "/go1.19.8", withIntermediateDirectories: true)
+            try (columns.joined(separator: ",") + "\n" + columns.map(value).joined(separator: ",") + "\n")
+                .write(toFile: dir + "/go1.19.8/phases.csv", atomically: true, encoding: .utf8)
+            let rows = try AgainstGo.readReference(dir)
+            #expect(rows.count == 1 && rows[0].memPeakReadyBytes == peak && rows[0].memlimit == "16777216")
+        }
+    }
 }
