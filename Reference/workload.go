@@ -1231,6 +1231,9 @@ func (s *workloadSpec) program(z sizes, settle bool) ([]action, error) {
 				if st.Via != "" && !oneOfTheBuiltIns {
 					return bad(st.path+".via", "a drop via a %s runs on Go on the built-ins' shapes only (one map; uint64 keys to uint64 or pointer values, or string keys to pointers)", st.Via)
 				}
+				if st.Cycle && !(sh.maps == 1 && sh.key == keyUint64 && sh.value == valuePointer) {
+					return bad(st.path+".cycle", "a value points back to the wrapper only in one map of uint64 keys to pointers")
+				}
 			case "iterate":
 				if st.Hold != nil {
 					if inRepeat || contains(held, *st.Hold) {

@@ -195,15 +195,16 @@ public final class Mutator {
     /// (mcache.releaseAll, from prepareForSweep); while a mark's black
     /// window is open, an object placed in a block allocated before it marks
     /// the block, as Go's write barrier shades the block once the object's
-    /// address is stored.
-    public func allocateTiny(_ size: Int) -> UnsafeMutableRawPointer {
+    /// address is stored in the heap (`stored`; false for an object only a
+    /// stack frame holds, such as fmt's boxed arguments).
+    public func allocateTiny(_ size: Int, stored: Bool = true) -> UnsafeMutableRawPointer {
         precondition(size > 0 && size < ObjectType.maxTinySize, "\(size) bytes is not a tiny allocation")
         let st = cache.state
         var off = st.pointee.tinyOffset
         if size & 7 == 0 { off = (off + 7) & ~7 } else if size & 3 == 0 { off = (off + 3) & ~3 } else if size & 1 == 0 { off = (off + 1) & ~1 }
         if let tiny = st.pointee.tiny, off + size <= ObjectType.maxTinySize {
             st.pointee.tinyOffset = off + size
-            if heap.allocatingBlack.load(ordering: .relaxed), let block = heap.findObject(tiny) {
+            if stored && heap.allocatingBlack.load(ordering: .relaxed), let block = heap.findObject(tiny) {
                 _ = block.span.setMarked(block.index)
             }
             return tiny + off

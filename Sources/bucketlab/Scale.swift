@@ -90,9 +90,10 @@ struct Scale: ParsableCommand {
                 guard let cell = cells.first(where: { $0.map == map && $0.key.repeatIndex == run }) else { continue }
                 let go = goFor[map]
                 let labFirst = run % 2 == 1 || go == nil
+                let syncMap = MapModels.isSyncMap(map)
                 var base = ScaleRow()
                 base.map = map
-                base.goVersion = go.map { $0.version + (MapModels.isSyncMap(map) ? AgainstGo.syncMapVersionSuffix : "") } ?? "none"
+                base.goVersion = go.map { $0.version + (syncMap ? AgainstGo.syncMapVersionSuffix : "") } ?? "none"
                 base.workload = workload.name
                 base.keys = config.keys
                 base.payloadBytes = config.payloadBytes
@@ -115,7 +116,6 @@ struct Scale: ParsableCommand {
                 }
                 func goSide(_ go: GoReference) throws {
                     print("pair \(run) of \(runs), \(map): \(go.version)")
-                    let syncMap = MapModels.isSyncMap(map)
                     let file = referenceDir + "/\(go.version)\(syncMap ? AgainstGo.syncMapVersionSuffix : "")/phases.csv"
                     let one = dir + "/.go-\(run)-\(map).csv"
                     try? FileManager.default.removeItem(atPath: one)

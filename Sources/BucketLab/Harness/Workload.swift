@@ -236,9 +236,14 @@ public struct Workload: Sendable, Hashable {
                     guard pinned.remove(s.name ?? "pin") != nil else {
                         throw WorkloadFileError("\(where_): \(p): nothing pinned as '\(s.name ?? "pin")'")
                     }
-                case .drop where s.cycle == true:
-                    guard spec.map.key.kind == .uint64, spec.map.value.kind == .pointer, spec.map.maps == 1 else {
-                        throw WorkloadFileError("\(where_): \(p).cycle: a value points back to the wrapper only in one map of uint64 keys to pointers")
+                case .drop where s.via != nil:
+                    guard held.isEmpty else {
+                        throw WorkloadFileError("\(where_): \(p).via: release the held iterators first")
+                    }
+                    if s.cycle == true {
+                        guard spec.map.key.kind == .uint64, spec.map.value.kind == .pointer, spec.map.maps == 1 else {
+                            throw WorkloadFileError("\(where_): \(p).cycle: a value points back to the wrapper only in one map of uint64 keys to pointers")
+                        }
                     }
                 case .repeat:
                     if s.steps!.contains(where: { [.iterate, .release, .pin, .unpin].contains($0.op) && ($0.hold != nil || $0.op != .iterate) }) {

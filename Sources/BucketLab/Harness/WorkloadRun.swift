@@ -31,11 +31,6 @@ public final class WorkloadRun {
     public let payloadType: ObjectType
     /// A string's bytes (Go's `rawstring`: noscan, one object per string).
     public let stringBytesType: ObjectType
-    /// A block of Go's tiny allocator: 16 noscan bytes that hold the small
-    /// objects fmt boxes its arguments in (see `boxSprintfArgument`).
-    public let tinyBlockType: ObjectType
-    /// Bytes used of the current tiny block (Go's mcache.tinyoffset).
-    private var tinyOffset = TinyBlock.bytes
     /// The maps to measure (bucket bytes, overflow buckets); a workload
     /// removes a map it drops.
     public var maps: [any MapModel] = []
@@ -85,7 +80,6 @@ public final class WorkloadRun {
         payloadMapType = .uint64ToPointer(heap: heap)
         stringMapType = .stringToPointer(heap: heap)
         stringBytesType = heap.registerType(name: "string", size: 1)
-        tinyBlockType = heap.registerType(name: "tiny", size: TinyBlock.bytes)
         payloadBytes = workload.spec.map.value.bytes ?? config.payloadBytes
         payloadType = heap.registerType(name: "payload", size: payloadBytes)
         seed = config.seed ^ workload.spec.seed
@@ -175,22 +169,12 @@ public final class WorkloadRun {
     /// What `fmt.Sprintf("%016x", key)` allocates besides the string: its
     /// `uint64` argument boxed in an interface (runtime.convT64: 8 noscan
     /// bytes), which Go's tiny allocator packs two to a 16-byte block
-    /// (malloc.go, maxTinySize) in the same size class as the key strings. The
+    /// (Mutator.allocateTiny) in the same size class as the key strings. The
     /// boxes are garbage as soon as Sprintf returns, so after the next
     /// collection every third 16-byte slot of the spans filled meanwhile is
     /// free: part of what Go's `string-keys` heap holds at `peak`.
     public func boxSprintfArgument() {
-        if tinyOffset + TinyBlock.boxBytes > TinyBlock.bytes {
-            _ = mutator.allocate(tinyBlockType)
-            tinyOffset = 0
-        }
-        tinyOffset += TinyBlock.boxBytes
-    }
-
-    /// Go's tiny allocator's block, and a boxed uint64 in it.
-    public enum TinyBlock {
-        public static let bytes = 16
-        public static let boxBytes = 8
+        _ = mutator.allocateTiny(8, stored: false)
     }
 
     /// The key string of `key` as a new object on the lab heap.

@@ -109,7 +109,7 @@ public enum HeapProfile {
         case "*table": leaf = "internal/runtime/maps.(*Map) directory (\(1 << log2) entries)"
         case "payload": leaf = "main.newPayload (\(type.size) B)"
         case "string": leaf = "runtime.rawstring (\(count) B)"
-        case "tiny": leaf = "runtime.convT64 (tiny block of fmt's boxed arguments)"
+        case "tiny block": leaf = "runtime.mallocgc (tiny block: small pointer-free boxes, convT64)"
         default: leaf = "runtime.newobject (\(type.name))"
         }
         // Inside the parentheses: pprof shortens a name with brackets in it

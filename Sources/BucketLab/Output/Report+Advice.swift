@@ -54,6 +54,11 @@ public struct AdviceRow: Sendable, Equatable {
 
     static let generations = [("classic", "syncmap119", "Go ≤ 1.23"), ("swiss", "synctrie", "Go ≥ 1.24")]
 
+    /// The Go generation a map model stands for, as the rows name it.
+    static func generationLabel(_ map: String) -> String {
+        MapModels.standsForGo119(map) ? generations[0].2 : generations[1].2
+    }
+
     /// The rows this run can give.
     public static func rows(summaries: [RunSummary], phases: [PhaseRow]) -> [AdviceRow] {
         var rows: [AdviceRow] = []
@@ -71,7 +76,7 @@ public struct AdviceRow: Sendable, Equatable {
         let fill = phases.filter { $0.key.workload == "fill-clear" && $0.key.strategy == "go" && $0.key.repeatIndex == 1 }
         for map in Report.orderedUnique(fill.map(\.key.map)) where generations.contains(where: { $0.0 == map }) {
             let phase = { (name: String) in fill.first { $0.key.map == map && $0.phase == name }?.measurement.heapInuseBytes }
-            let generation = generations.first { $0.0 == map || $0.1 == map }.map(\.2) ?? map
+            let generation = generationLabel(map)
             for (before, after, idiom) in [("filled", "cleared", "clear(m)"),
                                            ("refilled", "range-deleted", "for k := range m { delete(m, k) }"),
                                            ("refilled-again", "rebuilt", "m = make(…)")] {
@@ -89,7 +94,7 @@ public struct AdviceRow: Sendable, Equatable {
         let dropMaps = Report.orderedUnique(phases.filter { $0.key.strategy == "go" }.map(\.key.map))
         for map in dropMaps {
             guard let plain = phaseBytes(map, "fill-clear", "rebuilt") else { continue }
-            let generation = generations.first { $0.0 == map || $0.1 == map }.map(\.2) ?? map
+            let generation = generationLabel(map)
             for (workload, phase, with) in [("finalizer-drop", "gc1", "finalizer that clears it, 1 cycle on"),
                                             ("finalizer-drop", "gc2", "finalizer that clears it, 2 cycles on"),
                                             ("cleanup-drop", "gc1", "cleanup (map as arg), 1 cycle on"),

@@ -67,7 +67,13 @@ public struct RunInfo: Codable, Sendable {
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
-            if let b = try? c.decode(Int.self) { self = .bytes(b); return }
+            if let b = try? c.decode(Int.self) {
+                guard b > 0 else {
+                    throw DecodingError.dataCorruptedError(in: c, debugDescription: "a limit in bytes is positive")
+                }
+                self = .bytes(b)
+                return
+            }
             let text = try c.decode(String.self)
             guard text == "off" || text == "none" else {
                 throw DecodingError.dataCorruptedError(in: c, debugDescription: "a limit is bytes, \"off\" or \"none\"")

@@ -55,6 +55,9 @@ import Testing
         (file.replacingOccurrences(of: "{\"kind\": \"pointer\", \"bytes\": 64}", with: "\"uint64\"")
              .replacingOccurrences(of: "{\"op\": \"delete\", \"count\": \"keys\", \"keep_every\": 10}", with: "{\"op\": \"drop\", \"via\": \"finalizer\", \"cycle\": true}"),
          "phases[1].steps[0].cycle: a value points back to the wrapper only"),
+        (file.replacingOccurrences(of: "{\"op\": \"delete\", \"count\": \"keys\", \"keep_every\": 10}",
+                                   with: "{\"op\": \"iterate\", \"hold\": \"it\"}, {\"op\": \"drop\", \"via\": \"cleanup\"}"),
+         "phases[1].steps[1].via: release the held iterators first"),
     ] as [(String, String)])
     func badFilesAreOneLineAndExit65(text: String, message: String) throws {
         let path = try write(text)

@@ -151,7 +151,7 @@ import Testing
     }
 
     /// A run.json whose limit is neither bytes nor a word for none is refused.
-    @Test(arguments: [#""lots""#, "true", "-1.5"])
+    @Test(arguments: [#""lots""#, "true", "-1.5", "-1", "0"])
     func aBadLimitInRunJSONIsRefused(value: String) throws {
         let machine = MachineFacts(command: "c", commit: "c", swift: "s", cpu: "cpu", cores: 2, memoryBytes: 1, date: "d")
         let good = RunInfo(config: try SuiteConfig(workloads: [Workload.builtIn("churn")!], strategies: [.go], keys: 1000), machine: machine).json
