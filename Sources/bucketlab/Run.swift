@@ -28,7 +28,7 @@ struct Run: ParsableCommand {
 
     /// The committed full suite's summary the first run's REPORT.md checks
     /// its best strategies against (relative to the working directory).
-    static let fullSuiteSummary = "Results/full-2026-12-06/summary.csv"
+    static let fullSuiteSummary = "Results/full-2026-12-07/summary.csv"
 
     /// The suite this command runs: the first run, or with --full the full
     /// one; `point`: one point of a sweep.
