@@ -31,17 +31,21 @@ public struct AdviceRow: Sendable, Equatable {
     /// Within this share of each other, a practice "does not change" what
     /// is retained.
     public static let tolerance = 0.10
+    /// Nor within this many bytes: a few spans, what an emptied map's
+    /// header or a new empty map holds — below what a ratio can judge.
+    public static let floorBytes = 64 << 10
 
-    /// With over without; nil where both keep nothing.
+    /// With over without; nil where without keeps less than `floorBytes`.
     public var ratio: Double? {
-        guard withoutBytes > 0 else { return withBytes > 0 ? .infinity : nil }
+        guard withoutBytes >= Self.floorBytes else { return nil }
         return Double(withBytes) / Double(withoutBytes)
     }
 
     public enum Verdict: String, Sendable { case helps, noChange = "does not change it", worse = "makes it worse" }
 
     public var verdict: Verdict {
-        guard let r = ratio else { return .noChange }
+        if abs(withBytes - withoutBytes) < Self.floorBytes { return .noChange }
+        guard let r = ratio else { return .worse }  // without is near nothing, with is not
         if r < 1 - Self.tolerance { return .helps }
         if r > 1 + Self.tolerance { return .worse }
         return .noChange
@@ -50,7 +54,8 @@ public struct AdviceRow: Sendable, Equatable {
     /// Workloads that mean nothing on a sync.Map: tombstone-churn fills to
     /// a share of the map's slots, which a sync.Map does not have, and
     /// leaked-interior-ref's pin into a trie node reaches the whole trie.
-    static let notComparableOnSyncMap: Set<String> = ["tombstone-churn", "leaked-interior-ref"]
+    static let notComparableOnSyncMap: Set<String> = ["tombstone-churn", "leaked-interior-ref",
+                                                       "finalizer-drop", "cleanup-drop", "finalizer-cycle"]
 
     static let generations = [("classic", "syncmap119", "Go ≤ 1.23"), ("swiss", "synctrie", "Go ≥ 1.24")]
 
@@ -114,7 +119,7 @@ public struct AdviceRow: Sendable, Equatable {
     public static let header = ["practice", "Go", "workload (phase)", "without", "with", "without MiB", "with MiB", "with / without", "verdict"]
 
     public var fields: [String] {
-        let r = ratio.map { $0.isInfinite ? "—" : formatFixed($0, digits: 2) } ?? "—"
+        let r = ratio.map { formatFixed($0, digits: 2) } ?? "—"
         return [practice, generation, workload, without, with, Report.mib(withoutBytes), Report.mib(withBytes), r, verdict.rawValue]
     }
 
@@ -144,10 +149,10 @@ extension Report {
         var md = "## The usual advice, measured\n\n"
         md += "What a Go developer is told to try when a map keeps memory, tried in this run on the `go` strategy: "
         md += "the heap in use after a full collection without and with the practice, on the same keys and sizes. "
-        md += "Verdicts are computed: within ±\(Int(AdviceRow.tolerance * 100))% of each other the practice does not change "
-        md += "what is retained. sync.Map rows set each map model beside the sync.Map of its Go generation at the "
+        md += "Verdicts are computed: within ±\(Int(AdviceRow.tolerance * 100))% of each other (or \(AdviceRow.floorBytes >> 10) KiB) "
+        md += "the practice does not change what is retained. sync.Map rows set each map model beside the sync.Map of its Go generation at the "
         md += "workload's headline phase (run with `--map all`; not tombstone-churn, which fills a share of slots a sync.Map does "
-        md += "not have, nor leaked-interior-ref, whose pin reaches a whole trie); the rows that empty the map set fill-clear's full map "
+        md += "not have, nor leaked-interior-ref, whose pin reaches a whole trie, nor the finalizer drops, which test another practice); the rows that empty the map set fill-clear's full map "
         md += "beside what clear(m), the range-delete idiom and a new map keep; the finalizer rows set what a map dropped "
         md += "through a wrapper with a finalizer or cleanup that clears it keeps, some collections after the drop, beside what "
         md += "a plain drop keeps after one (fill-clear's map replaced by make, `rebuilt`).\n\n"

@@ -7,8 +7,9 @@ import Testing
 @Suite struct ReportAdviceTests {
     @Test func syncMapAndEmptyingRowsComeFromTheRunsFigures() throws {
         let dir = temporaryDirectory()
+        // Enough keys that each side's difference is well over AdviceRow.floorBytes.
         let r = try bucketlab(["run", "--map", "all", "--workload", "fill-drain,fill-clear,tombstone-churn", "--strategy", "go",
-                               "--keys", "3000", "--repeat", "1", "--pprof", "none", "--out", dir])
+                               "--keys", "20000", "--repeat", "1", "--pprof", "none", "--out", dir])
         #expect(r.status == 0, "\(r.stderr)")
         let results = try ResultSet(directory: dir)
         let headline = Dictionary(results.summaries.map { ("\($0.key.map)/\($0.key.workload)", $0.headlineHeapInuseBytes) }) { a, _ in a }
@@ -41,7 +42,7 @@ import Testing
     @Test func finalizerRowsSetTheDropBesideAPlainOne() throws {
         let dir = temporaryDirectory()
         let r = try bucketlab(["run", "--workload", "fill-clear,finalizer-drop,cleanup-drop,finalizer-cycle", "--strategy", "go",
-                               "--keys", "3000", "--repeat", "1", "--pprof", "none", "--out", dir])
+                               "--keys", "20000", "--repeat", "1", "--pprof", "none", "--out", dir])
         #expect(r.status == 0, "\(r.stderr)")
         let results = try ResultSet(directory: dir)
         let rows = results.advice.filter { $0.practice == "clear it in a finalizer" }
@@ -63,19 +64,23 @@ import Testing
             if phase == "gc1" || workload == "finalizer-cycle" {
                 #expect(row.verdict == .worse && row.withBytes > 10 * row.withoutBytes)
             } else {
-                #expect(row.withBytes * 10 < bytes(map, workload, "gc1"))
+                #expect(row.withBytes * 10 < bytes(map, workload, "gc1") && row.verdict == .noChange)
             }
         }
     }
 
     @Test func verdictsFollowTheRatio() {
+        let mib = 1 << 20
         func row(_ without: Int, _ with: Int) -> AdviceRow {
             AdviceRow(practice: "p", generation: "g", workload: "w", without: "a", with: "b", withoutBytes: without, withBytes: with)
         }
-        #expect(row(100, 50).verdict == .helps)
-        #expect(row(100, 95).verdict == .noChange && row(100, 108).verdict == .noChange)
-        #expect(row(100, 120).verdict == .worse)
-        #expect(row(0, 0).verdict == .noChange && row(0, 10).verdict == .worse)
+        #expect(row(100 * mib, 50 * mib).verdict == .helps)
+        #expect(row(100 * mib, 95 * mib).verdict == .noChange && row(100 * mib, 108 * mib).verdict == .noChange)
+        #expect(row(100 * mib, 120 * mib).verdict == .worse)
+        // Near nothing on both sides: no verdict but "no change"; from near
+        // nothing to a map's worth: worse, with no ratio to show.
+        #expect(row(0, 0).verdict == .noChange && row(8 << 10, 0).verdict == .noChange)
+        #expect(row(8 << 10, 40 * mib).verdict == .worse && row(8 << 10, 40 * mib).ratio == nil)
     }
 
     @Test func aRunOfMapsAloneHasNoSyncMapRows() throws {
