@@ -22,6 +22,13 @@ func differentialMismatches(_ ops: [MapOp], map: UInt64Map, checkEvery: Int = 99
 /// The same through the map-model seam, for any model.
 func differentialMismatches(_ ops: [MapOp], model map: any MapModel, checkEvery: Int = 997) -> [String] {
     var reference: [UInt64: UInt64] = [:]
+    return differentialMismatches(ops, model: map, reference: &reference, checkEvery: checkEvery)
+}
+
+/// The same, continuing from `reference`, the Dictionary that has seen
+/// what the map has seen so far (a long sequence run in pieces).
+func differentialMismatches(_ ops: [MapOp], model map: any MapModel, reference: inout [UInt64: UInt64],
+                            checkEvery: Int = 997) -> [String] {
     var problems: [String] = []
     func record(_ step: Int, _ what: String) {
         if problems.count < 20 { problems.append("step \(step): \(what)") }
