@@ -12,14 +12,17 @@ import Testing
     /// Pacer cycles overlap the mutator (Collector+ConcurrentMark.swift)
     /// unless `concurrent` is false.
     @Test(arguments: [(SweepMode.eager, true, "classic"), (.lazy, true, "classic"), (.eager, false, "classic"),
-                      (.eager, true, "swiss"), (.lazy, true, "swiss")])
+                      (.eager, true, "swiss"), (.lazy, true, "swiss"),
+                      (.eager, true, "syncmap119"), (.eager, true, "synctrie")])
     func neverFreesAReachableObject(mode: SweepMode, concurrent: Bool, map: String) throws {
         let report = try StressTest.run(cycles: 1500, seed: mode == .eager ? 1 : 2, sweepMode: mode,
                                         model: MapModels.named(map)!, concurrentMark: concurrent)
         #expect(report.violations == [])
         #expect(report.cycles >= 1500 && report.pacerCycles > 100)
         #expect(report.payloadsVerified > 100_000)
-        #expect(report.relocated > 0, "compact moved payloads under stress")
+        // The sync.Map models keep values behind entries that compact does
+        // not move (`bucketlab list`); the two Go maps relocate.
+        if !MapModels.isSyncMap(map) { #expect(report.relocated > 0, "compact moved payloads under stress") }
     }
 
     /// Without iterators (so old buckets are cleared as they are evacuated),
