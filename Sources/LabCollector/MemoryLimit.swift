@@ -231,7 +231,7 @@ public struct MemoryLimit: Sendable, Equatable {
     /// allocating `markBytes` black (markOps 0: a cycle the mutator waited
     /// for, runtime.GC()). Go's accounting (mgclimit.go, `updateLocked`):
     /// while the mark runs, GC time is the assists (`limiterEventMarkAssist`,
-    /// mgcmark.go `gcAssistAlloc`) plus a flat `gcBackgroundUtilization` ×
+    /// mgcmark.go `gcAssistAlloc1`) plus a flat `gcBackgroundUtilization` ×
     /// GOMAXPROCS × wall time, whatever the workers did; idle time (a P on
     /// the idle list, `limiterEventIdle` in proc.go `pidleput`, and idle
     /// marking, `limiterEventIdleMarkWork` in mgc.go `gcBgMarkWorker`) is
