@@ -26,12 +26,13 @@
 //   may pass its goal and the limit. Go counts as GC time the assists, the
 //   dedicated workers as a flat `gcBackgroundUtilization` (25%) of wall time
 //   × GOMAXPROCS while the mark runs, and stop-the-world time; idle-time
-//   marking is excluded from both sides (`updateLocked`). The lab's times
-//   are modelled, never this machine's clock: a cycle's Go CPU comes from
-//   the GC-cost model (GoGCCost.swift), a mutator operation costs
-//   `mutatorNsPerOp`, and the mark's wall time is the concurrent-mark
-//   window in operations (Collector+ConcurrentMark.swift). See
-//   `limiterTimes` for the split.
+//   marking and idle Ps are taken out of the total (`updateLocked`). The
+//   lab's times are modelled, never this machine's clock: a cycle's Go CPU
+//   comes from the GC-cost model (GoGCCost.swift); the mutator's time in
+//   the mark from the operations of the concurrent-mark window
+//   (Collector+ConcurrentMark.swift) and the bytes they allocate black,
+//   outside it `mutatorNsPerOp` per operation; the mark's wall time, its
+//   assists and idle marking follow. See `limiterTimes` for the split.
 // - The scavenger (mgcscavenge.go, `gcPaceScavenger`): besides the GOGC
 //   goal it keeps mappedReady at (1 − `reduceExtraPercent`/100) of the limit,
 //   95%. Go 1.19 computes that goal as `limit × (100 − reduceExtraPercent)`,
@@ -40,7 +41,9 @@
 //   takes mappedReady past the limit, unless the limiter is on.
 //
 // Limits: one mutator goroutine, as the workloads are; the mutator's cost per
-// operation is one figure per Go version, not per kind of operation.
+// operation is one figure per Go version outside a mark and one fitted pair
+// (per operation, per byte allocated) inside it, not per kind of operation;
+// sweeping between marks is not counted as mutator time.
 
 import LabHeap
 import LabMaps
@@ -147,6 +150,12 @@ public struct MemoryLimit: Sendable, Equatable {
     public var mutatorNsPerOp: Double
     /// GOMAXPROCS of the modelled process.
     public var procs: Int
+    /// The mutator's CPU during a mark: per operation and per byte
+    /// allocated black (`markMutatorNsPerOpFitted`, `markMutatorNsPerByteFitted`).
+    public var markMutatorNsPerOp = MemoryLimit.markMutatorNsPerOpFitted
+    public var markMutatorNsPerByte = MemoryLimit.markMutatorNsPerByteFitted
+    /// Assists' share of the mark CPU beyond the workers' flat share.
+    public var assistShare = MemoryLimit.assistShareFitted
 
     public init(limitBytes: Int, rules: MemoryLimitRules, gcCost: GoGCCost, runtimeBytes: Int,
                 mutatorNsPerOp: Double, procs: Int = MemoryLimit.defaultProcs) {
@@ -188,28 +197,84 @@ public struct MemoryLimit: Sendable, Equatable {
     public static let mutatorNsPerOpGo119 = 131.6
     public static let mutatorNsPerOpGo127 = 129.6
 
+    /// The mutator's CPU per operation while Go marks past its goal, and
+    /// per byte it allocates then (allocated black): write barriers,
+    /// allocation of black objects, sweeping and zeroing at allocation, the
+    /// page faults after scavenging at allocation. Fitted on Go's gctrace
+    /// (mark wall time less assists, per operation) of the `over` phases of
+    /// the limit-engage files, both Go versions pooled
+    /// (docs/notes/memory-limit-calibration.md).
+    public static let markMutatorNsPerOpFitted = 219.6
+    public static let markMutatorNsPerByteFitted = 6.134
+    /// Assists' share of a cycle's mark CPU beyond the dedicated and
+    /// fractional workers' (gctrace's assist / (assist + idle)), fitted on
+    /// the same phases.
+    public static let assistShareFitted = 0.461
+
+    /// What the limiter counts of one stretch of operations and the cycle
+    /// that ends it, with the parts of the cycle's mark as modelled.
+    public struct LimiterTimes: Sendable, Equatable {
+        /// The limiter's mutator and GC time (what `accumulate` takes).
+        public var mutatorNs: UInt64
+        public var gcNs: UInt64
+        /// The mark's wall time, the goroutine's assists in it, the
+        /// workers' CPU at their flat share, and idle-time marking (which
+        /// the limiter subtracts from the total, as idle).
+        public var markWallNs: UInt64 = 0
+        public var assistNs: UInt64 = 0
+        public var workerNs: UInt64 = 0
+        public var idleMarkNs: UInt64 = 0
+    }
+
     /// The limiter's GC and mutator time for a stretch of `ops` operations
-    /// in which a cycle of Go CPU `cycleNs` marked for `markOps` of them
-    /// (0: a cycle the mutator waited for, runtime.GC()). Mutator time is the
-    /// one goroutine's operations. While the mark runs, dedicated workers
-    /// count as 25% × GOMAXPROCS of its wall time; the other Ps mark at idle
-    /// time, which the limiter ignores; what the mark needs beyond both is
-    /// assists, GC time. A waited-for cycle marks on every P: its wall time
-    /// is its CPU over GOMAXPROCS, a quarter of it counted. Assists stop
-    /// while the limiter is on (`assisting` false).
-    public func limiterTimes(ops: Int, cycleNs: UInt64?, markOps: Int, assisting: Bool)
-        -> (mutatorNs: UInt64, gcNs: UInt64, assistNs: UInt64) {
-        let mutator = UInt64((Double(ops) * mutatorNsPerOp).rounded())
-        guard let cycleNs else { return (mutator, 0, 0) }
-        let p = Double(procs), cpu = Double(cycleNs)
-        if markOps == 0 {
-            return (mutator, UInt64((cpu * Self.backgroundUtilization).rounded()), 0)
+    /// in which a cycle of Go CPU `cycleNs` marked for `markOps` of them,
+    /// allocating `markBytes` black (markOps 0: a cycle the mutator waited
+    /// for, runtime.GC()). Go's accounting (mgclimit.go, `updateLocked`):
+    /// while the mark runs, GC time is the assists (`limiterEventMarkAssist`,
+    /// mgcmark.go `gcAssistAlloc1`) plus a flat `gcBackgroundUtilization` ×
+    /// GOMAXPROCS × wall time, whatever the workers did; idle time (a P on
+    /// the idle list, `limiterEventIdle` in proc.go `pidleput`, and idle
+    /// marking, `limiterEventIdleMarkWork` in mgc.go `gcBgMarkWorker`) is
+    /// taken out of the total; the mutator's time is what is left. Outside
+    /// the mark there is no GC time, and the one goroutine's time is all the
+    /// mutator time (the other Ps idle).
+    ///
+    /// The cycle, modelled: the goroutine runs through the mark, its
+    /// operations at `markMutatorNsPerOp` + `markMutatorNsPerByte` per byte
+    /// allocated black (M), plus its assists (A): wall W = M + A. The
+    /// workers take their flat share, bP·W (b = 25%, at most what the cycle
+    /// leaves after the assists); of the rest of the cycle's CPU C the
+    /// assists do `assistShare` and idle marking the remainder:
+    /// A = share · (C − bP·W), so A = share · (C − bP·M) / (1 + share · bP).
+    /// With the limiter on, assists stop (`assisting` false): A = 0.
+    /// The limiter's mutator time in the mark is then M + (workers' CPU −
+    /// bP·W): the non-idle time less its GC time. Operations outside the
+    /// mark cost `mutatorNsPerOp` each. A waited-for cycle marks on every P:
+    /// wall C / P, of which the flat share is GC time and the rest idle.
+    public func limiterTimes(ops: Int, cycleNs: UInt64?, markOps: Int, markBytes: Int = 0, assisting: Bool)
+        -> LimiterTimes {
+        let outside = Double(max(0, ops - markOps)) * mutatorNsPerOp
+        guard let cycleNs else {
+            return LimiterTimes(mutatorNs: UInt64((Double(ops) * mutatorNsPerOp).rounded()), gcNs: 0)
         }
-        let wall = Double(markOps) * mutatorNsPerOp
-        let dedicated = Self.backgroundUtilization * p * wall
-        let idle = max(0, p - 1 - Self.backgroundUtilization * p) * wall
-        let assist = assisting ? max(0, cpu - dedicated - idle) : 0
-        return (mutator, UInt64((dedicated + assist).rounded()), UInt64(assist.rounded()))
+        let p = Double(procs), cpu = Double(cycleNs), bp = Self.backgroundUtilization * p
+        if markOps == 0 {
+            let wall = cpu / p, workers = min(cpu, bp * wall)
+            return LimiterTimes(mutatorNs: UInt64(outside.rounded()), gcNs: UInt64((bp * wall).rounded()),
+                                markWallNs: UInt64(wall.rounded()), workerNs: UInt64(workers.rounded()),
+                                idleMarkNs: UInt64((cpu - workers).rounded()))
+        }
+        let m = Double(markOps) * markMutatorNsPerOp + Double(max(0, markBytes)) * markMutatorNsPerByte
+        let assist = assisting ? min(cpu, max(0, assistShare * (cpu - bp * m) / (1 + assistShare * bp))) : 0
+        let wall = m + assist
+        let flat = bp * wall
+        let workers = min(flat, cpu - assist)
+        let idleMark = cpu - assist - workers
+        let mutator = max(0, outside + m + workers - flat)
+        let gc = flat + assist + max(0, flat - workers - outside - m)
+        return LimiterTimes(mutatorNs: UInt64(mutator.rounded()), gcNs: UInt64(gc.rounded()),
+                            markWallNs: UInt64(wall.rounded()), assistNs: UInt64(assist.rounded()),
+                            workerNs: UInt64(workers.rounded()), idleMarkNs: UInt64(idleMark.rounded()))
     }
 
     /// Go's gcBackgroundUtilization.
@@ -287,7 +352,8 @@ extension Collector {
         guard let limit = memoryLimit else { return }
         let cpu = limit.gcCost.cpuNs(stats)
         let enabled = limitState!.limiter.enabled
-        let t = limit.limiterTimes(ops: limitState!.pendingOps, cycleNs: cpu, markOps: markOps, assisting: !enabled)
+        let t = limit.limiterTimes(ops: limitState!.pendingOps, cycleNs: cpu, markOps: markOps,
+                                   markBytes: stats.allocatedBlackBytes, assisting: !enabled)
         limitState!.limiter.accumulate(mutatorNs: t.mutatorNs, gcNs: t.gcNs, numGC: trace.count)
         limitState!.pendingOps = 0
         limitState!.mutatorNs += t.mutatorNs

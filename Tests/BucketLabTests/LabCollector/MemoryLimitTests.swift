@@ -167,19 +167,70 @@ import Testing
         #expect(small.state.peakTotalBytes > small.limit && small.state.peakTotalBytes >= huge.state.peakTotalBytes)
     }
 
-    /// The limiter's split of a cycle: dedicated workers at 25% of
-    /// GOMAXPROCS × the mark's wall time, idle Ps free, assists the rest.
-    @Test func limiterTimesSplitTheCycle() {
-        var m = MemoryLimit.forMapModel("swiss", limitBytes: 64 * Self.mib)
+    /// A model with round coefficients: 100 ns per operation outside and
+    /// inside the mark, 10 ns per byte allocated black, GOMAXPROCS 2.
+    static func roundModel(assistShare: Double) -> MemoryLimit {
+        var m = MemoryLimit.forMapModel("swiss", limitBytes: 64 * mib)
         m.mutatorNsPerOp = 100
-        m.procs = 4
-        // 1,000 ops marking: wall 100 µs; dedicated 100 µs; idle 200 µs.
-        let t = m.limiterTimes(ops: 5_000, cycleNs: 1_000_000, markOps: 1_000, assisting: true)
-        #expect(t.mutatorNs == 500_000 && t.assistNs == 700_000 && t.gcNs == 800_000)
-        let off = m.limiterTimes(ops: 5_000, cycleNs: 1_000_000, markOps: 1_000, assisting: false)
-        #expect(off.assistNs == 0 && off.gcNs == 100_000)
+        m.markMutatorNsPerOp = 100
+        m.markMutatorNsPerByte = 10
+        m.assistShare = assistShare
+        m.procs = 2
+        return m
+    }
+
+    /// The limiter's split of a cycle (mgclimit.go, updateLocked): the mark
+    /// lasts the goroutine's operations plus its assists; GC time is the
+    /// assists and 25% × GOMAXPROCS of that wall time; idle marking is
+    /// neither side; operations outside the mark are mutator time.
+    @Test func limiterTimesSplitTheCycle() {
+        let m = Self.roundModel(assistShare: 0.5)
+        // 1,000 ops marking, 10,000 B black: M = 100 µs + 100 µs = 200 µs.
+        // A = 0.5 × (1 ms − 0.5 × 200 µs) / 1.25 = 360 µs; W = 560 µs;
+        // workers 280 µs; idle marking 1 ms − 360 − 280 = 360 µs.
+        let t = m.limiterTimes(ops: 5_000, cycleNs: 1_000_000, markOps: 1_000, markBytes: 10_000, assisting: true)
+        #expect(t.markWallNs == 560_000 && t.assistNs == 360_000)
+        #expect(t.workerNs == 280_000 && t.idleMarkNs == 360_000)
+        #expect(t.gcNs == 280_000 + 360_000, "GC time: the flat worker share and the assists, not idle marking")
+        #expect(t.mutatorNs == 400_000 + 200_000, "4,000 ops outside the mark and the mark's own")
+        // The limiter on: no assists, the mark is the mutator's alone.
+        let off = m.limiterTimes(ops: 5_000, cycleNs: 1_000_000, markOps: 1_000, markBytes: 10_000, assisting: false)
+        #expect(off.assistNs == 0 && off.markWallNs == 200_000 && off.gcNs == 100_000 && off.mutatorNs == 600_000)
+        // runtime.GC(): the mutator waits, every P marks, a quarter counts.
         let waited = m.limiterTimes(ops: 0, cycleNs: 1_000_000, markOps: 0, assisting: true)
-        #expect(waited.gcNs == 250_000 && waited.mutatorNs == 0)
+        #expect(waited.gcNs == 250_000 && waited.mutatorNs == 0 && waited.markWallNs == 500_000)
+    }
+
+    /// Back-to-back cycles whose assists exceed the line (GC time over
+    /// mutator time) fill the bucket and turn the limiter on; the same
+    /// cycles' CPU spent as idle-time marking never does, however dear.
+    @Test func assistsFillTheBucketIdleMarkingDoesNot() {
+        func cycles(_ m: MemoryLimit, cycleNs: UInt64) -> GCCPULimiter {
+            var l = GCCPULimiter(procs: m.procs)
+            var assisting = true
+            for n in 0..<200 {
+                // Every operation inside a mark: collections back to back.
+                let t = m.limiterTimes(ops: 10_000, cycleNs: cycleNs, markOps: 10_000, markBytes: 0, assisting: assisting)
+                l.accumulate(mutatorNs: t.mutatorNs, gcNs: t.gcNs, numGC: n)
+                assisting = !l.enabled
+            }
+            return l
+        }
+        // 1 ms of mutator time per cycle against 50 ms of GC CPU.
+        let assisted = Self.roundModel(assistShare: 1)
+        let t = assisted.limiterTimes(ops: 10_000, cycleNs: 50_000_000, markOps: 10_000, assisting: true)
+        #expect(t.gcNs > t.mutatorNs && t.idleMarkNs == 0)
+        let on = cycles(assisted, cycleNs: 50_000_000)
+        #expect(on.lastEnabledCycle > 0 && on.overflowNs > 0)
+        let idle = Self.roundModel(assistShare: 0)
+        let u = idle.limiterTimes(ops: 10_000, cycleNs: 50_000_000, markOps: 10_000, assisting: true)
+        #expect(u.assistNs == 0 && u.idleMarkNs > 49_000_000 && u.gcNs < u.mutatorNs)
+        let off = cycles(idle, cycleNs: 50_000_000)
+        #expect(off.lastEnabledCycle == 0 && off.fillNs == 0)
+        // A mutator slow enough in the mark outweighs the same assists.
+        var slow = assisted
+        slow.markMutatorNsPerOp = 20_000
+        #expect(cycles(slow, cycleNs: 50_000_000).lastEnabledCycle == 0)
     }
 
     /// gcPaceScavenger's limit goal: 95% of the limit in Go 1.27; Go 1.19's
