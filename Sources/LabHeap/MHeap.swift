@@ -281,16 +281,20 @@ public final class MHeap: @unchecked Sendable {
 
     /// Registers a type; the result is what `allocate` takes.
     /// - Parameter pointerWords: 8-byte word offsets that hold heap pointers.
-    /// - Parameter mallocHeader: allocate as Go 1.22+ does (`MallocHeader`).
+    /// - Parameter mallocHeader: allocate as Go 1.22+ does (`MallocHeader`)
+    ///   even on a heap laid out as Go 1.19's; a heap of a later layout
+    ///   (`SpanLayout.hasMallocHeaders`) allocates every type so.
     public func registerType(name: String, size: Int, pointerWords: [Int] = [], mallocHeader: Bool = false) -> ObjectType {
-        types.register(name: name, size: size, pointerWords: pointerWords, bucketLayout: nil, mallocHeader: mallocHeader)
+        types.register(name: name, size: size, pointerWords: pointerWords, bucketLayout: nil,
+                       mallocHeader: mallocHeader || configuration.spanLayout.hasMallocHeaders)
     }
 
     /// Registers a map bucket type: the collector scans its slots by their
     /// tophash, so the leak audit can tell live slots from deleted ones.
     public func registerBucketType(name: String, size: Int, pointerWords: [Int], layout: BucketLayout,
                                    mallocHeader: Bool = false) -> ObjectType {
-        types.register(name: name, size: size, pointerWords: pointerWords, bucketLayout: layout, mallocHeader: mallocHeader)
+        types.register(name: name, size: size, pointerWords: pointerWords, bucketLayout: layout,
+                       mallocHeader: mallocHeader || configuration.spanLayout.hasMallocHeaders)
     }
 
     /// Every registered type, by id.

@@ -108,8 +108,9 @@ public struct ObjectType: Sendable, Hashable {
 /// keeps its type in an 8-byte header at the start of its slot, so it asks
 /// for 8 bytes more; objects too big for the largest size class with it are
 /// large objects, whose span keeps the type instead. Go 1.19 had a heap
-/// bitmap and no headers: only the Swiss map model (current Go) registers
-/// its types with them.
+/// bitmap and no headers: a heap laid out as a later Go
+/// (`SpanLayout.hasMallocHeaders`) gives every type headers, and the Swiss
+/// map's own types ask for them on any heap.
 public enum MallocHeader {
     @inlinable public static var size: Int { 8 }
     @inlinable public static var minObjectSize: Int { 512 }

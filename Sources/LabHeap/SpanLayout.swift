@@ -23,6 +23,11 @@ public enum SpanLayout: String, Sendable, CaseIterable {
     /// `spanInlineMarkBits`; reserved by `initSpan`).
     case go126
 
+    /// Whether a pointer-holding object over 512 bytes carries Go 1.22's
+    /// 8-byte type header in its slot (`MallocHeader`): every layout after
+    /// Go 1.19's, which kept a heap bitmap instead.
+    public var hasMallocHeaders: Bool { self != .go119 }
+
     /// The largest object whose pointer bitmap sits in its span
     /// (`gc.MinSizeForMallocHeader` = pointer size × bits per pointer word).
     static let maxHeapBitsInSpanSize = 512

@@ -86,7 +86,8 @@ import Testing
                 for (span, count) in spans {
                     #expect(span.nelems == perSpan && count == perSpan)
                     // The reserved tail (and any waste) holds no object.
-                    if perSpan * size < span.bytes { #expect(heap.findObject(span.base + perSpan * size) == nil) }
+                    let slot = SizeClasses.sizes[type.spanClass.sizeClass]
+                    if perSpan * slot < span.bytes { #expect(heap.findObject(span.base + perSpan * slot) == nil) }
                 }
             }
             #expect(heap.invariantViolations().isEmpty)
@@ -94,6 +95,23 @@ import Testing
         heap.sweep()  // nothing marked: every span empties
         #expect(heap.invariantViolations().isEmpty)
         #expect(heap.stats().liveObjects == 0)
+    }
+
+    /// Go 1.22+'s malloc header follows the layout: a pointer-holding 1 KiB
+    /// object takes the 1,152-byte class on a current-Go heap (1,024 + 8
+    /// bytes asked) and the 1,024-byte class on Go 1.19's; a pointer-free
+    /// one takes 1,024 on both.
+    @Test(arguments: [(SpanLayout.go119, 1024), (.go122, 1152), (.go126, 1152)])
+    func mallocHeadersFollowTheLayout(layout: SpanLayout, scanSlot: Int) throws {
+        let heap = try MHeap(MHeap.Configuration(spanLayout: layout))
+        let mutator = heap.makeMutator()
+        let scan = heap.registerType(name: "scan1k", size: 1024, pointerWords: [127])
+        let noscan = heap.registerType(name: "noscan1k", size: 1024)
+        #expect(heap.findObject(mutator.allocate(scan))?.size == scanSlot)
+        #expect(heap.findObject(mutator.allocate(noscan))?.size == 1024)
+        // 512 bytes and under keep no header, whatever the layout.
+        let small = heap.registerType(name: "scan512", size: 512, pointerWords: [0])
+        #expect(heap.findObject(mutator.allocate(small))?.size == 512)
     }
 
     /// Each map model's runs get the layout of the Go it stands for.
