@@ -42,8 +42,11 @@
 //
 // Limits: one mutator goroutine, as the workloads are; the mutator's cost per
 // operation is one figure per Go version outside a mark and one fitted pair
-// (per operation, per byte allocated) inside it, not per kind of operation;
-// sweeping between marks is not counted as mutator time.
+// (per operation, per byte allocated) inside it, not per kind of operation,
+// and the per-byte term was fitted on scanned values of 112 bytes and 1 KiB,
+// not on large arrays allocated during a mark; sweeping between marks is not
+// counted as mutator time; stop-the-world time and scavenge assists are
+// counted on neither side (the GC-cost model has no stop of its own).
 
 import LabHeap
 import LabMaps
@@ -214,7 +217,12 @@ public struct MemoryLimit: Sendable, Equatable {
     /// What the limiter counts of one stretch of operations and the cycle
     /// that ends it, with the parts of the cycle's mark as modelled.
     public struct LimiterTimes: Sendable, Equatable {
-        /// The limiter's mutator and GC time (what `accumulate` takes).
+        /// The mutator's time before the mark, which drains the bucket
+        /// first (Go updates the limiter at every GC transition,
+        /// mgclimit.go `startGCTransition`, so a drain stops at empty).
+        public var outsideMutatorNs: UInt64 = 0
+        /// The limiter's mutator and GC time during the mark (what
+        /// `accumulate` takes after the drain).
         public var mutatorNs: UInt64
         public var gcNs: UInt64
         /// The mark's wall time, the goroutine's assists in it, the
@@ -245,34 +253,51 @@ public struct MemoryLimit: Sendable, Equatable {
     /// workers take their flat share, bP·W (b = 25%, at most what the cycle
     /// leaves after the assists); of the rest of the cycle's CPU C the
     /// assists do `assistShare` and idle marking the remainder:
-    /// A = share · (C − bP·W), so A = share · (C − bP·M) / (1 + share · bP).
-    /// With the limiter on, assists stop (`assisting` false): A = 0.
+    /// A = share · (C − bP·W), so A = share · (C − bP·M) / (1 + share · bP),
+    /// but at least what the other P − 1 Ps cannot mark in W. With the
+    /// limiter on, assists stop (`assisting` false): A = 0. Either way the
+    /// mark lasts W = max(M + A, (M + C) / P), so that P·W ≥ M + C.
     /// The limiter's mutator time in the mark is then M + (workers' CPU −
     /// bP·W): the non-idle time less its GC time. Operations outside the
     /// mark cost `mutatorNsPerOp` each. A waited-for cycle marks on every P:
     /// wall C / P, of which the flat share is GC time and the rest idle.
     public func limiterTimes(ops: Int, cycleNs: UInt64?, markOps: Int, markBytes: Int = 0, assisting: Bool)
         -> LimiterTimes {
-        let outside = Double(max(0, ops - markOps)) * mutatorNsPerOp
+        precondition((0...1).contains(assistShare) && markMutatorNsPerOp >= 0 && markMutatorNsPerByte >= 0,
+                     "assistShare in 0...1, mark costs not negative")
         guard let cycleNs else {
-            return LimiterTimes(mutatorNs: UInt64((Double(ops) * mutatorNsPerOp).rounded()), gcNs: 0)
+            return LimiterTimes(outsideMutatorNs: UInt64((Double(ops) * mutatorNsPerOp).rounded()), mutatorNs: 0, gcNs: 0)
         }
+        let outside = UInt64((Double(max(0, ops - markOps)) * mutatorNsPerOp).rounded())
         let p = Double(procs), cpu = Double(cycleNs), bp = Self.backgroundUtilization * p
         if markOps == 0 {
             let wall = cpu / p, workers = min(cpu, bp * wall)
-            return LimiterTimes(mutatorNs: UInt64(outside.rounded()), gcNs: UInt64((bp * wall).rounded()),
+            return LimiterTimes(outsideMutatorNs: outside, mutatorNs: 0, gcNs: UInt64((bp * wall).rounded()),
                                 markWallNs: UInt64(wall.rounded()), workerNs: UInt64(workers.rounded()),
                                 idleMarkNs: UInt64((cpu - workers).rounded()))
         }
         let m = Double(markOps) * markMutatorNsPerOp + Double(max(0, markBytes)) * markMutatorNsPerByte
-        let assist = assisting ? min(cpu, max(0, assistShare * (cpu - bp * m) / (1 + assistShare * bp))) : 0
-        let wall = m + assist
+        // With other Ps to mark on, they cannot mark more than (P − 1)·W:
+        // what they cannot take falls to the assists, as Go's assist ratio
+        // grows when the workers fall behind. (On one P the workers take
+        // turns with the goroutine; the wall time below covers them.)
+        let byCapacity = procs > 1 ? (cpu - (p - 1) * m) / p : 0
+        let assist = assisting
+            ? min(cpu, max(0, assistShare * (cpu - bp * m) / (1 + assistShare * bp), byCapacity)) : 0
+        // The mark lasts at least until the Ps have done its work (P·W ≥
+        // M + C): without assists (the limiter on), or on one P, past
+        // M + A; the goroutine's time past M + A is not counted as mutator
+        // time (its operations there are the next stretch's).
+        let wall = max(m + assist, (m + cpu) / p)
         let flat = bp * wall
         let workers = min(flat, cpu - assist)
         let idleMark = cpu - assist - workers
-        let mutator = max(0, outside + m + workers - flat)
-        let gc = flat + assist + max(0, flat - workers - outside - m)
-        return LimiterTimes(mutatorNs: UInt64(mutator.rounded()), gcNs: UInt64(gc.rounded()),
+        // Mutator time is the non-idle time less GC time; where the flat
+        // share exceeds what ran, the difference stays GC time (Go's
+        // `change` counts it whole).
+        let mutator = max(0, m + workers - flat)
+        let gc = flat + assist + max(0, flat - workers - m)
+        return LimiterTimes(outsideMutatorNs: outside, mutatorNs: UInt64(mutator.rounded()), gcNs: UInt64(gc.rounded()),
                             markWallNs: UInt64(wall.rounded()), assistNs: UInt64(assist.rounded()),
                             workerNs: UInt64(workers.rounded()), idleMarkNs: UInt64(idleMark.rounded()))
     }
@@ -284,8 +309,10 @@ public struct MemoryLimit: Sendable, Equatable {
 /// What the collector keeps for a memory limit (Collector.memoryLimit).
 public struct MemoryLimitState: Sendable {
     public var limiter: GCCPULimiter
-    /// Modelled CPU so far: the mutator's, Go's collector's (every cycle's
-    /// GoGCCost), and the part the limiter counted as GC time.
+    /// Modelled CPU so far: the mutator's as the limiter counts it (its
+    /// operations, less the flat worker share of a mark beyond what the
+    /// workers ran), Go's collector's (every cycle's GoGCCost), and the
+    /// part the limiter counted as GC time.
     public var mutatorNs: UInt64 = 0
     public var gcNs: UInt64 = 0
     public var limiterGCNs: UInt64 = 0
@@ -354,23 +381,14 @@ extension Collector {
         let enabled = limitState!.limiter.enabled
         let t = limit.limiterTimes(ops: limitState!.pendingOps, cycleNs: cpu, markOps: markOps,
                                    markBytes: stats.allocatedBlackBytes, assisting: !enabled)
+        limitState!.limiter.accumulate(mutatorNs: t.outsideMutatorNs, gcNs: 0, numGC: trace.count)
         limitState!.limiter.accumulate(mutatorNs: t.mutatorNs, gcNs: t.gcNs, numGC: trace.count)
         limitState!.pendingOps = 0
-        limitState!.mutatorNs += t.mutatorNs
+        limitState!.mutatorNs += t.outsideMutatorNs + t.mutatorNs
         limitState!.gcNs += cpu
         limitState!.limiterGCNs += t.gcNs
         stats.limiterOn = enabled || limitState!.limiter.enabled
         if stats.limiterOn { limitState!.limitedCycles += 1 }
-    }
-
-    /// Charges the operations since the last cycle (at a phase end, so
-    /// that a phase's mutator time is its own).
-    public func accountMutator() {
-        guard let limit = memoryLimit, limitState!.pendingOps > 0 else { return }
-        let t = limit.limiterTimes(ops: limitState!.pendingOps, cycleNs: nil, markOps: 0, assisting: true)
-        limitState!.limiter.accumulate(mutatorNs: t.mutatorNs, gcNs: 0, numGC: trace.count)
-        limitState!.pendingOps = 0
-        limitState!.mutatorNs += t.mutatorNs
     }
 
     /// Starts a new high-water mark of total memory from now.

@@ -182,23 +182,46 @@ import Testing
     /// The limiter's split of a cycle (mgclimit.go, updateLocked): the mark
     /// lasts the goroutine's operations plus its assists; GC time is the
     /// assists and 25% × GOMAXPROCS of that wall time; idle marking is
-    /// neither side; operations outside the mark are mutator time.
+    /// neither side; operations before the mark are mutator time, counted
+    /// apart (they drain the bucket first).
     @Test func limiterTimesSplitTheCycle() {
         let m = Self.roundModel(assistShare: 0.5)
         // 1,000 ops marking, 10,000 B black: M = 100 µs + 100 µs = 200 µs.
-        // A = 0.5 × (1 ms − 0.5 × 200 µs) / 1.25 = 360 µs; W = 560 µs;
-        // workers 280 µs; idle marking 1 ms − 360 − 280 = 360 µs.
+        // By share A = 0.5 × (1 ms − 0.5 × 200 µs) / 1.25 = 360 µs, but the
+        // other P could then mark only 560 of the 640 µs left: A = (1 ms −
+        // 200 µs) / 2 = 400 µs; W = 600 µs; workers 300 µs; idle marking 300.
         let t = m.limiterTimes(ops: 5_000, cycleNs: 1_000_000, markOps: 1_000, markBytes: 10_000, assisting: true)
-        #expect(t.markWallNs == 560_000 && t.assistNs == 360_000)
-        #expect(t.workerNs == 280_000 && t.idleMarkNs == 360_000)
-        #expect(t.gcNs == 280_000 + 360_000, "GC time: the flat worker share and the assists, not idle marking")
-        #expect(t.mutatorNs == 400_000 + 200_000, "4,000 ops outside the mark and the mark's own")
-        // The limiter on: no assists, the mark is the mutator's alone.
+        #expect(t.markWallNs == 600_000 && t.assistNs == 400_000)
+        #expect(t.workerNs == 300_000 && t.idleMarkNs == 300_000)
+        #expect(t.gcNs == 300_000 + 400_000, "GC time: the flat worker share and the assists, not idle marking")
+        #expect(t.outsideMutatorNs == 400_000 && t.mutatorNs == 200_000, "4,000 ops before the mark, then the mark's own")
+        // More mutator time in the mark: the share decides, not capacity.
+        // M = 1 ms: A = 0.5 × (1 ms − 0.5 ms) / 1.25 = 200 µs; W = 1.2 ms.
+        let slow = m.limiterTimes(ops: 10_000, cycleNs: 1_000_000, markOps: 10_000, assisting: true)
+        #expect(slow.assistNs == 200_000 && slow.markWallNs == 1_200_000 && slow.outsideMutatorNs == 0)
+        // The limiter on: no assists; the mark lasts until the workers
+        // are done (P·W = M + C): W = 600 µs.
         let off = m.limiterTimes(ops: 5_000, cycleNs: 1_000_000, markOps: 1_000, markBytes: 10_000, assisting: false)
-        #expect(off.assistNs == 0 && off.markWallNs == 200_000 && off.gcNs == 100_000 && off.mutatorNs == 600_000)
+        #expect(off.assistNs == 0 && off.markWallNs == 600_000 && off.gcNs == 300_000 && off.mutatorNs == 200_000)
         // runtime.GC(): the mutator waits, every P marks, a quarter counts.
         let waited = m.limiterTimes(ops: 0, cycleNs: 1_000_000, markOps: 0, assisting: true)
         #expect(waited.gcNs == 250_000 && waited.mutatorNs == 0 && waited.markWallNs == 500_000)
+    }
+
+    /// Whatever the split, the Ps have the time for it: P × wall ≥ the
+    /// mutator's time in the mark + the cycle's CPU.
+    @Test(arguments: [0.0, 0.461, 1.0], [true, false])
+    func theMarkFitsOnItsProcessors(share: Double, assisting: Bool) {
+        let m = Self.roundModel(assistShare: share)
+        for markOps in [0, 10, 1_000, 100_000] {
+            for cycleNs in [1_000, 1_000_000, 50_000_000] as [UInt64] {
+                let t = m.limiterTimes(ops: markOps + 500, cycleNs: cycleNs, markOps: markOps, assisting: assisting)
+                let mark = Double(markOps) * m.markMutatorNsPerOp
+                #expect(Double(t.markWallNs) * Double(m.procs) + 2 >= mark + Double(cycleNs),
+                        "\(markOps) ops, \(cycleNs) ns")
+                #expect(t.assistNs + t.workerNs + t.idleMarkNs <= cycleNs + 2)
+            }
+        }
     }
 
     /// Back-to-back cycles whose assists exceed the line (GC time over
@@ -208,7 +231,7 @@ import Testing
         func cycles(_ m: MemoryLimit, cycleNs: UInt64) -> GCCPULimiter {
             var l = GCCPULimiter(procs: m.procs)
             var assisting = true
-            for n in 0..<200 {
+            for n in 0..<1_000 {
                 // Every operation inside a mark: collections back to back.
                 let t = m.limiterTimes(ops: 10_000, cycleNs: cycleNs, markOps: 10_000, markBytes: 0, assisting: assisting)
                 l.accumulate(mutatorNs: t.mutatorNs, gcNs: t.gcNs, numGC: n)
@@ -216,20 +239,25 @@ import Testing
             }
             return l
         }
-        // 1 ms of mutator time per cycle against 50 ms of GC CPU.
-        let assisted = Self.roundModel(assistShare: 1)
-        let t = assisted.limiterTimes(ops: 10_000, cycleNs: 50_000_000, markOps: 10_000, assisting: true)
+        // 10 ms of mutator time per cycle against 15 ms of GC CPU, which
+        // the spare P can mark beside it.
+        var assisted = Self.roundModel(assistShare: 1)
+        assisted.markMutatorNsPerOp = 1_000
+        let t = assisted.limiterTimes(ops: 10_000, cycleNs: 15_000_000, markOps: 10_000, assisting: true)
         #expect(t.gcNs > t.mutatorNs && t.idleMarkNs == 0)
-        let on = cycles(assisted, cycleNs: 50_000_000)
+        let on = cycles(assisted, cycleNs: 15_000_000)
         #expect(on.lastEnabledCycle > 0 && on.overflowNs > 0)
-        let idle = Self.roundModel(assistShare: 0)
-        let u = idle.limiterTimes(ops: 10_000, cycleNs: 50_000_000, markOps: 10_000, assisting: true)
-        #expect(u.assistNs == 0 && u.idleMarkNs > 49_000_000 && u.gcNs < u.mutatorNs)
-        let off = cycles(idle, cycleNs: 50_000_000)
+        var idle = assisted
+        idle.assistShare = 0
+        let u = idle.limiterTimes(ops: 10_000, cycleNs: 15_000_000, markOps: 10_000, assisting: true)
+        #expect(u.idleMarkNs > 6_000_000 && u.gcNs < u.mutatorNs)
+        let off = cycles(idle, cycleNs: 15_000_000)
         #expect(off.lastEnabledCycle == 0 && off.fillNs == 0)
-        // A mutator slow enough in the mark outweighs the same assists.
+        // A mutator slow enough that the mark fits beside it needs no
+        // assists: the flat share alone stays under the line.
         var slow = assisted
         slow.markMutatorNsPerOp = 20_000
+        #expect(slow.limiterTimes(ops: 10_000, cycleNs: 50_000_000, markOps: 10_000, assisting: true).assistNs == 0)
         #expect(cycles(slow, cycleNs: 50_000_000).lastEnabledCycle == 0)
     }
 
