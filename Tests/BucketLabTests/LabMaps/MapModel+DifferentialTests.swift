@@ -22,10 +22,11 @@ import Testing
 
     @Test(arguments: MapModels.names, [31, 32, 33] as [UInt64])
     func longRandomSequenceAgreesWithDictionary(model name: String, seed: UInt64) throws {
-        let f = try MapFixture()
-        let collector = Collector(heap: f.heap, gogc: nil)
         let model = try #require(MapModels.named(name))
-        let map = model.init(type: f.wordType, mutator: f.mutator, policy: .go, seed: seed, hint: 0)
+        // The heap laid out as the Go the model stands for, as in a run.
+        let heap = try MHeap(MHeap.Configuration(spanLayout: model.spanLayout))
+        let collector = Collector(heap: heap, gogc: nil)
+        let map = model.init(type: .uint64ToUInt64(heap: heap), mutator: heap.makeMutator(), policy: .go, seed: seed, hint: 0)
         let ops = randomOps(count: Self.operations, keySpace: 20_000, seed: seed)
         let chunk = 100_000
         var problems: [String] = []
