@@ -205,7 +205,8 @@ public struct MemoryLimit: Sendable, Equatable {
     /// allocation of black objects, sweeping and zeroing at allocation, the
     /// page faults after scavenging at allocation. Fitted on Go's gctrace
     /// (mark wall time less assists, per operation) of the `over` phases of
-    /// the limit-engage files, both Go versions pooled
+    /// the limit-engage files: the 1 KiB file on both Go versions and the
+    /// 112-byte file on Go 1.19, Go 1.27's 112-byte runs held out
     /// (docs/notes/memory-limit-calibration.md).
     public static let markMutatorNsPerOpFitted = 219.6
     public static let markMutatorNsPerByteFitted = 6.134
@@ -261,13 +262,10 @@ public struct MemoryLimit: Sendable, Equatable {
     /// bP·W): the non-idle time less its GC time. Operations outside the
     /// mark cost `mutatorNsPerOp` each. A waited-for cycle marks on every P:
     /// wall C / P, of which the flat share is GC time and the rest idle.
-    public func limiterTimes(ops: Int, cycleNs: UInt64?, markOps: Int, markBytes: Int = 0, assisting: Bool)
+    public func limiterTimes(ops: Int, cycleNs: UInt64, markOps: Int, markBytes: Int = 0, assisting: Bool)
         -> LimiterTimes {
         precondition((0...1).contains(assistShare) && markMutatorNsPerOp >= 0 && markMutatorNsPerByte >= 0,
                      "assistShare in 0...1, mark costs not negative")
-        guard let cycleNs else {
-            return LimiterTimes(outsideMutatorNs: UInt64((Double(ops) * mutatorNsPerOp).rounded()), mutatorNs: 0, gcNs: 0)
-        }
         let outside = UInt64((Double(max(0, ops - markOps)) * mutatorNsPerOp).rounded())
         let p = Double(procs), cpu = Double(cycleNs), bp = Self.backgroundUtilization * p
         if markOps == 0 {
