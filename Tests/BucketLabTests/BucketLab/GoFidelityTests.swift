@@ -261,7 +261,7 @@ import Testing
         let expected = workloads.reduce(0) { $0 + $1.phases(config.sizes).count }
         #expect(rows.count == expected, "every phase of every workload is shared")
         // Over all phases the lab's mean error must be within twice Go's own
-        // spread (+1%, at least 3%) of Go's median run, and its mean signed
+        // spread (+1%; the spread at least Go's over five processes, 2.2%) of Go's median run, and its mean signed
         // error under 3%: a model off by 3% in every phase fails the second
         // where the per-phase bound below still passes
         // (FidelityBounds; FidelityBoundsTests shows each failing).
