@@ -24,7 +24,7 @@
 // hash's top globalDepth bits.
 //
 // Small maps: the first insert allocates one group (`growToSmall`); the 9th
-// (or any insert into a full small map, even an update: Go's TODO) builds a
+// key (a new key into a full small map; an update does not grow) builds a
 // table of 16 slots and a directory of one (`growToTable`). `make(map, hint)`
 // for hint > 8 sizes the directory and tables up front (`NewMap`, see
 // `init`).
