@@ -286,7 +286,10 @@ public final class BucketMap {
         h = mutator.allocate(type.headerType).bindMemory(to: HMap.self, capacity: 1)
         h.initialize(to: HMap(buckets: nil, oldbuckets: nil, extra: nil, count: 0, nevacuate: 0,
                               B: 0, flags: 0, noverflow: 0))
-        if hint > bucketCount {
+        // Go's makemap: a hint whose buckets' bytes overflow or pass
+        // maxAlloc (a negative one does, as a uintptr) counts as 0.
+        let (hintBytes, overflow) = hint.multipliedReportingOverflow(by: type.bucketSize)
+        if hint > bucketCount && !overflow && hintBytes <= goMaxAlloc {
             var B: UInt8 = 0
             while overLoadFactor(hint, B) { B += 1 }
             let (array, nextOverflow) = makeBucketArray(B: B)

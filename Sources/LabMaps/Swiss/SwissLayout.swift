@@ -43,7 +43,10 @@ struct SwissTable {
 /// Slot geometry and heap types of a Swiss map for one key and value layout.
 public struct SwissLayout: Sendable {
     /// One slot: the key, then the value at `elemOffset`, padded to the
-    /// alignment of both (Go's compiler builds `struct { key K; elem V }`).
+    /// alignment of both (Go's compiler builds `struct { key K; elem V }`);
+    /// a zero-size value takes one byte of padding before that, so its
+    /// address stays inside the slot (cmd/compile types/size.go,
+    /// CalcStructSize).
     public let slotSize: Int
     public let elemOffset: Int
     /// The 8-byte control word, then 8 slots.
@@ -64,7 +67,7 @@ public struct SwissLayout: Sendable {
         let alignment = Self.alignment
         let align = max(alignment(keySlotSize), valueSlotSize == 0 ? 1 : alignment(valueSlotSize))
         elemOffset = (keySlotSize + alignment(max(valueSlotSize, 1)) - 1) & ~(alignment(max(valueSlotSize, 1)) - 1)
-        slotSize = (elemOffset + valueSlotSize + align - 1) & ~(align - 1)
+        slotSize = (elemOffset + max(valueSlotSize, 1) + align - 1) & ~(align - 1)
         groupSize = 8 + swissGroupSlots * slotSize
         let keyWords = indirectKey ? [0] : keyPointerWords
         let valueWords = indirectValue ? [0] : valuePointerWords

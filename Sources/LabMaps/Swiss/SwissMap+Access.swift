@@ -43,8 +43,9 @@ extension SwissMap {
         let hash = K.hash(key, size: type.keySize, seed: m.pointee.seed)
         if m.pointee.dirPtr == nil { growToSmall() }
         if m.pointee.dirLen == 0 {
-            if m.pointee.used < UInt64(swissGroupSlots) { return putSlotSmall(hash, key, K.self) }
-            // A full small map grows even for an update (Go's TODO in PutSlot).
+            if let v = putSlotSmall(hash, key, K.self) { return v }
+            // A new key and no empty slot: a full small map grows (an update
+            // of a key it holds does not: Map.PutSlot, putSlotSmall).
             growToTable(K.self)
         }
         while true {
@@ -54,8 +55,9 @@ extension SwissMap {
     }
 
     /// Map.putSlotSmall: small maps have no tombstones (deleteSmall empties
-    /// the slot), so the first empty slot takes a new key.
-    private func putSlotSmall<K: MapKeyOps>(_ hash: UInt64, _ key: UnsafeRawPointer, _: K.Type) -> UnsafeMutableRawPointer {
+    /// the slot), so the first empty slot takes a new key; nil when the key
+    /// is absent and the group full.
+    private func putSlotSmall<K: MapKeyOps>(_ hash: UInt64, _ key: UnsafeRawPointer, _: K.Type) -> UnsafeMutableRawPointer? {
         let g = m.pointee.dirPtr!
         var match = matchH2(controlWord(g), h2(hash))
         while match != 0 {
@@ -67,7 +69,7 @@ extension SwissMap {
             match &= match &- 1
         }
         let free = matchEmptyOrDeleted(controlWord(g))
-        precondition(free != 0, "no space left in a small map")
+        guard free != 0 else { return nil }
         let i = firstSlot(free)
         store(key, hash: hash, in: g, i)
         m.pointee.used += 1

@@ -24,7 +24,7 @@
 // hash's top globalDepth bits.
 //
 // Small maps: the first insert allocates one group (`growToSmall`); the 9th
-// (or any insert into a full small map, even an update: Go's TODO) builds a
+// key (a new key into a full small map; an update does not grow) builds a
 // table of 16 slots and a directory of one (`growToTable`). `make(map, hint)`
 // for hint > 8 sizes the directory and tables up front (`NewMap`, see
 // `init`).
@@ -169,11 +169,19 @@ public final class SwissMap {
     /// tables rounded up to a power of two, each of `targetCapacity /
     /// dirSize` slots rounded up to a power of two (at least 8). The cliff:
     /// a hint whose target just passes a multiple of 1024 doubles the
-    /// directory, and every table is then about half full.
+    /// directory, and every table is then about half full. A hint too
+    /// large to hold leaves the map empty, as Go's does: its target
+    /// capacity overflows, or its tables would pass `maxAlloc`.
     func installTables(forHint hint: Int) {
-        let targetCapacity = hint * swissGroupSlots / swissMaxAvgGroupLoad
+        let (scaled, overflow) = UInt(hint).multipliedReportingOverflow(by: UInt(swissGroupSlots))
+        guard !overflow else { return }
+        let targetCapacity = Int(scaled / UInt(swissMaxAvgGroupLoad))
         let dirSize = (targetCapacity + swissMaxTableCapacity - 1) / swissMaxTableCapacity
         let dirLen = dirSize <= 1 ? 1 : 1 << (Int.bitWidth - (dirSize - 1).leadingZeroBitCount)
+        // Go: dirSize × maxTableCapacity × GroupSize against maxAlloc.
+        let (slots, slotsOverflow) = dirLen.multipliedReportingOverflow(by: swissMaxTableCapacity)
+        let (bytes, bytesOverflow) = slots.multipliedReportingOverflow(by: groupSize)
+        guard !slotsOverflow && !bytesOverflow && bytes <= goMaxAlloc else { return }
         let depth = UInt8(dirLen.trailingZeroBitCount)
         let directory = mutator.allocate(layout.directoryEntry, count: dirLen)
         m.pointee.globalDepth = depth
