@@ -1,4 +1,5 @@
 import Testing
+@testable import LabHeap
 @testable import LabCollector
 
 /// Ports of Go's tests of the GC CPU limiter (runtime/mgclimit_test.go) and
@@ -194,5 +195,42 @@ import Testing
         for marked in [limitGoal + 1, limit, 700 * mib] {
             #expect(goal(marked: marked) == marked, "\(rules.goVersion): exceeded, the live heap")
         }
+    }
+
+    // Go: runtime/gc_test.go TestMemoryLimit and TestMemoryLimitNoGCPercent
+    // (testprog gcMemoryLimit; go1.19, the same in Go 1.27.3)
+    // Adapted: a 64 MiB limit instead of 256 MiB, Go's bound (limit +
+    // 16 MiB) scaled with it to limit + 4 MiB; each live target (a tenth of
+    // the limit, up to seven tenths, in 8,000-byte objects) is built once
+    // instead of rebuilt for 200 ms; total memory is the lab's mappedReady
+    // (Go's total − released), its high-water mark over every safe point
+    // rather than samples; one goroutine, each cycle whole at a safe point;
+    // GOGC 100 under Go 1.19's limit rules, GOGC off under Go 1.27's.
+    @Test(arguments: [("classic", 100), ("swiss", nil)] as [(String, Int?)])
+    func memoryLimitIsMaintainedAsTheLiveHeapGrows(model: String, gogc: Int?) throws {
+        let limit = 64 << 20, bound = limit + (16 << 20) / 4
+        let unit = 8000
+        let heap = try MHeap()
+        let collector = Collector(heap: heap, gogc: gogc, gcWorkers: 1)
+        collector.memoryLimit = .forMapModel(model, limitBytes: limit)
+        let mutator = heap.makeMutator()
+        let unitType = heap.registerType(name: "unit", size: unit)
+        let slot = heap.registerType(name: "sinkSlot", size: 8, pointerWords: [0])
+        var sink: UnsafeMutableRawPointer?
+        for target in stride(from: limit / 10, to: limit / 10 * 8, by: limit / 10) {
+            let n = target / unit
+            if let old = sink { heap.roots.unpin(old) }
+            let s = mutator.allocate(slot, count: n)
+            heap.roots.pin(s)
+            sink = s
+            for i in 0..<n {
+                s.storeBytes(of: mutator.allocate(unitType), toByteOffset: i * 8, as: UnsafeMutableRawPointer.self)
+                collector.safePoint()
+            }
+        }
+        let state = try #require(collector.limitState)
+        #expect(state.peakTotalBytes <= bound, "\(model), GOGC \(gogc.map(String.init) ?? "off"): peak \(state.peakTotalBytes)")
+        #expect(state.peakTotalBytes > limit / 10 * 7, "the live heap was there")
+        #expect(collector.trace.count > 2)
     }
 }
