@@ -20,7 +20,10 @@
 // of the same size).
 //
 // Releasing is MADV_DONTNEED on free page runs, highest addresses first (Go's
-// scavenger order): the pages stay the heap's (in `heap_sys`, as in Go's
+// scavenger order), never more pages than asked: Go's
+// findScavengeCandidate also grows a run to a whole huge page where the free
+// run covers one, which the lab does not (docs/notes/scavenge-huge-pages.md).
+// The pages stay the heap's (in `heap_sys`, as in Go's
 // HeapSys) but leave the resident set, and read as zero when reused — so a
 // span made only of scavenged pages needs no zeroing. With huge pages on, a
 // release first turns them off (MADV_NOHUGEPAGE) for the huge pages that hold
