@@ -449,4 +449,109 @@ import Testing
         }
         #expect(sh.map.count == 0 && sh.map.indirectNodeCount == 1 && sh.map.invariantViolations() == [])
     }
+
+    // MARK: src/sync/map_test.go: Go 1.27's sync.Map is this hash-trie
+
+    enum MapOp: CaseIterable { case load, store, loadOrStore, loadAndDelete, delete, swap, compareAndSwap, compareAndDelete, clear }
+
+    // Go: sync/map_test.go TestMapMatchesRWMutex and TestMapMatchesDeepCopy
+    // (go1.27.3): 100 random sequences of up to 50 calls of the nine
+    // operations, every result and the final Range compared with a
+    // reference (a Dictionary: both of Go's references are a plain map to
+    // one goroutine). As Go's generator, only Store and LoadOrStore carry
+    // a value: Swap stores nil (the word 0 here), and CompareAndSwap and
+    // CompareAndDelete compare with nil, which no stored value equals.
+    // Adapted: values are words; a second run with a 2-letter alphabet, so
+    // keys recur; invariants checked after each sequence.
+    @Test(arguments: [26, 2])
+    func mapMatchesReference(alphabet: Int) throws {
+        var rng = SplitMix64(seed: UInt64(alphabet) + 100)
+        let never = UInt64.max  // CompareAndSwap's nil `old`: never stored
+        for trial in 0..<100 {
+            let f = try MapFixture()
+            let keys = GoStringKeys()
+            let map = SyncTrie(type: stringToIntType(heap: f.heap), mutator: f.mutator, seed: UInt64(trial))
+            let m = GoSyncMapCalls(map, keys: keys)
+            var reference: [String: UInt64] = [:]
+            for step in 0..<Int(rng.next() % 50) {
+                let op = MapOp.allCases[Int(rng.next() % UInt64(MapOp.allCases.count))]
+                let k = SyncMap119GoTests.randValue(&rng, alphabet: alphabet)
+                let v = SyncMap119GoTests.word(SyncMap119GoTests.randValue(&rng, alphabet: alphabet))
+                let got: (UInt64, Bool), want: (UInt64, Bool)
+                switch op {
+                case .load:
+                    got = m.load(k)
+                    want = (reference[k] ?? 0, reference[k] != nil)
+                case .store:
+                    m.store(k, v)
+                    reference[k] = v
+                    (got, want) = ((0, false), (0, false))
+                case .loadOrStore:
+                    got = m.loadOrStore(k, v)
+                    want = (reference[k] ?? v, reference[k] != nil)
+                    if reference[k] == nil { reference[k] = v }
+                case .loadAndDelete:
+                    got = m.loadAndDelete(k)
+                    want = (reference[k] ?? 0, reference[k] != nil)
+                    reference[k] = nil
+                case .delete:
+                    m.delete(k)
+                    reference[k] = nil
+                    (got, want) = ((0, false), (0, false))
+                case .swap:
+                    got = m.swap(k, 0)
+                    want = (reference[k] ?? 0, reference[k] != nil)
+                    reference[k] = 0
+                case .compareAndSwap:
+                    got = m.compareAndSwap(k, never, v) ? (never, true) : (0, false)
+                    want = (0, false)
+                case .compareAndDelete:
+                    got = m.compareAndDelete(k, never) ? (0, true) : (0, false)
+                    want = (0, false)
+                case .clear:
+                    m.clear()
+                    reference = [:]
+                    (got, want) = ((0, false), (0, false))
+                }
+                #expect(got == want, "trial \(trial) step \(step): \(op) \(k)")
+            }
+            var final: [String: UInt64] = [:]
+            m.range { k, v in
+                #expect(final.updateValue(v, forKey: k) == nil, "Range visited \(k) twice")
+                return true
+            }
+            #expect(final == reference, "trial \(trial): final Range")
+            #expect(map.count == reference.count && map.invariantViolations() == [])
+        }
+    }
+
+    // Go: sync/map_test.go TestMapRangeNestedCall (go1.27.3). Adapted:
+    // string keys "0", "1", "2" and "42", values words.
+    @Test func rangeNestedCall() throws {
+        let s = try Scene(.good)
+        let m = s.m
+        for (i, v) in [101, 102, 103].enumerated() { m.store(String(i), UInt64(v)) }
+        var outer = 0, inner = 0
+        m.range { key, _ in
+            outer += 1
+            m.range { key, value in
+                inner += 1
+                let (v, ok) = m.load(key)
+                #expect(ok && v == value, "nested Range loads \(v) for \(key), want \(value)")
+                #expect(!m.loadOrStore("42", 104).1, "nested Range loaded 42, want a store")
+                m.store("42", 105)
+                let (d, loaded) = m.loadAndDelete("42")
+                #expect(loaded && d == 105)
+                return true
+            }
+            m.delete(key)
+            return true
+        }
+        // Each inner Range walks the keys not yet deleted (42 is gone again
+        // before it moves on).
+        #expect(outer == 3 && inner == 3 + 2 + 1)
+        var length = 0
+        m.range { _, _ in length += 1; return true }
+        #expect(length == 0 && s.map.count == 0 && s.map.invariantViolations() == [])
+    }
 }
