@@ -67,12 +67,24 @@ extension Collector {
     }
 
     /// Go's `runtime.AddCleanup(object, f, arg)`: `body` runs at a safe point
-    /// after the first cycle that finds `object` unreachable, and that cycle
-    /// frees it; the objects containing `arg` are kept until `body` has run
-    /// (if they reach `object`, it is never freed).
+    /// after the first cycle that finds the object containing `object`
+    /// unreachable, and that cycle frees it; the objects containing `arg`
+    /// are kept until `body` has run (if they reach the object, it is never
+    /// freed). `object` may point inside its object (mcleanup.go, AddCleanup
+    /// finds the containing object; the special sits at its offset), and no
+    /// `arg` may point into it, unless it is a block of the tiny allocator's
+    /// span class (AddCleanup: "ptr is within arg").
     public func addCleanup(_ object: UnsafeRawPointer, arg: [UnsafeRawPointer], _ body: @escaping () -> Void) {
-        let address = objectBase(object, "AddCleanup")
-        precondition(!arg.contains { UInt(bitPattern: $0) == address }, "runtime.AddCleanup: ptr is equal to arg, cleanup will never run")
+        precondition(!arg.contains { $0 == object }, "runtime.AddCleanup: ptr is equal to arg, cleanup will never run")
+        guard let (span, index) = self.object(at: UInt(bitPattern: object)) else {
+            preconditionFailure("runtime.AddCleanup: ptr not in allocated block")
+        }
+        let address = UInt(bitPattern: span.objectAddress(index))
+        // Go's tinySpanClass: the noscan spans of the 16-byte class.
+        if !(span.spanClass.noscan && span.elemsize == ObjectType.maxTinySize) {
+            precondition(!arg.contains { UInt(bitPattern: $0) >= address && UInt(bitPattern: $0) < address + UInt(span.elemsize) },
+                         "runtime.AddCleanup: ptr is within arg, cleanup will never run")
+        }
         specials.cleanups[address, default: []].append((arg.map { UInt(bitPattern: $0) }, body))
     }
 

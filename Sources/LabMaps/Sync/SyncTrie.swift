@@ -93,6 +93,11 @@ public final class SyncTrie {
     let keySlot: UnsafeMutableRawPointer
     /// Open walks: their paths are roots.
     var openIterations: [ObjectIdentifier: WeakSyncTrieIteration] = [:]
+    /// Tests only: a hash function in place of the key type's, given the
+    /// key slot and `seed` (Go's internal/sync export_test.go,
+    /// NewBadHashTrieMap and NewTruncHashTrieMap, overwrite `ht.keyHash`).
+    /// Set before the first operation; nil in every map the lab runs.
+    var keyHashOverride: ((UnsafeRawPointer, UInt64) -> UInt64)?
 
     public init(type: MapType, mutator: Mutator, policy: ClearingPolicy = .go, seed: UInt64? = nil, hint: Int = 0) {
         self.type = type
@@ -153,7 +158,10 @@ public final class SyncTrie {
         return e
     }
 
-    @inline(__always) func hash(_ key: UnsafeRawPointer) -> UInt64 { InterfaceKey.hash(key, size: 16, seed: seed) }
+    @inline(__always) func hash(_ key: UnsafeRawPointer) -> UInt64 {
+        if let h = keyHashOverride { return h(key, seed) }
+        return InterfaceKey.hash(key, size: 16, seed: seed)
+    }
     @inline(__always) func keyEqual(_ e: Node, _ key: UnsafeRawPointer) -> Bool {
         InterfaceKey.equal(e + Self.keyOffset, key, size: 16)
     }
