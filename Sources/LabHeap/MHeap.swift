@@ -102,20 +102,37 @@ public final class MHeap: @unchecked Sendable {
         /// sysHugePage). Big bucket arrays are probed at random, and 4 KiB
         /// pages would make nearly every probe a TLB miss.
         public var hugePages: Bool
+        /// Go's physHugePageSize: the huge page size the advice above is
+        /// given in and releasing may keep whole (PageAlloc.swift). By
+        /// default what Go reads on this machine; 0 = none (no advice, no
+        /// growth). 0 or a power of two; one bigger than 4 MiB counts as 0,
+        /// as in Go.
+        public var hugePageBytes: Int
+        /// Whether releasing grows a run down to a whole free huge page, as
+        /// Go's findScavengeCandidate does (so one 64 KiB scavenger unit can
+        /// release a huge page). Off by default: measured, it moved the
+        /// resident heap further from Go's (docs/notes/scavenge-huge-pages.md).
+        public var keepsHugePagesWhole: Bool
         /// Which Go's span layout decides how many objects a span holds
         /// (SpanLayout.swift): a heap stands for the Go its map model does.
         public var spanLayout: SpanLayout
 
         public init(scavenge: ScavengePolicy = .retain, retainLimitBytes: Int? = nil,
                     dirtyDecayMs: Int? = nil, muzzyDecayMs: Int? = nil, hugePages: Bool = true,
+                    hugePageBytes: Int = Configuration.systemHugePageBytes, keepsHugePagesWhole: Bool = false,
                     spanLayout: SpanLayout = .go119) {
             self.hugePages = hugePages
+            self.hugePageBytes = hugePageBytes
+            self.keepsHugePagesWhole = keepsHugePagesWhole
             self.spanLayout = spanLayout
             self.scavenge = scavenge
             self.retainLimitBytes = retainLimitBytes
             self.dirtyDecayMs = dirtyDecayMs
             self.muzzyDecayMs = muzzyDecayMs
         }
+
+        /// Go's physHugePageSize on this machine (PageAlloc.swift).
+        public static var systemHugePageBytes: Int { PageAlloc.systemHugePageBytes }
     }
 
     public let configuration: Configuration
@@ -219,7 +236,9 @@ public final class MHeap: @unchecked Sendable {
     public init(_ configuration: Configuration = Configuration()) throws {
         self.configuration = configuration
         objectsPerSpan = configuration.spanLayout.objectsPerSpanTable()
-        pages = PageAlloc(hugePages: configuration.hugePages && Jemalloc.isLinked)
+        pages = PageAlloc(hugePages: configuration.hugePages && Jemalloc.isLinked,
+                          hugePageBytes: configuration.hugePageBytes,
+                          keepsHugePagesWhole: configuration.keepsHugePagesWhole)
         arena = try JemallocArena(dirtyDecayMs: configuration.dirtyDecayMs, muzzyDecayMs: configuration.muzzyDecayMs)
         sentinel = .allocate(capacity: 1)
         sentinel.initialize(to: SpanHeader(
@@ -379,7 +398,7 @@ public final class MHeap: @unchecked Sendable {
             fatalError("BucketLab heap: jemalloc could not provide \(bytes) bytes")
         }
         // Go 1.19 asks for transparent huge pages on its heap (sysHugePage).
-        if pages.hugePages { PageAlloc.adviseHugePages(base, bytes: bytes, MADV_HUGEPAGE) }
+        if pages.hugePages { pages.adviseHugePages(base, bytes: bytes, MADV_HUGEPAGE) }
         #if BUCKETLAB_SYSTEM_PAGES
         Poison.poison(base, bytes)
         #endif

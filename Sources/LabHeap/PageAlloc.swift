@@ -20,9 +20,11 @@
 // of the same size).
 //
 // Releasing is MADV_DONTNEED on free page runs, highest addresses first (Go's
-// scavenger order), never more pages than asked: Go's
-// findScavengeCandidate also grows a run to a whole huge page where the free
-// run covers one, which the lab does not (docs/notes/scavenge-huge-pages.md).
+// scavenger order), as many pages as asked. Go's findScavengeCandidate also
+// grows a run down to a whole huge page where the free run covers it, so as
+// not to break one; the lab does so only when asked (`keepsHugePagesWhole`):
+// measured against Go, it moved the lab's resident heap further from Go's
+// (docs/notes/scavenge-huge-pages.md).
 // The pages stay the heap's (in `heap_sys`, as in Go's
 // HeapSys) but leave the resident set, and read as zero when reused — so a
 // span made only of scavenged pages needs no zeroing. With huge pages on, a
@@ -30,8 +32,14 @@
 // the run's unaligned ends, and reusing scavenged pages turns them back on for
 // the whole huge pages inside the span, as Go 1.19's sysUnusedOS and
 // sysUsedOS do (runtime/mem_linux.go): otherwise khugepaged would fill a
-// released page's huge page back in, and one page would cost 2 MiB of RSS. jemalloc does not see
-// this: its `resident` figure is an upper bound that keeps counting them.
+// released page's huge page back in, and one page would cost a huge page of
+// RSS. jemalloc does not see this: its `resident` figure is an upper bound
+// that keeps counting them.
+//
+// The huge page size is Go's physHugePageSize: what the kernel says in
+// /sys/kernel/mm/transparent_hugepage/hpage_pmd_size (2 MiB on x86-64), or
+// none (0) where it does not say — then, as in Go, there is neither huge-page
+// advice nor growth of a released run.
 
 #if canImport(Glibc)
 import Glibc
@@ -59,6 +67,25 @@ struct PageChunk {
 
     @inline(__always) static func set(_ map: UnsafeMutablePointer<UInt64>, _ i: Int, _ on: Bool) {
         if on { map[i >> 6] |= 1 << UInt64(i & 63) } else { map[i >> 6] &= ~(1 << UInt64(i & 63)) }
+    }
+
+    /// The lowest page of the run of free, unscavenged pages whose highest
+    /// page is `top`.
+    func unscavengedRunStart(top: Int) -> Int {
+        var w = top >> 6
+        let b = top & 63
+        // Set bits counted down from `top`: leading ones once `top` is bit 63.
+        let ones = (~((free[w] & ~scavenged[w]) << UInt64(63 - b))).leadingZeroBitCount
+        if ones <= b { return top - ones + 1 }
+        var start = w << 6
+        w -= 1
+        while w >= 0 {
+            let n = (~(free[w] & ~scavenged[w])).leadingZeroBitCount
+            start -= n
+            if n < 64 { break }
+            w -= 1
+        }
+        return start
     }
 
     /// The first run of `n` free pages, lowest first, or nil.
@@ -93,12 +120,48 @@ struct PageChunk {
 struct PageAlloc {
     /// Chunk size in pages: 4 MiB.
     static let chunkPages = (4 << 20) >> pageShift
-    static let hugePageBytes = 2 << 20
+    /// How a chunk's memory is aligned (JemallocArena.allocateChunk).
+    static let chunkAlignment = 2 << 20
 
-    /// Whether the heap uses transparent huge pages (see the note above).
+    /// Go's physHugePageSize as Go reads it on this machine (os_linux.go
+    /// getHugePageSize): hpage_pmd_size, 0 where it is missing or not a
+    /// power of two.
+    static let systemHugePageBytes: Int = {
+        let fd = open("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", O_RDONLY)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 20)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0, let v = Int(String(decoding: buffer[0..<n].prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)),
+              v > 0, v & (v - 1) == 0 else { return 0 }
+        return v
+    }()
+
+    /// Go's maxPhysHugePageSize (mheap.go): a chunk. A bigger huge page is
+    /// taken as none (mallocinit), so a huge page never spans two chunks.
+    static let maxHugePageBytes = chunkPages << pageShift
+
+    static let osPageBytes = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Whether the heap asks for transparent huge pages (see the note above).
     let hugePages: Bool
+    /// Go's physHugePageSize (0: none).
+    let hugePageBytes: Int
+    /// Pages in a huge page when releasing keeps huge pages whole (asked
+    /// for, and Go's condition in findScavengeCandidate: bigger than a heap
+    /// page and an OS page); 0 when it does not.
+    let pagesPerHugePage: Int
 
-    init(hugePages: Bool) { self.hugePages = hugePages }
+    /// `hugePageBytes`: 0 or a power of two; one bigger than a chunk counts
+    /// as 0, as in Go's mallocinit.
+    init(hugePages: Bool, hugePageBytes: Int = PageAlloc.systemHugePageBytes, keepsHugePagesWhole: Bool = false) {
+        precondition(hugePageBytes >= 0 && hugePageBytes & (hugePageBytes &- 1) == 0,
+                     "a huge page size is 0 or a power of two")
+        let huge = hugePageBytes > Self.maxHugePageBytes ? 0 : hugePageBytes
+        self.hugePageBytes = huge
+        self.hugePages = hugePages && huge != 0
+        pagesPerHugePage = keepsHugePagesWhole && huge > pageSize && huge > Self.osPageBytes ? huge >> pageShift : 0
+    }
 
     /// In address order.
     private(set) var chunks: [PageChunk] = []
@@ -144,7 +207,7 @@ struct PageAlloc {
                 let (dirty, reused) = take(chunk: i, first: first, count: npages)
                 advanceSearch()
                 let base = chunks[i].base + first << pageShift
-                if reused && hugePages { Self.adviseHugePages(base, bytes: npages << pageShift, MADV_HUGEPAGE) }
+                if reused && hugePages { adviseHugePages(base, bytes: npages << pageShift, MADV_HUGEPAGE) }
                 return (base, dirty)
             }
             i += 1
@@ -173,7 +236,8 @@ struct PageAlloc {
     }
 
     /// `advice` on the whole huge pages inside [base, base + bytes).
-    static func adviseHugePages(_ base: UnsafeMutableRawPointer, bytes: Int, _ advice: Int32) {
+    func adviseHugePages(_ base: UnsafeMutableRawPointer, bytes: Int, _ advice: Int32) {
+        guard hugePageBytes > 0 else { return }
         let huge = UInt(hugePageBytes)
         let start = (UInt(bitPattern: base) + huge - 1) & ~(huge - 1)
         let end = (UInt(bitPattern: base) + UInt(bytes)) & ~(huge - 1)
@@ -218,8 +282,11 @@ struct PageAlloc {
         if i < searchFrom { searchFrom = i }
     }
 
-    /// Releases up to `maxPages` free, unscavenged pages to the OS, highest
-    /// addresses first (Go's scavenger order); returns how many.
+    /// Releases `maxPages` free, unscavenged pages to the OS, or all there
+    /// are if fewer, highest addresses first (Go's scavenger order, pageAlloc
+    /// scavenge / scavengeOne); returns how many — with
+    /// `keepsHugePagesWhole`, up to a huge page more than asked where a run
+    /// grows to keep one whole.
     mutating func release(maxPages: Int) -> Int {
         var released = 0
         var i = chunks.count - 1
@@ -234,9 +301,6 @@ struct PageAlloc {
 
     private mutating func releaseInChunk(_ i: Int, maxPages: Int) -> Int {
         let c = chunks[i]
-        @inline(__always) func candidate(_ p: Int) -> Bool {
-            PageChunk.bit(c.free, p) && !PageChunk.bit(c.scavenged, p)
-        }
         var released = 0
         var w = c.words - 1
         while w >= 0 && released < maxPages {
@@ -247,15 +311,13 @@ struct PageAlloc {
                 w -= 1
                 continue
             }
-            // The highest free, unreleased page, and the run below it.
-            let end = w << 6 | (63 - bits.leadingZeroBitCount)
-            var start = end
-            while start > 0 && released + (end - start + 1) < maxPages && candidate(start - 1) { start -= 1 }
-            let count = end - start + 1
+            let (start, end) = candidate(in: c, top: w << 6 | (63 - bits.leadingZeroBitCount),
+                                         maxPages: maxPages - released)
+            let count = end - start
             let run = c.base + start << pageShift
-            if hugePages { Self.noHugePagesAtTheEnds(run, bytes: count << pageShift) }
+            if hugePages { noHugePagesAtTheEnds(run, bytes: count << pageShift) }
             _ = madvise(run, count << pageShift, MADV_DONTNEED)
-            for q in start...end { PageChunk.set(c.scavenged, q, true) }
+            for q in start..<end { PageChunk.set(c.scavenged, q, true) }
             chunks[i].scavengedPages += count
             scavengedPages += count
             releasedPagesTotal += count
@@ -265,10 +327,37 @@ struct PageAlloc {
         return released
     }
 
+    /// Go's pallocData.findScavengeCandidate (mgcscavenge.go, go1.19 and
+    /// go1.27), with Go's minimum of one page (linux/amd64): the pages
+    /// [start, end) to release of the free, unscavenged run whose highest
+    /// page is `top` — its top `maxPages` pages, and with
+    /// `keepsHugePagesWhole` grown down to the huge page boundary below them
+    /// when they reach the boundary above their start and the run covers the
+    /// huge page below it, so as not to break a huge page that could stay
+    /// whole.
+    func candidate(in c: PageChunk, top: Int, maxPages: Int) -> (start: Int, end: Int) {
+        let end = top + 1
+        let runStart = c.unscavengedRunStart(top: top)
+        var start = end - min(end - runStart, maxPages)
+        if pagesPerHugePage > 0 {
+            // Huge page boundaries are in addresses; the chunk's first page
+            // need not sit on one.
+            let first = Int(UInt(bitPattern: c.base) >> UInt(pageShift))
+            let per = pagesPerHugePage
+            let above = (first + start + per - 1) / per * per - first
+            if above <= end {
+                let below = (first + start) / per * per - first
+                if below >= runStart { start = below }
+            }
+        }
+        return (start, end)
+    }
+
     /// Go 1.19's sysUnusedOS: no huge pages for the huge pages holding the
     /// run's unaligned ends, so khugepaged cannot bring the released pages
     /// back as part of a huge page.
-    static func noHugePagesAtTheEnds(_ v: UnsafeMutableRawPointer, bytes n: Int) {
+    func noHugePagesAtTheEnds(_ v: UnsafeMutableRawPointer, bytes n: Int) {
+        guard hugePageBytes > 0 else { return }
         let huge = UInt(hugePageBytes)
         let a = UInt(bitPattern: v)
         let head: UInt = a & (huge - 1) != 0 ? a & ~(huge - 1) : 0

@@ -17,19 +17,25 @@ final class GoPageHeap {
     /// Go's pallocChunkPages.
     static let chunkPages = PageAlloc.chunkPages
 
-    var pages = PageAlloc(hugePages: false)
+    var pages: PageAlloc
     private var memory: [UnsafeMutableRawPointer] = []
     /// The address of each of Go's chunks.
     private var bases: [Int: UnsafeMutableRawPointer] = [:]
     let chunkIndices: [Int]
 
-    init(_ chunks: [Int: Ranges], scav: [Int: Ranges] = [:]) {
+    /// `hugePageBytes` is Go's physHugePageSize (by default this machine's,
+    /// as in Go's tests), kept whole when releasing as Go does; chunks are
+    /// aligned to it, as Go's are.
+    init(_ chunks: [Int: Ranges], scav: [Int: Ranges] = [:],
+         hugePageBytes: Int = PageAlloc.systemHugePageBytes, keepsHugePagesWhole: Bool = true) {
+        pages = PageAlloc(hugePages: false, hugePageBytes: hugePageBytes, keepsHugePagesWhole: keepsHugePagesWhole)
+        let alignment = max(PageAlloc.chunkAlignment, pages.hugePageBytes)
         chunkIndices = chunks.keys.sorted()
         var groups: [[Int]] = []
         for i in chunkIndices {
             if let last = groups.last?.last, last + 1 == i { groups[groups.count - 1].append(i) } else { groups.append([i]) }
         }
-        memory = groups.map { aligned_alloc(PageAlloc.hugePageBytes, $0.count * Self.chunkPages << pageShift)! }
+        memory = groups.map { aligned_alloc(alignment, $0.count * Self.chunkPages << pageShift)! }
         let ordered = memory.sorted()
         for (group, base) in zip(groups, ordered) {
             pages.addChunk(base: base, pages: group.count * Self.chunkPages)
@@ -387,14 +393,29 @@ final class GoPageHeap {
         }
     }
 
+    /// The highest run of pages `release(maxPages: max)` releases on a heap
+    /// of Go's chunk 0 alone (Go's candidate), and how many it released.
+    static func releasedCandidate(_ heap: GoPageHeap, max: Int) -> (run: (Int, Int), released: Int) {
+        let before = heap.state(0).scavenged
+        let released = heap.pages.release(maxPages: max)
+        let after = heap.state(0).scavenged
+        let new = after.indices.filter { after[$0] && !before[$0] }
+        var start = new.last ?? 0, count = new.isEmpty ? 0 : 1
+        while count > 0 && new.contains(start - 1) {
+            start -= 1
+            count += 1
+        }
+        return ((start, count), released)
+    }
+
     // Go: runtime/mgcscavenge_test.go TestPallocDataFindScavengeCandidate
     // (go1.19), the cases with min = 1 page (Go's minimum on linux/amd64,
     // 4 KiB physical pages under 8 KiB runtime pages): the highest run of
     // free, unscavenged pages, at most max pages counted from its top.
     // Adapted: the candidate is the highest run that PageAlloc.release(max)
-    // releases on a heap of one chunk; Go's min > 1, max = 0 and its
-    // huge-page preserving cases are left out (the lab has no minimum and
-    // does not grow a candidate to a whole huge page).
+    // releases on a heap of one chunk; Go's min > 1 and max = 0 cases are
+    // left out (the lab has no minimum). With this machine's huge pages, as
+    // in Go's test; none of these cases reaches a whole free huge page.
     @Test func scavengeCandidateIsTheHighestFreeUnscavengedRun() {
         let P = Self.P
         let cases: [(name: String, alloc: GoPageHeap.Ranges, scav: GoPageHeap.Ranges, max: Int, want: (Int, Int))] = [
@@ -411,25 +432,68 @@ final class GoPageHeap {
         ]
         for c in cases {
             let heap = GoPageHeap([0: c.alloc], scav: [0: c.scav])
-            let before = heap.state(0).scavenged
-            let released = heap.pages.release(maxPages: c.max)
-            let after = heap.state(0).scavenged
-            let new = after.indices.filter { after[$0] && !before[$0] }
-            // The highest run of what was released.
-            var start = new.last ?? 0, count = new.isEmpty ? 0 : 1
-            while count > 0 && new.contains(start - 1) {
-                start -= 1
-                count += 1
-            }
-            #expect((start, count) == c.want, "\(c.name): candidate")
+            let freeUnscavenged = zip(GoPageHeap.bits(c.alloc), heap.state(0).scavenged).filter { !$0 && !$1 }.count
+            let got = Self.releasedCandidate(heap, max: c.max)
+            #expect(got.run == c.want, "\(c.name): candidate")
             // Go's scavenge goes on to lower runs until it has max pages.
-            let freeUnscavenged = zip(GoPageHeap.bits(c.alloc), before).filter { !$0 && !$1 }.count
-            #expect(released == min(c.max, freeUnscavenged), "\(c.name): released")
+            #expect(got.released == min(c.max, freeUnscavenged), "\(c.name): released")
         }
     }
 
+    // Go: runtime/mgcscavenge_test.go TestPallocDataFindScavengeCandidate
+    // (go1.19; the same cases in go1.27), its huge-page preserving cases:
+    // a candidate that reaches a huge page boundary grows down to the huge
+    // page below it when the free run covers that huge page.
+    // Adapted: Go runs the cases its machine's huge page size selects (here
+    // 2 MiB: Bottom and Top); the lab's size is a heap setting, so every
+    // branch runs — 512 KiB (Bottom, Middle, Top), 2 MiB, 4 MiB (All: the
+    // chunk is one huge page) and 8 MiB (None: bigger than a chunk, which
+    // Go's mallocinit takes as no huge pages). Also checked: the pages
+    // released, which are the grown candidate alone (Go's pageAlloc.scavenge
+    // stops once it has released max pages).
+    @Test(arguments: [512 << 10, 2 << 20, 4 << 20, 8 << 20])
+    func scavengeCandidateKeepsHugePagesWhole(hugePageBytes: Int) {
+        let P = Self.P
+        let bits = hugePageBytes >> pageShift
+        var cases: [(name: String, alloc: GoPageHeap.Ranges, max: Int, want: (Int, Int))] = []
+        if bits < P {
+            cases.append(("PreserveHugePageBottom", [(bits + 2, P - (bits + 2))], 3, (0, bits + 2)))
+            if 3 * bits < P {
+                cases.append(("PreserveHugePageMiddle", [(0, bits - 10), (2 * bits + 10, P - (2 * bits + 10))], 12,
+                              (bits, bits + 10)))
+            }
+            cases.append(("PreserveHugePageTop", [(0, P - bits)], 1, (P - bits, bits)))
+        } else if bits == P {
+            cases.append(("PreserveHugePageAll", [], 1, (0, P)))
+        } else {
+            cases.append(("PreserveHugePageNone", [], 1, (P - 1, 1)))
+        }
+        for c in cases {
+            let heap = GoPageHeap([0: c.alloc], hugePageBytes: hugePageBytes)
+            let got = Self.releasedCandidate(heap, max: c.max)
+            #expect(got.run == c.want, "\(c.name): candidate")
+            #expect(got.released == c.want.1, "\(c.name): released")
+            #expect(heap.pages.invariantViolations() == [], "\(c.name)")
+        }
+    }
+
+    // Not one of Go's cases: with no huge pages (Go's physHugePageSize 0,
+    // where hpage_pmd_size is missing), and in the lab's default heap (which
+    // does not keep huge pages whole), Go's PreserveHugePageBottom heap
+    // releases just the max pages asked for.
+    @Test(arguments: [(0, true), (2 << 20, false)])
+    func scavengeWithoutHugePagesReleasesWhatIsAsked(hugePageBytes: Int, keepsHugePagesWhole: Bool) {
+        let bits = (2 << 20) >> pageShift
+        let heap = GoPageHeap([0: [(bits + 2, Self.P - (bits + 2))]], hugePageBytes: hugePageBytes,
+                              keepsHugePagesWhole: keepsHugePagesWhole)
+        let got = Self.releasedCandidate(heap, max: 3)
+        #expect(got.run == (bits - 1, 3))
+        #expect(got.released == 3)
+    }
+
     // Go: runtime/mgcscavenge_test.go TestPageAllocScavenge (go1.19), with
-    // Go's minPages = 1 (linux/amd64).
+    // Go's minPages = 1 (linux/amd64) and this machine's huge pages, as in
+    // Go's test (it has no case that grows a candidate).
     // Adapted: Go's Scavenge(bytes) is PageAlloc.release(maxPages:) with the
     // bytes rounded up to pages, as MHeap.releaseFreePages and Go's
     // scavengeOne round them; ^uintptr(0) is Int.max.
