@@ -55,9 +55,12 @@ import Testing
                     "\(r.workload) \(r.phase): lab resident \(r.labResidentBytes) bytes, \(r.goVersion) \(r.goResidentBytes), ratio \(r.residentRatio.map { formatFixed($0, digits: 4) } ?? "—")")
         }
         // Right after the collection that shows the scenario, Go's own figure
-        // moves from run to run (when its scavenger wakes and how fast it
-        // releases; docs/notes/ has the figures). So Go runs three times,
-        // and the lab must be within 10% of one of them.
+        // moves from run to run and with the machine's load: its scavenger
+        // is paced by time, so a slower process has released more
+        // (docs/notes/scavenger-pacing.md: ±13% about the middle, idle or
+        // beside busy loops). So Go runs three times, and the lab must be
+        // within 20% of one of them.
+        func busyClose(_ lab: Int, _ go: Int) -> Bool { abs(lab - go) <= max(go / 5, 4 << 20) }
         let busy = ["fill-drain drained", "fill-drain-ptr drained", "sparse-survivors kept1pct", "churn end"]
         var goRuns: [[GoPhaseRow]] = [reference]
         for n in 1...2 {
@@ -73,7 +76,7 @@ import Testing
                 run.first { $0.workload == r.workload && $0.phase == r.phase }?.residentBytes
             }
             #expect(goResident.count == 3)
-            #expect(goResident.contains { close(r.labResidentBytes, $0) },
+            #expect(goResident.contains { busyClose(r.labResidentBytes, $0) },
                     "\(r.workload) \(r.phase): lab resident \(r.labResidentBytes) bytes, \(r.goVersion) \(goResident) in three runs")
         }
     }
