@@ -70,8 +70,9 @@ extension Collector {
     /// after the first cycle that finds the object containing `object`
     /// unreachable, and that cycle frees it; the objects containing `arg`
     /// are kept until `body` has run (if they reach the object, it is never
-    /// freed). `object` may point inside its object (mcleanup.go, AddCleanup
-    /// finds the containing object; the special sits at its offset), and no
+    /// freed). `object` may point inside its object (mcleanup.go: AddCleanup
+    /// finds the containing object; Go records the offset, the lab keys the
+    /// cleanup by the object's base, which frees alike), and no
     /// `arg` may point into it, unless it is a block of the tiny allocator's
     /// span class (AddCleanup: "ptr is within arg").
     public func addCleanup(_ object: UnsafeRawPointer, arg: [UnsafeRawPointer], _ body: @escaping () -> Void) {

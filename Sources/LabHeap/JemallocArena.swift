@@ -184,7 +184,7 @@ struct JemallocArena: @unchecked Sendable {
     /// Zeroed by releasing it rather than by writing it: a fresh chunk's
     /// pages are counted as released, and must not be resident.
     func allocateChunk(bytes: Int) -> UnsafeMutableRawPointer? {
-        guard let p = aligned_alloc(2 << 20, bytes) else { return nil }
+        guard let p = aligned_alloc(PageAlloc.chunkAlignment, bytes) else { return nil }
         _ = madvise(p, bytes, MADV_DONTNEED)
         held.pointee += bytes
         return p

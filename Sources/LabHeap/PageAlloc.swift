@@ -138,7 +138,9 @@ struct PageAlloc {
     }()
 
     /// Go's maxPhysHugePageSize (mheap.go): a chunk. A bigger huge page is
-    /// taken as none (mallocinit), so a huge page never spans two chunks.
+    /// taken as none (mallocinit). Chunks are aligned to 2 MiB only, so a
+    /// 4 MiB huge page can straddle two; a grown run stays inside its own
+    /// free run all the same.
     static let maxHugePageBytes = chunkPages << pageShift
 
     static let osPageBytes = Int(sysconf(Int32(_SC_PAGESIZE)))

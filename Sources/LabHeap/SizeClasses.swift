@@ -18,6 +18,10 @@ public let pageSize = 8192
 public let pageShift = 13
 /// Objects above this size get a span of their own (Go's `_MaxSmallSize`).
 public let maxSmallSize = 32768
+/// The largest allocation Go can make on 64-bit Linux (runtime/malloc.go
+/// `maxAlloc`, 1 << heapAddrBits): `make(map, hint)` ignores a hint whose
+/// storage would pass it.
+public let goMaxAllocBytes = 1 << 48
 
 /// One row of the size-class table.
 public struct SizeClass: Sendable, Hashable {

@@ -9,10 +9,6 @@ import LabHeap
 public let maxInlineKeySize = 128
 public let maxInlineValueSize = 128
 
-/// Go's `maxAlloc` on 64-bit Linux (runtime/malloc.go: 1 << heapAddrBits,
-/// 48): `make(map, hint)` ignores a hint whose storage would pass it.
-let goMaxAlloc = 1 << 48
-
 /// Key and value layout of a map, the bucket layout it implies, and the heap
 /// types it allocates (buckets, and out-of-line keys or values).
 public struct MapType: Sendable {

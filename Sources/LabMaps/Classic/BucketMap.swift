@@ -289,7 +289,7 @@ public final class BucketMap {
         // Go's makemap: a hint whose buckets' bytes overflow or pass
         // maxAlloc (a negative one does, as a uintptr) counts as 0.
         let (hintBytes, overflow) = hint.multipliedReportingOverflow(by: type.bucketSize)
-        if hint > bucketCount && !overflow && hintBytes <= goMaxAlloc {
+        if hint > bucketCount && !overflow && hintBytes <= goMaxAllocBytes {
             var B: UInt8 = 0
             while overLoadFactor(hint, B) { B += 1 }
             let (array, nextOverflow) = makeBucketArray(B: B)

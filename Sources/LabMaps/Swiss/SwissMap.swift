@@ -173,15 +173,16 @@ public final class SwissMap {
     /// large to hold leaves the map empty, as Go's does: its target
     /// capacity overflows, or its tables would pass `maxAlloc`.
     func installTables(forHint hint: Int) {
-        let (scaled, overflow) = UInt(hint).multipliedReportingOverflow(by: UInt(swissGroupSlots))
+        guard hint > 0 else { return }
+        let (scaled, overflow) = hint.multipliedReportingOverflow(by: swissGroupSlots)
         guard !overflow else { return }
-        let targetCapacity = Int(scaled / UInt(swissMaxAvgGroupLoad))
+        let targetCapacity = scaled / swissMaxAvgGroupLoad
         let dirSize = (targetCapacity + swissMaxTableCapacity - 1) / swissMaxTableCapacity
         let dirLen = dirSize <= 1 ? 1 : 1 << (Int.bitWidth - (dirSize - 1).leadingZeroBitCount)
         // Go: dirSize × maxTableCapacity × GroupSize against maxAlloc.
         let (slots, slotsOverflow) = dirLen.multipliedReportingOverflow(by: swissMaxTableCapacity)
         let (bytes, bytesOverflow) = slots.multipliedReportingOverflow(by: groupSize)
-        guard !slotsOverflow && !bytesOverflow && bytes <= goMaxAlloc else { return }
+        guard !slotsOverflow && !bytesOverflow && bytes <= goMaxAllocBytes else { return }
         let depth = UInt8(dirLen.trailingZeroBitCount)
         let directory = mutator.allocate(layout.directoryEntry, count: dirLen)
         m.pointee.globalDepth = depth
