@@ -1,3 +1,4 @@
+import Testing
 @testable import LabHeap
 @testable import LabMaps
 
@@ -104,6 +105,36 @@ struct GoSyncMapCalls<M: SyncMapOperations> {
     }
 
     func clear() { map.removeAll() }
+
+    /// The body of sync/map_test.go TestMapRangeNestedCall (go1.19 and
+    /// go1.27.3), on keys "0", "1", "2" with values 101–103 ("hello",
+    /// "world", "Go"): a Range inside a Range sees each key with its value;
+    /// LoadOrStore(42) stores, Store and LoadAndDelete(42) see the value;
+    /// the outer Range deletes each key, so each inner Range walks the keys
+    /// not yet deleted; a Range after it sees nothing.
+    func expectRangeNestedCall() {
+        for (i, v) in [101, 102, 103].enumerated() { store(String(i), UInt64(v)) }
+        var outer = 0, inner = 0
+        range { key, _ in
+            outer += 1
+            range { key, value in
+                inner += 1
+                let (v, ok) = load(key)
+                #expect(ok && v == value, "nested Range loads \(v) for \(key), want \(value)")
+                #expect(!loadOrStore("42", 104).1, "nested Range loaded 42, want a store")
+                store("42", 105)
+                let (d, loaded) = loadAndDelete("42")
+                #expect(loaded && d == 105)
+                return true
+            }
+            delete(key)
+            return true
+        }
+        #expect(outer == 3 && inner == 3 + 2 + 1)
+        var length = 0
+        range { _, _ in length += 1; return true }
+        #expect(length == 0)
+    }
 
     /// Range (All) with a body that may change the map; stops when `body`
     /// returns false.

@@ -247,28 +247,8 @@ import Testing
         let keys = GoStringKeys()
         let map = SyncMap119(type: stringToIntType(heap: f.heap), mutator: f.mutator, seed: 1)
         let m = Self.calls(map, keys)
-        let values: [UInt64] = [101, 102, 103]  // "hello", "world", "Go"
-        for (i, v) in values.enumerated() { m.store(String(i), v) }
-        var outer = 0, inner = 0
-        m.range { key, _ in
-            outer += 1
-            m.range { key, value in
-                inner += 1
-                let (v, ok) = m.load(key)
-                #expect(ok && v == value, "nested Range loads \(v) for \(key), want \(value)")
-                #expect(!m.loadOrStore("42", 104).1, "nested Range loaded 42, want a store")
-                m.store("42", 105)
-                let (d, loaded) = m.loadAndDelete("42")
-                #expect(loaded && d == 105)
-                return true
-            }
-            m.delete(key)
-            return true
-        }
-        #expect(outer == 3 && inner == 3 + 2 + 1)
-        var length = 0
-        m.range { _, _ in length += 1; return true }
-        #expect(length == 0 && map.count == 0)
+        m.expectRangeNestedCall()
+        #expect(map.count == 0)
         #expect(map.promotions >= 2 && map.invariantViolations() == [])
     }
 }
