@@ -9,6 +9,9 @@ struct MarkResult {
     var objects = 0
     var bytes = 0
     var bytesScanned = 0
+    /// Of those, the bytes of objects other than map storage (bucket and
+    /// group arrays): values and keys stored out of line, entries, nodes.
+    var otherBytesScanned = 0
     var leakedObjects = 0
     var leakedBytes = 0
     /// Whether an object was reached more than once (tracked when some map
@@ -146,6 +149,7 @@ struct Marker {
         let size = table.size[type]
         let count = max(1, span.objectBytes / size)
         result.bytesScanned += count * size
+        if table.plan[type] == nil { result.otherBytesScanned += count * size }
         let perOblet = max(1, Self.obletBytes / size)
         var first = 0
         while first < count {
@@ -265,6 +269,7 @@ struct Marker {
         result.objects += worker.result.objects
         result.bytes += worker.result.bytes
         result.bytesScanned += worker.result.bytesScanned
+        result.otherBytesScanned += worker.result.otherBytesScanned
         deferred += worker.deferred
         for (header, bits) in worker.shared {
             if var mine = shared[header] {

@@ -257,6 +257,7 @@ public final class Collector {
         stats.objectsMarked = marked.objects
         stats.marks = heap.markCensus()
         stats.bytesScanned = marked.bytesScanned
+        stats.otherBytesScanned = marked.otherBytesScanned
         stats.leakedBytes = marked.leakedBytes
         stats.leakedObjects = marked.leakedObjects
         stats.heapAfterBytes = marked.bytes

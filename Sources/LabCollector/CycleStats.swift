@@ -37,6 +37,10 @@ public struct CycleStats: Sendable, Equatable {
     public var marks = MarkCensus()
     /// Bytes of the scanned (pointer-holding) objects, Go's scan work.
     public var bytesScanned = 0
+    /// Of those, the bytes of scanned objects that are not map storage
+    /// (bucket or group arrays): out-of-line values and keys, sync.Map
+    /// entries, trie nodes.
+    public var otherBytesScanned = 0
     public var spansSwept = 0
     public var spansFreed = 0
     public var objectsFreed = 0

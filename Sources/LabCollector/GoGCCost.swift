@@ -22,6 +22,10 @@
 //                                            spans miss the cache more
 //       + perSweptSpan × spans swept         what sweep termination finishes
 //                                            with the world stopped
+//       + perOtherScannedByte × scanned     scanning objects other than map
+//         bytes not in map storage           storage (out-of-line values,
+//                                            entries, nodes), which the fit on
+//                                            buckets alone does not price
 //       + perSmallSpan × small scan spans    Go 1.26+'s span-based marking
 //                                            (16…512-byte objects): a span's
 //                                            cost, shared by its marked objects
@@ -53,11 +57,13 @@ public struct GoGCCost: Sendable, Equatable {
         let heapScale = max(0, log2(Double(max(1, c.heapAfterBytes)) / Double(8 << 20)))
         return [1, Double(c.bytesScanned), c.reason == .pacer ? Double(c.bytesScanned) : 0, Double(c.objectsMarked),
                 Double(c.objectsMarked) * heapScale,
-                Double(c.marks.scanObjects), Double(c.marks.spans), Double(c.spansSwept), Double(c.marks.smallScanSpans)]
+                Double(c.marks.scanObjects), Double(c.marks.spans), Double(c.spansSwept), Double(c.otherBytesScanned),
+                Double(c.marks.smallScanSpans)]
     }
 
     public static let featureNames = ["cycle", "scanned_byte", "pacer_scanned_byte", "marked_object",
-                                      "marked_object_log2_heap", "scan_object", "marked_span", "swept_span", "small_scan_span"]
+                                      "marked_object_log2_heap", "scan_object", "marked_span", "swept_span", "other_scanned_byte",
+                                      "small_scan_span"]
 
     /// Go's CPU for a cycle of these counts, in nanoseconds.
     public func cpuNs(_ c: CycleStats) -> UInt64 {
@@ -75,11 +81,11 @@ extension GoGCCost {
 
     /// Go 1.19's collector (the classic map's Go).
     public static let go119 = GoGCCost(goVersion: "go1.19.8", coefficients: [
-        230770.621203, 0.187597, 0.097798, 9.471628, 2.033148, 60.554665, 256.474142, 0.000000, 0.000000])
+        230770.621203, 0.187597, 0.097798, 9.471628, 2.033148, 60.554665, 256.474142, 0.000000, 0.000000, 0.000000])
     /// Go 1.27's (the Swiss map's Go); its fit found no cost per small scan
     /// span beyond the per-object ones.
     public static let go127 = GoGCCost(goVersion: "go1.27.3", coefficients: [
-        322488.030825, 0.167436, 0.000000, 11.683048, 1.090511, 0.000000, 110.527771, 0.000000, 0.000000])
+        322488.030825, 0.167436, 0.000000, 11.683048, 1.090511, 0.000000, 110.527771, 0.000000, 0.000000, 0.000000])
 
     /// The model of the Go version a map model stands for: classic buckets
     /// and syncmap119 are Go 1.19's, Swiss tables and synctrie Go 1.27's.

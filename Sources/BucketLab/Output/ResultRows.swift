@@ -263,7 +263,8 @@ public struct GCRow: Sendable, ResultRow {
         let counts: [Column<CycleStats>] = [
             .int("spans_marked", \CycleStats.marks.spans), .int("scan_objects_marked", \CycleStats.marks.scanObjects),
             .int("small_scan_spans_marked", \CycleStats.marks.smallScanSpans),
-            .int("small_scan_objects_marked", \CycleStats.marks.smallScanObjects)]
+            .int("small_scan_objects_marked", \CycleStats.marks.smallScanObjects),
+            .int("other_bytes_scanned", \CycleStats.otherBytesScanned).addedLater()]
         // Go's CPU for the cycle, modelled from those counts for each Go
         // version the lab stands for (computed on writing, never read back).
         let modelled: [Column<CycleStats>] = [

@@ -43,6 +43,29 @@ import Testing
         withExtendedLifetime(map) {}
     }
 
+    /// Scanned objects other than map storage are counted apart: 1 KiB
+    /// values with a pointer word, pointed to from a map's slots, are all of
+    /// `otherBytesScanned`; the buckets are the rest of the scan work.
+    @Test func scanWorkOutsideMapStorageIsCountedApart() throws {
+        let heap = try MHeap()
+        let collector = Collector(heap: heap, gogc: nil, gcWorkers: 1)
+        let mutator = heap.makeMutator()
+        let map = BucketMap(type: .uint64ToPointer(heap: heap), mutator: mutator, policy: .go, seed: 1, hint: 0)
+        let value = heap.registerType(name: "v", size: 1024, pointerWords: [127])
+        let n = 2_000
+        for k in 0..<UInt64(n) {
+            map.updateValue(UInt64(UInt(bitPattern: mutator.allocate(value))), forKey: k)
+        }
+        let c = collector.collect()
+        #expect(c.otherBytesScanned >= n * 1024)
+        // What else is other: the map's header and its small bookkeeping.
+        #expect(c.otherBytesScanned < n * 1024 + 4096)
+        #expect(c.bytesScanned - c.otherBytesScanned >= n * 16)
+        let pointerOnly = collector.collect()
+        #expect(pointerOnly.otherBytesScanned == c.otherBytesScanned, "the count repeats for the same heap")
+        withExtendedLifetime(map) {}
+    }
+
     @Test func theFitRecoversCoefficientsItWasGiven() {
         let count = GoGCCost.featureNames.count
         var truth = [Double](repeating: 0, count: count)
