@@ -75,17 +75,18 @@ public struct GoGCCost: Sendable, Equatable {
 extension GoGCCost {
     // Fitted by `bucketlab gccost fit` on the built-ins at 10^5, 3×10^5 and
     // 10^6 keys (48-byte payloads), cache-zipf, string-keys and
-    // tombstone-churn held out, against three Go runs per size on this
-    // 2-core machine: Results/gc-cost-2026-12-06/fit/gc-cost-coefficients.csv
+    // tombstone-churn held out, and three value shapes at 2×10^5 keys
+    // (docs/gc-cost-workloads/), against three Go runs per size on this
+    // 2-core machine: Results/gc-cost-2026-12-07/shapes-refit/gc-cost-coefficients.csv
     // (docs/gc-cost.md). In the order of `featureNames`.
 
     /// Go 1.19's collector (the classic map's Go).
     public static let go119 = GoGCCost(goVersion: "go1.19.8", coefficients: [
-        230770.621203, 0.187597, 0.097798, 9.471628, 2.033148, 60.554665, 256.474142, 0.000000, 0.000000, 0.000000])
+        229368.270924, 0.188979, 0.089711, 9.763539, 2.434971, 71.769896, 136.427384, 1.424189, 0.165249, 0.000000])
     /// Go 1.27's (the Swiss map's Go); its fit found no cost per small scan
     /// span beyond the per-object ones.
     public static let go127 = GoGCCost(goVersion: "go1.27.3", coefficients: [
-        322488.030825, 0.167436, 0.000000, 11.683048, 1.090511, 0.000000, 110.527771, 0.000000, 0.000000, 0.000000])
+        291114.500104, 0.162632, 0.000000, 11.116734, 0.761906, 0.000000, 304.038865, 0.000000, 0.048286, 0.000000])
 
     /// The model of the Go version a map model stands for: classic buckets
     /// and syncmap119 are Go 1.19's, Swiss tables and synctrie Go 1.27's.
