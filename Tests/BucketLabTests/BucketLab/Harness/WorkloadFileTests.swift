@@ -195,4 +195,23 @@ import Testing
         #expect(byPhase["pinned"]!.heapInuseBytes > byPhase["end"]!.heapInuseBytes, "the pin keeps the dropped map's storage")
         #expect(result.summary.headlinePhase == "end")
     }
+
+    /// The workload files the docs ship beside the built-ins (the GC-cost
+    /// shapes, the memory-limit notes' files) still load and validate, so a
+    /// command a doc names runs as written.
+    @Test func theDocsWorkloadFilesLoad() throws {
+        let root = testSourcesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        var paths: [String] = []
+        for dir in ["docs/gc-cost-workloads", "docs/notes"] {
+            let url = root.appendingPathComponent(dir)
+            for name in try FileManager.default.contentsOfDirectory(atPath: url.path) where name.hasSuffix(".json") {
+                paths.append(url.appendingPathComponent(name).path)
+            }
+        }
+        #expect(paths.count >= 5)
+        for path in paths {
+            let w = try Workload.load(file: path)
+            try w.validate(WorkloadSizes(keys: 50_000, window: 5_000, bursts: 4))
+        }
+    }
 }
