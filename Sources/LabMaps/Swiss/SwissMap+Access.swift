@@ -76,8 +76,10 @@ extension SwissMap {
         return value(g, i)
     }
 
-    /// table.PutSlot: the value of `key` in `t`, or nil when `t` had to
-    /// rehash (the caller looks the table up again).
+    /// The insert of Go's `mapassign_fast64` (and `table.PutSlot`), or of
+    /// its generic `mapassign` when `fastAssign` is false: the value of
+    /// `key` in `t`, or nil when `t` had to rehash (the caller looks the
+    /// table up again).
     private func putSlot<K: MapKeyOps>(_ t: TablePointer, _ hash: UInt64, _ key: UnsafeRawPointer,
                                        _: K.Type) -> UnsafeMutableRawPointer? {
         var seq = ProbeSeq(hash: hash, mask: t.pointee.lengthMask)
@@ -94,16 +96,36 @@ extension SwissMap {
                 }
                 match &= match &- 1
             }
-            let empty = matchEmpty(w)
-            if empty != 0 {
+            // Where the probe ends. The fast assigns look only at the
+            // group's first free slot: a tombstone there is remembered and
+            // the probe goes on, even past an empty slot later in the group.
+            // The generic one ends at any empty slot and remembers a
+            // tombstone only in a group without one.
+            var end: Int?
+            if fastAssign {
+                let free = matchEmptyOrDeleted(w)
+                if free != 0 {
+                    let i = firstSlot(free)
+                    if control(g, i) != ctrlDeleted { end = i } else if firstDeleted == nil { firstDeleted = (g, i) }
+                }
+            } else {
+                let empty = matchEmpty(w)
+                if empty != 0 {
+                    end = firstSlot(empty)
+                } else if firstDeleted == nil {
+                    let deleted = matchEmptyOrDeleted(w)
+                    if deleted != 0 { firstDeleted = (g, firstSlot(deleted)) }
+                }
+            }
+            if let empty = end {
                 // The end of the probe sequence: a new key. A tombstone met on
                 // the way is reused without consuming growth.
-                var (ig, i) = (g, firstSlot(empty))
+                var (ig, i) = (g, empty)
                 if let d = firstDeleted {
                     (ig, i) = d
                     t.pointee.growthLeft += 1
                 }
-                if t.pointee.growthLeft == 0 { pruneTombstones(t) }
+                if t.pointee.growthLeft == 0 && fastAssign { pruneTombstones(t) }
                 if t.pointee.growthLeft > 0 {
                     store(key, hash: hash, in: ig, i)
                     t.pointee.growthLeft -= 1
@@ -113,10 +135,6 @@ extension SwissMap {
                 }
                 rehash(t)
                 return nil
-            }
-            if firstDeleted == nil {
-                let deleted = matchEmptyOrDeleted(w)
-                if deleted != 0 { firstDeleted = (g, firstSlot(deleted)) }
             }
             seq.next()
         }

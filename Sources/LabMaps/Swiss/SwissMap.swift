@@ -139,6 +139,14 @@ public final class SwissMap {
     let elemOffset: Int
     let indirectKey: Bool
     let indirectValue: Bool
+    /// Whether compiled Go code inserts through a `mapassign_fast32/64/str`
+    /// (cmd/compile walk.mapfast: a 4- or 8-byte key without pointers, or a
+    /// string, and a value of at most 128 bytes) rather than the generic
+    /// `mapassign`. In Go 1.27 only the fast ones prune tombstones before
+    /// growing a table (internal/runtime/maps, runtime_fast64.go against
+    /// runtime.go), so under long churn a map of large values or of other
+    /// keys grows where a map[uint64]*T does not.
+    let fastAssign: Bool
 
     /// - Parameters:
     ///   - seed: fixes the hash seed and every random choice (reproducible
@@ -155,6 +163,9 @@ public final class SwissMap {
         elemOffset = layout.elemOffset
         indirectKey = type.indirectKey
         indirectValue = type.indirectValue
+        fastAssign = !type.indirectValue && !type.indirectKey
+            && (type.keyKind == .string || ((type.keySize == 4 || type.keySize == 8) && type.keyPointerWords.isEmpty
+                                            && type.keyKind != .interface))
         rng = SplitMix64(seed: seed ?? UInt64.random(in: .min ... .max))
         let seed = rng.next()
         m = mutator.allocate(layout.header).bindMemory(to: SwissHeader.self, capacity: 1)

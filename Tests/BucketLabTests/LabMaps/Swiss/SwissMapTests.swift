@@ -114,6 +114,39 @@ import Testing
         #expect(map.invariantViolations() == [])
     }
 
+    /// Go 1.27 prunes tombstones only in the fast assigns
+    /// (`mapassign_fast64` and the like); a map whose values are over 128
+    /// bytes goes through the generic `mapassign`, which grows the table
+    /// instead (internal/runtime/maps runtime.go). The same churn at 68%
+    /// load, where tombstones reach 10% of the table before its growth
+    /// runs out: a map[uint64]uint64 prunes, and grows later than a map of
+    /// 1 KiB values, which never prunes.
+    @Test func onlyTheFastAssignPrunesTombstones() throws {
+        let f = try MapFixture()
+        let big = MapType(heap: f.heap, keySize: 8, valueSize: 1024, valuePointerWords: [127], name: "big")
+        var grown: [Int] = []  // the churn step of each map's first growth
+        for (n, type) in [f.wordType, big].enumerated() {
+            let map = SwissMap(type: type, mutator: f.mutator, seed: 5, hint: 700)  // one table of 1024 slots
+            var rng = SplitMix64(seed: 5)
+            var keys: [UInt64] = (0..<700).map { _ in rng.next() }
+            for var k in keys { _ = map.insertionSlot(forKeyAt: &k) }
+            let slots = map.capacity
+            var firstGrowth = Int.max
+            for step in 0..<20_000 {
+                let i = Int(rng.next() % UInt64(keys.count))
+                #expect(map.removeEntry(forKeyAt: &keys[i]))
+                keys[i] = rng.next()
+                _ = map.insertionSlot(forKeyAt: &keys[i])
+                if map.capacity != slots && firstGrowth == .max { firstGrowth = step }
+            }
+            #expect(map.count == 700)
+            #expect(map.invariantViolations() == [])
+            if n == 1 { #expect(map.prunedTombstones == 0) } else { #expect(map.prunedTombstones > 0) }
+            grown.append(firstGrowth)
+        }
+        #expect(grown[1] < grown[0], "the generic assign grows first, the fast one prunes first: \(grown)")
+    }
+
     @Test func clearKeepsTablesAndDirectoryAndReseeds() throws {
         let f = try MapFixture()
         let map = swissMap(f)
