@@ -141,6 +141,11 @@ import Testing
             }
             #expect(map.count == 700)
             #expect(map.invariantViolations() == [])
+            // Every live key is found, and keys deleted along the way are not.
+            for i in keys.indices { #expect(map.valueSlot(forKeyAt: &keys[i]) != nil) }
+            var first = SplitMix64(seed: 5)
+            var gone = first.next()  // the first key inserted: deleted by now, or kept
+            if !keys.contains(gone) { #expect(map.valueSlot(forKeyAt: &gone) == nil) }
             if n == 1 { #expect(map.prunedTombstones == 0) } else { #expect(map.prunedTombstones > 0) }
             grown.append(firstGrowth)
         }
