@@ -140,7 +140,7 @@ public final class SwissMap {
     let indirectKey: Bool
     let indirectValue: Bool
     /// Whether compiled Go code inserts through a `mapassign_fast32/64/str`
-    /// (cmd/compile walk.mapfast: a 4- or 8-byte key without pointers, or a
+    /// or `_fast64ptr` (cmd/compile walk.mapfast: a 4- or 8-byte key or a
     /// string, and a value of at most 128 bytes) rather than the generic
     /// `mapassign`. In Go 1.27 only the fast ones prune tombstones before
     /// growing a table (internal/runtime/maps, runtime_fast64.go against
@@ -163,9 +163,7 @@ public final class SwissMap {
         elemOffset = layout.elemOffset
         indirectKey = type.indirectKey
         indirectValue = type.indirectValue
-        fastAssign = !type.indirectValue && !type.indirectKey
-            && (type.keyKind == .string || ((type.keySize == 4 || type.keySize == 8) && type.keyPointerWords.isEmpty
-                                            && type.keyKind != .interface))
+        fastAssign = !type.indirectValue && (type.keyKind == .string || type.keySize == 4 || type.keySize == 8)
         rng = SplitMix64(seed: seed ?? UInt64.random(in: .min ... .max))
         let seed = rng.next()
         m = mutator.allocate(layout.header).bindMemory(to: SwissHeader.self, capacity: 1)
