@@ -7,7 +7,7 @@ struct GCCostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gccost",
         abstract: "The model of Go's collection CPU (docs/gc-cost.md).",
-        subcommands: [Fit.self]
+        subcommands: [Fit.self, Check.self]
     )
 
     struct Fit: ParsableCommand {
@@ -69,6 +69,55 @@ struct GCCostCommand: ParsableCommand {
                     + [String(format: "%.3f", s.rSquared), String(format: "%.1f%%", 100 * s.fitMedianError),
                        String(format: "%.1f%%", 100 * s.heldOutMedianError), String(format: "%.0f%%", 100 * s.heldOutWithinTarget),
                        "\(s.heldOutRunsWithin10Percent) of \(s.heldOutRuns)"]
+            }
+            print(renderTable(header: header, rows: table, rightAlign: Set(1..<header.count)), terminator: "")
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Judge the committed model (no fit) against Go references: per phase and per run, beside Go against itself."
+        )
+
+        @Argument(help: "RUN=REF: a lab run (bucketlab run --strategy go) and the Go reference (scripts/reference) at its sizes.")
+        var pairs: [String] = []
+
+        @Option(help: "Output directory (gc-cost-check.csv, gc-cost-check-phases.csv, gc-cost-totals.csv, go-gc-cpu.csv).")
+        var out: String
+
+        func validate() throws {
+            guard !pairs.isEmpty else { throw ValidationError("at least one RUN=REF is needed") }
+            for p in pairs where p.split(separator: "=").count != 2 {
+                throw ValidationError("'\(p)' is not RUN=REF")
+            }
+        }
+
+        func run() throws {
+            let all = pairs.map { p in
+                let parts = p.split(separator: "=").map(String.init)
+                return GCCostFit.Pair(run: parts[0], reference: parts[1], heldOut: true)
+            }
+            for p in all {
+                for path in [p.run + "/run.json", p.run + "/phases.csv", p.run + "/gc.csv"] where !FileManager.default.fileExists(atPath: path) {
+                    throw DataError(description: "\(path): no such file (a directory bucketlab run wrote?)")
+                }
+            }
+            let (rows, summaries) = try GCCostFit.check(all)
+            guard !summaries.isEmpty else {
+                throw DataError(description: "no phase has both the lab's cycles and Go's gc_cpu_ns (reference written with gctrace?)")
+            }
+            try prepareOutputDirectory(out)
+            try writeFileAtomically(GCCostCheckRow.csv(summaries), to: out + "/gc-cost-check.csv")
+            try writeFileAtomically(GCCostFitRow.csv(rows), to: out + "/gc-cost-check-phases.csv")
+            try writeFileAtomically(GCCostTotalRow.csv(GCCostTotalRow.totals(rows)), to: out + "/gc-cost-totals.csv")
+            try writeFileAtomically(GoGCCPURow.csv(try GCCostFit.goBreakdown(all)), to: out + "/go-gc-cpu.csv")
+            let header = ["go version", "keys", "payload", "phases", "Go runs", "|err|", "phases ok", "runs ±10%",
+                          "Go run phases ok", "Go run totals ±10%"]
+            let table = summaries.map { c in
+                [c.goVersion, "\(c.keys)", "\(c.payloadBytes)", "\(c.phases)", "\(c.goRuns)",
+                 String(format: "%.1f%%", 100 * c.medianError), String(format: "%.0f%%", 100 * c.withinTarget),
+                 "\(c.runsWithin10Percent) of \(c.runs)", String(format: "%.0f%%", 100 * c.goRunPhasesWithinTarget),
+                 String(format: "%.0f%%", 100 * c.goRunTotalsWithin10Percent)]
             }
             print(renderTable(header: header, rows: table, rightAlign: Set(1..<header.count)), terminator: "")
         }

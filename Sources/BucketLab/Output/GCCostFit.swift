@@ -169,6 +169,37 @@ public struct GCCostFitSummary: Sendable, ResultRow {
     }
 }
 
+/// The committed model judged against one Go reference (`bucketlab gccost
+/// check`): per Go version and sizes, how close the model comes per phase
+/// and per workload run, beside how close Go's own runs come to each other
+/// judged the same way (one run against the median of the others).
+public struct GCCostCheckRow: Sendable, ResultRow {
+    public var goVersion = ""
+    public var keys = 0
+    public var payloadBytes = 0
+    public var phases = 0
+    public var goRuns = 0
+    public var medianError = 0.0
+    /// Share of phases within ±20% of Go's median or within Go's range.
+    public var withinTarget = 0.0
+    public var runs = 0
+    public var runsWithin10Percent = 0
+    /// Go against itself (GoGCCPURow's leave-one-out figures).
+    public var goRunPhasesWithinTarget = 0.0
+    public var goRunTotalsWithin10Percent = 0.0
+
+    public static var blank: GCCostCheckRow { GCCostCheckRow() }
+
+    public static var columns: [Column<GCCostCheckRow>] {
+        [.name("go_version", \.goVersion), .int("keys", \.keys), .int("payload_bytes", \.payloadBytes),
+         .int("phases", \.phases), .int("go_runs", \.goRuns), .double("median_abs_error", \.medianError, digits: 4),
+         .double("within_target", \.withinTarget, digits: 4), .int("runs", \.runs),
+         .int("runs_within_10pct", \.runsWithin10Percent),
+         .double("go_run_phases_within_target", \.goRunPhasesWithinTarget, digits: 4),
+         .double("go_run_totals_within_10pct", \.goRunTotalsWithin10Percent, digits: 4)]
+    }
+}
+
 public enum GCCostFit {
     /// A lab run and the Go reference run at the same sizes; `heldOut`: kept
     /// out of the fit.
@@ -336,6 +367,46 @@ public enum GCCostFit {
             summaries.append(s)
         }
         return summaries
+    }
+
+    /// Judges the committed model of each Go version (no fit) on every pair:
+    /// the phase rows, marked `checked`, with their modelled CPU; and one
+    /// summary per pair and Go version, beside `goBreakdown`'s figures for
+    /// Go against itself.
+    public static func check(_ pairs: [Pair]) throws -> (rows: [GCCostFitRow], summaries: [GCCostCheckRow]) {
+        var allRows: [GCCostFitRow] = [], out: [GCCostCheckRow] = []
+        for pair in pairs {
+            let info = try RunInfo.read(pair.run + "/run.json")
+            var rows = try Self.rows([pair], heldOutWorkloads: [])
+            for i in rows.indices {
+                let model = GoGCCost.forMapModel(rows[i].map)
+                rows[i].set = "checked"
+                rows[i].modelledNs = Int(max(0, zip(model.coefficients, rows[i].features).reduce(0) { $0 + $1.0 * $1.1 }).rounded())
+            }
+            let go = try goBreakdown([pair])
+            for version in Set(rows.map(\.goVersion)).sorted() {
+                let mine = rows.filter { $0.goVersion == version && $0.goCPUNs > 0 && $0.labCycles > 0 }
+                guard !mine.isEmpty else { continue }
+                var c = GCCostCheckRow()
+                c.goVersion = version
+                c.keys = info.keys
+                c.payloadBytes = info.payloadBytes
+                c.phases = mine.count
+                c.goRuns = mine.map(\.goRuns).min() ?? 0
+                c.medianError = median(mine.map { abs($0.error) })
+                c.withinTarget = Double(mine.filter { abs($0.error) <= 0.2 || $0.withinGoRange }.count) / Double(mine.count)
+                let totals = GCCostTotalRow.totals(mine)
+                c.runs = totals.count
+                c.runsWithin10Percent = totals.filter { abs($0.error) <= 0.1 }.count
+                if let g = go.first(where: { $0.goVersion == version }) {
+                    c.goRunPhasesWithinTarget = g.runPhasesWithinTarget
+                    c.goRunTotalsWithin10Percent = g.runTotalsWithin10Percent
+                }
+                out.append(c)
+            }
+            allRows += rows
+        }
+        return (allRows, out)
     }
 
     static func median(_ xs: [Double]) -> Double {

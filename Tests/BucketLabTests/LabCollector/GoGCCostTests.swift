@@ -91,4 +91,55 @@ import Testing
         #expect(GCCostFit.usableFeatures(goVersion: "go1.19.8") == Array(0..<last))
         #expect(GCCostFit.usableFeatures(goVersion: "go1.27.3") == Array(0..<count))
     }
+
+    /// `gccost check` prices a run's phases with the committed model (no
+    /// fit) and judges them against Go's runs: a phase whose Go runs sit
+    /// around the modelled figure is within target, one at twice it is not;
+    /// Go against itself is judged leave-one-out beside it.
+    @Test func theCheckJudgesTheCommittedModelAgainstGo() throws {
+        let dir = temporaryDirectory()
+        let lab = dir + "/lab", ref = dir + "/ref"
+        let o = try bucketlab(["run", "--workload", "churn", "--map", "swiss", "--strategy", "go", "--keys", "3000",
+                               "--repeat", "1", "--pprof", "none", "--out", lab])
+        #expect(o.status == 0, "\(o.stderr)")
+        let phases = try PhaseRow.read(lab + "/phases.csv")
+        let cycles = try GCRow.read(lab + "/gc.csv").map(\.cycle)
+        var modelled: [String: Int] = [:]
+        var before = 0
+        for p in phases {
+            let mine = cycles.filter { $0.cycle > before && $0.cycle <= p.measurement.gcCycles }
+            before = p.measurement.gcCycles
+            if !mine.isEmpty { modelled[p.phase] = mine.reduce(0) { $0 + Int(GoGCCost.go127.cpuNs($1)) } }
+        }
+        #expect(modelled.count >= 3, "\(modelled)")
+        let far = try #require(modelled.keys.sorted().first)
+        var reference: [GoPhaseRow] = []
+        for scale in [1.0, 1.1, 0.9] {
+            for p in phases {
+                var g = GoPhaseRow()
+                g.goVersion = "go1.27.3"
+                g.workload = "churn"
+                g.phase = p.phase
+                g.memlimit = "off"
+                g.gogc = "100"
+                g.gcCPUNs = Int(Double(modelled[p.phase] ?? 1000) * scale * (p.phase == far ? 2 : 1))
+                reference.append(g)
+            }
+        }
+        try FileManager.default.createDirectory(atPath: ref + "/go1.27.3", withIntermediateDirectories: true)
+        try GoPhaseRow.csv(reference).write(toFile: ref + "/go1.27.3/phases.csv", atomically: true, encoding: .utf8)
+
+        let (rows, summaries) = try GCCostFit.check([GCCostFit.Pair(run: lab, reference: ref, heldOut: true)])
+        #expect(rows.count == modelled.count && rows.allSatisfy { $0.set == "checked" && $0.goRuns == 3 })
+        for r in rows {
+            #expect(r.modelledNs == modelled[r.phase], "\(r.phase): the committed model, summed over the phase's cycles")
+            #expect(r.phase == far ? abs(r.error + 0.5) < 1e-3 : abs(r.error) < 1e-3, "\(r.phase) \(r.error)")
+        }
+        let s = try #require(summaries.first)
+        #expect(summaries.count == 1 && s.goVersion == "go1.27.3" && s.keys == 3000 && s.goRuns == 3)
+        #expect(s.phases == modelled.count)
+        #expect(abs(s.withinTarget - Double(modelled.count - 1) / Double(modelled.count)) < 1e-9, "all but the far phase")
+        #expect(s.runs == 1 && s.runsWithin10Percent == 0, "the far phase pulls the run's total out")
+        #expect(s.goRunPhasesWithinTarget == 1, "each Go run is within 20% of the others' median")
+    }
 }
