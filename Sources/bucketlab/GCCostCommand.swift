@@ -76,11 +76,14 @@ struct GCCostCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Judge the committed model (no fit) against Go references: per phase and per run, beside Go against itself."
+            abstract: "Judge the committed model (no fit), or a fit's coefficients, against Go references: per phase and per run, beside Go against itself."
         )
 
         @Argument(help: "RUN=REF: a lab run (bucketlab run --strategy go) and the Go reference (scripts/reference) at its sizes.")
         var pairs: [String] = []
+
+        @Option(help: "A gc-cost-coefficients.csv that 'gccost fit' wrote: judge those coefficients instead of the committed ones.")
+        var coefficients: String?
 
         @Option(help: "Output directory (gc-cost-check.csv, gc-cost-check-phases.csv, gc-cost-totals.csv, go-gc-cpu.csv).")
         var out: String
@@ -93,6 +96,10 @@ struct GCCostCommand: ParsableCommand {
         }
 
         func run() throws {
+            if let c = coefficients, !FileManager.default.fileExists(atPath: c) {
+                throw DataError(description: "\(c): no such file")
+            }
+            let models = try coefficients.map { try GCCostFit.readCoefficients($0) }
             let all = pairs.map { p in
                 let parts = p.split(separator: "=").map(String.init)
                 return GCCostFit.Pair(run: parts[0], reference: parts[1], heldOut: true)
@@ -102,7 +109,7 @@ struct GCCostCommand: ParsableCommand {
                     throw DataError(description: "\(path): no such file (a directory bucketlab run wrote?)")
                 }
             }
-            let (rows, summaries) = try GCCostFit.check(all)
+            let (rows, summaries) = try GCCostFit.check(all, models: models)
             guard !summaries.isEmpty else {
                 throw DataError(description: "no phase has both the lab's cycles and Go's gc_cpu_ns (reference written with gctrace?)")
             }

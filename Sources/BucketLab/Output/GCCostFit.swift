@@ -369,17 +369,41 @@ public enum GCCostFit {
         return summaries
     }
 
-    /// Judges the committed model of each Go version (no fit) on every pair:
-    /// the phase rows, marked `checked`, with their modelled CPU; and one
+    /// Coefficients a `gccost fit` wrote (gc-cost-coefficients.csv), by Go
+    /// version: to judge a refit with `check` as the committed model is.
+    public static func readCoefficients(_ path: String) throws -> [String: GoGCCost] {
+        let doc = try CSVDocument(path: path)
+        let version = try doc.column("go_version", in: path)
+        let columns = try GoGCCost.featureNames.map { try doc.column("ns_per_\($0)", in: path) }
+        var out: [String: GoGCCost] = [:]
+        for (n, row) in doc.rows.enumerated() {
+            let values = try columns.map { c -> Double in
+                guard let v = Double(row[c]), v.isFinite, v >= 0 else {
+                    throw CSVError(description: "\(path): row \(n + 2): '\(row[c])' is not a cost (a number, 0 or more)")
+                }
+                return v
+            }
+            out[row[version]] = GoGCCost(goVersion: row[version], coefficients: values)
+        }
+        guard !out.isEmpty else { throw CSVError(description: "\(path): no coefficients") }
+        return out
+    }
+
+    /// Judges the committed model of each Go version (no fit), or `models`'
+    /// coefficients by Go version, on every pair: the phase rows, marked
+    /// `checked`, with their modelled CPU; and one
     /// summary per pair and Go version, beside `goBreakdown`'s figures for
     /// Go against itself.
-    public static func check(_ pairs: [Pair]) throws -> (rows: [GCCostFitRow], summaries: [GCCostCheckRow]) {
+    public static func check(_ pairs: [Pair], models: [String: GoGCCost]? = nil) throws
+        -> (rows: [GCCostFitRow], summaries: [GCCostCheckRow]) {
         var allRows: [GCCostFitRow] = [], out: [GCCostCheckRow] = []
         for pair in pairs {
             let info = try RunInfo.read(pair.run + "/run.json")
             var rows = try Self.rows([pair], heldOutWorkloads: [])
             for i in rows.indices {
-                let model = GoGCCost.forMapModel(rows[i].map)
+                guard let model = models.map({ $0[rows[i].goVersion] }) ?? GoGCCost.forMapModel(rows[i].map) else {
+                    throw CSVError(description: "the coefficients have no row for \(rows[i].goVersion), which \(pair.reference) holds")
+                }
                 rows[i].set = "checked"
                 rows[i].modelledNs = Int(max(0, zip(model.coefficients, rows[i].features).reduce(0) { $0 + $1.0 * $1.1 }).rounded())
             }

@@ -45,6 +45,7 @@ import Testing
         (["gccost", "check"], 64, "at least one RUN=REF"),
         (["gccost", "check", "lab"], 64, "'lab' is not RUN=REF"),
         (["gccost", "check", "/nonexistent/run=/nonexistent/ref"], 65, "/nonexistent/run/run.json: no such file"),
+        (["gccost", "check", "a=b", "--coefficients", "/nonexistent/c.csv"], 65, "/nonexistent/c.csv: no such file"),
         (["gcbench", "--thp", "maybe"], 64, "--thp"),
         (["gcbench", "--payload-bytes", "0"], 64, "--payload-bytes"),
         (["run", "--memlimit", "lots"], 64, "--memlimit"),

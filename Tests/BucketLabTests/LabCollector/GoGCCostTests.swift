@@ -141,5 +141,24 @@ import Testing
         #expect(abs(s.withinTarget - Double(modelled.count - 1) / Double(modelled.count)) < 1e-9, "all but the far phase")
         #expect(s.runs == 1 && s.runsWithin10Percent == 0, "the far phase pulls the run's total out")
         #expect(s.goRunPhasesWithinTarget == 1, "each Go run is within 20% of the others' median")
+
+        // A fit's coefficients instead of the committed ones: twice every
+        // cost gives twice every phase; a version they lack, or a bad cost,
+        // is refused.
+        let names = GoGCCost.featureNames.map { "ns_per_\($0)" }
+        let doubled = GoGCCost.go127.coefficients.map { String(2 * $0) }
+        try ((["go_version"] + names).joined(separator: ",") + "\n" + (["go1.27.3"] + doubled).joined(separator: ",") + "\n")
+            .write(toFile: dir + "/c.csv", atomically: true, encoding: .utf8)
+        let twice = try GCCostFit.check([GCCostFit.Pair(run: lab, reference: ref, heldOut: true)],
+                                        models: GCCostFit.readCoefficients(dir + "/c.csv")).rows
+        for r in twice { #expect(abs(r.modelledNs - 2 * (modelled[r.phase] ?? 0)) <= modelled.count, "\(r.phase)") }
+        try ((["go_version"] + names).joined(separator: ",") + "\n" + (["go1.19.8"] + doubled).joined(separator: ",") + "\n")
+            .write(toFile: dir + "/c119.csv", atomically: true, encoding: .utf8)
+        #expect(throws: CSVError.self) {
+            try GCCostFit.check([GCCostFit.Pair(run: lab, reference: ref, heldOut: true)], models: GCCostFit.readCoefficients(dir + "/c119.csv"))
+        }
+        try ((["go_version"] + names).joined(separator: ",") + "\n" + (["go1.27.3", "-1"] + doubled.dropFirst()).joined(separator: ",") + "\n")
+            .write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
+        #expect(throws: CSVError.self) { try GCCostFit.readCoefficients(dir + "/bad.csv") }
     }
 }
