@@ -66,8 +66,12 @@ public struct GoGCCost: Sendable, Equatable {
                                       "small_scan_span"]
 
     /// Go's CPU for a cycle of these counts, in nanoseconds.
-    public func cpuNs(_ c: CycleStats) -> UInt64 {
-        let v = zip(coefficients, Self.features(c)).reduce(0) { $0 + $1.0 * $1.1 }
+    public func cpuNs(_ c: CycleStats) -> UInt64 { cpuNs(features: Self.features(c)) }
+
+    /// Go's CPU for inputs in the order of `featureNames` (one cycle's, or
+    /// a phase's summed), in nanoseconds.
+    public func cpuNs(features: [Double]) -> UInt64 {
+        let v = zip(coefficients, features).reduce(0) { $0 + $1.0 * $1.1 }
         return UInt64(max(0, v).rounded())
     }
 }

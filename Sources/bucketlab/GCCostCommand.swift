@@ -46,11 +46,7 @@ struct GCCostCommand: ParsableCommand {
                 }
             }
             let all = pairs(fitPairs, heldOut: false) + pairs(heldOutPairs, heldOut: true)
-            for p in all {
-                for path in [p.run + "/run.json", p.run + "/phases.csv", p.run + "/gc.csv"] where !FileManager.default.fileExists(atPath: path) {
-                    throw DataError(description: "\(path): no such file (a directory bucketlab run wrote?)")
-                }
-            }
+            try requireRunFiles(all)
             let held = Set(heldOutWorkloads.split(separator: ",").map(String.init))
             var rows = try GCCostFit.rows(all, heldOutWorkloads: held)
             guard rows.contains(where: { $0.set == "fit" }) else {
@@ -104,11 +100,7 @@ struct GCCostCommand: ParsableCommand {
                 let parts = p.split(separator: "=").map(String.init)
                 return GCCostFit.Pair(run: parts[0], reference: parts[1], heldOut: true)
             }
-            for p in all {
-                for path in [p.run + "/run.json", p.run + "/phases.csv", p.run + "/gc.csv"] where !FileManager.default.fileExists(atPath: path) {
-                    throw DataError(description: "\(path): no such file (a directory bucketlab run wrote?)")
-                }
-            }
+            try requireRunFiles(all)
             let (rows, summaries) = try GCCostFit.check(all, models: models)
             guard !summaries.isEmpty else {
                 throw DataError(description: "no phase has both the lab's cycles and Go's gc_cpu_ns (reference written with gctrace?)")
@@ -127,6 +119,16 @@ struct GCCostCommand: ParsableCommand {
                  String(format: "%.0f%%", 100 * c.goRunTotalsWithin10Percent)]
             }
             print(renderTable(header: header, rows: table, rightAlign: Set(1..<header.count)), terminator: "")
+        }
+    }
+
+    /// Each pair's lab run must hold what `bucketlab run` writes; else one
+    /// line, exit 65, before any output.
+    static func requireRunFiles(_ pairs: [GCCostFit.Pair]) throws {
+        for p in pairs {
+            for path in [p.run + "/run.json", p.run + "/phases.csv", p.run + "/gc.csv"] where !FileManager.default.fileExists(atPath: path) {
+                throw DataError(description: "\(path): no such file (a directory bucketlab run wrote?)")
+            }
         }
     }
 }

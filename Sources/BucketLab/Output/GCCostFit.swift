@@ -345,7 +345,7 @@ public enum GCCostFit {
                                                                allowed: usable, count: GoGCCost.featureNames.count, floor: floorNs)
             let model = GoGCCost(goVersion: version, coefficients: coefficients)
             for i in rows.indices where rows[i].goVersion == version {
-                rows[i].modelledNs = Int(max(0, zip(model.coefficients, rows[i].features).reduce(0) { $0 + $1.0 * $1.1 }).rounded())
+                rows[i].modelledNs = Int(model.cpuNs(features: rows[i].features))
             }
             var s = GCCostFitSummary()
             s.goVersion = version
@@ -405,7 +405,7 @@ public enum GCCostFit {
                     throw CSVError(description: "the coefficients have no row for \(rows[i].goVersion), which \(pair.reference) holds")
                 }
                 rows[i].set = "checked"
-                rows[i].modelledNs = Int(max(0, zip(model.coefficients, rows[i].features).reduce(0) { $0 + $1.0 * $1.1 }).rounded())
+                rows[i].modelledNs = Int(model.cpuNs(features: rows[i].features))
             }
             let go = try goBreakdown([pair])
             for version in Set(rows.map(\.goVersion)).sorted() {
