@@ -30,6 +30,20 @@
 //                                            (16…512-byte objects): a span's
 //                                            cost, shared by its marked objects
 //
+// The sum after perCycle is one mark worker's time. A forced cycle of Go
+// 1.19 pays it once per worker that marks, and how many do depends on how
+// long the mark lasts: with the program's goroutine blocked in
+// runtime.GC(), one P marks from the start and the other's idle worker
+// joins only once something wakes that P (enlistWorker does not wake idle
+// Ps), so short marks mostly run on one worker and long ones on two, each
+// no faster for the other (gctrace's mark CPU over mark wall time). The
+// model multiplies a forced cycle's mark by `MarkWorkers.expected`, the
+// mean that scripts/go-mark-workers measured, rising from 1.33 workers in
+// marks up to 12 ms to 1.94 from 46 ms on. Go 1.27 keeps two workers busy
+// in every forced mark measured, so its coefficients carry the second
+// worker and it has no `markWorkers`. Pacer cycles, whose mutator holds a
+// P, keep the plain sum.
+//
 // Each Go version has its coefficients, fitted by `bucketlab gccost fit` on
 // the Go reference's measured CPU per phase (gctrace) against the lab's
 // counts for the same workloads: docs/gc-cost.md has the calibration set,
@@ -46,10 +60,67 @@ public struct GoGCCost: Sendable, Equatable {
     /// Nanoseconds per unit of each input of `features`, in its order.
     public var coefficients: [Double]
 
-    public init(goVersion: String, coefficients: [Double]) {
+    /// How many mark workers a forced cycle keeps busy, where that depends
+    /// on the mark's length (nil: the coefficients carry the workers).
+    public var markWorkers: MarkWorkers?
+
+    public init(goVersion: String, coefficients: [Double], markWorkers: MarkWorkers? = nil) {
         precondition(coefficients.count == Self.featureNames.count)
         self.goVersion = goVersion
         self.coefficients = coefficients
+        self.markWorkers = markWorkers
+    }
+
+    /// Go's mark workers busy in a forced cycle, on average, against one
+    /// worker's mark time: `short` up to `shortNs`, `long` from `longNs`,
+    /// linear between (the means scripts/go-mark-workers measured).
+    public struct MarkWorkers: Sendable, Equatable {
+        public var short: Double
+        public var long: Double
+        public var shortNs: Double
+        public var longNs: Double
+
+        public init(short: Double, long: Double, shortNs: Double, longNs: Double) {
+            precondition(shortNs < longNs && short > 0 && long > 0)
+            self.short = short
+            self.long = long
+            self.shortNs = shortNs
+            self.longNs = longNs
+        }
+
+        public func expected(markNs: Double) -> Double {
+            short + (long - short) * min(1, max(0, (markNs - shortNs) / (longNs - shortNs)))
+        }
+
+        /// Go 1.19.8 on this 2-core machine:
+        /// Results/gc-cost-2026-12-07/mark-workers/workers.csv (the mean of
+        /// mean_workers over the sizes whose median mark is at most 12 ms,
+        /// and over those from 46 ms).
+        public static let go119 = MarkWorkers(short: 1.33, long: 1.94, shortNs: 12e6, longNs: 46e6)
+    }
+
+    /// The workers of a Go version, where they depend on the mark's length:
+    /// Go 1.19's (the only Go 1.x < 1.27 measured); nil for the others.
+    public static func markWorkers(goVersion: String) -> MarkWorkers? {
+        goVersion.hasPrefix("go1.19") ? .go119 : nil
+    }
+
+    /// The inputs of `cycles` as this model prices them, summed: each
+    /// forced cycle's inputs after the per-cycle one scaled by the workers
+    /// its mark keeps busy. Without `markWorkers`, the plain sum.
+    public func pricedFeatures(_ cycles: [CycleStats]) -> [Double] {
+        var sum = [Double](repeating: 0, count: Self.featureNames.count)
+        for c in cycles {
+            let f = Self.features(c)
+            var scale = 1.0
+            if let markWorkers, c.reason != .pacer {
+                let mark = zip(coefficients.dropFirst(), f.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
+                scale = markWorkers.expected(markNs: mark)
+            }
+            sum[0] += f[0]
+            for i in 1..<f.count { sum[i] += f[i] * scale }
+        }
+        return sum
     }
 
     /// The model's inputs for one cycle, in the order of `featureNames`.
@@ -66,10 +137,11 @@ public struct GoGCCost: Sendable, Equatable {
                                       "small_scan_span"]
 
     /// Go's CPU for a cycle of these counts, in nanoseconds.
-    public func cpuNs(_ c: CycleStats) -> UInt64 { cpuNs(features: Self.features(c)) }
+    public func cpuNs(_ c: CycleStats) -> UInt64 { cpuNs(features: pricedFeatures([c])) }
 
-    /// Go's CPU for inputs in the order of `featureNames` (one cycle's, or
-    /// a phase's summed), in nanoseconds.
+    /// Go's CPU for inputs in the order of `featureNames` as
+    /// `pricedFeatures` gives them (one cycle's, or a phase's summed), in
+    /// nanoseconds.
     public func cpuNs(features: [Double]) -> UInt64 {
         let v = zip(coefficients, features).reduce(0) { $0 + $1.0 * $1.1 }
         return UInt64(max(0, v).rounded())
@@ -81,12 +153,14 @@ extension GoGCCost {
     // 10^6 keys (48-byte payloads), cache-zipf, string-keys and
     // tombstone-churn held out, and three value shapes at 2×10^5 keys
     // (docs/gc-cost-workloads/), against three Go runs per size on this
-    // 2-core machine: Results/gc-cost-2026-12-07/shapes-refit/gc-cost-coefficients.csv
+    // 2-core machine, Go 1.19's with its forced cycles' mark workers
+    // (`MarkWorkers.go119`): Results/gc-cost-2026-12-07/workers-refit/gc-cost-coefficients.csv
     // (docs/gc-cost.md). In the order of `featureNames`.
 
     /// Go 1.19's collector (the classic map's Go).
     public static let go119 = GoGCCost(goVersion: "go1.19.8", coefficients: [
-        229368.270924, 0.188979, 0.089711, 9.763539, 2.434971, 71.769896, 136.427384, 1.424189, 0.165249, 0.000000])
+        233134.291968, 0.140353, 0.203522, 7.427543, 1.425106, 52.839039, 119.476484, 1.373929, 0.052113, 0.000000],
+        markWorkers: .go119)
     /// Go 1.27's (the Swiss map's Go); its fit found no cost per small scan
     /// span beyond the per-object ones.
     public static let go127 = GoGCCost(goVersion: "go1.27.3", coefficients: [

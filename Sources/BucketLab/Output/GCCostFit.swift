@@ -8,9 +8,12 @@ import LabCollector
 // writes what this computes; docs/gc-cost.md has the calibration set and
 // the result.
 //
-// A phase's figures: the lab's model inputs summed over the cycles that
-// ended in it (the pacer's and its closing collection), and the median over
-// Go's runs of the CPU its cycles cost, with the smallest and largest run.
+// A phase's figures: the lab's cycles that ended in it (the pacer's and its
+// closing collection), their model inputs summed as the model prices them
+// (`GoGCCost.pricedFeatures`: Go 1.19's forced cycles scaled by their mark
+// workers, which depend on the coefficients, so that version's fit is
+// repeated until they settle), and the median over Go's runs of the CPU
+// its cycles cost, with the smallest and largest run.
 // The fit minimises the squared relative error over the fitted phases, each
 // phase's error taken against its figure plus a floor (1 ms by default): a
 // phase of a few hundred microseconds is mostly one forced cycle whose
@@ -35,7 +38,9 @@ public struct GCCostFitRow: Sendable, ResultRow {
     public var goCPUNs = 0
     public var goMinCPUNs = 0
     public var goMaxCPUNs = 0
-    public var features: [Double] = []
+    /// The lab's cycles that ended in the phase (the model prices them
+    /// with `GoGCCost.pricedFeatures`).
+    public var cycles: [CycleStats] = []
     public var modelledNs = 0
 
     public static var blank: GCCostFitRow { GCCostFitRow() }
@@ -251,9 +256,7 @@ public enum GCCostFit {
                     row.goCPUNs = cpus[(cpus.count - 1) / 2]
                     row.goMinCPUNs = cpus.first!
                     row.goMaxCPUNs = cpus.last!
-                    row.features = mine.reduce(into: [Double](repeating: 0, count: GoGCCost.featureNames.count)) { sum, c in
-                        for (i, f) in GoGCCost.features(c).enumerated() { sum[i] += f }
-                    }
+                    row.cycles = mine
                     out.append(row)
                 }
             }
@@ -341,11 +344,22 @@ public enum GCCostFit {
         for version in Set(rows.map(\.goVersion)).sorted() {
             let fitted = rows.indices.filter { rows[$0].goVersion == version && rows[$0].set == "fit" && rows[$0].goCPUNs > 0 && rows[$0].labCycles > 0 }
             let usable = usableFeatures(goVersion: version)
-            let coefficients = nonNegativeRelativeLeastSquares(fitted.map { rows[$0].features }, fitted.map { Double(rows[$0].goCPUNs) },
-                                                               allowed: usable, count: GoGCCost.featureNames.count, floor: floorNs)
-            let model = GoGCCost(goVersion: version, coefficients: coefficients)
+            // Where a forced cycle's workers depend on its mark's length,
+            // which the coefficients price, fit again on the inputs the
+            // last fit's coefficients scale, until they stop moving.
+            var model = GoGCCost(goVersion: version, coefficients: [Double](repeating: 0, count: GoGCCost.featureNames.count),
+                                 markWorkers: GoGCCost.markWorkers(goVersion: version))
+            for _ in 0..<(model.markWorkers == nil ? 1 : 50) {
+                let next = nonNegativeRelativeLeastSquares(fitted.map { model.pricedFeatures(rows[$0].cycles) },
+                                                           fitted.map { Double(rows[$0].goCPUNs) },
+                                                           allowed: usable, count: GoGCCost.featureNames.count, floor: floorNs)
+                let settled = zip(next, model.coefficients).allSatisfy { abs($0 - $1) <= 1e-9 * max(abs($0), 1e-12) }
+                model.coefficients = next
+                if settled { break }
+            }
+            let coefficients = model.coefficients
             for i in rows.indices where rows[i].goVersion == version {
-                rows[i].modelledNs = Int(model.cpuNs(features: rows[i].features))
+                rows[i].modelledNs = Int(model.cpuNs(features: model.pricedFeatures(rows[i].cycles)))
             }
             var s = GCCostFitSummary()
             s.goVersion = version
@@ -383,7 +397,8 @@ public enum GCCostFit {
                 }
                 return v
             }
-            out[row[version]] = GoGCCost(goVersion: row[version], coefficients: values)
+            out[row[version]] = GoGCCost(goVersion: row[version], coefficients: values,
+                                         markWorkers: GoGCCost.markWorkers(goVersion: row[version]))
         }
         guard !out.isEmpty else { throw CSVError(description: "\(path): no coefficients") }
         return out
@@ -405,7 +420,7 @@ public enum GCCostFit {
                     throw CSVError(description: "the coefficients have no row for \(rows[i].goVersion), which \(pair.reference) holds")
                 }
                 rows[i].set = "checked"
-                rows[i].modelledNs = Int(model.cpuNs(features: rows[i].features))
+                rows[i].modelledNs = Int(model.cpuNs(features: model.pricedFeatures(rows[i].cycles)))
             }
             let go = try goBreakdown([pair])
             for version in Set(rows.map(\.goVersion)).sorted() {

@@ -92,6 +92,85 @@ import Testing
         #expect(GCCostFit.usableFeatures(goVersion: "go1.27.3") == Array(0..<count))
     }
 
+    /// Go 1.19's forced cycles pay one worker's mark once per worker it
+    /// keeps busy, a number that rises with the mark's length; its pacer
+    /// cycles, the per-cycle part, and Go 1.27's cycles are priced as the
+    /// plain sum.
+    @Test func aForcedMarkPaysForTheWorkersItKeepsBusy() {
+        let w = GoGCCost.MarkWorkers.go119
+        for (ns, workers) in [(0.0, 1.33), (12e6, 1.33), (29e6, 1.635), (46e6, 1.94), (500e6, 1.94)] {
+            #expect(abs(w.expected(markNs: ns) - workers) < 1e-12, "\(ns)")
+        }
+        var coefficients = [Double](repeating: 0, count: GoGCCost.featureNames.count)
+        coefficients[0] = 100_000
+        coefficients[3] = 10
+        let model = GoGCCost(goVersion: "go1.19.8", coefficients: coefficients, markWorkers: w)
+        var c = CycleStats()
+        c.objectsMarked = 3_000_000
+        c.heapAfterBytes = 1 << 20
+        c.reason = .explicit
+        // One worker: 30 ms of mark, so 1.33 + 0.61 × 18/34 workers.
+        let forced = 100_000 + 30e6 * w.expected(markNs: 30e6)
+        #expect(abs(Double(model.cpuNs(c)) - forced) <= 1)
+        c.reason = .pacer
+        #expect(model.cpuNs(c) == 30_100_000)
+        #expect(model.pricedFeatures([c]) == GoGCCost.features(c))
+        var plain = model
+        plain.markWorkers = nil
+        c.reason = .explicit
+        #expect(plain.cpuNs(c) == 30_100_000)
+        #expect(GoGCCost.go127.markWorkers == nil && GoGCCost.go119.markWorkers == .go119)
+        #expect(GoGCCost.markWorkers(goVersion: "go1.19.8") == .go119 && GoGCCost.markWorkers(goVersion: "go1.27.3") == nil)
+        var small = c
+        small.objectsMarked = 1000
+        #expect(model.cpuNs([c, small]) == model.cpuNs(c) + model.cpuNs(small), "a trace is priced cycle by cycle")
+    }
+
+    /// The fit of a version whose workers depend on the mark's length
+    /// recovers the coefficients that priced its phases, through the
+    /// workers' scaling of forced cycles.
+    @Test func theFitRecoversCoefficientsThroughTheWorkers() throws {
+        let count = GoGCCost.featureNames.count
+        var truth = [Double](repeating: 0, count: count)
+        truth[0] = 200_000
+        truth[1] = 0.2
+        truth[3] = 10
+        truth[6] = 100
+        let model = GoGCCost(goVersion: "go1.19.8", coefficients: truth, markWorkers: .go119)
+        var rng = SplitMix64(seed: 9)
+        var rows: [GCCostFitRow] = []
+        for n in 0..<120 {
+            var cycles: [CycleStats] = []
+            for k in 0..<(1 + Int(rng.next() % 3)) {
+                var c = CycleStats()
+                c.cycle = k + 1
+                c.reason = (n + k) % 3 == 0 ? .pacer : .explicit
+                c.heapAfterBytes = 1 << 20
+                c.bytesScanned = Int(rng.next() % 100_000_000)
+                c.objectsMarked = Int(rng.next() % 5_000_000)
+                c.marks.spans = Int(rng.next() % 50_000)
+                c.marks.scanObjects = Int(rng.next() % 1000)
+                c.spansSwept = Int(rng.next() % 1000)
+                cycles.append(c)
+            }
+            var r = GCCostFitRow()
+            r.goVersion = "go1.19.8"
+            r.set = n % 4 == 0 ? "held-out" : "fit"
+            r.cycles = cycles
+            r.labCycles = cycles.count
+            r.goCPUNs = Int(model.cpuNs(cycles))
+            r.goMinCPUNs = r.goCPUNs
+            r.goMaxCPUNs = r.goCPUNs
+            rows.append(r)
+        }
+        #expect(rows.contains { r in r.cycles.contains { $0.reason == .explicit && Double(model.cpuNs($0)) > 60e6 } },
+                "some forced marks are long enough for two workers")
+        let s = GCCostFit.fit(&rows)
+        let c = try #require(s.first).coefficients
+        for i in 0..<count { #expect(abs(c[i] - truth[i]) <= 1e-3 * max(1, truth[i]), "\(GoGCCost.featureNames[i]): \(c)") }
+        #expect(rows.allSatisfy { abs($0.error) < 1e-4 }, "every phase, fitted or held out, priced as Go's was")
+    }
+
     /// `gccost check` prices a run's phases with the committed model (no
     /// fit) and judges them against Go's runs: a phase whose Go runs sit
     /// around the modelled figure is within target, one at twice it is not;
