@@ -128,6 +128,9 @@ public final class Collector {
     public var isMarking: Bool { openCycle != nil }
     /// The background scavenger (Scavenger.swift).
     var scavenger = ScavengerState()
+    /// Whether the program has idled (`scavengeToGoal`) since the last
+    /// cycle started: the next cycle records it (`CycleStats.afterIdle`).
+    var idledSinceLastCycle = false
     /// Allocates the copies relocation makes.
     lazy var relocationMutator = heap.makeMutator()
     /// The mark's helper threads (MarkWorkers.swift).
@@ -239,6 +242,8 @@ public final class Collector {
         var stats = CycleStats()
         stats.cycle = trace.count + 1
         stats.reason = reason
+        stats.afterIdle = idledSinceLastCycle
+        idledSinceLastCycle = false
 
         // Sweep what the last lazy cycle left, so the bitmaps are current.
         var t0 = monotonicNanos()

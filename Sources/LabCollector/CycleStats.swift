@@ -16,6 +16,9 @@ public struct CycleStats: Sendable, Equatable {
     /// 1-based cycle number within its collector.
     public var cycle = 0
     public var reason = CycleReason.explicit
+    /// Whether the program idled (a second or more, in Go's reference)
+    /// between the previous cycle's start and this one's.
+    public var afterIdle = false
     /// CLOCK_MONOTONIC nanoseconds when the cycle started (for traces).
     public var startNs: UInt64 = 0
     /// When the sweep began: right after the mark, or, with a concurrent-mark

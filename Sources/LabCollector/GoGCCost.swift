@@ -29,8 +29,12 @@
 //       + perSmallSpan × small scan spans    Go 1.26+'s span-based marking
 //                                            (16…512-byte objects): a span's
 //                                            cost, shared by its marked objects
+//       + perAfterIdle × 1 if the program    stopping the world wakes Ps that
+//         idled before the cycle             slept: gctrace's sweep termination
+//                                            takes 0.2–0.6 ms more after a
+//                                            second of sleep
 //
-// The sum after perCycle is one mark worker's time. A forced cycle of Go
+// The sum after perCycle (and perAfterIdle) is one mark worker's time. A forced cycle of Go
 // 1.19 pays it once per worker that marks, and how many do depends on how
 // long the mark lasts: with the program's goroutine blocked in
 // runtime.GC(), one P marks from the start and the other's idle worker
@@ -106,19 +110,18 @@ public struct GoGCCost: Sendable, Equatable {
     }
 
     /// The inputs of `cycles` as this model prices them, summed: each
-    /// forced cycle's inputs after the per-cycle one scaled by the workers
-    /// its mark keeps busy. Without `markWorkers`, the plain sum.
+    /// forced cycle's mark inputs (all but `pauseFeatures`) scaled by the
+    /// workers its mark keeps busy. Without `markWorkers`, the plain sum.
     public func pricedFeatures(_ cycles: [CycleStats]) -> [Double] {
         var sum = [Double](repeating: 0, count: Self.featureNames.count)
         for c in cycles {
             let f = Self.features(c)
             var scale = 1.0
             if let markWorkers, c.reason != .pacer {
-                let mark = zip(coefficients.dropFirst(), f.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
+                let mark = f.indices.reduce(0.0) { Self.pauseFeatures.contains($1) ? $0 : $0 + coefficients[$1] * f[$1] }
                 scale = markWorkers.expected(markNs: mark)
             }
-            sum[0] += f[0]
-            for i in 1..<f.count { sum[i] += f[i] * scale }
+            for i in f.indices { sum[i] += Self.pauseFeatures.contains(i) ? f[i] : f[i] * scale }
         }
         return sum
     }
@@ -129,12 +132,16 @@ public struct GoGCCost: Sendable, Equatable {
         return [1, Double(c.bytesScanned), c.reason == .pacer ? Double(c.bytesScanned) : 0, Double(c.objectsMarked),
                 Double(c.objectsMarked) * heapScale,
                 Double(c.marks.scanObjects), Double(c.marks.spans), Double(c.spansSwept), Double(c.otherBytesScanned),
-                Double(c.marks.smallScanSpans)]
+                Double(c.marks.smallScanSpans), c.afterIdle ? 1 : 0]
     }
 
     public static let featureNames = ["cycle", "scanned_byte", "pacer_scanned_byte", "marked_object",
                                       "marked_object_log2_heap", "scan_object", "marked_span", "swept_span", "other_scanned_byte",
-                                      "small_scan_span"]
+                                      "small_scan_span", "after_idle"]
+
+    /// Inputs that are not part of a worker's mark (the stop-the-world
+    /// parts), so never scaled by `markWorkers`.
+    static let pauseFeatures: Set<Int> = [0, featureNames.count - 1]
 
     /// Go's CPU for a cycle of these counts, in nanoseconds.
     public func cpuNs(_ c: CycleStats) -> UInt64 { cpuNs(features: pricedFeatures([c])) }
@@ -154,17 +161,18 @@ extension GoGCCost {
     // tombstone-churn held out, and three value shapes at 2×10^5 keys
     // (docs/gc-cost-workloads/), against three Go runs per size on this
     // 2-core machine, Go 1.19's with its forced cycles' mark workers
-    // (`MarkWorkers.go119`): Results/gc-cost-2026-12-07/workers-refit/gc-cost-coefficients.csv
+    // (`MarkWorkers.go119`), both with the cost of a cycle after the
+    // program idled: Results/gc-cost-2026-12-07/idle-refit/gc-cost-coefficients.csv
     // (docs/gc-cost.md). In the order of `featureNames`.
 
     /// Go 1.19's collector (the classic map's Go).
     public static let go119 = GoGCCost(goVersion: "go1.19.8", coefficients: [
-        233134.291968, 0.140353, 0.203522, 7.427543, 1.425106, 52.839039, 119.476484, 1.373929, 0.052113, 0.000000],
+        217517.728230, 0.139586, 0.209158, 7.471589, 1.412613, 51.383048, 115.368999, 5.441832, 0.054021, 0.000000, 132682.310949],
         markWorkers: .go119)
     /// Go 1.27's (the Swiss map's Go); its fit found no cost per small scan
     /// span beyond the per-object ones.
     public static let go127 = GoGCCost(goVersion: "go1.27.3", coefficients: [
-        291114.500104, 0.162632, 0.000000, 11.116734, 0.761906, 0.000000, 304.038865, 0.000000, 0.048286, 0.000000])
+        263309.822706, 0.160596, 0.000000, 11.264919, 0.727865, 0.000000, 305.949521, 0.000000, 0.049892, 0.000000, 299989.149684])
 
     /// The model of the Go version a map model stands for: classic buckets
     /// and syncmap119 are Go 1.19's, Swiss tables and synctrie Go 1.27's.

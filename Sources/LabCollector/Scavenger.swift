@@ -121,9 +121,12 @@ extension Collector {
     }
 
     /// Runs the scavenger to its goal at once: what the heap retains after a
-    /// process has idled long enough. Returns the bytes released.
+    /// process has idled long enough (Go's reference waits a second or more
+    /// for it, so the next cycle is one after the program slept). Returns
+    /// the bytes released.
     @discardableResult
     public func scavengeToGoal() -> Int {
+        idledSinceLastCycle = true
         var total = 0
         scavenger.active = true
         while scavenger.active {

@@ -359,7 +359,7 @@ public enum GCCostFit {
             }
             let coefficients = model.coefficients
             for i in rows.indices where rows[i].goVersion == version {
-                rows[i].modelledNs = Int(model.cpuNs(features: model.pricedFeatures(rows[i].cycles)))
+                rows[i].modelledNs = Int(model.cpuNs(rows[i].cycles))
             }
             var s = GCCostFitSummary()
             s.goVersion = version
@@ -388,10 +388,14 @@ public enum GCCostFit {
     public static func readCoefficients(_ path: String) throws -> [String: GoGCCost] {
         let doc = try CSVDocument(path: path)
         let version = try doc.column("go_version", in: path)
-        let columns = try GoGCCost.featureNames.map { try doc.column("ns_per_\($0)", in: path) }
+        // A file from before the after-idle input prices it at 0.
+        let columns = try GoGCCost.featureNames.map { name -> Int? in
+            name == "after_idle" && !doc.header.contains("ns_per_after_idle") ? nil : try doc.column("ns_per_\(name)", in: path)
+        }
         var out: [String: GoGCCost] = [:]
         for (n, row) in doc.rows.enumerated() {
-            let values = try columns.map { c -> Double in
+            let values = try columns.map { column -> Double in
+                guard let c = column else { return 0 }
                 guard let v = Double(row[c]), v.isFinite, v >= 0 else {
                     throw CSVError(description: "\(path): row \(n + 2): '\(row[c])' is not a cost (a number, 0 or more)")
                 }
@@ -420,7 +424,7 @@ public enum GCCostFit {
                     throw CSVError(description: "the coefficients have no row for \(rows[i].goVersion), which \(pair.reference) holds")
                 }
                 rows[i].set = "checked"
-                rows[i].modelledNs = Int(model.cpuNs(features: model.pricedFeatures(rows[i].cycles)))
+                rows[i].modelledNs = Int(model.cpuNs(rows[i].cycles))
             }
             let go = try goBreakdown([pair])
             for version in Set(rows.map(\.goVersion)).sorted() {

@@ -264,7 +264,11 @@ public struct GCRow: Sendable, ResultRow {
             .int("spans_marked", \CycleStats.marks.spans), .int("scan_objects_marked", \CycleStats.marks.scanObjects),
             .int("small_scan_spans_marked", \CycleStats.marks.smallScanSpans),
             .int("small_scan_objects_marked", \CycleStats.marks.smallScanObjects),
-            .int("other_bytes_scanned", \CycleStats.otherBytesScanned).addedLater()]
+            .int("other_bytes_scanned", \CycleStats.otherBytesScanned).addedLater(),
+            Column<CycleStats>("after_idle", write: { $0.afterIdle ? "1" : "0" }, read: { row, text in
+                row.afterIdle = text == "1"
+                return text == "0" || text == "1"
+            }).addedLater()]
         // Go's CPU for the cycle, modelled from those counts for each Go
         // version the lab stands for (computed on writing, never read back).
         let modelled: [Column<CycleStats>] = [

@@ -66,7 +66,7 @@ import Testing
         withExtendedLifetime(map) {}
     }
 
-    @Test func theFitRecoversCoefficientsItWasGiven() {
+    @Test func theFitRecoversCoefficientsItWasGiven() throws {
         let count = GoGCCost.featureNames.count
         var truth = [Double](repeating: 0, count: count)
         truth[0] = 20_000
@@ -84,11 +84,12 @@ import Testing
             for i in 0..<count { v += truth[i] * row[i] }
             y.append(v)
         }
-        let last = count - 1
-        let c = GCCostFit.nonNegativeRelativeLeastSquares(x, y, allowed: Array(0..<last), count: count, floor: 1e6)
+        let spans = try #require(GoGCCost.featureNames.firstIndex(of: "small_scan_span"))
+        let allowed = Array(0..<count).filter { $0 != spans }
+        let c = GCCostFit.nonNegativeRelativeLeastSquares(x, y, allowed: allowed, count: count, floor: 1e6)
         for i in 0..<count { #expect(abs(c[i] - truth[i]) <= 1e-6 * max(1, truth[i]), "\(c)") }
-        #expect(c[last] == 0, "an input the version may not use stays at 0")
-        #expect(GCCostFit.usableFeatures(goVersion: "go1.19.8") == Array(0..<last))
+        #expect(c[spans] == 0, "an input the version may not use stays at 0")
+        #expect(GCCostFit.usableFeatures(goVersion: "go1.19.8") == allowed)
         #expect(GCCostFit.usableFeatures(goVersion: "go1.27.3") == Array(0..<count))
     }
 
@@ -119,6 +120,13 @@ import Testing
         plain.markWorkers = nil
         c.reason = .explicit
         #expect(plain.cpuNs(c) == 30_100_000)
+        // The cost of a cycle after the program idled is a pause's: not
+        // part of the mark, so neither scaled nor counted in its length.
+        var idle = model
+        idle.coefficients[coefficients.count - 1] = 300_000
+        c.afterIdle = true
+        #expect(abs(Double(idle.cpuNs(c)) - (forced + 300_000)) <= 1)
+        c.afterIdle = false
         #expect(GoGCCost.go127.markWorkers == nil && GoGCCost.go119.markWorkers == .go119)
         #expect(GoGCCost.markWorkers(goVersion: "go1.19.8") == .go119 && GoGCCost.markWorkers(goVersion: "go1.27.3") == nil)
         var small = c
@@ -136,6 +144,7 @@ import Testing
         truth[1] = 0.2
         truth[3] = 10
         truth[6] = 100
+        truth[count - 1] = 300_000
         let model = GoGCCost(goVersion: "go1.19.8", coefficients: truth, markWorkers: .go119)
         var rng = SplitMix64(seed: 9)
         var rows: [GCCostFitRow] = []
@@ -151,6 +160,7 @@ import Testing
                 c.marks.spans = Int(rng.next() % 50_000)
                 c.marks.scanObjects = Int(rng.next() % 1000)
                 c.spansSwept = Int(rng.next() % 1000)
+                c.afterIdle = rng.next() % 4 == 0
                 cycles.append(c)
             }
             var r = GCCostFitRow()
@@ -169,6 +179,21 @@ import Testing
         let c = try #require(s.first).coefficients
         for i in 0..<count { #expect(abs(c[i] - truth[i]) <= 1e-3 * max(1, truth[i]), "\(GoGCCost.featureNames[i]): \(c)") }
         #expect(rows.allSatisfy { abs($0.error) < 1e-4 }, "every phase, fitted or held out, priced as Go's was")
+    }
+
+    /// The cycle that ends a phase in which the program idled (the settle
+    /// phase `idle`, a workload file's `idle` step) is marked as one after
+    /// idling, in gc.csv too; no other cycle is.
+    @Test func theCycleAfterAnIdleIsMarked() throws {
+        let dir = temporaryDirectory()
+        let o = try bucketlab(["run", "--workload", "churn", "--map", "classic", "--strategy", "go", "--keys", "3000",
+                               "--repeat", "1", "--pprof", "none", "--out", dir])
+        #expect(o.status == 0, "\(o.stderr)")
+        let phases = try PhaseRow.read(dir + "/phases.csv")
+        let cycles = try GCRow.read(dir + "/gc.csv").map(\.cycle)
+        let idle = try #require(phases.firstIndex { $0.phase == "idle" })
+        let first = phases[idle - 1].measurement.gcCycles + 1
+        #expect(cycles.filter(\.afterIdle).map(\.cycle) == [first], "\(cycles.map { ($0.cycle, $0.afterIdle) })")
     }
 
     /// `gccost check` prices a run's phases with the committed model (no
@@ -231,6 +256,10 @@ import Testing
         let twice = try GCCostFit.check([GCCostFit.Pair(run: lab, reference: ref, heldOut: true)],
                                         models: GCCostFit.readCoefficients(dir + "/c.csv")).rows
         for r in twice { #expect(abs(r.modelledNs - 2 * (modelled[r.phase] ?? 0)) <= modelled.count, "\(r.phase)") }
+        // A file from before the after-idle input prices it at 0.
+        try ((["go_version"] + names.dropLast()).joined(separator: ",") + "\n" + (["go1.27.3"] + doubled.dropLast()).joined(separator: ",") + "\n")
+            .write(toFile: dir + "/old.csv", atomically: true, encoding: .utf8)
+        #expect(try GCCostFit.readCoefficients(dir + "/old.csv")["go1.27.3"]?.coefficients.last == 0)
         try ((["go_version"] + names).joined(separator: ",") + "\n" + (["go1.19.8"] + doubled).joined(separator: ",") + "\n")
             .write(toFile: dir + "/c119.csv", atomically: true, encoding: .utf8)
         #expect(throws: CSVError.self) {
