@@ -34,9 +34,9 @@
 //                                            takes 0.2–0.6 ms more after a
 //                                            second of sleep
 //
-// The sum after perCycle (and perAfterIdle) is one mark worker's time. A forced cycle of Go
-// 1.19 pays it once per worker that marks, and how many do depends on how
-// long the mark lasts: with the program's goroutine blocked in
+// The sum after perCycle (and perAfterIdle) is one mark worker's time. A
+// forced cycle of Go 1.19 pays it once per worker that marks, and how many
+// do depends on how long the mark lasts: with the program's goroutine blocked in
 // runtime.GC(), one P marks from the start and the other's idle worker
 // joins only once something wakes that P (enlistWorker does not wake idle
 // Ps), so short marks mostly run on one worker and long ones on two, each
