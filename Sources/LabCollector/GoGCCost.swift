@@ -20,6 +20,11 @@
 //       + perMarkedSpan × spans with a mark  the span metadata marking touches:
 //                                            the same objects spread over more
 //                                            spans miss the cache more
+//       + perMarkedSpanLog2 × spans with a   the same, dearer once the spans a
+//         mark × log2(those spans / 512)     mark touches outgrow the caches
+//         (0 up to 512 spans)                (a pointer-free map's few spans
+//                                            cost Go almost nothing; 10^5
+//                                            scattered 1 KiB objects do)
 //       + perSweptSpan × spans swept         what sweep termination finishes
 //                                            with the world stopped
 //       + perOtherScannedByte × scanned     scanning objects other than map
@@ -129,15 +134,26 @@ public struct GoGCCost: Sendable, Equatable {
     /// The model's inputs for one cycle, in the order of `featureNames`.
     public static func features(_ c: CycleStats) -> [Double] {
         let heapScale = max(0, log2(Double(max(1, c.heapAfterBytes)) / Double(8 << 20)))
+        let spans = Double(c.marks.spans)
+        let spanScale = max(0, log2(max(1, spans) / spanCacheSpans))
         return [1, Double(c.bytesScanned), c.reason == .pacer ? Double(c.bytesScanned) : 0, Double(c.objectsMarked),
                 Double(c.objectsMarked) * heapScale,
-                Double(c.marks.scanObjects), Double(c.marks.spans), Double(c.spansSwept), Double(c.otherBytesScanned),
-                Double(c.marks.smallScanSpans), c.afterIdle ? 1 : 0]
+                Double(c.marks.scanObjects), spans, Double(c.spansSwept), Double(c.otherBytesScanned),
+                Double(c.marks.smallScanSpans), spans * spanScale, c.afterIdle ? 1 : 0]
     }
+
+    /// Marked spans up to which a span costs its flat price only: the knee
+    /// of `marked_span_log2_spans`, chosen on the fit set's loss (both
+    /// versions' summed, over 64…16384 spans; docs/notes/gc-cost-fit.md).
+    public static let spanCacheSpans = 512.0
 
     public static let featureNames = ["cycle", "scanned_byte", "pacer_scanned_byte", "marked_object",
                                       "marked_object_log2_heap", "scan_object", "marked_span", "swept_span", "other_scanned_byte",
-                                      "small_scan_span", "after_idle"]
+                                      "small_scan_span", "marked_span_log2_spans", "after_idle"]
+
+    /// Inputs added after coefficient files were first written: a file
+    /// without their column prices them at 0.
+    public static let addedLater: Set<String> = ["after_idle", "marked_span_log2_spans"]
 
     /// Inputs that are not part of a worker's mark (the stop-the-world
     /// parts), so never scaled by `markWorkers`.
@@ -162,17 +178,19 @@ extension GoGCCost {
     // (docs/gc-cost-workloads/), against three Go runs per size on this
     // 2-core machine, Go 1.19's with its forced cycles' mark workers
     // (`MarkWorkers.go119`), both with the cost of a cycle after the
-    // program idled: Results/gc-cost-2026-12-07/idle-refit/gc-cost-coefficients.csv
+    // program idled and of spans beyond the caches:
+    // Results/gc-cost-2026-12-07/span-refit/gc-cost-coefficients.csv
     // (docs/gc-cost.md). In the order of `featureNames`.
 
     /// Go 1.19's collector (the classic map's Go).
     public static let go119 = GoGCCost(goVersion: "go1.19.8", coefficients: [
-        217517.728230, 0.139586, 0.209158, 7.471589, 1.412613, 51.383048, 115.368999, 5.441832, 0.054021, 0.000000, 132682.310949],
+        218990.837800, 0.140293, 0.208407, 7.651822, 1.363244, 51.584765, 80.683520, 4.483823, 0.053018, 0.000000, 7.721776, 132336.172983],
         markWorkers: .go119)
     /// Go 1.27's (the Swiss map's Go); its fit found no cost per small scan
-    /// span beyond the per-object ones.
+    /// span beyond the per-object ones, and no flat cost per marked span:
+    /// all of a span's is in how many spans the mark touches.
     public static let go127 = GoGCCost(goVersion: "go1.27.3", coefficients: [
-        263309.822706, 0.160596, 0.000000, 11.264919, 0.727865, 0.000000, 305.949521, 0.000000, 0.049892, 0.000000, 299989.149684])
+        309697.469446, 0.163446, 0.000000, 12.497118, 0.321547, 0.000000, 0.000000, 0.000000, 0.037986, 0.000000, 76.607509, 299028.710264])
 
     /// The model of the Go version a map model stands for: classic buckets
     /// and syncmap119 are Go 1.19's, Swiss tables and synctrie Go 1.27's.

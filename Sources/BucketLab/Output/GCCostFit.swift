@@ -388,9 +388,9 @@ public enum GCCostFit {
     public static func readCoefficients(_ path: String) throws -> [String: GoGCCost] {
         let doc = try CSVDocument(path: path)
         let version = try doc.column("go_version", in: path)
-        // A file from before the after-idle input prices it at 0.
+        // A file from before an input was added prices it at 0.
         let columns = try GoGCCost.featureNames.map { name -> Int? in
-            name == "after_idle" && !doc.header.contains("ns_per_after_idle") ? nil : try doc.column("ns_per_\(name)", in: path)
+            GoGCCost.addedLater.contains(name) && !doc.header.contains("ns_per_\(name)") ? nil : try doc.column("ns_per_\(name)", in: path)
         }
         var out: [String: GoGCCost] = [:]
         for (n, row) in doc.rows.enumerated() {

@@ -93,6 +93,24 @@ import Testing
         #expect(GCCostFit.usableFeatures(goVersion: "go1.27.3") == Array(0..<count))
     }
 
+    /// A marked span costs its flat price up to `spanCacheSpans` spans in a
+    /// mark, and log2(spans / that) times the second price beyond: the
+    /// input is 0 below the knee and doubles its factor with every
+    /// fourfold of spans past it.
+    @Test func spansBeyondTheCachesCostMore() throws {
+        let i = try #require(GoGCCost.featureNames.firstIndex(of: "marked_span_log2_spans"))
+        let flat = try #require(GoGCCost.featureNames.firstIndex(of: "marked_span"))
+        var c = CycleStats()
+        for (spans, expected) in [(0, 0.0), (1, 0.0), (512, 0.0), (1024, 1024.0), (2048, 4096.0), (8192, 32768.0)] {
+            c.marks.spans = spans
+            let f = GoGCCost.features(c)
+            #expect(f[i] == expected, "\(spans) spans")
+            #expect(f[flat] == Double(spans))
+        }
+        #expect(GoGCCost.featureNames.last == "after_idle", "the pause inputs stay first and last")
+        #expect(GoGCCost.pauseFeatures == [0, GoGCCost.featureNames.count - 1])
+    }
+
     /// Go 1.19's forced cycles pay one worker's mark once per worker it
     /// keeps busy, a number that rises with the mark's length; its pacer
     /// cycles, the per-cycle part, and Go 1.27's cycles are priced as the
@@ -256,10 +274,15 @@ import Testing
         let twice = try GCCostFit.check([GCCostFit.Pair(run: lab, reference: ref, heldOut: true)],
                                         models: GCCostFit.readCoefficients(dir + "/c.csv")).rows
         for r in twice { #expect(abs(r.modelledNs - 2 * (modelled[r.phase] ?? 0)) <= modelled.count, "\(r.phase)") }
-        // A file from before the after-idle input prices it at 0.
-        try ((["go_version"] + names.dropLast()).joined(separator: ",") + "\n" + (["go1.27.3"] + doubled.dropLast()).joined(separator: ",") + "\n")
+        // A file from before the after-idle and span-cache inputs prices
+        // them at 0, and reads the others by name.
+        let later = GoGCCost.featureNames.indices.filter { GoGCCost.addedLater.contains(GoGCCost.featureNames[$0]) }
+        #expect(later.count == 2)
+        let kept = GoGCCost.featureNames.indices.filter { !later.contains($0) }
+        try ((["go_version"] + kept.map { names[$0] }).joined(separator: ",") + "\n" + (["go1.27.3"] + kept.map { doubled[$0] }).joined(separator: ",") + "\n")
             .write(toFile: dir + "/old.csv", atomically: true, encoding: .utf8)
-        #expect(try GCCostFit.readCoefficients(dir + "/old.csv")["go1.27.3"]?.coefficients.last == 0)
+        let old = try #require(try GCCostFit.readCoefficients(dir + "/old.csv")["go1.27.3"]).coefficients
+        for i in GoGCCost.featureNames.indices { #expect(old[i] == (later.contains(i) ? 0 : 2 * GoGCCost.go127.coefficients[i]), "\(i)") }
         try ((["go_version"] + names).joined(separator: ",") + "\n" + (["go1.19.8"] + doubled).joined(separator: ",") + "\n")
             .write(toFile: dir + "/c119.csv", atomically: true, encoding: .utf8)
         #expect(throws: CSVError.self) {
