@@ -27,6 +27,15 @@ import Testing
                                            "--keys", String(Self.keys), "--runs", "1"], cwd: repo)
         #expect(script.status == 0, "scripts/reference failed: \(script.stderr)")
         let reference = try AgainstGo.readReference(dir)
+        // Beside each version's rows, the machine they ran on.
+        for version in Set(reference.map(\.goVersion)) {
+            let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + version + "/machine.json"))
+            let machine = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(machine["go_version"] as? String == version)
+            #expect(machine["cores"] as? Int == ProcessInfo.processInfo.activeProcessorCount)
+            #expect((machine["cpu"] as? String).map { !$0.isEmpty } == true)
+            #expect((machine["command"] as? String)?.contains("--runs 1") == true)
+        }
         let workloads = Workload.allCases.filter { $0 != .leakedInteriorRef }
         let config = try SuiteConfig(workloads: workloads, strategies: [.go], mapModels: [BucketMap.modelName], keys: Self.keys,
                                      repeats: 1, samples: 1, census: false)
