@@ -200,4 +200,29 @@ extension GoGCCost {
 
     /// Go's CPU for every cycle of `trace`, in nanoseconds.
     public func cpuNs(_ trace: [CycleStats]) -> UInt64 { trace.reduce(0) { $0 + cpuNs($1) } }
+
+    /// The two models a run prices with: the committed ones, or a `gccost
+    /// fit` file's (`bucketlab run --gc-coefficients`), since the
+    /// coefficients belong to the machine Go ran on (docs/gc-cost.md,
+    /// "Which machine").
+    public struct Models: Sendable, Equatable {
+        /// Go 1.19's (classic, syncmap119) and current Go's (swiss, synctrie).
+        public var go119: GoGCCost
+        public var gocur: GoGCCost
+        /// The coefficient file they came from; nil: the committed ones.
+        public var file: String?
+
+        public init(go119: GoGCCost = .go119, gocur: GoGCCost = .go127, file: String? = nil) {
+            self.go119 = go119
+            self.gocur = gocur
+            self.file = file
+        }
+
+        public static let committed = Models()
+
+        /// The model of the Go version `name` stands for.
+        public func forMapModel(_ name: String) -> GoGCCost {
+            MapModels.standsForGo119(name) ? go119 : gocur
+        }
+    }
 }

@@ -172,10 +172,11 @@ public struct MemoryLimit: Sendable, Equatable {
     }
 
     /// The model for a map model's Go version, calibrated on this lab's
-    /// machine (docs/memory-limit.md, "Calibration").
-    public static func forMapModel(_ name: String, limitBytes: Int) -> MemoryLimit {
+    /// machine (docs/memory-limit.md, "Calibration"); its GC time from
+    /// `gcCost`'s model of that version (default: the committed ones).
+    public static func forMapModel(_ name: String, limitBytes: Int, gcCost: GoGCCost.Models = .committed) -> MemoryLimit {
         let classic = MapModels.standsForGo119(name)
-        return MemoryLimit(limitBytes: limitBytes, rules: .forMapModel(name), gcCost: .forMapModel(name),
+        return MemoryLimit(limitBytes: limitBytes, rules: .forMapModel(name), gcCost: gcCost.forMapModel(name),
                            runtimeBytes: classic ? runtimeBytesGo119 : runtimeBytesGo127,
                            mutatorNsPerOp: classic ? mutatorNsPerOpGo119 : mutatorNsPerOpGo127)
     }

@@ -98,6 +98,24 @@ struct SuiteOptions: ParsableArguments {
             help: "A container's memory limit in bytes (suffixes KiB, MiB, GiB): a cell whose total memory passes it is reported killed at that phase (status oom). Default: none.")
     var containerLimit = "off"
 
+    @Option(name: .customLong("gc-coefficients"),
+            help: "A gc-cost-coefficients.csv that 'bucketlab gccost fit' wrote: model Go's GC CPU (Go GC ms, gc.csv's go119/gocur columns, the memory limit's GC time) with its coefficients instead of the committed ones, which were fitted on one machine's Go (docs/gc-cost.md). A Go version the file lacks keeps the committed ones.")
+    var gcCoefficients: String?
+
+    /// The models of Go's GC CPU: the committed ones, or `--gc-coefficients`'.
+    func gcCostModels() throws -> GoGCCost.Models {
+        guard let path = gcCoefficients else { return .committed }
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        guard FileManager.default.fileExists(atPath: absolute) else {
+            throw DataError(description: "--gc-coefficients: \(path): no such file")
+        }
+        do {
+            return try GCCostFit.models(fromFile: absolute)
+        } catch let e as CSVError {
+            throw DataError(description: "--gc-coefficients: \(e.description)")
+        }
+    }
+
     /// Every `--gogc` value (nil = off).
     var gogcList: [Int?] { gogc.split(separator: ",").compactMap { try? Bounds.parseGOGC(String($0)) } }
     var isSweep: Bool { sizes.isSweep || gogc.contains(",") }
@@ -168,15 +186,16 @@ struct SuiteOptions: ParsableArguments {
     /// `point`: a sweep's point (default: the first values given).
     func config(repeats: Int, defaultKeys: Int = SuiteConfig.defaultKeys, point: Point? = nil) throws -> SuiteConfig {
         let workloads = try workloads()
+        let gcCost = try gcCostModels()
         let p = point ?? points(defaultKeys: defaultKeys)[0]
         do {
-            return try config(workloads, repeats: repeats, point: p)
+            return try config(workloads, repeats: repeats, point: p, gcCost: gcCost)
         } catch let e as WorkloadFileError {
             throw DataError(description: e.description)
         }
     }
 
-    private func config(_ workloads: [Workload], repeats: Int, point p: Point) throws -> SuiteConfig {
+    private func config(_ workloads: [Workload], repeats: Int, point p: Point, gcCost: GoGCCost.Models) throws -> SuiteConfig {
         try validated {
             for g in gogc.split(separator: ",", omittingEmptySubsequences: false) { _ = try Bounds.parseGOGC(String(g)) }
             return try SuiteConfig(workloads: workloads, strategies: Strategy.parseLists(strategy),
@@ -184,7 +203,7 @@ struct SuiteOptions: ParsableArguments {
                             gogc: p.gogc, gcWorkers: gcWorkers.count, concurrentMark: !stwMark, seed: seed, repeats: repeats, samples: samples,
                             bursts: bursts, hint: hint, settle: !noSettle, pprof: ProfilePhases.parse(pprof),
                             memlimit: Bounds.parseBytes(memlimit, Bounds.memlimit),
-                            containerLimit: Bounds.parseBytes(containerLimit, Bounds.containerLimit))
+                            containerLimit: Bounds.parseBytes(containerLimit, Bounds.containerLimit), gcCost: gcCost)
         }
     }
 
@@ -208,6 +227,7 @@ struct SuiteOptions: ParsableArguments {
         if !config.concurrentMark { arguments.append("--stw-mark") }
         if let m = config.memlimit { arguments += ["--memlimit", String(m)] }
         if let c = config.containerLimit { arguments += ["--container-limit", String(c)] }
+        if let f = config.gcCost.file { arguments += ["--gc-coefficients", f] }
         return arguments
     }
 }

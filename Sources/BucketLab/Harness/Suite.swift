@@ -62,6 +62,8 @@ public struct SuiteConfig: Sendable {
     /// the profiles): off only for callers that need neither, such as the
     /// Go fidelity tests, whose 10^6-key suites would pay it unoptimised.
     public private(set) var census: Bool
+    /// The models of Go's GC CPU the run prices its cycles with.
+    public private(set) var gcCost: GoGCCost.Models
 
     /// Keys of the full suite (`bucketlab run --full`, the reference run,
     /// with `fullRepeats`) and of every command's `--keys` default.
@@ -78,7 +80,8 @@ public struct SuiteConfig: Sendable {
                 mapModels: [String] = MapModels.defaultNames, keys: Int = SuiteConfig.defaultKeys, payloadBytes: Int = 48,
                 window: Int? = nil, gogc: Int? = 100, gcWorkers: Int = onlineCores, concurrentMark: Bool = true, seed: UInt64 = 1, repeats: Int = 1, samples: Int = 10,
                 bursts: Int = 4, hint: Int = 0, settle: Bool = true, pprof: ProfilePhases = .headline,
-                census: Bool = true, memlimit: Int? = nil, containerLimit: Int? = nil) throws {
+                census: Bool = true, memlimit: Int? = nil, containerLimit: Int? = nil,
+                gcCost: GoGCCost.Models = .committed) throws {
         guard !workloads.isEmpty else { throw ConfigError("no workload given; valid: \(Workload.validNames)") }
         guard !strategies.isEmpty else { throw ConfigError("no strategy given; \(Strategy.validSpecHelp)") }
         guard !mapModels.isEmpty else { throw ConfigError("no map model given; valid: \(MapModels.validNames)") }
@@ -116,6 +119,7 @@ public struct SuiteConfig: Sendable {
         self.settle = settle
         self.pprof = census ? pprof : .none
         self.census = census
+        self.gcCost = gcCost
         for w in workloads { try w.validate(sizes) }
         try Bounds.checkFreeMemory(needs: leastPeakBytes,
                                    for: "--keys \(keys) with --payload-bytes \(payloadBytes)")
@@ -364,7 +368,9 @@ public enum Suite {
         result.samples = run.samples
         result.heap = run.heapRows
         result.profiles = run.profiles
-        result.gc = run.collector.trace.map { GCRow(key: cell.key, cycle: $0) }
+        result.gc = run.collector.trace.map {
+            GCRow(key: cell.key, cycle: $0, go119Ns: config.gcCost.go119.cpuNs($0), gocurNs: config.gcCost.gocur.cpuNs($0))
+        }
         result.times = run.times
         return result
     }

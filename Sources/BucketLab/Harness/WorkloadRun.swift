@@ -74,7 +74,7 @@ public final class WorkloadRun {
         mutator = heap.makeMutator()
         collector.concurrentMark = config.concurrentMark ? .calibrated : nil
         memlimit = config.memlimit(for: workload)
-        limitModel = MemoryLimit.forMapModel(key.map, limitBytes: memlimit ?? .max)
+        limitModel = MemoryLimit.forMapModel(key.map, limitBytes: memlimit ?? .max, gcCost: config.gcCost)
         if memlimit != nil || config.containerLimit != nil { collector.memoryLimit = limitModel }
         wordMapType = .uint64ToUInt64(heap: heap)
         payloadMapType = .uint64ToPointer(heap: heap)
@@ -86,7 +86,7 @@ public final class WorkloadRun {
     }
 
     /// The model of Go's collection CPU for this map model's Go version.
-    var goGCCost: GoGCCost { GoGCCost.forMapModel(key.map) }
+    var goGCCost: GoGCCost { config.gcCost.forMapModel(key.map) }
 
     /// GOMEMLIMIT for this run (nil: none), and the memory-limit model of
     /// this map model's Go version: the collector's when there is a limit or

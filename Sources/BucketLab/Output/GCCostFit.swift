@@ -408,6 +408,28 @@ public enum GCCostFit {
         return out
     }
 
+    /// The models a run prices with from a coefficient file (`bucketlab
+    /// run --gc-coefficients`): its Go 1.19 row for the classic map's Go,
+    /// its newest row from Go 1.24 on for current Go's; a version the file
+    /// lacks keeps the committed coefficients. A file with neither is refused.
+    public static func models(fromFile path: String) throws -> GoGCCost.Models {
+        let read = try readCoefficients(path)
+        func minor(_ v: String) -> Int {
+            let parts = v.dropFirst(2).split(separator: ".")
+            return parts.count >= 2 ? Int(parts[1].prefix { $0.isNumber }) ?? 0 : 0
+        }
+        var models = GoGCCost.Models(file: path)
+        let go119 = read.keys.filter { $0.hasPrefix("go1.19") }.sorted().last
+        let current = read.keys.filter { $0.hasPrefix("go1.") && minor($0) >= 24 }
+            .sorted { (minor($0), $0) < (minor($1), $1) }.last
+        guard go119 != nil || current != nil else {
+            throw CSVError(description: "\(path): no coefficients for go1.19 or a Go from 1.24 on (it has \(read.keys.sorted().joined(separator: ", ")))")
+        }
+        if let go119 { models.go119 = read[go119]! }
+        if let current { models.gocur = read[current]! }
+        return models
+    }
+
     /// Judges the committed model of each Go version (no fit), or `models`'
     /// coefficients by Go version, on every pair: the phase rows, marked
     /// `checked`, with their modelled CPU; and one

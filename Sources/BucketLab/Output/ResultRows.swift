@@ -245,6 +245,10 @@ public struct HeapClassRow: Sendable, ResultRow {
 public struct GCRow: Sendable, ResultRow {
     public var key: RunKey
     public var cycle: CycleStats
+    /// Go's CPU for the cycle, modelled from its counts for each Go version
+    /// the lab stands for, with the run's coefficients (SuiteConfig.gcCost).
+    public var go119Ns: UInt64 = 0
+    public var gocurNs: UInt64 = 0
 
     public static var blank: GCRow { GCRow(key: .blank, cycle: CycleStats()) }
 
@@ -270,17 +274,16 @@ public struct GCRow: Sendable, ResultRow {
                 return text == "0" || text == "1"
             }).addedLater()]
         // Go's CPU for the cycle, modelled from those counts for each Go
-        // version the lab stands for (computed on writing, never read back).
-        let modelled: [Column<CycleStats>] = [
-            .derivedRatio("go119_gc_cpu_ns", digits: 0) { Double(GoGCCost.go119.cpuNs($0)) },
-            .derivedRatio("gocur_gc_cpu_ns", digits: 0) { Double(GoGCCost.go127.cpuNs($0)) }]
+        // version the lab stands for.
+        let modelled: [Column<GCRow>] = [
+            Column<GCRow>.uint64("go119_gc_cpu_ns", \.go119Ns).addedLater(), Column<GCRow>.uint64("gocur_gc_cpu_ns", \.gocurNs).addedLater()]
         // Whether the memory limit's GC CPU limiter was on (docs/memory-limit.md).
         let limiter = Column<CycleStats>("limiter_on", write: { $0.limiterOn ? "1" : "0" }, read: { row, text in
             row.limiterOn = text == "1"
             return text == "0" || text == "1"
         })
-        let marks = counts.map { $0.addedLater() } + modelled.map { $0.addedLater() } + [limiter.addedLater()]
-        return RunKey.columns.map { $0.nested(in: \.key) } + (cycle + marks).map { $0.nested(in: \.cycle) }
+        return RunKey.columns.map { $0.nested(in: \.key) } + (cycle + counts.map { $0.addedLater() }).map { $0.nested(in: \.cycle) }
+            + modelled + [limiter.addedLater().nested(in: \.cycle)]
     }
 }
 

@@ -137,6 +137,9 @@ public struct RunInfo: Codable, Sendable {
     /// run's sizes, by workload name (absent: none does).
     var workloadMemlimits: [String: Limit]?
     var workloadGogc: [String: GOGC]?
+    /// The coefficient file Go's GC CPU was modelled with (`--gc-coefficients`;
+    /// absent: the committed coefficients).
+    var gcCoefficients: String?
 
     enum CodingKeys: String, CodingKey {
         case command, commit, swift, jemalloc, cpu, cores, date, workloads, strategies, keys, window, gogc, seed, samples, bursts
@@ -145,7 +148,7 @@ public struct RunInfo: Codable, Sendable {
         case concurrentMark = "concurrent_mark"
         case workloadFiles = "workload_files", workloadPayloadBytes = "workload_payload_bytes"
         case memlimit, containerLimit = "container_limit", workloadMemlimits = "workload_memlimits"
-        case workloadGogc = "workload_gogc"
+        case workloadGogc = "workload_gogc", gcCoefficients = "gc_coefficients"
     }
 
     public init(config: SuiteConfig, machine: MachineFacts, jobs: Int = 1) {
@@ -187,6 +190,7 @@ public struct RunInfo: Codable, Sendable {
             w.spec.gogc == nil ? nil : (w.name, config.gogc(for: w).map { GOGC.percent($0) } ?? .off)
         }
         workloadGogc = gogcs.isEmpty ? nil : Dictionary(gogcs) { a, _ in a }
+        gcCoefficients = config.gcCost.file
     }
 
     public var json: String { try! jsonText(self) }
@@ -206,6 +210,7 @@ public struct RunInfo: Codable, Sendable {
         "`\(command)` at commit \(commit), \(keys) keys, \(payloadBytes)-byte payloads\(payloadNote), window \(window), "
             + "GOGC \(gogc.text), GOMEMLIMIT \(memlimit?.text ?? "not recorded")\(limitNote), container limit \(containerLimit?.text ?? "not recorded"), \(gcWorkers ?? 1) mark worker(s), \(concurrentMark == true ? "concurrent" : "stop-the-world") mark, seed \(seed), \(self.repeat) repeat(s), map models \(maps.joined(separator: ", ")); "
             + "\(cpu), \(cores) cores, \(jobs ?? 1) cell(s) at a time"
+            + (gcCoefficients.map { "; Go's GC CPU modelled with the coefficients of \($0)" } ?? "")
             + ((jobs ?? 1) > 1 ? " (timing columns shared the machine; memory columns do not depend on it)." : ".")
     }
 

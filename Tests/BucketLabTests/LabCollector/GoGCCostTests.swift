@@ -214,6 +214,51 @@ import Testing
         #expect(cycles.filter(\.afterIdle).map(\.cycle) == [first], "\(cycles.map { ($0.cycle, $0.afterIdle) })")
     }
 
+    /// `run --gc-coefficients` prices every cycle with a fit's coefficients
+    /// (twice the committed ones give twice every modelled figure, in the
+    /// cell processes too), records the file in run.json and REPORT.md, and
+    /// keeps the committed ones for a Go version the file lacks; a missing
+    /// or malformed file is one line on stderr, exit 65, and no output.
+    @Test func aRunPricesWithTheCoefficientsItIsGiven() throws {
+        let dir = temporaryDirectory()
+        let names = GoGCCost.featureNames.map { "ns_per_\($0)" }
+        func line(_ version: String, _ model: GoGCCost) -> String { ([version] + model.coefficients.map { String(2 * $0) }).joined(separator: ",") }
+        let header = (["go_version"] + names).joined(separator: ",")
+        try [header, line("go1.19.8", .go119), line("go1.27.3", .go127)].joined(separator: "\n")
+            .write(toFile: dir + "/twice.csv", atomically: true, encoding: .utf8)
+        try [header, line("go1.27.3", .go127)].joined(separator: "\n").write(toFile: dir + "/only127.csv", atomically: true, encoding: .utf8)
+        let base = ["run", "--workload", "fill-drain-ptr", "--map", "classic,swiss", "--strategy", "go", "--keys", "5000",
+                    "--repeat", "1", "--pprof", "none"]
+        func run(_ extra: [String], _ out: String) throws -> (summary: [RunSummary], gc: [GCRow]) {
+            let o = try bucketlab(base + extra + ["--out", dir + "/" + out])
+            #expect(o.status == 0, "\(o.stderr)")
+            return (try RunSummary.read(dir + "/" + out + "/summary.csv"), try GCRow.read(dir + "/" + out + "/gc.csv"))
+        }
+        let committed = try run([], "committed"), twice = try run(["--gc-coefficients", dir + "/twice.csv"], "twice")
+        let only127 = try run(["--gc-coefficients", dir + "/only127.csv"], "only127")
+        for (a, b) in zip(committed.summary, twice.summary) {
+            #expect(a.modelledGoGCCPUNs > 0)
+            #expect(abs(Double(b.modelledGoGCCPUNs) - 2 * Double(a.modelledGoGCCPUNs)) <= Double(a.gcCycles) * 2, "\(a.key.map)")
+        }
+        for (a, b) in zip(committed.gc, twice.gc) {
+            #expect(abs(Double(b.go119Ns) - 2 * Double(a.go119Ns)) <= 2 && abs(Double(b.gocurNs) - 2 * Double(a.gocurNs)) <= 2)
+            #expect(a.go119Ns == GoGCCost.go119.cpuNs(a.cycle) && a.gocurNs == GoGCCost.go127.cpuNs(a.cycle))
+        }
+        #expect(committed.gc.count == only127.gc.count && committed.gc.count == twice.gc.count)
+        for ((a, b), t) in zip(zip(committed.gc, only127.gc), twice.gc) { #expect(b.go119Ns == a.go119Ns && b.gocurNs == t.gocurNs) }
+        #expect(try RunInfo.read(dir + "/twice/run.json").gcCoefficients == dir + "/twice.csv")
+        #expect(try RunInfo.read(dir + "/committed/run.json").gcCoefficients == nil)
+        #expect(try String(contentsOfFile: dir + "/twice/REPORT.md", encoding: .utf8).contains("coefficients of \(dir)/twice.csv"))
+
+        try "go_version,ns_per_cycle\ngo1.27.3,1\n".write(toFile: dir + "/short.csv", atomically: true, encoding: .utf8)
+        try [header, line("go1.20.1", .go127)].joined(separator: "\n").write(toFile: dir + "/other.csv", atomically: true, encoding: .utf8)
+        for (file, message) in [(dir + "/missing.csv", "no such file"), (dir + "/short.csv", "no column"), (dir + "/other.csv", "no coefficients for go1.19")] {
+            let o = try bucketlab(base + ["--gc-coefficients", file, "--out", dir + "/bad"])
+            #expect(o.status == 65 && o.stderr.split(whereSeparator: \.isNewline).count == 1 && o.stderr.contains(message), "\(file): \(o.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/bad"))
+        }
+    }
+
     /// `gccost check` prices a run's phases with the committed model (no
     /// fit) and judges them against Go's runs: a phase whose Go runs sit
     /// around the modelled figure is within target, one at twice it is not;
