@@ -195,7 +195,7 @@ extension GoGCCost {
     /// The model of the Go version a map model stands for: classic buckets
     /// and syncmap119 are Go 1.19's, Swiss tables and synctrie Go 1.27's.
     public static func forMapModel(_ name: String) -> GoGCCost {
-        MapModels.standsForGo119(name) ? go119 : go127
+        Models.committed.forMapModel(name)
     }
 
     /// Go's CPU for every cycle of `trace`, in nanoseconds.
