@@ -211,6 +211,10 @@ extension GoGCCost {
         public var gocur: GoGCCost
         /// The coefficient file they came from; nil: the committed ones.
         public var file: String?
+        /// Which CPU each file version's Go ran on, as the file says
+        /// ("go1.27.3: Intel(R) Xeon(R) Processor"; nil: the committed ones,
+        /// `committedMachine`).
+        public var goMachines: String?
 
         public init(go119: GoGCCost = .go119, gocur: GoGCCost = .go127, file: String? = nil) {
             self.go119 = go119
@@ -219,6 +223,11 @@ extension GoGCCost {
         }
 
         public static let committed = Models()
+
+        /// Where the Go runs the committed coefficients were fitted on ran:
+        /// the references recorded no machine; the lab's run.json files of
+        /// the same day name this CPU (docs/gc-cost.md, "Which machine").
+        public static let committedMachine = "a 2-core AMD EPYC"
 
         /// The model of the Go version `name` stands for.
         public func forMapModel(_ name: String) -> GoGCCost {

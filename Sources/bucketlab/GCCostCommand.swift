@@ -52,7 +52,9 @@ struct GCCostCommand: ParsableCommand {
             guard rows.contains(where: { $0.set == "fit" }) else {
                 throw DataError(description: "no phase has both the lab's cycles and Go's gc_cpu_ns (reference written with gctrace?)")
             }
-            let summaries = GCCostFit.fit(&rows, floorNs: floorMs * 1e6)
+            var summaries = GCCostFit.fit(&rows, floorNs: floorMs * 1e6)
+            let machines = GCCostFit.goMachines(all)
+            for i in summaries.indices { summaries[i].goMachines = machines[summaries[i].goVersion] ?? "unknown" }
             try prepareOutputDirectory(out)
             try writeFileAtomically(GCCostFitRow.csv(rows), to: out + "/gc-cost-fit.csv")
             try writeFileAtomically(GCCostFitSummary.csv(summaries), to: out + "/gc-cost-coefficients.csv")

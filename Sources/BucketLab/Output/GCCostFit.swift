@@ -158,6 +158,9 @@ public struct GCCostFitSummary: Sendable, ResultRow {
     /// Held-out workload runs whose total (all phases) is within ±10%.
     public var heldOutRuns = 0
     public var heldOutRunsWithin10Percent = 0
+    /// The CPUs the fitted references' Go ran on (their machine.json; "unknown"
+    /// for references written before scripts/reference recorded it).
+    public var goMachines = "unknown"
 
     public static var blank: GCCostFitSummary { GCCostFitSummary() }
 
@@ -170,7 +173,8 @@ public struct GCCostFitSummary: Sendable, ResultRow {
                     .double("r_squared", \.rSquared, digits: 4), .double("fit_median_abs_error", \.fitMedianError, digits: 4),
                     .double("held_out_median_abs_error", \.heldOutMedianError, digits: 4),
                     .double("held_out_within_target", \.heldOutWithinTarget, digits: 4),
-                    .int("held_out_runs", \.heldOutRuns), .int("held_out_runs_within_10pct", \.heldOutRunsWithin10Percent)]
+                    .int("held_out_runs", \.heldOutRuns), .int("held_out_runs_within_10pct", \.heldOutRunsWithin10Percent),
+                    Column<GCCostFitSummary>.name("go_machines", \.goMachines).addedLater()]
     }
 }
 
@@ -408,6 +412,24 @@ public enum GCCostFit {
         return out
     }
 
+    /// The CPUs Go ran on for the fitted pairs' references, by Go version:
+    /// each `<reference>/<version>/machine.json`'s cpu, "unknown" where a
+    /// reference has none; several joined by "; ".
+    public static func goMachines(_ pairs: [Pair]) -> [String: String] {
+        var seen: [String: Set<String>] = [:]
+        for pair in pairs where !pair.heldOut {
+            let versions = (try? FileManager.default.contentsOfDirectory(atPath: pair.reference)) ?? []
+            for version in versions where version.hasPrefix("go") {
+                let path = pair.reference + "/" + version + "/machine.json"
+                let cpu = (try? Data(contentsOf: URL(fileURLWithPath: path)))
+                    .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+                    .flatMap { $0["cpu"] as? String }
+                seen[version, default: []].insert((cpu ?? "unknown").replacingOccurrences(of: ",", with: " "))
+            }
+        }
+        return seen.mapValues { $0.sorted().joined(separator: "; ") }
+    }
+
     /// The models a run prices with from a coefficient file (`bucketlab
     /// run --gc-coefficients`): its Go 1.19 row for the classic map's Go,
     /// its newest row from Go 1.24 on for current Go's; a version the file
@@ -419,6 +441,12 @@ public enum GCCostFit {
             return parts.count >= 2 ? Int(parts[1].prefix { $0.isNumber }) ?? 0 : 0
         }
         var models = GoGCCost.Models(file: path)
+        let doc = try CSVDocument(path: path)
+        let machineColumn = doc.header.firstIndex(of: "go_machines"), versionColumn = try doc.column("go_version", in: path)
+        func machine(_ version: String) -> String? {
+            guard let m = machineColumn else { return nil }
+            return doc.rows.first { $0[versionColumn] == version }.map { $0[m] }
+        }
         let go119 = read.keys.filter { $0.hasPrefix("go1.19") }.sorted().last
         let current = read.keys.filter { $0.hasPrefix("go1.") && minor($0) >= 24 }
             .sorted { (minor($0), $0) < (minor($1), $1) }.last
@@ -427,6 +455,7 @@ public enum GCCostFit {
         }
         if let go119 { models.go119 = read[go119]! }
         if let current { models.gocur = read[current]! }
+        models.goMachines = [go119, current].compactMap { $0 }.map { "\($0): \(machine($0) ?? "unknown")" }.joined(separator: ", ")
         return models
     }
 

@@ -112,7 +112,8 @@ extension Report {
         var md = "## Findings\n\nGenerated from this run's summary.csv and phases.csv (medians over repeats; the "
         md += "leak audit from repeat 1): retained = heap in use after the headline phase's collection, Go GC ms = "
         md += "the CPU Go's collector would spend on all of the run's collections, modelled from their counts for the "
-        md += "Go version of the map model (docs/gc-cost.md; the lab collector's own time is summary.csv's gc_total_ns), "
+        md += "Go version of the map model, with coefficients fitted on Go runs on \(GoGCCost.Models.committedMachine) unless the "
+        md += "line under the title names a file (docs/gc-cost.md, \"Coefficients for your machine\"; the lab collector's own time is summary.csv's gc_total_ns), "
         md += "ops/s = the workload's map operations per second.\n\n"
         for f in all { md += "- " + f.text + "\n" }
         md += "\n### Best strategy per workload\n\n"

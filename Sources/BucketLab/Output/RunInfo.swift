@@ -138,8 +138,9 @@ public struct RunInfo: Codable, Sendable {
     var workloadMemlimits: [String: Limit]?
     var workloadGogc: [String: GOGC]?
     /// The coefficient file Go's GC CPU was modelled with (`--gc-coefficients`;
-    /// absent: the committed coefficients).
+    /// absent: the committed coefficients), and the CPUs its Go ran on.
     var gcCoefficients: String?
+    var gcCoefficientsMachines: String?
 
     enum CodingKeys: String, CodingKey {
         case command, commit, swift, jemalloc, cpu, cores, date, workloads, strategies, keys, window, gogc, seed, samples, bursts
@@ -149,6 +150,7 @@ public struct RunInfo: Codable, Sendable {
         case workloadFiles = "workload_files", workloadPayloadBytes = "workload_payload_bytes"
         case memlimit, containerLimit = "container_limit", workloadMemlimits = "workload_memlimits"
         case workloadGogc = "workload_gogc", gcCoefficients = "gc_coefficients"
+        case gcCoefficientsMachines = "gc_coefficients_machines"
     }
 
     public init(config: SuiteConfig, machine: MachineFacts, jobs: Int = 1) {
@@ -191,6 +193,7 @@ public struct RunInfo: Codable, Sendable {
         }
         workloadGogc = gogcs.isEmpty ? nil : Dictionary(gogcs) { a, _ in a }
         gcCoefficients = config.gcCost.file
+        gcCoefficientsMachines = config.gcCost.file == nil ? nil : config.gcCost.goMachines
     }
 
     public var json: String { try! jsonText(self) }
@@ -210,7 +213,7 @@ public struct RunInfo: Codable, Sendable {
         "`\(command)` at commit \(commit), \(keys) keys, \(payloadBytes)-byte payloads\(payloadNote), window \(window), "
             + "GOGC \(gogc.text), GOMEMLIMIT \(memlimit?.text ?? "not recorded")\(limitNote), container limit \(containerLimit?.text ?? "not recorded"), \(gcWorkers ?? 1) mark worker(s), \(concurrentMark == true ? "concurrent" : "stop-the-world") mark, seed \(seed), \(self.repeat) repeat(s), map models \(maps.joined(separator: ", ")); "
             + "\(cpu), \(cores) cores, \(jobs ?? 1) cell(s) at a time"
-            + (gcCoefficients.map { "; Go's GC CPU modelled with the coefficients of \($0)" } ?? "")
+            + (gcCoefficients.map { "; Go's GC CPU modelled with the coefficients of \($0)" + (gcCoefficientsMachines.map { " (Go runs on \($0))" } ?? "") } ?? "")
             + ((jobs ?? 1) > 1 ? " (timing columns shared the machine; memory columns do not depend on it)." : ".")
     }
 

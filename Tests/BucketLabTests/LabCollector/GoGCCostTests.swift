@@ -248,6 +248,19 @@ import Testing
         for ((a, b), t) in zip(zip(committed.gc, only127.gc), twice.gc) { #expect(b.go119Ns == a.go119Ns && b.gocurNs == t.gocurNs) }
         #expect(try RunInfo.read(dir + "/twice/run.json").gcCoefficients == dir + "/twice.csv")
         #expect(try RunInfo.read(dir + "/committed/run.json").gcCoefficients == nil)
+        #expect(try RunInfo.read(dir + "/twice/run.json").gcCoefficientsMachines == "go1.19.8: unknown, go1.27.3: unknown",
+                "a file without go_machines says so")
+
+        // gccost fit names the CPUs of the fitted references' Go, from
+        // their machine.json; held-out references do not count.
+        for (ref, cpu) in [("a", "CPU One, rev 2"), ("b", nil), ("c", "CPU Three")] {
+            try FileManager.default.createDirectory(atPath: dir + "/\(ref)/go1.27.3", withIntermediateDirectories: true)
+            if let cpu { try "{\"cpu\": \"\(cpu)\"}".write(toFile: dir + "/\(ref)/go1.27.3/machine.json", atomically: true, encoding: .utf8) }
+        }
+        let machines = GCCostFit.goMachines([GCCostFit.Pair(run: "", reference: dir + "/a", heldOut: false),
+                                             GCCostFit.Pair(run: "", reference: dir + "/b", heldOut: false),
+                                             GCCostFit.Pair(run: "", reference: dir + "/c", heldOut: true)])
+        #expect(machines == ["go1.27.3": "CPU One  rev 2; unknown"])
         #expect(try String(contentsOfFile: dir + "/twice/REPORT.md", encoding: .utf8).contains("coefficients of \(dir)/twice.csv"))
 
         try "go_version,ns_per_cycle\ngo1.27.3,1\n".write(toFile: dir + "/short.csv", atomically: true, encoding: .utf8)
