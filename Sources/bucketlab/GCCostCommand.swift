@@ -83,7 +83,7 @@ struct GCCostCommand: ParsableCommand {
         @Option(help: "A gc-cost-coefficients.csv that 'gccost fit' wrote: judge those coefficients instead of the committed ones.")
         var coefficients: String?
 
-        @Option(help: "Output directory (gc-cost-check.csv, gc-cost-check-phases.csv, gc-cost-totals.csv, go-gc-cpu.csv).")
+        @Option(help: "Output directory (gc-cost-check.csv, gc-cost-check-phases.csv, gc-cost-totals.csv, go-gc-cpu.csv). gc-cost-check.csv names the CPU the reference's Go ran on and the one the coefficients' Go ran on.")
         var out: String
 
         func validate() throws {
@@ -103,7 +103,8 @@ struct GCCostCommand: ParsableCommand {
                 return GCCostFit.Pair(run: parts[0], reference: parts[1], heldOut: true)
             }
             try requireRunFiles(all)
-            let (rows, summaries) = try GCCostFit.check(all, models: models)
+            let machines = try coefficients.map { try GCCostFit.readGoMachines($0) }
+            let (rows, summaries) = try GCCostFit.check(all, models: models, modelMachines: machines)
             guard !summaries.isEmpty else {
                 throw DataError(description: "no phase has both the lab's cycles and Go's gc_cpu_ns (reference written with gctrace?)")
             }

@@ -196,6 +196,10 @@ public struct GCCostCheckRow: Sendable, ResultRow {
     /// Go against itself (GoGCCPURow's leave-one-out figures).
     public var goRunPhasesWithinTarget = 0.0
     public var goRunTotalsWithin10Percent = 0.0
+    /// The CPU the reference's Go ran on (its machine.json), and the one the
+    /// judged coefficients' Go ran on: Go's cost is one machine's.
+    public var goMachine = "unknown"
+    public var modelMachine = "unknown"
 
     public static var blank: GCCostCheckRow { GCCostCheckRow() }
 
@@ -205,7 +209,9 @@ public struct GCCostCheckRow: Sendable, ResultRow {
          .double("within_target", \.withinTarget, digits: 4), .int("runs", \.runs),
          .int("runs_within_10pct", \.runsWithin10Percent),
          .double("go_run_phases_within_target", \.goRunPhasesWithinTarget, digits: 4),
-         .double("go_run_totals_within_10pct", \.goRunTotalsWithin10Percent, digits: 4)]
+         .double("go_run_totals_within_10pct", \.goRunTotalsWithin10Percent, digits: 4),
+         Column<GCCostCheckRow>.name("go_machine", \.goMachine).addedLater(),
+         Column<GCCostCheckRow>.name("model_machine", \.modelMachine).addedLater()]
     }
 }
 
@@ -420,14 +426,28 @@ public enum GCCostFit {
         for pair in pairs where !pair.heldOut {
             let versions = (try? FileManager.default.contentsOfDirectory(atPath: pair.reference)) ?? []
             for version in versions where version.hasPrefix("go") {
-                let path = pair.reference + "/" + version + "/machine.json"
-                let cpu = (try? Data(contentsOf: URL(fileURLWithPath: path)))
-                    .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-                    .flatMap { $0["cpu"] as? String }
-                seen[version, default: []].insert((cpu ?? "unknown").replacingOccurrences(of: ",", with: " "))
+                seen[version, default: []].insert(goMachine(reference: pair.reference, version: version))
             }
         }
         return seen.mapValues { $0.sorted().joined(separator: "; ") }
+    }
+
+    /// The cpu of `<reference>/<version>/machine.json`, "unknown" without
+    /// one (commas dropped: a CSV cell).
+    static func goMachine(reference: String, version: String) -> String {
+        let cpu = (try? Data(contentsOf: URL(fileURLWithPath: reference + "/" + version + "/machine.json")))
+            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            .flatMap { $0["cpu"] as? String }
+        return (cpu ?? "unknown").replacingOccurrences(of: ",", with: " ")
+    }
+
+    /// A coefficient file's `go_machines` by Go version ("unknown" for a
+    /// file written before the column).
+    public static func readGoMachines(_ path: String) throws -> [String: String] {
+        let doc = try CSVDocument(path: path)
+        let version = try doc.column("go_version", in: path)
+        let machines = doc.header.firstIndex(of: "go_machines")
+        return Dictionary(doc.rows.map { row in (row[version], machines.map { row[$0] } ?? "unknown") }) { a, _ in a }
     }
 
     /// The models a run prices with from a coefficient file (`bucketlab
@@ -464,7 +484,7 @@ public enum GCCostFit {
     /// `checked`, with their modelled CPU; and one
     /// summary per pair and Go version, beside `goBreakdown`'s figures for
     /// Go against itself.
-    public static func check(_ pairs: [Pair], models: [String: GoGCCost]? = nil) throws
+    public static func check(_ pairs: [Pair], models: [String: GoGCCost]? = nil, modelMachines: [String: String]? = nil) throws
         -> (rows: [GCCostFitRow], summaries: [GCCostCheckRow]) {
         var allRows: [GCCostFitRow] = [], out: [GCCostCheckRow] = []
         for pair in pairs {
@@ -496,6 +516,8 @@ public enum GCCostFit {
                     c.goRunPhasesWithinTarget = g.runPhasesWithinTarget
                     c.goRunTotalsWithin10Percent = g.runTotalsWithin10Percent
                 }
+                c.goMachine = goMachine(reference: pair.reference, version: version)
+                c.modelMachine = models == nil ? GoGCCost.Models.committedMachine : modelMachines?[version] ?? "unknown"
                 out.append(c)
             }
             allRows += rows

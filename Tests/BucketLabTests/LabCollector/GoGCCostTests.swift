@@ -321,6 +321,12 @@ import Testing
         #expect(abs(s.withinTarget - Double(modelled.count - 1) / Double(modelled.count)) < 1e-9, "all but the far phase")
         #expect(s.runs == 1 && s.runsWithin10Percent == 0, "the far phase pulls the run's total out")
         #expect(s.goRunPhasesWithinTarget == 1, "each Go run is within 20% of the others' median")
+        #expect(s.goMachine == "unknown" && s.modelMachine == GoGCCost.Models.committedMachine, "whose Go each side is")
+        try "{\"cpu\": \"Test CPU, 2 cores\"}".write(toFile: ref + "/go1.27.3/machine.json", atomically: true, encoding: .utf8)
+        let named = try GCCostFit.check([GCCostFit.Pair(run: lab, reference: ref, heldOut: true)],
+                                        models: ["go1.27.3": .go127], modelMachines: ["go1.27.3": "Fit CPU"]).summaries
+        #expect(named.first?.goMachine == "Test CPU  2 cores" && named.first?.modelMachine == "Fit CPU")
+        try FileManager.default.removeItem(atPath: ref + "/go1.27.3/machine.json")
 
         // A fit's coefficients instead of the committed ones: twice every
         // cost gives twice every phase; a version they lack, or a bad cost,
@@ -331,6 +337,7 @@ import Testing
             .write(toFile: dir + "/c.csv", atomically: true, encoding: .utf8)
         let twice = try GCCostFit.check([GCCostFit.Pair(run: lab, reference: ref, heldOut: true)],
                                         models: GCCostFit.readCoefficients(dir + "/c.csv")).rows
+        #expect(try GCCostFit.readGoMachines(dir + "/c.csv") == ["go1.27.3": "unknown"], "a file without go_machines")
         for r in twice { #expect(abs(r.modelledNs - 2 * (modelled[r.phase] ?? 0)) <= modelled.count, "\(r.phase)") }
         // A file from before the after-idle and span-cache inputs prices
         // them at 0, and reads the others by name.
