@@ -456,26 +456,17 @@ public enum GCCostFit {
     /// lacks keeps the committed coefficients. A file with neither is refused.
     public static func models(fromFile path: String) throws -> GoGCCost.Models {
         let read = try readCoefficients(path)
-        func minor(_ v: String) -> Int {
-            let parts = v.dropFirst(2).split(separator: ".")
-            return parts.count >= 2 ? Int(parts[1].prefix { $0.isNumber }) ?? 0 : 0
-        }
-        var models = GoGCCost.Models(file: path)
-        let doc = try CSVDocument(path: path)
-        let machineColumn = doc.header.firstIndex(of: "go_machines"), versionColumn = try doc.column("go_version", in: path)
-        func machine(_ version: String) -> String? {
-            guard let m = machineColumn else { return nil }
-            return doc.rows.first { $0[versionColumn] == version }.map { $0[m] }
-        }
-        let go119 = read.keys.filter { $0.hasPrefix("go1.19") }.sorted().last
-        let current = read.keys.filter { $0.hasPrefix("go1.") && minor($0) >= 24 }
-            .sorted { (minor($0), $0) < (minor($1), $1) }.last
+        let machines = try readGoMachines(path)
+        func newest(_ versions: [String]) -> String? { versions.max { $0.compare($1, options: .numeric) == .orderedAscending } }
+        let go119 = newest(read.keys.filter { $0.hasPrefix("go1.19") })
+        let current = newest(read.keys.filter(GoReference.versionHasSwissMaps))
         guard go119 != nil || current != nil else {
             throw CSVError(description: "\(path): no coefficients for go1.19 or a Go from 1.24 on (it has \(read.keys.sorted().joined(separator: ", ")))")
         }
+        var models = GoGCCost.Models(file: path)
         if let go119 { models.go119 = read[go119]! }
         if let current { models.gocur = read[current]! }
-        models.goMachines = [go119, current].compactMap { $0 }.map { "\($0): \(machine($0) ?? "unknown")" }.joined(separator: ", ")
+        models.goMachines = [go119, current].compactMap { $0 }.map { "\($0): \(machines[$0] ?? "unknown")" }.joined(separator: ", ")
         return models
     }
 
