@@ -432,13 +432,15 @@ public enum GCCostFit {
         return seen.mapValues { $0.sorted().joined(separator: "; ") }
     }
 
-    /// The cpu of `<reference>/<version>/machine.json`, "unknown" without
-    /// one (commas dropped: a CSV cell).
+    /// The cpu of `<reference>/<version>/machine.json`, with its family,
+    /// model and stepping where recorded (a VM may name only "AMD EPYC"),
+    /// "unknown" without one (commas dropped: a CSV cell).
     static func goMachine(reference: String, version: String) -> String {
-        let cpu = (try? Data(contentsOf: URL(fileURLWithPath: reference + "/" + version + "/machine.json")))
+        let machine = (try? Data(contentsOf: URL(fileURLWithPath: reference + "/" + version + "/machine.json")))
             .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-            .flatMap { $0["cpu"] as? String }
-        return (cpu ?? "unknown").replacingOccurrences(of: ",", with: " ")
+        guard let cpu = machine?["cpu"] as? String else { return "unknown" }
+        let id = (machine?["cpu_id"] as? String).map { " (\($0))" } ?? ""
+        return (cpu + id).replacingOccurrences(of: ",", with: " ")
     }
 
     /// A coefficient file's `go_machines` by Go version ("unknown" for a

@@ -35,6 +35,9 @@ import Testing
             #expect(machine["cores"] as? Int == ProcessInfo.processInfo.activeProcessorCount)
             #expect((machine["cpu"] as? String).map { !$0.isEmpty } == true)
             #expect((machine["command"] as? String)?.contains("--runs 1") == true)
+            // DAMON's state as the kernel reports it, or "absent".
+            let damon = try #require(machine["damon"] as? String)
+            #expect(damon.split(separator: ",").allSatisfy { ["on", "off", "absent"].contains($0) })
         }
         let workloads = Workload.allCases.filter { $0 != .leakedInteriorRef }
         let config = try SuiteConfig(workloads: workloads, strategies: [.go], mapModels: [BucketMap.modelName], keys: Self.keys,

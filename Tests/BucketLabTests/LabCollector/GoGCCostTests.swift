@@ -326,6 +326,11 @@ import Testing
         let named = try GCCostFit.check([GCCostFit.Pair(run: lab, reference: ref, heldOut: true)],
                                         models: ["go1.27.3": .go127], modelMachines: ["go1.27.3": "Fit CPU"]).summaries
         #expect(named.first?.goMachine == "Test CPU  2 cores" && named.first?.modelMachine == "Fit CPU")
+        // With family, model and stepping recorded, they follow the name.
+        try "{\"cpu\": \"AMD EPYC\", \"cpu_id\": \"family 25 model 1 stepping 1, cache 512 KB\"}"
+            .write(toFile: ref + "/go1.27.3/machine.json", atomically: true, encoding: .utf8)
+        let identified = try GCCostFit.check([GCCostFit.Pair(run: lab, reference: ref, heldOut: true)]).summaries
+        #expect(identified.first?.goMachine == "AMD EPYC (family 25 model 1 stepping 1  cache 512 KB)")
         try FileManager.default.removeItem(atPath: ref + "/go1.27.3/machine.json")
 
         // A fit's coefficients instead of the committed ones: twice every
