@@ -16,7 +16,10 @@
 // - the mutator runs on for as long as Go's mark would take: its scan work
 //   divided by the work Go's mark workers do per mutator operation
 //   (`scannedBytesPerOp`), or until the heap reaches its goal (past it Go's
-//   assists make the mutator finish the mark);
+//   assists make the mutator finish the mark); under a memory limit with
+//   the CPU limiter on there are no assists, and the mark lasts the other
+//   Ps' time for the cycle's modelled CPU, the goroutine's operations
+//   timed by the limiter's own cost model (MemoryLimit.swift);
 // - at that safe point: sweep, with the black objects kept, and re-pace with
 //   the marked bytes including them (Go's heapMarked).
 //
@@ -74,6 +77,12 @@ struct OpenCycle {
     var opsRun = 0
     /// The heap goal the mark must finish by.
     var goal: Int
+    /// With the memory limit's CPU limiter on (no assists): the goroutine's
+    /// modelled time in the mark at which the other Ps have done the
+    /// cycle's CPU, and the heap's live bytes when the mark began (what it
+    /// has allocated black since is priced per byte). Nil otherwise.
+    var unassistedMarkNs: Double?
+    var liveAtOpen = 0
 }
 
 extension Collector {
@@ -88,6 +97,17 @@ extension Collector {
         var goal = heapGoal()
         if memoryLimit != nil && heap.heapLiveEstimate >= goal { goal += goal / 10 }
         openCycle = OpenCycle(cycle: cycle, ops: ops, goal: goal)
+        // Without assists the mark lasts as long as the workers take: the
+        // other Ps marking flat out through the cycle's modelled CPU C while
+        // the goroutine runs, so the mark ends when the goroutine's time
+        // (the limiter's per-operation and per-byte cost, MemoryLimit.swift)
+        // reaches C / (P − 1) — the wall time `limiterTimes` gives such a
+        // mark. The operation window, calibrated on marks with assists,
+        // would let a mutator of large objects allocate for far longer.
+        if let limit = memoryLimit, limit.procs > 1, limitState!.limiter.enabled {
+            openCycle!.unassistedMarkNs = Double(limit.gcCost.cpuNs(cycle.stats)) / Double(limit.procs - 1)
+            openCycle!.liveAtOpen = heap.heapLiveEstimate
+        }
         heap.allocatingBlack.store(true, ordering: .relaxed)
         return ops == 0 ? finishOpenCycle() : nil
     }
@@ -95,6 +115,11 @@ extension Collector {
     /// One mutator operation of the open cycle's mark has passed.
     func advanceOpenCycle() -> CycleStats? {
         openCycle!.opsRun += 1
+        if let bound = openCycle!.unassistedMarkNs, let limit = memoryLimit {
+            let black = max(0, heap.heapLiveEstimate - openCycle!.liveAtOpen)
+            let goroutineNs = Double(openCycle!.opsRun) * limit.markMutatorNsPerOp + Double(black) * limit.markMutatorNsPerByte
+            return goroutineNs >= bound ? finishOpenCycle() : nil
+        }
         // At the goal assists finish the mark, unless the memory limit's
         // CPU limiter has stopped them (mgcmark.go, gcAssistAlloc).
         let assisting = !(limitState?.limiter.enabled ?? false)

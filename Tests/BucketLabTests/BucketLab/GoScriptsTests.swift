@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The scripts that run Go for the GC-cost model (scripts/gc-cost-refit,
-/// scripts/go-mark-workers, scripts/go-gc-drift) refuse bad arguments with
+/// scripts/go-mark-workers, scripts/go-gc-drift; and scripts/memlimit-targets'
+/// --gc-coefficients) refuse bad arguments with
 /// one line on stderr and exit 64, and a missing input with exit 65, before
 /// running anything. (What they measure needs Go and an idle machine; the
 /// commands that made the committed results are in docs/gc-cost.md.)
@@ -22,6 +23,9 @@ import Testing
         (["scripts/go-mark-workers", "--sleeps", "99", "--out", "/tmp/x"], 64, "a count of sleeps"),
         (["scripts/go-mark-workers"], 64, "--out DIR is required"),
         (["scripts/go-gc-drift", "/nonexistent-a", "/nonexistent-b"], 65, "no such directory"),
+        (["scripts/memlimit-targets", "--workload-file", "docs/notes/limit-engage.json", "--gc-coefficients",
+          "/nonexistent.csv", "--out", "/tmp/x"], 65, "/nonexistent.csv: no such file"),
+        (["scripts/memlimit-targets", "--out", "/tmp/x", "--gc-coefficients"], 64, "--gc-coefficients needs a value"),
     ] as [([String], Int32, String)])
     func badArgumentsAreOneLine(_ args: [String], _ status: Int32, _ message: String) throws {
         let out = "/tmp/bucketlab-script-test-\(UUID().uuidString)"

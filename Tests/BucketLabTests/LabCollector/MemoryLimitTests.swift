@@ -167,6 +167,45 @@ import Testing
         #expect(small.state.peakTotalBytes > small.limit && small.state.peakTotalBytes >= huge.state.peakTotalBytes)
     }
 
+    /// With the limiter on there are no assists, and the mark lasts as long
+    /// as the other P takes to do the cycle's CPU: it ends at the operation
+    /// whose modelled goroutine time reaches C / (P − 1), not at the end of
+    /// the operation window; with the limiter off it keeps the window.
+    @Test(arguments: [true, false])
+    func unassistedMarkLastsTheWorkersTime(limiterOn: Bool) throws {
+        let heap = try MHeap()
+        let collector = Collector(heap: heap, gogc: nil, gcWorkers: 1)
+        collector.concurrentMark = .calibrated
+        var model = MemoryLimit.forMapModel("swiss", limitBytes: 1 << 20)
+        model.procs = 2
+        model.runtimeBytes = 0
+        model.markMutatorNsPerOp = 1000
+        model.markMutatorNsPerByte = 0
+        model.gcCost = GoGCCost(goVersion: "test", coefficients: [3e6] + Array(repeating: 0, count: GoGCCost.featureNames.count - 1))
+        collector.memoryLimit = model
+        if limiterOn {
+            collector.limitState!.limiter.accumulate(mutatorNs: 0, gcNs: 2 * GCCPULimiter.capacityPerProcNs, numGC: 0)
+            #expect(collector.limitState!.limiter.enabled)
+        }
+        let mutator = heap.makeMutator()
+        var payloads = ChecksummedPayloads(heap: heap, mutator: mutator)
+        let map = PayloadMap(type: .uint64ToPointer(heap: heap), mutator: mutator, seed: 7)
+        var k: UInt64 = 0
+        while collector.trace.isEmpty && k < 100_000 {
+            map[k] = payloads.make(key: k)
+            collector.safePoint()
+            k += 1
+        }
+        let first = try #require(collector.trace.first)
+        #expect(first.reason == .pacer)
+        let window = (first.bytesScanned + ConcurrentMark.calibrated.rootScanBytes) / ConcurrentMark.calibrated.scannedBytesPerOp
+        if limiterOn {
+            #expect(first.overlapOps == 3_000, "3 ms of the other P's marking at 1 µs per operation")
+        } else {
+            #expect(first.overlapOps <= window && first.overlapOps != 3_000)
+        }
+    }
+
     /// A model with round coefficients: 100 ns per operation outside and
     /// inside the mark, 10 ns per byte allocated black, GOMAXPROCS 2.
     static func roundModel(assistShare: Double) -> MemoryLimit {
