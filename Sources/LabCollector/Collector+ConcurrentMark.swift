@@ -77,12 +77,22 @@ struct OpenCycle {
     var opsRun = 0
     /// The heap goal the mark must finish by.
     var goal: Int
-    /// With the memory limit's CPU limiter on (no assists): the goroutine's
-    /// modelled time in the mark at which the other Ps have done the
-    /// cycle's CPU, and the heap's live bytes when the mark began (what it
-    /// has allocated black since is priced per byte). Nil otherwise.
-    var unassistedMarkNs: Double?
-    var liveAtOpen = 0
+    /// With the memory limit's CPU limiter on (no assists); nil otherwise.
+    var unassisted: UnassistedMark?
+}
+
+/// A mark without assists: it ends when the goroutine's modelled time,
+/// per operation and per byte allocated black since `liveAtOpen`, reaches
+/// `boundNs`, the other Ps' time for the cycle's CPU.
+struct UnassistedMark {
+    var boundNs: Double
+    var nsPerOp: Double
+    var nsPerByte: Double
+    var liveAtOpen: Int
+
+    func isDone(ops: Int, live: Int) -> Bool {
+        Double(ops) * nsPerOp + Double(max(0, live - liveAtOpen)) * nsPerByte >= boundNs
+    }
 }
 
 extension Collector {
@@ -105,8 +115,9 @@ extension Collector {
         // mark. The operation window, calibrated on marks with assists,
         // would let a mutator of large objects allocate for far longer.
         if let limit = memoryLimit, limit.procs > 1, limitState!.limiter.enabled {
-            openCycle!.unassistedMarkNs = Double(limit.gcCost.cpuNs(cycle.stats)) / Double(limit.procs - 1)
-            openCycle!.liveAtOpen = heap.heapLiveEstimate
+            openCycle!.unassisted = UnassistedMark(boundNs: Double(limit.gcCost.cpuNs(cycle.stats)) / Double(limit.procs - 1),
+                                                   nsPerOp: limit.markMutatorNsPerOp, nsPerByte: limit.markMutatorNsPerByte,
+                                                   liveAtOpen: heap.heapLiveEstimate)
         }
         heap.allocatingBlack.store(true, ordering: .relaxed)
         return ops == 0 ? finishOpenCycle() : nil
@@ -115,10 +126,8 @@ extension Collector {
     /// One mutator operation of the open cycle's mark has passed.
     func advanceOpenCycle() -> CycleStats? {
         openCycle!.opsRun += 1
-        if let bound = openCycle!.unassistedMarkNs, let limit = memoryLimit {
-            let black = max(0, heap.heapLiveEstimate - openCycle!.liveAtOpen)
-            let goroutineNs = Double(openCycle!.opsRun) * limit.markMutatorNsPerOp + Double(black) * limit.markMutatorNsPerByte
-            return goroutineNs >= bound ? finishOpenCycle() : nil
+        if let unassisted = openCycle!.unassisted {
+            return unassisted.isDone(ops: openCycle!.opsRun, live: heap.heapLiveEstimate) ? finishOpenCycle() : nil
         }
         // At the goal assists finish the mark, unless the memory limit's
         // CPU limiter has stopped them (mgcmark.go, gcAssistAlloc).
