@@ -105,6 +105,11 @@ extension Report {
         return out
     }
 
+    /// The committed fit has no hash-trie heap: against Go 1.27.3's sync.Map
+    /// it gives a median 0.35 of Go's GC CPU (docs/gc-cost.md).
+    static let hashTrieCostNote = "synctrie's Go GC ms is a lower bound: the fit has no hash-trie heap, and Go "
+        + "pays about three times the modelled figure for one (docs/gc-cost.md, \"sync.Map heaps\")."
+
     /// The "Findings" section, or "" when no workload ran `go`.
     static func findingsMarkdown(_ results: ResultSet) -> String {
         let all = findings(results)
@@ -115,6 +120,7 @@ extension Report {
         md += "Go version of the map model, with coefficients fitted on Go runs on \(GoGCCost.Models.committedMachine) unless the "
         md += "line under the title names a file (docs/gc-cost.md, \"Coefficients for your machine\"; the lab collector's own time is summary.csv's gc_total_ns), "
         md += "ops/s = the workload's map operations per second.\n\n"
+        if results.summaries.contains(where: { $0.key.map == "synctrie" }) { md += Self.hashTrieCostNote + "\n\n" }
         for f in all { md += "- " + f.text + "\n" }
         md += "\n### Best strategy per workload\n\n"
         md += markdownTable(header: Finding.tableHeader, rows: all.map(\.tableRow)) + "\n"

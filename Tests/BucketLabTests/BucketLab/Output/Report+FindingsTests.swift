@@ -43,6 +43,7 @@ import Testing
         let report = try #require(readTextFile(dir + "/REPORT.md"))
         #expect(report.contains("## Findings") && report.contains("### Best strategy per workload"))
         #expect(report.contains("| classic | fill-drain | drained |"))
+        #expect(!report.contains(Report.hashTrieCostNote), "no synctrie in this run")
     }
 
     /// The first run's REPORT.md checks its best strategies against a full
