@@ -120,7 +120,7 @@ extension Report {
         md += "Go version of the map model, with coefficients fitted on Go runs on \(GoGCCost.Models.committedMachine) unless the "
         md += "line under the title names a file (docs/gc-cost.md, \"Coefficients for your machine\"; the lab collector's own time is summary.csv's gc_total_ns), "
         md += "ops/s = the workload's map operations per second.\n\n"
-        if results.summaries.contains(where: { $0.key.map == "synctrie" }) { md += Self.hashTrieCostNote + "\n\n" }
+        if results.summaries.contains(where: { $0.key.map == SyncTrie.modelName }) { md += Self.hashTrieCostNote + "\n\n" }
         for f in all { md += "- " + f.text + "\n" }
         md += "\n### Best strategy per workload\n\n"
         md += markdownTable(header: Finding.tableHeader, rows: all.map(\.tableRow)) + "\n"
